@@ -1,0 +1,55 @@
+"""dcai_jupyter: improve a training set from a notebook, with every change recorded.
+
+The engine (``Dataset``, ``History``) works in any Python process; the widgets
+(``SampleGrid``, ``LabelEditor``) render inline in JupyterLab.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._version import __version__
+from .core import (
+    BaseMismatchError,
+    ConcurrentWriteError,
+    Dataset,
+    History,
+    HistoryError,
+    StateError,
+    open_history,
+)
+
+__all__ = [
+    "BaseMismatchError",
+    "ConcurrentWriteError",
+    "Dataset",
+    "History",
+    "HistoryError",
+    "LabelEditor",
+    "SampleGrid",
+    "StateError",
+    "__version__",
+    "find_label_issues",
+    "open_history",
+]
+
+_LAZY = {
+    "find_label_issues": ("dcai_jupyter.ops", "find_label_issues"),
+    "SampleGrid": ("dcai_jupyter.widgets", "SampleGrid"),
+    "LabelEditor": ("dcai_jupyter.widgets", "LabelEditor"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    # scikit-learn and the widget stack load only when first used: `import dcai_jupyter`
+    # stays cheap for scripts and the CLI.
+    if name in _LAZY:
+        import importlib
+
+        mod, attr = _LAZY[name]
+        return getattr(importlib.import_module(mod), attr)
+    raise AttributeError(f"module 'dcai_jupyter' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,127 @@
+"""Exact JSON encoding of cell values for the deltas stored in the history.
+
+JSON keeps the history readable with any SQLite tool. Values JSON cannot carry
+exactly (arrays, bytes, timestamps, missing markers) are tagged objects.
+Floats round-trip exactly (``repr``); NaN and infinities use Python's JSON tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+class UnrecordableValueError(TypeError):
+    """A value cannot be stored exactly in the history."""
+
+
+def encode_value(v: Any) -> Any:
+    if v is None or isinstance(v, (str, bool)):
+        return v
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return v
+    if v is pd.NA:
+        return {"$na": 1}
+    if v is pd.NaT:
+        return {"$nat": 1}
+    if isinstance(v, np.generic):
+        if isinstance(v, (np.datetime64, np.timedelta64)):
+            return {"$np": [v.dtype.str, int(v.view("i8"))]}
+        return v.item()
+    if isinstance(v, np.ndarray):
+        if v.dtype == object:
+            return {"$ol": [list(v.shape), [encode_value(x) for x in v.ravel()]]}
+        return {"$nd": [v.dtype.str, list(v.shape), base64.b64encode(np.ascontiguousarray(v)).decode()]}
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return {"$b": base64.b64encode(bytes(v)).decode()}
+    if isinstance(v, pd.Timestamp):
+        return {"$ts": [v.value, None if v.tz is None else str(v.tz), v.unit]}
+    if isinstance(v, pd.Timedelta):
+        return {"$td": [v.value, v.unit]}
+    if isinstance(v, _dt.datetime):
+        return {"$pydt": v.isoformat()}
+    if isinstance(v, _dt.date):
+        return {"$pyd": v.isoformat()}
+    if isinstance(v, (list, tuple)):
+        return {"$l" if isinstance(v, list) else "$t": [encode_value(x) for x in v]}
+    if isinstance(v, dict) and all(isinstance(k, str) for k in v):
+        return {"$d": {k: encode_value(x) for k, x in v.items()}}
+    raise UnrecordableValueError(
+        f"cannot record a value of type {type(v).__name__} in the history; "
+        "convert the column to numbers, strings, bytes or numpy arrays first"
+    )
+
+
+def decode_value(v: Any) -> Any:
+    if not isinstance(v, dict):
+        return v
+    ((tag, x),) = v.items()
+    if tag == "$na":
+        return pd.NA
+    if tag == "$nat":
+        return pd.NaT
+    if tag == "$np":
+        return np.array(x[1], dtype="i8").view(x[0])[()]
+    if tag == "$nd":
+        arr = np.frombuffer(base64.b64decode(x[2]), dtype=np.dtype(x[0])).reshape(x[1]).copy()
+        return arr
+    if tag == "$ol":
+        out = np.empty(len(x[1]), dtype=object)
+        out[:] = [decode_value(e) for e in x[1]]
+        return out.reshape(x[0])
+    if tag == "$b":
+        return base64.b64decode(x)
+    if tag == "$ts":
+        ts = pd.Timestamp(x[0], unit="ns", tz="UTC" if x[1] else None)
+        if x[1]:
+            ts = ts.tz_convert(x[1])
+        return ts.as_unit(x[2]) if x[2] else ts
+    if tag == "$td":
+        td = pd.Timedelta(x[0], unit="ns")
+        return td.as_unit(x[1]) if x[1] else td
+    if tag == "$pydt":
+        return _dt.datetime.fromisoformat(x)
+    if tag == "$pyd":
+        return _dt.date.fromisoformat(x)
+    if tag == "$l":
+        return [decode_value(e) for e in x]
+    if tag == "$t":
+        return tuple(decode_value(e) for e in x)
+    if tag == "$d":
+        return {k: decode_value(e) for k, e in x.items()}
+    raise ValueError(f"unknown tagged value {tag!r} in history delta")
+
+
+def encode_array(arr: np.ndarray) -> list[Any]:
+    """Encode a column slice. Plain numeric arrays take the fast ``tolist`` path."""
+    if arr.dtype.kind in "biuf":
+        return arr.tolist()  # type: ignore[no-any-return]
+    return [encode_value(v) for v in arr]
+
+
+def decode_list(values: list[Any]) -> list[Any]:
+    return [decode_value(v) if isinstance(v, dict) else v for v in values]
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=True)
+
+
+def loads(text: str) -> Any:
+    return json.loads(text)
+
+
+def is_missing(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, (float, np.floating)):
+        return math.isnan(v)
+    return False

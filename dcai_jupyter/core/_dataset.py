@@ -1,0 +1,579 @@
+"""``Dataset``: a pandas frame with stable sample ids whose every change is recorded."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _codec
+from . import _fingerprint as fpr
+from . import _provenance
+from ._errors import BaseMismatchError, HistoryError, StateError
+from ._history import REDO, UNDO, History, _iso, default_path, undo_stacks
+from ._table import Table, apply_all, invert, touched_ids
+
+Observer = Callable[["Dataset", dict[str, Any]], None]
+
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+
+
+def _detect_image(table: Table) -> str | None:
+    for c in table.columns:
+        arr = table.arrays[c]
+        if c == table.label or arr.dtype != object or len(arr) == 0:
+            continue
+        v = next((x for x in arr[:50] if not _codec.is_missing(x)), None)
+        if isinstance(v, np.ndarray) and v.ndim in (2, 3):
+            return c
+        if isinstance(v, (bytes, bytearray)) and (v[:8] == b"\x89PNG\r\n\x1a\n" or v[:3] == b"\xff\xd8\xff"):
+            return c
+        if isinstance(v, str) and v.lower().endswith(_IMAGE_SUFFIXES):
+            return c
+        if type(v).__module__.startswith("PIL."):
+            return c
+    return None
+
+
+def _detect_text(table: Table, skip: set[str]) -> str | None:
+    for c in table.columns:
+        if c in skip or c == table.label:
+            continue
+        arr = table.arrays[c]
+        if arr.dtype != object or len(arr) == 0:
+            continue
+        sample = [x for x in arr[:200] if isinstance(x, str)]
+        if sample and np.mean([len(x) for x in sample]) >= 20:
+            return c
+    return None
+
+
+class Dataset:
+    """A training set whose every change is recorded in an iteration history.
+
+    Parameters
+    ----------
+    df
+        The base data. A unique integer index becomes the sample ids; otherwise rows
+        are numbered 0..n-1 (a non-integer index is kept as a column).
+    label
+        The label column.
+    name
+        The dataset's name; the history defaults to ``.dcai/<name>.sqlite``. Without a
+        name (and without ``history=``) the history is kept in memory only.
+    history
+        A path, ``":memory:"``, or a ``History``.
+    classes
+        Declared class set: labels outside it are refused. Default: the labels present.
+    features, image, text
+        Column roles. ``features`` defaults to every column except the label and the
+        display columns; ``image`` (arrays, bytes, PIL images or paths) and ``text``
+        are detected when not given.
+    resume
+        On an existing history file of the same name and base data, replay its changes
+        and continue (the default). ``resume=False`` keeps the old file aside
+        (renamed with a timestamp) and starts a new history.
+    """
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        /,
+        *,
+        label: str,
+        name: str | None = None,
+        history: str | os.PathLike[str] | History | None = None,
+        classes: Sequence[Any] | None = None,
+        features: Sequence[str] | None = None,
+        image: str | None = None,
+        text: str | None = None,
+        resume: bool = True,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._observers: list[Observer] = []
+        self._frame_cache: tuple[int, pd.DataFrame] | None = None
+        table = Table.from_frame(df, label)
+        self._declared = classes is not None
+        if classes is not None:
+            classes = list(classes)
+            if len(set(classes)) != len(classes):
+                raise ValueError(f"classes has duplicates: {classes}")
+            present = pd.unique(table.arrays[label][~pd.isna(table.arrays[label])])
+            outside = [v for v in present if v not in set(classes)]
+            if outside:
+                raise ValueError(f"labels {outside[:10]} in the data are not in the declared classes {classes}")
+        self._classes = classes
+        for role, col in (("image", image), ("text", text)):
+            if col is not None and col not in table.columns:
+                raise KeyError(f"{role} column {col!r} not in the frame; columns are {table.columns}")
+        self.image_column = image if image is not None else _detect_image(table)
+        self.text_column = text if text is not None else _detect_text(table, {self.image_column or ""})
+        display = {c for c in (self.image_column, self.text_column) if c}
+        if features is None:
+            self.feature_columns = [c for c in table.columns if c != label and c not in display]
+        else:
+            unknown = [c for c in features if c not in table.columns]
+            if unknown:
+                raise KeyError(f"feature columns {unknown} not in the frame; columns are {table.columns}")
+            self.feature_columns = list(features)
+        self.name = name or "dataset"
+        self.label = label
+        table.rehash()
+        self._table = table
+        self._base_fp = table.fingerprint()
+        self.history = self._open_history(history, name, resume)
+        self.history._live = self
+
+    # ------------------------------------------------------------------ history set-up
+    def _base_record(self) -> dict[str, Any]:
+        t = self._table
+        return {
+            "fingerprint": fpr.to_hex(self._base_fp),
+            "n_rows": len(t),
+            "columns": t.columns,
+            "dtypes": [str(t.dtypes[c]) for c in t.columns],
+            "label": t.label,
+            "index_name": t.index_name,
+            "classes": _codec.encode_value(list(self._classes)) if self._classes is not None else None,
+        }
+
+    def _open_history(self, history: Any, name: str | None, resume: bool) -> History:
+        if isinstance(history, History):
+            h = history
+        else:
+            if history is None:
+                history = ":memory:" if name is None else default_path(self.name)
+            path = str(history)
+            if path != ":memory:" and not resume and Path(path).exists():
+                aside = Path(path).with_name(f"{Path(path).stem}.{_stamp()}.sqlite")
+                os.replace(path, aside)
+                for ext in ("-wal", "-shm"):
+                    if Path(path + ext).exists():
+                        os.replace(path + ext, str(aside) + ext)
+                print(f"dcai_jupyter: previous history kept aside as {aside}", file=sys.stderr)
+            h = History(path)
+        if h.name is not None and h.name != self.name:
+            raise HistoryError(
+                f"{h.path} is the history of dataset {h.name!r}, not {self.name!r}; "
+                f"use name={h.name!r} or another history= path"
+            )
+        base = h.base
+        if base is None:
+            h._set_base(self.name, self._base_record())
+            self._version = 0
+            self._undo: list[int] = []
+            self._redo: list[int] = []
+            return h
+        if base["fingerprint"] != fpr.to_hex(self._base_fp):
+            raise BaseMismatchError(
+                f"{h.path} records dataset {self.name!r} with a different base "
+                f"({base['n_rows']} rows, fingerprint {base['fingerprint']}; this data has "
+                f"{len(self._table)} rows, fingerprint {fpr.to_hex(self._base_fp)}). Choose: "
+                "resume=False starts a new history and keeps the old file aside; or replay the "
+                "recipe onto the new data; or pass the original base data to resume"
+            )
+        head = h.head
+        if head:
+            apply_all(self._table, h._deltas(1, head))
+            self._table.rehash()
+            want = h._fingerprint_at(head)
+            if self._table.fingerprint() != want:
+                raise HistoryError(
+                    f"replaying {h.path} gave fingerprint {fpr.to_hex(self._table.fingerprint())} "
+                    f"but version {head} recorded {fpr.to_hex(want)}"
+                )
+            last = h.changes["timestamp"].iloc[-1]
+            print(
+                f"dcai_jupyter: resumed {self.name!r} at version {head} from {h.path} "
+                f"({head} changes, last {last:%Y-%m-%d %H:%M:%S} UTC)",
+                file=sys.stderr,
+            )
+        self._version = head
+        self._undo, self._redo = undo_stacks(h._ops())
+        return h
+
+    # ------------------------------------------------------------------ reads
+    @property
+    def version(self) -> int:
+        """The number of recorded changes; +1 per change."""
+        return self._version
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Current sample ids, in row order (a copy)."""
+        with self._lock:
+            return self._table.ids.copy()
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._table.columns)
+
+    @property
+    def classes(self) -> list[Any]:
+        """The declared classes, or the sorted distinct labels present now."""
+        if self._classes is not None:
+            return list(self._classes)
+        with self._lock:
+            arr = self._table.arrays[self.label]
+            vals = pd.unique(arr[~pd.isna(arr)])
+        try:
+            return sorted(vals.tolist())
+        except TypeError:
+            return vals.tolist()  # type: ignore[no-any-return]
+
+    @property
+    def fingerprint(self) -> str:
+        """Content fingerprint of the current state (16 hex digits)."""
+        with self._lock:
+            return fpr.to_hex(self._table.fingerprint())
+
+    @property
+    def df(self) -> pd.DataFrame:
+        """The current data, indexed by sample id.
+
+        A copy-on-write snapshot: editing it never changes the dataset. Use
+        ``relabel``/``remove``/``add`` so the change is recorded.
+        """
+        with self._lock:
+            cached = self._frame_cache
+            if cached is None or cached[0] != self._version:
+                cached = (self._version, self._table.frame())
+                self._frame_cache = cached
+            return cached[1].copy(deep=False)
+
+    def column(self, name: str) -> np.ndarray:
+        """A read-only view of one column's current values, in row order."""
+        if name not in self._table.arrays:
+            raise KeyError(f"no column {name!r}; columns are {self._table.columns}")
+        with self._lock:
+            view = self._table.arrays[name].view()
+        view.flags.writeable = False
+        return view
+
+    def positions(self, ids: Any) -> np.ndarray:
+        """Row positions of ``ids`` (KeyError naming unknown ids)."""
+        with self._lock:
+            return self._table.positions(ids)
+
+    def take(self, ids: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Rows by sample id, in the order given."""
+        with self._lock:
+            return self._table.frame(self._table.positions(ids), columns)
+
+    def verify(self) -> None:
+        """Recompute the fingerprint from every cell; raise ``StateError`` on a mismatch.
+
+        The incremental fingerprint can only drift when internal state is changed
+        without going through the Dataset's methods.
+        """
+        with self._lock:
+            t = self._table
+            expected, rest, lab = t.total, t.rest, t.label_h
+            t.rehash()
+            if t.total != expected:
+                assert rest is not None and lab is not None and t.rest is not None and t.label_h is not None
+                bad = t.ids[(rest != t.rest) | (lab != t.label_h)]
+                raise StateError(
+                    f"dataset {self.name!r} was changed outside its methods: rows {bad[:10].tolist()} "
+                    "differ from the recorded state, and those edits are not in the history. "
+                    "Re-create the Dataset from its base data (the history resumes it) and make the "
+                    "edits with relabel/remove/add"
+                )
+
+    # ------------------------------------------------------------------ observers
+    def observe(self, callback: Observer) -> None:
+        """Call ``callback(dataset, change)`` after every recorded change (on the thread that made it)."""
+        with self._lock:
+            if callback not in self._observers:
+                self._observers.append(callback)
+
+    def unobserve(self, callback: Observer) -> None:
+        with self._lock:
+            if callback in self._observers:
+                self._observers.remove(callback)
+
+    def _notify(self, change: dict[str, Any]) -> None:
+        for cb in list(self._observers):
+            try:
+                cb(self, change)
+            except Exception as e:  # noqa: BLE001 - a broken view must not break a recorded change
+                warnings.warn(f"dataset observer {cb!r} failed: {e!r}", RuntimeWarning, stacklevel=2)
+
+    # ------------------------------------------------------------------ validation
+    def _labels_array(self, labels: Any, n: int) -> np.ndarray:
+        if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
+            values = [labels] * n
+        else:
+            values = list(labels.tolist() if isinstance(labels, (np.ndarray, pd.Series, pd.Index)) else labels)
+        if len(values) != n:
+            raise ValueError(f"got {len(values)} labels for {n} ids; pass one label per id (or a single label)")
+        missing = [i for i, v in enumerate(values) if _codec.is_missing(v)]
+        if missing:
+            raise ValueError(f"labels at positions {missing[:10]} are missing (NaN/None); a label must be a value")
+        if self._classes is not None:
+            allowed = set(self._classes)
+            outside = sorted({repr(v) for v in values if v not in allowed})
+            if outside:
+                raise ValueError(
+                    f"labels {', '.join(outside[:10])} are not in the declared classes {self._classes}"
+                )
+        arr = self._table.arrays[self.label]
+        dt = self._table.dtypes[self.label]
+        if arr.dtype == object:
+            if isinstance(dt, pd.CategoricalDtype):
+                cats = set(dt.categories)
+                outside = sorted({repr(v) for v in values if v not in cats})
+                if outside:
+                    raise ValueError(
+                        f"labels {', '.join(outside[:10])} are not categories of {self.label!r} "
+                        f"({list(dt.categories)}); add the category to the column first"
+                    )
+            elif pd.api.types.is_string_dtype(dt) and not isinstance(dt, np.dtype):
+                bad = sorted({repr(v) for v in values if not isinstance(v, str)})
+                if bad:
+                    raise ValueError(
+                        f"label column {self.label!r} holds strings; got {', '.join(bad[:10])}. "
+                        "Pass the labels as strings"
+                    )
+            else:
+                present = {type(v) for v in arr[:1000] if not _codec.is_missing(v)}
+                bad = sorted({repr(v) for v in values if present and type(v) not in present
+                              and not (isinstance(v, str) and str in present)})
+                if bad and str in present:
+                    raise ValueError(
+                        f"label column {self.label!r} holds strings; got {', '.join(bad[:10])}. "
+                        "Pass the labels as strings"
+                    )
+            out = np.empty(n, dtype=object)
+            out[:] = values
+            return out
+        kinds = {"b": (bool, np.bool_), "i": (int, np.integer), "u": (int, np.integer),
+                 "f": (int, float, np.integer, np.floating)}[arr.dtype.kind]
+        bad = sorted({repr(v) for v in values if isinstance(v, bool) != (arr.dtype.kind == "b")
+                      or not isinstance(v, kinds)})
+        if bad:
+            raise ValueError(
+                f"label column {self.label!r} holds {arr.dtype}; got {', '.join(bad[:10])}. "
+                f"Pass {arr.dtype} labels"
+            )
+        out = np.asarray(values).astype(arr.dtype)
+        if arr.dtype.kind != "b" and not np.array_equal(out.astype(float), np.asarray(values, dtype=float)):
+            raise ValueError(f"labels {values[:10]} do not fit the label column's {arr.dtype} exactly")
+        return out
+
+    def _ids_array(self, ids: Any) -> np.ndarray:
+        if isinstance(ids, (int, np.integer)):
+            ids = [ids]
+        arr = np.asarray(list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids)
+        if arr.ndim != 1:
+            raise ValueError("ids must be a 1-D list of sample ids")
+        if len(arr) > 1:
+            uniq, counts = np.unique(arr, return_counts=True)
+            if (counts > 1).any():
+                raise ValueError(f"ids {uniq[counts > 1][:10].tolist()} are given more than once")
+        return arr
+
+    # ------------------------------------------------------------------ mutations
+    def _commit(
+        self,
+        op: str,
+        params: dict[str, Any] | None,
+        deltas: list[dict[str, Any]],
+        n_rows: int,
+        fp: int,
+        apply: Callable[[], None],
+    ) -> int:
+        """Write the change, then apply it in memory; nothing changes if the write fails."""
+        version = self.history._append(self._version, op, params, deltas, n_rows, fp, _provenance.current())
+        apply()
+        self._version = version
+        if op not in (UNDO, REDO):
+            self._undo.append(version)
+            self._redo.clear()
+        if self._table.fingerprint() != fp:  # pragma: no cover - guards the incremental hash
+            raise StateError(f"internal error: fingerprint after {op} differs from the planned one")
+        return version
+
+    def relabel(self, ids: Any, labels: Any, *, reason: str | None = None) -> int:
+        """Set the label of ``ids`` to ``labels``; one recorded change. Returns the new version."""
+        return self._relabel(ids, labels, op="relabel", params=None, reason=reason)
+
+    def _relabel(
+        self, ids: Any, labels: Any, *, op: str, params: dict[str, Any] | None, reason: str | None
+    ) -> int:
+        ids_arr = self._ids_array(ids)
+        params = dict(params or {})
+        if reason is not None:
+            params["reason"] = str(reason)
+        with self._lock:
+            t = self._table
+            pos = t.positions(ids_arr)
+            new = self._labels_array(labels, len(pos))
+            if len(pos) == 0:
+                raise ValueError("no ids given; nothing to relabel")
+            label_arr = t.arrays[self.label]
+            old = label_arr[pos]
+            changed = ~_equal(old, new)
+            if not changed.any():
+                return self._version  # already so: nothing to record
+            pos, new, old = pos[changed], new[changed], old[changed]
+            delta = {
+                "t": "set",
+                "i": t.ids[pos].tolist(),
+                "o": _codec.encode_array(old),
+                "n": _codec.encode_array(new),
+            }
+            fp = t.plan_set(self.label, pos, new)
+            version = self._commit(op, params, [delta], len(pos), fp, lambda: t.apply_set(self.label, pos, new))
+            change = {"version": version, "op": op, "ids": delta["i"]}
+        self._notify(change)
+        return version
+
+    def remove(self, ids: Any, *, reason: str | None = None) -> int:
+        """Remove samples; their ids are never reused. Returns the new version."""
+        ids_arr = self._ids_array(ids)
+        with self._lock:
+            t = self._table
+            pos = np.sort(t.positions(ids_arr))
+            if len(pos) == 0:
+                raise ValueError("no ids given; nothing to remove")
+            delta = {"t": "del", "i": t.ids[pos].tolist(), "p": pos.tolist(), "r": t.rows_for(pos)}
+            work = t.copy()
+            work.apply_delete(pos)
+            params = {"reason": str(reason)} if reason is not None else None
+            version = self._commit("remove", params, [delta], len(pos), work.fingerprint(), lambda: self._swap(work))
+            change = {"version": version, "op": "remove", "ids": delta["i"]}
+        self._notify(change)
+        return version
+
+    def add(self, rows: pd.DataFrame, *, reason: str | None = None) -> np.ndarray:
+        """Append rows; they get new ids (never reused ones). Returns the new ids."""
+        if not isinstance(rows, pd.DataFrame):
+            raise TypeError(f"add() takes a DataFrame of rows; got {type(rows).__name__}")
+        if len(rows) == 0:
+            raise ValueError("no rows given; nothing to add")
+        with self._lock:
+            t = self._table
+            internal = t.rows_from_frame(rows)
+            lab = internal[self.label]
+            self._labels_array([v for v in lab if not _codec.is_missing(v)], int((~pd.isna(lab)).sum()))
+            new_ids = np.arange(t.next_id, t.next_id + len(rows), dtype=np.int64)
+            pos = np.arange(len(t), len(t) + len(rows), dtype=np.int64)
+            delta = {"t": "ins", "i": new_ids.tolist(), "p": pos.tolist(),
+                     "r": {c: _codec.encode_array(a) for c, a in internal.items()}}
+            # Round-trip through the stored form so memory equals what a replay produces.
+            stored = t.decode_rows(delta["r"])  # type: ignore[arg-type]
+            work = t.copy()
+            work.apply_insert(new_ids, pos, stored)
+            params = {"reason": str(reason)} if reason is not None else None
+            version = self._commit("add", params, [delta], len(rows), work.fingerprint(), lambda: self._swap(work))
+            change = {"version": version, "op": "add", "ids": delta["i"]}
+        self._notify(change)
+        return new_ids
+
+    def _swap(self, work: Table) -> None:
+        self._table = work
+
+    def _apply_recorded(self, op: str, params: dict[str, Any], deltas: list[dict[str, Any]]) -> int:
+        work = self._table.copy()
+        for d in deltas:
+            work.apply_delta(d)
+        ids = touched_ids(deltas)
+        version = self._commit(op, params, deltas, len(set(ids)), work.fingerprint(), lambda: self._swap(work))
+        return version
+
+    def undo(self) -> int:
+        """Undo the most recent change not yet undone (recorded as an ``undo`` change)."""
+        with self._lock:
+            if not self._undo:
+                raise ValueError("nothing to undo")
+            target = self._undo[-1]
+            deltas = [invert(d) for d in reversed(self.history._deltas(target, target)[0])]
+            version = self._apply_recorded(UNDO, {"undoes": target}, deltas)
+            self._redo.append(self._undo.pop())
+            change = {"version": version, "op": UNDO, "ids": touched_ids(deltas)}
+        self._notify(change)
+        return version
+
+    def redo(self) -> int:
+        """Re-apply the most recently undone change (recorded as a ``redo`` change)."""
+        with self._lock:
+            if not self._redo:
+                raise ValueError("nothing to redo")
+            target = self._redo[-1]
+            deltas = self.history._deltas(target, target)[0]
+            version = self._apply_recorded(REDO, {"redoes": target}, deltas)
+            self._undo.append(self._redo.pop())
+            change = {"version": version, "op": REDO, "ids": touched_ids(deltas)}
+        self._notify(change)
+        return version
+
+    def _checkout(self, version: int) -> pd.DataFrame:
+        with self._lock:
+            work = self._table.copy()
+            head = self._version
+            changes = self.history._deltas(version + 1, head)
+        for deltas in reversed(changes):
+            for d in reversed(deltas):
+                work.apply_delta(invert(d))
+        return work.frame()
+
+    # ------------------------------------------------------------------ label issues (ops layer)
+    def find_label_issues(self, **kwargs: Any) -> pd.DataFrame:
+        """Rank samples by how likely their label is wrong; see ``dcai_jupyter.find_label_issues``.
+
+        Keyword arguments (``model``, ``cv``, ``n_jobs``, ...) go to the default pipeline.
+        The result is recorded as an event in the history.
+        """
+        from ..ops._label_issues import find_dataset_label_issues
+
+        return find_dataset_label_issues(self, **kwargs)
+
+    def accept_suggestions(
+        self, issues: pd.DataFrame, *, top: int | None = None, reason: str | None = None
+    ) -> int:
+        """Relabel the ``top`` flagged samples to their suggested label, as one recorded change."""
+        from ..ops._label_issues import accept_suggestions
+
+        return accept_suggestions(self, issues, top=top, reason=reason)
+
+    # ------------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({self.name!r}, rows={len(self)}, label={self.label!r}, "
+            f"version={self._version}, history={self.history.path!r})"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        try:
+            from ..widgets import SampleGrid
+        except ImportError:
+            return {"text/plain": repr(self)}
+        return SampleGrid(self)._repr_mimebundle_(**kwargs)
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise equality that treats values of different types as different (1 != "1")."""
+    if a.dtype != object and b.dtype != object:
+        return np.asarray(a == b)
+    return np.fromiter(
+        (type(x) is type(y) and bool(x == y) if not isinstance(x, np.ndarray) else False for x, y in zip(a, b)),
+        dtype=bool,
+        count=len(a),
+    )
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%dT%H%M%S")
+

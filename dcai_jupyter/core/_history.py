@@ -1,0 +1,497 @@
+"""The iteration history: an append-only SQLite file of every recorded change."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .. import _version
+from . import _codec
+from . import _fingerprint as fpr
+from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError
+from ._provenance import Provenance
+from ._table import Table, apply_all, invert
+
+if TYPE_CHECKING:
+    from ._dataset import Dataset
+
+SCHEMA_VERSION = 1
+_MAGIC = "dcai_jupyter.history"
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS provenance (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    execution_count INTEGER,
+    cell_id TEXT,
+    code TEXT,
+    widget TEXT,
+    started INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY,
+    op TEXT NOT NULL,
+    params TEXT,
+    delta TEXT NOT NULL,
+    n_rows INTEGER NOT NULL,
+    prov INTEGER NOT NULL REFERENCES provenance(id),
+    ts INTEGER NOT NULL,
+    fp INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL,
+    op TEXT NOT NULL,
+    params TEXT,
+    summary TEXT,
+    prov INTEGER NOT NULL REFERENCES provenance(id),
+    ts INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value REAL NOT NULL,
+    params TEXT,
+    prov INTEGER NOT NULL REFERENCES provenance(id),
+    ts INTEGER NOT NULL
+);
+"""
+
+# Change ops that only move along the undo stack; their deltas are still stored in full.
+UNDO, REDO = "undo", "redo"
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+
+
+def default_path(name: str, directory: str | os.PathLike[str] | None = None) -> Path:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    return Path(directory or ".") / ".dcai" / f"{safe}.sqlite"
+
+
+class History:
+    """Append-only record of every change to one dataset, stored in SQLite.
+
+    Parameters
+    ----------
+    path
+        The history file, or ``":memory:"`` for a throw-away history.
+    create
+        Create the file when it does not exist (``open_history`` passes False).
+
+    Notes
+    -----
+    Each change is committed in its own transaction when the call that made it
+    returns (WAL journal), so a killed process leaves the last committed change intact.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, create: bool = True) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._prov_ids: dict[str, int] = {}
+        self._live: Dataset | None = None
+        in_memory = self.path == ":memory:"
+        if not in_memory:
+            p = Path(self.path)
+            if not p.exists():
+                if not create:
+                    raise HistoryError(f"no history file at {self.path}")
+                p.parent.mkdir(parents=True, exist_ok=True)
+            elif p.is_dir():
+                raise HistoryError(f"{self.path} is a directory, not a history file")
+            else:
+                self._check_header(p)
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            if not in_memory:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL survives a killed process; only power loss can drop the newest commits.
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._meta = self._read_meta()
+            if not self._meta:
+                self._conn.executescript(_DDL)
+                self._put_meta(
+                    {
+                        "magic": _MAGIC,
+                        "schema_version": str(SCHEMA_VERSION),
+                        "created": _iso(_now_ms()) or "",
+                        "created_by": f"dcai_jupyter {_version.__version__}",
+                    }
+                )
+                self._meta = self._read_meta()
+            self._check_meta()
+        except sqlite3.DatabaseError as e:
+            raise HistoryError(
+                f"{self.path} is not a usable dcai_jupyter history file ({e}); "
+                "move it aside or pass another history= path"
+            ) from None
+
+    # ------------------------------------------------------------------ file checks
+    @staticmethod
+    def _check_header(p: Path) -> None:
+        with open(p, "rb") as f:
+            head = f.read(16)
+        if head and head != b"SQLite format 3\x00":
+            raise HistoryError(
+                f"{p} is not a SQLite file, so not a dcai_jupyter history; "
+                "move it aside or pass another history= path"
+            )
+
+    def _read_meta(self) -> dict[str, str]:
+        has = self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
+        ).fetchone()
+        if not has:
+            tables = self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise HistoryError(
+                    f"{self.path} is a SQLite database but not a dcai_jupyter history; "
+                    "pass another history= path"
+                )
+            return {}
+        return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def _check_meta(self) -> None:
+        if self._meta.get("magic") != _MAGIC:
+            raise HistoryError(f"{self.path} is not a dcai_jupyter history (no magic marker)")
+        v = int(self._meta.get("schema_version", "0"))
+        if v > SCHEMA_VERSION:
+            raise HistoryError(
+                f"{self.path} was written by a newer dcai_jupyter (history schema {v}, this version "
+                f"reads up to {SCHEMA_VERSION}); upgrade dcai_jupyter to open it"
+            )
+        # A quick structural check surfaces a corrupt file here rather than mid-session.
+        row = self._conn.execute("PRAGMA quick_check").fetchone()
+        if row and row[0] != "ok":
+            raise HistoryError(f"{self.path} is corrupt ({row[0]}); restore a backup or move it aside")
+
+    def _put_meta(self, items: dict[str, str]) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(items.items())
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._meta.update(items)
+
+    # ------------------------------------------------------------------ base
+    @property
+    def name(self) -> str | None:
+        """The dataset name this history belongs to (None until a dataset is attached)."""
+        return self._meta.get("name")
+
+    @property
+    def base(self) -> dict[str, Any] | None:
+        """The recorded base: fingerprint, columns, dtypes, label, rows, index name."""
+        raw = self._meta.get("base")
+        return json.loads(raw) if raw else None
+
+    def _set_base(self, name: str, base: dict[str, Any]) -> None:
+        self._put_meta({"name": name, "base": json.dumps(base)})
+
+    # ------------------------------------------------------------------ appends
+    def _prov_id(self, prov: Provenance) -> int:
+        pid = self._prov_ids.get(prov.key)
+        if pid is not None:
+            return pid
+        row = self._conn.execute("SELECT id FROM provenance WHERE key = ?", (prov.key,)).fetchone()
+        if row is None:
+            cur = self._conn.execute(
+                "INSERT INTO provenance(key, source, execution_count, cell_id, code, widget, started)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (prov.key, prov.source, prov.execution_count, prov.cell_id, prov.code, prov.widget, _now_ms()),
+            )
+            pid = int(cur.lastrowid or 0)
+        else:
+            pid = int(row[0])
+        return pid
+
+    def _append(
+        self,
+        expected_version: int,
+        op: str,
+        params: dict[str, Any] | None,
+        deltas: list[dict[str, Any]],
+        n_rows: int,
+        fp: int,
+        prov: Provenance,
+    ) -> int:
+        """Commit one change; returns its version. Raises and writes nothing on any failure."""
+        params_text = _codec.dumps(params) if params else None
+        delta_text = _codec.dumps(deltas)
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                head = conn.execute("SELECT max(seq) FROM changes").fetchone()[0] or 0
+                if head != expected_version:
+                    raise ConcurrentWriteError(
+                        f"{self.path} has version {head} but this dataset is at {expected_version}: "
+                        "another process wrote to the same history. Re-create the Dataset to resume "
+                        "from the file, or use another name"
+                    )
+                pid = self._prov_id(prov)
+                conn.execute(
+                    "INSERT INTO changes(seq, op, params, delta, n_rows, prov, ts, fp)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (expected_version + 1, op, params_text, delta_text, n_rows, pid, _now_ms(), fpr.to_signed(fp)),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                self._prov_ids.pop(prov.key, None)
+                raise
+            self._prov_ids[prov.key] = pid
+            return expected_version + 1
+
+    def record_event(
+        self, op: str, params: dict[str, Any] | None = None, summary: dict[str, Any] | None = None
+    ) -> int:
+        """Record an analysis that changed no data (e.g. ``find_label_issues``) at the head version."""
+        from ._provenance import current
+
+        prov = current()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                pid = self._prov_id(prov)
+                cur = self._conn.execute(
+                    "INSERT INTO events(version, op, params, summary, prov, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        self.head,
+                        op,
+                        _codec.dumps(params) if params else None,
+                        _codec.dumps(summary) if summary else None,
+                        pid,
+                        _now_ms(),
+                    ),
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                self._prov_ids.pop(prov.key, None)
+                raise
+            self._prov_ids[prov.key] = pid
+            return int(cur.lastrowid or 0)
+
+    # ------------------------------------------------------------------ reads
+    @property
+    def head(self) -> int:
+        """The newest recorded version (0 = the base data)."""
+        with self._lock:
+            return int(self._conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
+
+    def __len__(self) -> int:
+        return self.head
+
+    def _deltas(self, lo: int, hi: int) -> list[list[dict[str, Any]]]:
+        """Deltas of versions lo..hi inclusive, parsed in one JSON call."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT delta FROM changes WHERE seq BETWEEN ? AND ? ORDER BY seq", (lo, hi)
+            ).fetchall()
+        if not rows:
+            return []
+        return _codec.loads("[" + ",".join(r[0] for r in rows) + "]")  # type: ignore[no-any-return]
+
+    def _ops(self) -> list[tuple[int, str, dict[str, Any] | None]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT seq, op, params FROM changes ORDER BY seq").fetchall()
+        return [(s, op, json.loads(p) if p else None) for s, op, p in rows]
+
+    def _fingerprint_at(self, version: int) -> int:
+        if version == 0:
+            base = self.base
+            if base is None:
+                raise HistoryError("this history has no base recorded yet")
+            return int(base["fingerprint"], 16)
+        with self._lock:
+            row = self._conn.execute("SELECT fp FROM changes WHERE seq = ?", (version,)).fetchone()
+        if row is None:
+            raise ValueError(f"no version {version}; this history has versions 0..{self.head}")
+        return fpr.from_signed(row[0])
+
+    @property
+    def changes(self) -> pd.DataFrame:
+        """One row per change, oldest first, with its provenance."""
+        with self._lock:
+            df = pd.read_sql_query(
+                "SELECT c.seq, c.seq AS version, c.op, c.params, c.n_rows, p.source, p.execution_count,"
+                " p.cell_id, p.widget, p.code, c.ts, c.fp, c.delta"
+                " FROM changes c JOIN provenance p ON p.id = c.prov ORDER BY c.seq",
+                self._conn,
+            )
+        df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
+        df["reason"] = [p.get("reason") for p in df["params"]]
+        df["ids"] = [_ids_of(d) for d in df.pop("delta")]
+        df["timestamp"] = pd.to_datetime(df.pop("ts"), unit="ms", utc=True)
+        df["fingerprint"] = [fpr.to_hex(fpr.from_signed(v)) for v in df.pop("fp")]
+        df["execution_count"] = df["execution_count"].astype("Int64")
+        return df.set_index("seq")
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Recorded analyses (e.g. ``find_label_issues``) with the version they saw."""
+        with self._lock:
+            df = pd.read_sql_query(
+                "SELECT e.id, e.version, e.op, e.params, e.summary, p.source, p.execution_count,"
+                " p.cell_id, e.ts FROM events e JOIN provenance p ON p.id = e.prov ORDER BY e.id",
+                self._conn,
+            )
+        df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
+        df["summary"] = [json.loads(p) if isinstance(p, str) else {} for p in df["summary"]]
+        df["timestamp"] = pd.to_datetime(df.pop("ts"), unit="ms", utc=True)
+        return df.set_index("id")
+
+    @property
+    def iterations(self) -> pd.DataFrame:
+        """Changes grouped by what made them: one cell execution, or one widget session."""
+        with self._lock:
+            df = pd.read_sql_query(
+                "SELECT p.id AS iteration, p.source, p.execution_count, p.cell_id, p.widget,"
+                " min(c.seq) AS first_version, max(c.seq) AS last_version, count(*) AS n_changes,"
+                " sum(c.n_rows) AS rows_touched, group_concat(DISTINCT c.op) AS ops,"
+                " min(c.ts) AS started, max(c.ts) AS ended, p.code"
+                " FROM changes c JOIN provenance p ON p.id = c.prov"
+                " GROUP BY p.id ORDER BY min(c.seq)",
+                self._conn,
+            )
+        df["execution_count"] = df["execution_count"].astype("Int64")
+        df["started"] = pd.to_datetime(df["started"], unit="ms", utc=True)
+        df["ended"] = pd.to_datetime(df["ended"], unit="ms", utc=True)
+        df["iteration"] = np.arange(1, len(df) + 1)
+        return df.set_index("iteration")
+
+    # ------------------------------------------------------------------ replay
+    def _base_table(self, base_df: pd.DataFrame, strict: bool) -> Table:
+        base = self.base
+        if base is None:
+            raise HistoryError(f"{self.path} has no recorded base data; nothing to replay")
+        table = Table.from_frame(base_df, base["label"])
+        fp = table.fingerprint()
+        if strict and fpr.to_hex(fp) != base["fingerprint"]:
+            raise BaseMismatchError(
+                f"the data given does not match the base recorded in {self.path} "
+                f"(fingerprint {fpr.to_hex(fp)} != {base['fingerprint']}; "
+                f"{len(table)} rows vs {base['n_rows']} recorded, columns {table.columns} vs "
+                f"{base['columns']}). Pass the original base data, or strict=False to replay anyway"
+            )
+        return table
+
+    def _replayed(self, base_df: pd.DataFrame, to: int | None, strict: bool) -> Table:
+        head = self.head
+        to = head if to is None else int(to)
+        if not 0 <= to <= head:
+            raise ValueError(f"no version {to}; this history has versions 0..{head}")
+        table = self._base_table(base_df, strict)
+        apply_all(table, self._deltas(1, to))
+        if strict:
+            got = table.fingerprint()
+            want = self._fingerprint_at(to)
+            if got != want:
+                raise HistoryError(
+                    f"replay to version {to} gave fingerprint {fpr.to_hex(got)}, recorded "
+                    f"{fpr.to_hex(want)}: the history file may have been edited by hand"
+                )
+        return table
+
+    def replay(self, base_df: pd.DataFrame, *, to: int | None = None, strict: bool = True) -> pd.DataFrame:
+        """Apply the recorded changes to ``base_df``; exact, checked by fingerprint.
+
+        Parameters
+        ----------
+        base_df
+            The data the history started from (same rows, ids and columns).
+        to
+            Stop at this version (default: the newest).
+        strict
+            Refuse a base whose fingerprint differs from the recorded one, and check the
+            result's fingerprint against the recording.
+        """
+        return self._replayed(base_df, to, strict).frame()
+
+    def checkout(self, version: int, *, base: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The dataset as it was at ``version`` (0 = the base data).
+
+        With a live ``Dataset`` attached, walks back from its current state, so no base
+        data is needed; otherwise pass ``base=``.
+        """
+        head = self.head
+        version = int(version)
+        if not 0 <= version <= head:
+            raise ValueError(f"no version {version}; this history has versions 0..{head}")
+        if base is not None:
+            return self.replay(base, to=version)
+        live = self._live
+        if live is None:
+            raise ValueError(
+                "this history is not attached to a live Dataset; pass the base data: "
+                "checkout(version, base=base_df)"
+            )
+        return live._checkout(version)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __repr__(self) -> str:
+        return f"History({self.path!r}, name={self.name!r}, head={self.head})"
+
+
+def _ids_of(delta_text: str) -> list[int]:
+    ids: list[int] = []
+    for d in json.loads(delta_text):
+        ids.extend(d["i"])
+    return ids
+
+
+def open_history(path: str | os.PathLike[str]) -> History:
+    """Open an existing history file, e.g. from a script or another process."""
+    return History(path, create=False)
+
+
+def undo_stacks(ops: Sequence[tuple[int, str, dict[str, Any] | None]]) -> tuple[list[int], list[int]]:
+    """Rebuild the undo and redo stacks (lists of change seqs) from the recorded ops."""
+    undo: list[int] = []
+    redo: list[int] = []
+    for seq, op, params in ops:
+        if op == UNDO:
+            target = (params or {}).get("undoes")
+            if undo and undo[-1] == target:
+                redo.append(undo.pop())
+        elif op == REDO:
+            target = (params or {}).get("redoes")
+            if redo and redo[-1] == target:
+                undo.append(redo.pop())
+        else:
+            undo.append(seq)
+            redo.clear()
+    return undo, redo
+
+
+__all__ = ["History", "default_path", "invert", "open_history", "undo_stacks"]

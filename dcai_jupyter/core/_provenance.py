@@ -1,0 +1,94 @@
+"""Where a change came from: a notebook cell, a widget, a script, or the CLI."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+_local = threading.local()
+_PROCESS_KEY = f"{os.getpid()}-{time.time_ns()}"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """One provenance context; every change made within it shares one row in the history."""
+
+    key: str
+    source: str  # cell | widget | api | cli
+    execution_count: int | None = None
+    cell_id: str | None = None
+    code: str | None = None
+    widget: str | None = None
+
+
+@contextmanager
+def widget_source(widget: str) -> Iterator[None]:
+    """Record changes made inside this block as made by ``widget`` (source ``widget``)."""
+    prev = getattr(_local, "override", None)
+    _local.override = ("widget", widget)
+    try:
+        yield
+    finally:
+        _local.override = prev
+
+
+@contextmanager
+def source(name: str) -> Iterator[None]:
+    """Record changes made inside this block with the given source (e.g. ``cli``)."""
+    prev = getattr(_local, "override", None)
+    _local.override = (name, None)
+    try:
+        yield
+    finally:
+        _local.override = prev
+
+
+def _ipython() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency of ipywidgets
+        return None
+    return get_ipython()
+
+
+def current() -> Provenance:
+    """The provenance of a change made now, on this thread."""
+    override = getattr(_local, "override", None)
+    ip = _ipython()
+    count = getattr(ip, "execution_count", None) if ip is not None else None
+    if override is not None:
+        src, widget = override
+        if src == "widget":
+            # One widget session = the clicks between two cell runs.
+            return Provenance(f"widget:{widget}:{_PROCESS_KEY}:{count}", "widget", count, widget=widget)
+        return Provenance(f"{src}:{_PROCESS_KEY}", src)
+    kernel = getattr(ip, "kernel", None) if ip is not None else None
+    if kernel is not None:
+        try:
+            parent = kernel.get_parent()
+        except Exception:  # noqa: BLE001 - older ipykernel signatures
+            parent = None
+        header = (parent or {}).get("header") or {}
+        if header.get("msg_type") == "execute_request":
+            meta = parent.get("metadata") or {}
+            content = parent.get("content") or {}
+            return Provenance(
+                f"cell:{header.get('msg_id')}",
+                "cell",
+                count,
+                cell_id=meta.get("cellId"),
+                code=content.get("code"),
+            )
+    if ip is not None:
+        # IPython terminal (or a kernel without a parent): the current input counts as the cell.
+        code = None
+        hist = getattr(ip, "user_ns", {}).get("In")
+        if hist:
+            code = hist[-1]
+        return Provenance(f"cell:{_PROCESS_KEY}:{count}", "cell", count, code=code)
+    return Provenance(f"api:{_PROCESS_KEY}", "api")

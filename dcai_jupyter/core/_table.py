@@ -1,0 +1,398 @@
+"""Columnar in-memory state of a dataset, and the deltas that change it.
+
+A ``Table`` stores each column as a numpy array (object arrays for strings,
+categoricals and other pandas extension types) next to an int64 array of sample
+ids. numpy assignment keeps a single-cell edit in microseconds; the original pandas
+dtypes are restored whenever a DataFrame is built.
+
+Deltas are JSON-ready dicts, each exactly invertible:
+``{"t": "set", "c": col | absent for the label, "i": ids, "o": old, "n": new}``,
+``{"t": "del", "i": ids, "p": positions before, "r": {col: values}}`` and
+``{"t": "ins", "i": ids, "p": positions after, "r": {col: values}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _codec
+from . import _fingerprint as fpr
+
+ID_NAME = "sample_id"
+
+
+def _to_internal(s: pd.Series) -> np.ndarray:
+    """A writable numpy array for a column; extension dtypes become object arrays."""
+    dt = s.dtype
+    if isinstance(dt, np.dtype) and dt.kind in "biufmM":
+        return s.to_numpy(copy=True)
+    arr = s.to_numpy(dtype=object, copy=True)
+    for i, v in enumerate(arr):
+        if isinstance(v, np.ndarray):
+            # Freeze a private copy: an in-place edit of an image cannot bypass the history.
+            c = v.copy()
+            c.flags.writeable = False
+            arr[i] = c
+    return arr
+
+
+def _to_series(arr: np.ndarray, dtype: Any, index: pd.Index, name: str) -> pd.Series:
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufmM":
+        return pd.Series(arr.copy(), index=index, name=name)
+    if isinstance(dtype, np.dtype) and dtype == object:
+        return pd.Series(arr.copy(), index=index, name=name, dtype=object)
+    return pd.Series(arr, index=index, name=name, dtype=object).astype(dtype)
+
+
+def ids_from_index(df: pd.DataFrame) -> tuple[np.ndarray, str, pd.DataFrame]:
+    """Sample ids from a frame's index: a unique integer index is kept, else 0..n-1.
+
+    Returns the ids, the index name to show, and the frame (with a non-integer index
+    moved into a column so no information is lost).
+    """
+    idx = df.index
+    if isinstance(idx, pd.MultiIndex):
+        raise ValueError("a MultiIndex cannot be used as sample ids; call df.reset_index() first")
+    if pd.api.types.is_integer_dtype(idx.dtype) and not pd.api.types.is_bool_dtype(idx.dtype):
+        if idx.hasnans:
+            raise ValueError("the index has missing values; cannot use it as sample ids")
+        if not idx.is_unique:
+            dup = idx[idx.duplicated()].unique()[:5].tolist()
+            raise ValueError(
+                f"the index has duplicate values {dup}; sample ids must be unique. "
+                "Use df.reset_index(drop=True) to number the rows 0..n-1"
+            )
+        ids = idx.to_numpy(dtype=np.int64)
+        if len(ids) and ids.min() < 0:
+            raise ValueError("sample ids must be non-negative integers")
+        return ids, idx.name if isinstance(idx.name, str) else ID_NAME, df
+    if isinstance(idx, pd.RangeIndex):  # pragma: no cover - covered by the integer branch
+        return np.arange(len(df), dtype=np.int64), ID_NAME, df
+    name = idx.name if idx.name is not None else "index"
+    if name in df.columns:
+        raise ValueError(
+            f"the frame's non-integer index would become column {name!r}, which exists already; "
+            "reset or rename the index first"
+        )
+    return np.arange(len(df), dtype=np.int64), ID_NAME, df.reset_index()
+
+
+class Table:
+    """Columns, ids and per-row hashes of one dataset state."""
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        arrays: dict[str, np.ndarray],
+        dtypes: dict[str, Any],
+        label: str,
+        index_name: str = ID_NAME,
+        next_id: int | None = None,
+    ) -> None:
+        self.ids = ids
+        self.arrays = arrays
+        self.dtypes = dtypes
+        self.columns = list(arrays)
+        self.label = label
+        self.index_name = index_name
+        self.next_id = int(ids.max()) + 1 if next_id is None and len(ids) else (next_id or 0)
+        self._index: pd.Index | None = None
+        self._schema = fpr.schema_hash(self.columns, [str(dtypes[c]) for c in self.columns])
+        self._salts = {c: fpr.salt(c) for c in self.columns}
+        self.rest: np.ndarray | None = None
+        self.label_h: np.ndarray | None = None
+        self.total = 0
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, label: str) -> Table:
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
+        if not all(isinstance(c, str) for c in df.columns):
+            bad = [c for c in df.columns if not isinstance(c, str)][:5]
+            raise ValueError(f"column names must be strings; got {bad}. Rename the columns first")
+        if not df.columns.is_unique:
+            raise ValueError(f"duplicate column names: {df.columns[df.columns.duplicated()].tolist()}")
+        ids, index_name, df = ids_from_index(df)
+        if label not in df.columns:
+            raise KeyError(f"label column {label!r} not in the frame; columns are {list(df.columns)}")
+        arrays = {c: _to_internal(df[c]) for c in df.columns}
+        dtypes = {c: df[c].dtype for c in df.columns}
+        return cls(ids, arrays, dtypes, label, index_name)
+
+    def copy(self) -> Table:
+        t = Table(
+            self.ids.copy(),
+            {c: a.copy() for c, a in self.arrays.items()},
+            dict(self.dtypes),
+            self.label,
+            self.index_name,
+            self.next_id,
+        )
+        if self.rest is not None and self.label_h is not None:
+            t.rest, t.label_h, t.total = self.rest.copy(), self.label_h.copy(), self.total
+        return t
+
+    # ------------------------------------------------------------------ hashing
+    def _rest_terms(self, cols: dict[str, np.ndarray]) -> np.ndarray:
+        n = len(next(iter(cols.values()))) if cols else 0
+        rest = np.zeros(n, dtype=np.uint64)
+        for c in self.columns:
+            if c != self.label:
+                rest += fpr.column_term(fpr.hash_values(cols[c]), self._salts[c])
+        return rest
+
+    def _label_terms(self, values: np.ndarray) -> np.ndarray:
+        return fpr.column_term(fpr.hash_values(values), self._salts[self.label])
+
+    def rehash(self) -> None:
+        """Compute every row hash from scratch (O(rows x columns))."""
+        self.rest = self._rest_terms(self.arrays)
+        self.label_h = self._label_terms(self.arrays[self.label])
+        rows = fpr.row_hash(self.ids, self.rest, self.label_h)
+        self.total = int(rows.sum(dtype=np.uint64))
+
+    def fingerprint(self, total: int | None = None, n: int | None = None) -> int:
+        if self.rest is None:
+            self.rehash()
+        return fpr.finish(self.total if total is None else total, len(self) if n is None else n, self._schema)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # ------------------------------------------------------------------ lookup
+    @property
+    def index(self) -> pd.Index:
+        if self._index is None:
+            self._index = pd.Index(self.ids, copy=False)
+        return self._index
+
+    def positions(self, ids: Any) -> np.ndarray:
+        """Row positions of ``ids``; KeyError naming the unknown ids."""
+        arr = np.asarray(ids)
+        if arr.ndim != 1:
+            arr = arr.reshape(-1)
+        if len(arr) == 0:
+            return np.empty(0, dtype=np.int64)
+        if arr.dtype.kind not in "iu":
+            if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+                arr = arr.astype(np.int64)
+            elif arr.dtype == object and all(isinstance(v, (int, np.integer)) for v in arr):
+                arr = arr.astype(np.int64)
+            else:
+                raise KeyError(f"sample ids must be integers; got {arr[:5].tolist()}")
+        if len(arr) == 1:
+            try:
+                return np.array([self.index.get_loc(int(arr[0]))], dtype=np.int64)
+            except KeyError:
+                raise KeyError(f"unknown sample id {int(arr[0])} (not in the dataset; removed?)") from None
+        pos = self.index.get_indexer(arr)
+        if (pos < 0).any():
+            bad = arr[pos < 0]
+            more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+            raise KeyError(f"unknown sample ids {bad[:10].tolist()}{more} (not in the dataset; removed?)")
+        return pos.astype(np.int64, copy=False)
+
+    # ------------------------------------------------------------------ frames
+    def frame(self, positions: np.ndarray | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        cols = list(self.columns if columns is None else columns)
+        ids = self.ids if positions is None else self.ids[positions]
+        index = pd.Index(ids.copy(), name=self.index_name)
+        data = {}
+        for c in cols:
+            arr = self.arrays[c] if positions is None else self.arrays[c][positions]
+            data[c] = _to_series(arr, self.dtypes[c], index, c)
+        return pd.DataFrame(data, index=index, columns=cols)
+
+    def rows_for(self, positions: np.ndarray) -> dict[str, list[Any]]:
+        return {c: _codec.encode_array(self.arrays[c][positions]) for c in self.columns}
+
+    def rows_from_frame(self, df: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Convert rows to add into internal arrays, with the table's dtypes; clear errors."""
+        missing = [c for c in self.columns if c not in df.columns]
+        extra = [c for c in df.columns if c not in self.columns]
+        if missing or extra:
+            raise ValueError(
+                f"rows to add must have exactly the dataset's columns; missing {missing}, extra {extra}"
+            )
+        out = {}
+        for c in self.columns:
+            s = df[c]
+            if str(s.dtype) != str(self.dtypes[c]):
+                try:
+                    s = s.astype(self.dtypes[c])
+                except (TypeError, ValueError) as e:
+                    raise ValueError(
+                        f"column {c!r}: cannot convert {s.dtype} to the dataset's {self.dtypes[c]}: {e}"
+                    ) from None
+            out[c] = _to_internal(s)
+        return out
+
+    # ------------------------------------------------------------------ deltas
+    def plan_set(self, col: str, pos: np.ndarray, new: np.ndarray) -> int:
+        """Fingerprint after setting ``col`` at ``pos`` to ``new`` (nothing changes yet)."""
+        if self.rest is None or self.label_h is None:
+            self.rehash()
+        assert self.rest is not None and self.label_h is not None
+        ids = self.ids[pos]
+        old_rows = fpr.row_hash(ids, self.rest[pos], self.label_h[pos])
+        if col == self.label:
+            new_rows = fpr.row_hash(ids, self.rest[pos], self._label_terms(new))
+        else:
+            s = self._salts[col]
+            rest = (
+                self.rest[pos]
+                - fpr.column_term(fpr.hash_values(self.arrays[col][pos]), s)
+                + fpr.column_term(fpr.hash_values(new), s)
+            )
+            new_rows = fpr.row_hash(ids, rest, self.label_h[pos])
+        # Duplicate positions: the last write wins; the sums below assume unique positions.
+        total = (self.total - int(old_rows.sum(dtype=np.uint64)) + int(new_rows.sum(dtype=np.uint64))) & fpr.MASK
+        return self.fingerprint(total)
+
+    def apply_set(self, col: str, pos: np.ndarray, new: np.ndarray) -> None:
+        if self.rest is not None and self.label_h is not None:
+            ids = self.ids[pos]
+            old_rows = fpr.row_hash(ids, self.rest[pos], self.label_h[pos])
+            if col == self.label:
+                self.label_h[pos] = self._label_terms(new)
+            else:
+                s = self._salts[col]
+                self.rest[pos] += fpr.column_term(fpr.hash_values(new), s) - fpr.column_term(
+                    fpr.hash_values(self.arrays[col][pos]), s
+                )
+            new_rows = fpr.row_hash(ids, self.rest[pos], self.label_h[pos])
+            self.total = (
+                self.total - int(old_rows.sum(dtype=np.uint64)) + int(new_rows.sum(dtype=np.uint64))
+            ) & fpr.MASK
+        self.arrays[col][pos] = new
+
+    def apply_delete(self, pos: np.ndarray) -> None:
+        keep = np.ones(len(self.ids), dtype=bool)
+        keep[pos] = False
+        if self.rest is not None and self.label_h is not None:
+            rows = fpr.row_hash(self.ids[pos], self.rest[pos], self.label_h[pos])
+            self.total = (self.total - int(rows.sum(dtype=np.uint64))) & fpr.MASK
+            self.rest, self.label_h = self.rest[keep], self.label_h[keep]
+        self.ids = self.ids[keep]
+        self.arrays = {c: a[keep] for c, a in self.arrays.items()}
+        self._index = None
+
+    def apply_insert(self, ids: np.ndarray, pos: np.ndarray, rows: dict[str, np.ndarray]) -> None:
+        """Insert rows so that they end up at ``pos`` (ascending positions in the result)."""
+        n, k = len(self.ids), len(ids)
+        is_new = np.zeros(n + k, dtype=bool)
+        is_new[pos] = True
+        old_slots = np.flatnonzero(~is_new)
+
+        def merge(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+            out = np.empty(n + k, dtype=np.result_type(old.dtype, new.dtype) if old.dtype != object else object)
+            out[old_slots] = old
+            out[pos] = new
+            return out
+
+        if self.rest is not None and self.label_h is not None:
+            rest_new = self._rest_terms(rows)
+            lab_new = self._label_terms(rows[self.label])
+            self.total = (self.total + int(fpr.row_hash(ids, rest_new, lab_new).sum(dtype=np.uint64))) & fpr.MASK
+            self.rest, self.label_h = merge(self.rest, rest_new), merge(self.label_h, lab_new)
+        self.ids = merge(self.ids, ids.astype(np.int64))
+        self.arrays = {c: merge(self.arrays[c], rows[c]) for c in self.columns}
+        self.next_id = max(self.next_id, int(ids.max()) + 1 if k else 0)
+        self._index = None
+
+    def decode_rows(self, enc: dict[str, list[Any]]) -> dict[str, np.ndarray]:
+        out = {}
+        for c in self.columns:
+            vals = _codec.decode_list(enc[c])
+            dt = self.dtypes[c]
+            if isinstance(dt, np.dtype) and dt.kind in "biufmM":
+                out[c] = np.array(vals, dtype=dt) if dt.kind not in "mM" else np.array(vals).astype(dt)
+            else:
+                arr = np.empty(len(vals), dtype=object)
+                arr[:] = vals
+                for i, v in enumerate(arr):
+                    if isinstance(v, np.ndarray):
+                        v.flags.writeable = False
+                out[c] = arr
+        return out
+
+    def apply_delta(self, d: dict[str, Any]) -> None:
+        t = d["t"]
+        if t == "set":
+            col = d.get("c", self.label)
+            pos = self.positions(d["i"])
+            new = self.coerce_stored(col, _codec.decode_list(d["n"]))
+            self.apply_set(col, pos, new)
+        elif t == "del":
+            pos = np.asarray(d["p"], dtype=np.int64)
+            if not np.array_equal(self.ids[pos], np.asarray(d["i"], dtype=np.int64)):
+                raise ValueError("history delta does not match the data (rows at the recorded positions differ)")
+            self.apply_delete(pos)
+        elif t == "ins":
+            self.apply_insert(
+                np.asarray(d["i"], dtype=np.int64), np.asarray(d["p"], dtype=np.int64), self.decode_rows(d["r"])
+            )
+        else:
+            raise ValueError(f"unknown delta type {t!r}")
+
+    def coerce_stored(self, col: str, values: list[Any]) -> np.ndarray:
+        """Values read back from the history, as an array for column ``col``."""
+        arr = self.arrays[col]
+        if arr.dtype == object:
+            out = np.empty(len(values), dtype=object)
+            out[:] = values
+            return out
+        if arr.dtype.kind in "mM":
+            return np.array(values).astype(arr.dtype)
+        return np.asarray(values, dtype=arr.dtype)
+
+
+def invert(d: dict[str, Any]) -> dict[str, Any]:
+    """The delta that undoes ``d``."""
+    t = d["t"]
+    if t == "set":
+        inv = {"t": "set", "i": d["i"], "o": d["n"], "n": d["o"]}
+        if "c" in d:
+            inv["c"] = d["c"]
+        return inv
+    if t == "del":
+        return {"t": "ins", "i": d["i"], "p": d["p"], "r": d["r"]}
+    if t == "ins":
+        return {"t": "del", "i": d["i"], "p": d["p"], "r": d["r"]}
+    raise ValueError(f"unknown delta type {t!r}")
+
+
+def touched_ids(deltas: list[dict[str, Any]]) -> list[int]:
+    out: list[int] = []
+    for d in deltas:
+        out.extend(int(i) for i in d["i"])
+    return out
+
+
+def apply_all(table: Table, deltas_per_change: Sequence[list[dict[str, Any]]]) -> None:
+    """Apply many changes fast: runs of label sets are merged into one vectorized write."""
+    pending: dict[int, Any] = {}
+
+    def flush() -> None:
+        if pending:
+            ids = np.fromiter(pending.keys(), dtype=np.int64, count=len(pending))
+            vals = table.coerce_stored(table.label, _codec.decode_list(list(pending.values())))
+            table.apply_set(table.label, table.positions(ids), vals)
+            pending.clear()
+
+    for deltas in deltas_per_change:
+        for d in deltas:
+            if d["t"] == "set" and "c" not in d:
+                # A later write to the same id wins, as it would applied one by one.
+                for i, v in zip(d["i"], d["n"], strict=True):
+                    pending.pop(i, None)
+                    pending[i] = v
+            else:
+                flush()
+                table.apply_delta(d)
+    flush()
