@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +15,9 @@ class JSBuildHook(BuildHookInterface):  # type: ignore[misc]
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if os.environ.get("DCAI_SKIP_JS") == "1":
+            # Python-only development: the widgets then need a separate `npm run build` in js/.
+            return
         root = Path(self.root)
         js = root / "js"
         if not (js / "package.json").exists():
