@@ -24,7 +24,9 @@ class JSBuildHook(BuildHookInterface):  # type: ignore[misc]
             return
         npm = shutil.which("npm")
         if npm is None:
-            raise RuntimeError("npm is needed to build the widget front end (js/); install Node.js 20+")
+            raise RuntimeError(
+                "npm is needed to build the widget front end (js/); install Node.js 20+"
+            )
         if not (js / "node_modules").exists():
             subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=js, check=True)
         subprocess.run([npm, "run", "build"], cwd=js, check=True)

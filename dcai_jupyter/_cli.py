@@ -18,7 +18,11 @@ def _read_table(path: Path, dtypes: dict[str, str] | None) -> pd.DataFrame:
         return pd.read_parquet(path)
     if suffix in (".csv", ".tsv", ".txt"):
         # The recorded dtypes keep "3" a string label rather than the integer CSV would infer.
-        safe = {c: d for c, d in (dtypes or {}).items() if d not in ("category",) and "datetime" not in d}
+        safe = {
+            c: d
+            for c, d in (dtypes or {}).items()
+            if d not in ("category",) and "datetime" not in d
+        }
         return pd.read_csv(path, index_col=0, dtype=safe, sep="\t" if suffix == ".tsv" else ",")
     raise SystemExit(f"dcai: cannot read {path}: use a .csv or .parquet file")
 
@@ -37,17 +41,44 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
 def _cmd_history(args: argparse.Namespace) -> int:
     h = open_history(args.path)
     base = h.base or {}
-    print(f"{h.path}: dataset {h.name!r}, {base.get('n_rows', '?')} base rows, head version {h.head}")
+    print(
+        f"{h.path}: dataset {h.name!r}, {base.get('n_rows', '?')} base rows, head version {h.head}"
+    )
     if args.changes:
-        df = h.changes[["version", "op", "n_rows", "source", "execution_count", "cell_id", "widget", "timestamp"]]
+        df = h.changes[
+            [
+                "version",
+                "op",
+                "n_rows",
+                "source",
+                "execution_count",
+                "cell_id",
+                "widget",
+                "timestamp",
+            ]
+        ]
     else:
         it = h.iterations
-        df = it[["first_version", "last_version", "n_changes", "ops", "rows_touched", "source",
-                 "execution_count", "cell_id", "widget", "started"]]
+        df = it[
+            [
+                "first_version",
+                "last_version",
+                "n_changes",
+                "ops",
+                "rows_touched",
+                "source",
+                "execution_count",
+                "cell_id",
+                "widget",
+                "started",
+            ]
+        ]
     if args.json:
         print(df.reset_index().to_json(orient="records", date_format="iso"))
     elif len(df):
-        with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 10_000):
+        with pd.option_context(
+            "display.width", 200, "display.max_columns", 20, "display.max_rows", 10_000
+        ):
             print(df.to_string())
     else:
         print("(no changes recorded)")
@@ -73,15 +104,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("history", help="list the iterations (or changes) of a history file")
     p.add_argument("path")
-    p.add_argument("--changes", action="store_true", help="one line per change instead of per iteration")
+    p.add_argument(
+        "--changes", action="store_true", help="one line per change instead of per iteration"
+    )
     p.add_argument("--json", action="store_true", help="print JSON records")
     p.set_defaults(func=_cmd_history)
     r = sub.add_parser("replay", help="replay a history onto its base data exactly")
     r.add_argument("path")
-    r.add_argument("--data", required=True, help="the base data (.csv with the sample id first, or .parquet)")
+    r.add_argument(
+        "--data", required=True, help="the base data (.csv with the sample id first, or .parquet)"
+    )
     r.add_argument("--out", required=True, help="where to write the result (.csv or .parquet)")
-    r.add_argument("--to", type=int, default=None, help="stop at this version (default: the newest)")
-    r.add_argument("--no-strict", action="store_true", help="replay onto a base that differs from the recorded one")
+    r.add_argument(
+        "--to", type=int, default=None, help="stop at this version (default: the newest)"
+    )
+    r.add_argument(
+        "--no-strict",
+        action="store_true",
+        help="replay onto a base that differs from the recorded one",
+    )
     r.set_defaults(func=_cmd_replay)
     args = parser.parse_args(argv)
     try:
@@ -94,4 +135,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-

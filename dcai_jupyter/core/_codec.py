@@ -39,7 +39,9 @@ def encode_value(v: Any) -> Any:
     if isinstance(v, np.ndarray):
         if v.dtype == object:
             return {"$ol": [list(v.shape), [encode_value(x) for x in v.ravel()]]}
-        return {"$nd": [v.dtype.str, list(v.shape), base64.b64encode(np.ascontiguousarray(v)).decode()]}
+        return {
+            "$nd": [v.dtype.str, list(v.shape), base64.b64encode(np.ascontiguousarray(v).tobytes()).decode()]
+        }
     if isinstance(v, (bytes, bytearray, memoryview)):
         return {"$b": base64.b64encode(bytes(v)).decode()}
     if isinstance(v, pd.Timestamp):
@@ -103,7 +105,7 @@ def decode_value(v: Any) -> Any:
 def encode_array(arr: np.ndarray) -> list[Any]:
     """Encode a column slice. Plain numeric arrays take the fast ``tolist`` path."""
     if arr.dtype.kind in "biuf":
-        return arr.tolist()  # type: ignore[no-any-return]
+        return arr.tolist()
     return [encode_value(v) for v in arr]
 
 

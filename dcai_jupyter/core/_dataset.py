@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _codec
+from . import _codec, _provenance
 from . import _fingerprint as fpr
-from . import _provenance
 from ._errors import BaseMismatchError, HistoryError, StateError
-from ._history import REDO, UNDO, History, _iso, default_path, undo_stacks
+from ._history import REDO, UNDO, History, default_path, undo_stacks
 from ._table import Table, apply_all, invert, touched_ids
 
 Observer = Callable[["Dataset", dict[str, Any]], None]
@@ -34,7 +33,9 @@ def _detect_image(table: Table) -> str | None:
         v = next((x for x in arr[:50] if not _codec.is_missing(x)), None)
         if isinstance(v, np.ndarray) and v.ndim in (2, 3):
             return c
-        if isinstance(v, (bytes, bytearray)) and (v[:8] == b"\x89PNG\r\n\x1a\n" or v[:3] == b"\xff\xd8\xff"):
+        if isinstance(v, (bytes, bytearray)) and (
+            v[:8] == b"\x89PNG\r\n\x1a\n" or v[:3] == b"\xff\xd8\xff"
+        ):
             return c
         if isinstance(v, str) and v.lower().endswith(_IMAGE_SUFFIXES):
             return c
@@ -109,20 +110,28 @@ class Dataset:
             present = pd.unique(table.arrays[label][~pd.isna(table.arrays[label])])
             outside = [v for v in present if v not in set(classes)]
             if outside:
-                raise ValueError(f"labels {outside[:10]} in the data are not in the declared classes {classes}")
+                raise ValueError(
+                    f"labels {outside[:10]} in the data are not in the declared classes {classes}"
+                )
         self._classes = classes
         for role, col in (("image", image), ("text", text)):
             if col is not None and col not in table.columns:
-                raise KeyError(f"{role} column {col!r} not in the frame; columns are {table.columns}")
+                raise KeyError(
+                    f"{role} column {col!r} not in the frame; columns are {table.columns}"
+                )
         self.image_column = image if image is not None else _detect_image(table)
-        self.text_column = text if text is not None else _detect_text(table, {self.image_column or ""})
+        self.text_column = (
+            text if text is not None else _detect_text(table, {self.image_column or ""})
+        )
         display = {c for c in (self.image_column, self.text_column) if c}
         if features is None:
             self.feature_columns = [c for c in table.columns if c != label and c not in display]
         else:
             unknown = [c for c in features if c not in table.columns]
             if unknown:
-                raise KeyError(f"feature columns {unknown} not in the frame; columns are {table.columns}")
+                raise KeyError(
+                    f"feature columns {unknown} not in the frame; columns are {table.columns}"
+                )
             self.feature_columns = list(features)
         self.name = name or "dataset"
         self.label = label
@@ -142,7 +151,9 @@ class Dataset:
             "dtypes": [str(t.dtypes[c]) for c in t.columns],
             "label": t.label,
             "index_name": t.index_name,
-            "classes": _codec.encode_value(list(self._classes)) if self._classes is not None else None,
+            "classes": _codec.encode_value(list(self._classes))
+            if self._classes is not None
+            else None,
         }
 
     def _open_history(self, history: Any, name: str | None, resume: bool) -> History:
@@ -230,7 +241,7 @@ class Dataset:
         try:
             return sorted(vals.tolist())
         except TypeError:
-            return vals.tolist()  # type: ignore[no-any-return]
+            return vals.tolist()
 
     @property
     def fingerprint(self) -> str:
@@ -282,7 +293,12 @@ class Dataset:
             expected, rest, lab = t.total, t.rest, t.label_h
             t.rehash()
             if t.total != expected:
-                assert rest is not None and lab is not None and t.rest is not None and t.label_h is not None
+                assert (
+                    rest is not None
+                    and lab is not None
+                    and t.rest is not None
+                    and t.label_h is not None
+                )
                 bad = t.ids[(rest != t.rest) | (lab != t.label_h)]
                 raise StateError(
                     f"dataset {self.name!r} was changed outside its methods: rows {bad[:10].tolist()} "
@@ -307,20 +323,28 @@ class Dataset:
         for cb in list(self._observers):
             try:
                 cb(self, change)
-            except Exception as e:  # noqa: BLE001 - a broken view must not break a recorded change
-                warnings.warn(f"dataset observer {cb!r} failed: {e!r}", RuntimeWarning, stacklevel=2)
+            except Exception as e:
+                warnings.warn(
+                    f"dataset observer {cb!r} failed: {e!r}", RuntimeWarning, stacklevel=2
+                )
 
     # ------------------------------------------------------------------ validation
     def _labels_array(self, labels: Any, n: int) -> np.ndarray:
         if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
             values = [labels] * n
         else:
-            values = list(labels.tolist() if isinstance(labels, (np.ndarray, pd.Series, pd.Index)) else labels)
+            values = list(
+                labels.tolist() if isinstance(labels, (np.ndarray, pd.Series, pd.Index)) else labels
+            )
         if len(values) != n:
-            raise ValueError(f"got {len(values)} labels for {n} ids; pass one label per id (or a single label)")
+            raise ValueError(
+                f"got {len(values)} labels for {n} ids; pass one label per id (or a single label)"
+            )
         missing = [i for i, v in enumerate(values) if _codec.is_missing(v)]
         if missing:
-            raise ValueError(f"labels at positions {missing[:10]} are missing (NaN/None); a label must be a value")
+            raise ValueError(
+                f"labels at positions {missing[:10]} are missing (NaN/None); a label must be a value"
+            )
         if self._classes is not None:
             allowed = set(self._classes)
             outside = sorted({repr(v) for v in values if v not in allowed})
@@ -348,8 +372,15 @@ class Dataset:
                     )
             else:
                 present = {type(v) for v in arr[:1000] if not _codec.is_missing(v)}
-                bad = sorted({repr(v) for v in values if present and type(v) not in present
-                              and not (isinstance(v, str) and str in present)})
+                bad = sorted(
+                    {
+                        repr(v)
+                        for v in values
+                        if present
+                        and type(v) not in present
+                        and not (isinstance(v, str) and str in present)
+                    }
+                )
                 if bad and str in present:
                     raise ValueError(
                         f"label column {self.label!r} holds strings; got {', '.join(bad[:10])}. "
@@ -358,24 +389,39 @@ class Dataset:
             out = np.empty(n, dtype=object)
             out[:] = values
             return out
-        kinds = {"b": (bool, np.bool_), "i": (int, np.integer), "u": (int, np.integer),
-                 "f": (int, float, np.integer, np.floating)}[arr.dtype.kind]
-        bad = sorted({repr(v) for v in values if isinstance(v, bool) != (arr.dtype.kind == "b")
-                      or not isinstance(v, kinds)})
+        kinds = {
+            "b": (bool, np.bool_),
+            "i": (int, np.integer),
+            "u": (int, np.integer),
+            "f": (int, float, np.integer, np.floating),
+        }[arr.dtype.kind]
+        bad = sorted(
+            {
+                repr(v)
+                for v in values
+                if isinstance(v, bool) != (arr.dtype.kind == "b") or not isinstance(v, kinds)
+            }
+        )
         if bad:
             raise ValueError(
                 f"label column {self.label!r} holds {arr.dtype}; got {', '.join(bad[:10])}. "
                 f"Pass {arr.dtype} labels"
             )
         out = np.asarray(values).astype(arr.dtype)
-        if arr.dtype.kind != "b" and not np.array_equal(out.astype(float), np.asarray(values, dtype=float)):
-            raise ValueError(f"labels {values[:10]} do not fit the label column's {arr.dtype} exactly")
+        if arr.dtype.kind != "b" and not np.array_equal(
+            out.astype(float), np.asarray(values, dtype=float)
+        ):
+            raise ValueError(
+                f"labels {values[:10]} do not fit the label column's {arr.dtype} exactly"
+            )
         return out
 
     def _ids_array(self, ids: Any) -> np.ndarray:
         if isinstance(ids, (int, np.integer)):
             ids = [ids]
-        arr = np.asarray(list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids)
+        arr = np.asarray(
+            list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids
+        )
         if arr.ndim != 1:
             raise ValueError("ids must be a 1-D list of sample ids")
         if len(arr) > 1:
@@ -395,7 +441,9 @@ class Dataset:
         apply: Callable[[], None],
     ) -> int:
         """Write the change, then apply it in memory; nothing changes if the write fails."""
-        version = self.history._append(self._version, op, params, deltas, n_rows, fp, _provenance.current())
+        version = self.history._append(
+            self._version, op, params, deltas, n_rows, fp, _provenance.current()
+        )
         apply()
         self._version = version
         if op not in (UNDO, REDO):
@@ -435,7 +483,9 @@ class Dataset:
                 "n": _codec.encode_array(new),
             }
             fp = t.plan_set(self.label, pos, new)
-            version = self._commit(op, params, [delta], len(pos), fp, lambda: t.apply_set(self.label, pos, new))
+            version = self._commit(
+                op, params, [delta], len(pos), fp, lambda: t.apply_set(self.label, pos, new)
+            )
             change = {"version": version, "op": op, "ids": delta["i"]}
         self._notify(change)
         return version
@@ -452,7 +502,9 @@ class Dataset:
             work = t.copy()
             work.apply_delete(pos)
             params = {"reason": str(reason)} if reason is not None else None
-            version = self._commit("remove", params, [delta], len(pos), work.fingerprint(), lambda: self._swap(work))
+            version = self._commit(
+                "remove", params, [delta], len(pos), work.fingerprint(), lambda: self._swap(work)
+            )
             change = {"version": version, "op": "remove", "ids": delta["i"]}
         self._notify(change)
         return version
@@ -467,17 +519,25 @@ class Dataset:
             t = self._table
             internal = t.rows_from_frame(rows)
             lab = internal[self.label]
-            self._labels_array([v for v in lab if not _codec.is_missing(v)], int((~pd.isna(lab)).sum()))
+            self._labels_array(
+                [v for v in lab if not _codec.is_missing(v)], int((~pd.isna(lab)).sum())
+            )
             new_ids = np.arange(t.next_id, t.next_id + len(rows), dtype=np.int64)
             pos = np.arange(len(t), len(t) + len(rows), dtype=np.int64)
-            delta = {"t": "ins", "i": new_ids.tolist(), "p": pos.tolist(),
-                     "r": {c: _codec.encode_array(a) for c, a in internal.items()}}
+            delta = {
+                "t": "ins",
+                "i": new_ids.tolist(),
+                "p": pos.tolist(),
+                "r": {c: _codec.encode_array(a) for c, a in internal.items()},
+            }
             # Round-trip through the stored form so memory equals what a replay produces.
-            stored = t.decode_rows(delta["r"])  # type: ignore[arg-type]
+            stored = t.decode_rows(delta["r"])
             work = t.copy()
             work.apply_insert(new_ids, pos, stored)
             params = {"reason": str(reason)} if reason is not None else None
-            version = self._commit("add", params, [delta], len(rows), work.fingerprint(), lambda: self._swap(work))
+            version = self._commit(
+                "add", params, [delta], len(rows), work.fingerprint(), lambda: self._swap(work)
+            )
             change = {"version": version, "op": "add", "ids": delta["i"]}
         self._notify(change)
         return new_ids
@@ -490,7 +550,9 @@ class Dataset:
         for d in deltas:
             work.apply_delta(d)
         ids = touched_ids(deltas)
-        version = self._commit(op, params, deltas, len(set(ids)), work.fingerprint(), lambda: self._swap(work))
+        version = self._commit(
+            op, params, deltas, len(set(ids)), work.fingerprint(), lambda: self._swap(work)
+        )
         return version
 
     def undo(self) -> int:
@@ -568,7 +630,10 @@ def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.dtype != object and b.dtype != object:
         return np.asarray(a == b)
     return np.fromiter(
-        (type(x) is type(y) and bool(x == y) if not isinstance(x, np.ndarray) else False for x, y in zip(a, b)),
+        (
+            type(x) is type(y) and bool(x == y) if not isinstance(x, np.ndarray) else False
+            for x, y in zip(a, b, strict=True)
+        ),
         dtype=bool,
         count=len(a),
     )
@@ -576,4 +641,3 @@ def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _stamp() -> str:
     return time.strftime("%Y%m%dT%H%M%S")
-

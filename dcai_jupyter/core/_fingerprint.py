@@ -38,7 +38,9 @@ def _mix_int(v: int) -> int:
 
 def salt(name: str) -> np.uint64:
     """A per-column constant so equal values in different columns hash differently."""
-    return np.uint64(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little"))
+    return np.uint64(
+        int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+    )
 
 
 def _element_bytes(v: Any) -> bytes:
@@ -47,7 +49,9 @@ def _element_bytes(v: Any) -> bytes:
     if isinstance(v, float) and math.isnan(v):
         return b"\x00nan"
     if isinstance(v, np.ndarray):
-        return b"a" + v.dtype.str.encode() + repr(v.shape).encode() + np.ascontiguousarray(v).tobytes()
+        return (
+            b"a" + v.dtype.str.encode() + repr(v.shape).encode() + np.ascontiguousarray(v).tobytes()
+        )
     if isinstance(v, (bytes, bytearray, memoryview)):
         return b"b" + bytes(v)
     if isinstance(v, (bool, np.bool_)):
@@ -73,7 +77,9 @@ def hash_values(arr: np.ndarray) -> np.ndarray:
         rest = np.flatnonzero(~is_str)
         out[rest] = np.fromiter(
             (
-                int.from_bytes(hashlib.blake2b(_element_bytes(arr[i]), digest_size=8).digest(), "little")
+                int.from_bytes(
+                    hashlib.blake2b(_element_bytes(arr[i]), digest_size=8).digest(), "little"
+                )
                 for i in rest
             ),
             dtype=np.uint64,

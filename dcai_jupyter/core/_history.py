@@ -184,7 +184,9 @@ class History:
         # A quick structural check surfaces a corrupt file here rather than mid-session.
         row = self._conn.execute("PRAGMA quick_check").fetchone()
         if row and row[0] != "ok":
-            raise HistoryError(f"{self.path} is corrupt ({row[0]}); restore a backup or move it aside")
+            raise HistoryError(
+                f"{self.path} is corrupt ({row[0]}); restore a backup or move it aside"
+            )
 
     def _put_meta(self, items: dict[str, str]) -> None:
         with self._lock:
@@ -224,7 +226,15 @@ class History:
             cur = self._conn.execute(
                 "INSERT INTO provenance(key, source, execution_count, cell_id, code, widget, started)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (prov.key, prov.source, prov.execution_count, prov.cell_id, prov.code, prov.widget, _now_ms()),
+                (
+                    prov.key,
+                    prov.source,
+                    prov.execution_count,
+                    prov.cell_id,
+                    prov.code,
+                    prov.widget,
+                    _now_ms(),
+                ),
             )
             pid = int(cur.lastrowid or 0)
         else:
@@ -259,7 +269,16 @@ class History:
                 conn.execute(
                     "INSERT INTO changes(seq, op, params, delta, n_rows, prov, ts, fp)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (expected_version + 1, op, params_text, delta_text, n_rows, pid, _now_ms(), fpr.to_signed(fp)),
+                    (
+                        expected_version + 1,
+                        op,
+                        params_text,
+                        delta_text,
+                        n_rows,
+                        pid,
+                        _now_ms(),
+                        fpr.to_signed(fp),
+                    ),
                 )
                 conn.execute("COMMIT")
             except BaseException:
@@ -304,7 +323,9 @@ class History:
     def head(self) -> int:
         """The newest recorded version (0 = the base data)."""
         with self._lock:
-            return int(self._conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
+            return int(
+                self._conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+            )
 
     def __len__(self) -> int:
         return self.head
@@ -317,7 +338,7 @@ class History:
             ).fetchall()
         if not rows:
             return []
-        return _codec.loads("[" + ",".join(r[0] for r in rows) + "]")  # type: ignore[no-any-return]
+        return _codec.loads("[" + ",".join(r[0] for r in rows) + "]")
 
     def _ops(self) -> list[tuple[int, str, dict[str, Any] | None]]:
         with self._lock:
@@ -420,7 +441,9 @@ class History:
                 )
         return table
 
-    def replay(self, base_df: pd.DataFrame, *, to: int | None = None, strict: bool = True) -> pd.DataFrame:
+    def replay(
+        self, base_df: pd.DataFrame, *, to: int | None = None, strict: bool = True
+    ) -> pd.DataFrame:
         """Apply the recorded changes to ``base_df``; exact, checked by fingerprint.
 
         Parameters
@@ -475,7 +498,9 @@ def open_history(path: str | os.PathLike[str]) -> History:
     return History(path, create=False)
 
 
-def undo_stacks(ops: Sequence[tuple[int, str, dict[str, Any] | None]]) -> tuple[list[int], list[int]]:
+def undo_stacks(
+    ops: Sequence[tuple[int, str, dict[str, Any] | None]],
+) -> tuple[list[int], list[int]]:
     """Rebuild the undo and redo stacks (lists of change seqs) from the recorded ops."""
     undo: list[int] = []
     redo: list[int] = []

@@ -65,13 +65,15 @@ def current() -> Provenance:
         src, widget = override
         if src == "widget":
             # One widget session = the clicks between two cell runs.
-            return Provenance(f"widget:{widget}:{_PROCESS_KEY}:{count}", "widget", count, widget=widget)
+            return Provenance(
+                f"widget:{widget}:{_PROCESS_KEY}:{count}", "widget", count, widget=widget
+            )
         return Provenance(f"{src}:{_PROCESS_KEY}", src)
     kernel = getattr(ip, "kernel", None) if ip is not None else None
     if kernel is not None:
         try:
             parent = kernel.get_parent()
-        except Exception:  # noqa: BLE001 - older ipykernel signatures
+        except Exception:
             parent = None
         header = (parent or {}).get("header") or {}
         if header.get("msg_type") == "execute_request":

@@ -43,7 +43,7 @@ def _to_internal(s: pd.Series) -> np.ndarray:
 def _to_series(arr: np.ndarray, dtype: Any, index: pd.Index, name: str) -> pd.Series:
     if isinstance(dtype, np.dtype) and dtype.kind in "biufmM":
         return pd.Series(arr.copy(), index=index, name=name)
-    if isinstance(dtype, np.dtype) and dtype == object:
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
         return pd.Series(arr.copy(), index=index, name=name, dtype=object)
     return pd.Series(arr, index=index, name=name, dtype=object).astype(dtype)
 
@@ -116,10 +116,14 @@ class Table:
             bad = [c for c in df.columns if not isinstance(c, str)][:5]
             raise ValueError(f"column names must be strings; got {bad}. Rename the columns first")
         if not df.columns.is_unique:
-            raise ValueError(f"duplicate column names: {df.columns[df.columns.duplicated()].tolist()}")
+            raise ValueError(
+                f"duplicate column names: {df.columns[df.columns.duplicated()].tolist()}"
+            )
         ids, index_name, df = ids_from_index(df)
         if label not in df.columns:
-            raise KeyError(f"label column {label!r} not in the frame; columns are {list(df.columns)}")
+            raise KeyError(
+                f"label column {label!r} not in the frame; columns are {list(df.columns)}"
+            )
         arrays = {c: _to_internal(df[c]) for c in df.columns}
         dtypes = {c: df[c].dtype for c in df.columns}
         return cls(ids, arrays, dtypes, label, index_name)
@@ -159,7 +163,9 @@ class Table:
     def fingerprint(self, total: int | None = None, n: int | None = None) -> int:
         if self.rest is None:
             self.rehash()
-        return fpr.finish(self.total if total is None else total, len(self) if n is None else n, self._schema)
+        return fpr.finish(
+            self.total if total is None else total, len(self) if n is None else n, self._schema
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -189,16 +195,22 @@ class Table:
             try:
                 return np.array([self.index.get_loc(int(arr[0]))], dtype=np.int64)
             except KeyError:
-                raise KeyError(f"unknown sample id {int(arr[0])} (not in the dataset; removed?)") from None
-        pos = self.index.get_indexer(arr)
+                raise KeyError(
+                    f"unknown sample id {int(arr[0])} (not in the dataset; removed?)"
+                ) from None
+        pos = self.index.get_indexer(pd.Index(arr))
         if (pos < 0).any():
             bad = arr[pos < 0]
             more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-            raise KeyError(f"unknown sample ids {bad[:10].tolist()}{more} (not in the dataset; removed?)")
+            raise KeyError(
+                f"unknown sample ids {bad[:10].tolist()}{more} (not in the dataset; removed?)"
+            )
         return pos.astype(np.int64, copy=False)
 
     # ------------------------------------------------------------------ frames
-    def frame(self, positions: np.ndarray | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    def frame(
+        self, positions: np.ndarray | None = None, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         cols = list(self.columns if columns is None else columns)
         ids = self.ids if positions is None else self.ids[positions]
         index = pd.Index(ids.copy(), name=self.index_name)
@@ -251,7 +263,9 @@ class Table:
             )
             new_rows = fpr.row_hash(ids, rest, self.label_h[pos])
         # Duplicate positions: the last write wins; the sums below assume unique positions.
-        total = (self.total - int(old_rows.sum(dtype=np.uint64)) + int(new_rows.sum(dtype=np.uint64))) & fpr.MASK
+        total = (
+            self.total - int(old_rows.sum(dtype=np.uint64)) + int(new_rows.sum(dtype=np.uint64))
+        ) & fpr.MASK
         return self.fingerprint(total)
 
     def apply_set(self, col: str, pos: np.ndarray, new: np.ndarray) -> None:
@@ -290,7 +304,9 @@ class Table:
         old_slots = np.flatnonzero(~is_new)
 
         def merge(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-            out = np.empty(n + k, dtype=np.result_type(old.dtype, new.dtype) if old.dtype != object else object)
+            out = np.empty(
+                n + k, dtype=np.result_type(old.dtype, new.dtype) if old.dtype != object else object
+            )
             out[old_slots] = old
             out[pos] = new
             return out
@@ -298,7 +314,9 @@ class Table:
         if self.rest is not None and self.label_h is not None:
             rest_new = self._rest_terms(rows)
             lab_new = self._label_terms(rows[self.label])
-            self.total = (self.total + int(fpr.row_hash(ids, rest_new, lab_new).sum(dtype=np.uint64))) & fpr.MASK
+            self.total = (
+                self.total + int(fpr.row_hash(ids, rest_new, lab_new).sum(dtype=np.uint64))
+            ) & fpr.MASK
             self.rest, self.label_h = merge(self.rest, rest_new), merge(self.label_h, lab_new)
         self.ids = merge(self.ids, ids.astype(np.int64))
         self.arrays = {c: merge(self.arrays[c], rows[c]) for c in self.columns}
@@ -311,11 +329,13 @@ class Table:
             vals = _codec.decode_list(enc[c])
             dt = self.dtypes[c]
             if isinstance(dt, np.dtype) and dt.kind in "biufmM":
-                out[c] = np.array(vals, dtype=dt) if dt.kind not in "mM" else np.array(vals).astype(dt)
+                out[c] = (
+                    np.array(vals, dtype=dt) if dt.kind not in "mM" else np.array(vals).astype(dt)
+                )
             else:
                 arr = np.empty(len(vals), dtype=object)
                 arr[:] = vals
-                for i, v in enumerate(arr):
+                for v in arr:
                     if isinstance(v, np.ndarray):
                         v.flags.writeable = False
                 out[c] = arr
@@ -331,11 +351,15 @@ class Table:
         elif t == "del":
             pos = np.asarray(d["p"], dtype=np.int64)
             if not np.array_equal(self.ids[pos], np.asarray(d["i"], dtype=np.int64)):
-                raise ValueError("history delta does not match the data (rows at the recorded positions differ)")
+                raise ValueError(
+                    "history delta does not match the data (rows at the recorded positions differ)"
+                )
             self.apply_delete(pos)
         elif t == "ins":
             self.apply_insert(
-                np.asarray(d["i"], dtype=np.int64), np.asarray(d["p"], dtype=np.int64), self.decode_rows(d["r"])
+                np.asarray(d["i"], dtype=np.int64),
+                np.asarray(d["p"], dtype=np.int64),
+                self.decode_rows(d["r"]),
             )
         else:
             raise ValueError(f"unknown delta type {t!r}")

@@ -1,0 +1,120 @@
+"""The `dcai` command on real history files and data files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dcai_jupyter as dj
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dcai_jupyter._cli", *args], capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    df = pd.DataFrame(
+        {
+            "x": np.linspace(0, 1, 30),
+            "label": pd.array([str(i % 3) for i in range(30)], dtype="str"),
+        },
+        index=pd.Index(np.arange(100, 130), name="sample_id"),
+    )
+    ds = dj.Dataset(df, label="label", name="digits", history=tmp_path / "digits.sqlite")
+    ds.relabel([100, 101], ["2", "2"], reason="looked")
+    ds.remove([105])
+    ds.add(pd.DataFrame({"x": [0.5], "label": ["1"]}))
+    df.to_csv(tmp_path / "base.csv")
+    df.to_parquet(tmp_path / "base.parquet")
+    return ds, df, tmp_path
+
+
+def test_history_lists_iterations(recorded):
+    _, _, tmp = recorded
+    r = _run("history", str(tmp / "digits.sqlite"))
+    assert r.returncode == 0, r.stderr
+    assert "dataset 'digits'" in r.stdout and "head version 3" in r.stdout
+    assert "relabel" in r.stdout and "api" in r.stdout
+    r = _run("history", str(tmp / "digits.sqlite"), "--changes", "--json")
+    rows = json.loads(r.stdout.splitlines()[-1])
+    assert [x["op"] for x in rows] == ["relabel", "remove", "add"]
+    assert [x["n_rows"] for x in rows] == [2, 1, 1]
+
+
+@pytest.mark.parametrize("ext", ["csv", "parquet"])
+def test_replay_writes_exact_state(recorded, ext):
+    ds, _, tmp = recorded
+    out = tmp / f"fixed.{ext}"
+    r = _run(
+        "replay", str(tmp / "digits.sqlite"), "--data", str(tmp / f"base.{ext}"), "--out", str(out)
+    )
+    assert r.returncode == 0, r.stderr
+    got = (
+        pd.read_parquet(out)
+        if ext == "parquet"
+        else pd.read_csv(out, index_col=0, dtype={"label": "str"})
+    )
+    pd.testing.assert_frame_equal(got, ds.df, check_dtype=ext == "parquet")
+    assert got.loc[100, "label"] == "2" and 105 not in got.index and 130 in got.index
+
+
+def test_replay_to_version(recorded):
+    _, _, tmp = recorded
+    out = tmp / "v1.csv"
+    r = _run(
+        "replay",
+        str(tmp / "digits.sqlite"),
+        "--data",
+        str(tmp / "base.csv"),
+        "--out",
+        str(out),
+        "--to",
+        "1",
+    )
+    assert r.returncode == 0, r.stderr
+    got = pd.read_csv(out, index_col=0, dtype={"label": "str"})
+    assert len(got) == 30 and got.loc[101, "label"] == "2"
+
+
+def test_cli_errors_are_clear(recorded):
+    _, df, tmp = recorded
+    other = tmp / "other.csv"
+    df.assign(x=df["x"] * 2).to_csv(other)
+    r = _run(
+        "replay", str(tmp / "digits.sqlite"), "--data", str(other), "--out", str(tmp / "o.csv")
+    )
+    assert (
+        r.returncode == 2 and "does not match the base" in r.stderr and "Traceback" not in r.stderr
+    )
+    r = _run("history", str(tmp / "nope.sqlite"))
+    assert r.returncode == 2 and "no history file" in r.stderr
+    (tmp / "junk.sqlite").write_text("hello")
+    r = _run("history", str(tmp / "junk.sqlite"))
+    assert r.returncode == 2 and "not a SQLite file" in r.stderr
+    r = _run(
+        "replay",
+        str(tmp / "digits.sqlite"),
+        "--data",
+        str(tmp / "base.csv"),
+        "--out",
+        str(tmp / "o.csv"),
+        "--to",
+        "9",
+    )
+    assert r.returncode == 2 and "no version 9" in r.stderr
+
+
+def test_console_script_installed():
+    import shutil
+
+    exe = shutil.which("dcai") or str(__import__("pathlib").Path(sys.executable).with_name("dcai"))
+    r = subprocess.run([exe, "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "replay" in r.stdout
