@@ -413,6 +413,15 @@ class LabNotebook:
         if self._failed is not None:
             raise self._failed
 
+    def run_all(self, n_cells: int, timeout: float = NOTEBOOK_TIMEOUT) -> None:
+        """Run > Run All Cells from the menu bar, then wait for every cell to have run."""
+        page = self.page
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(
+            '.lm-Menu .lm-Menu-item:has(.lm-Menu-itemLabel:text-is("Run All Cells"))'
+        ).click()
+        self.wait_all_executed(n_cells, timeout)
+
     def run_cell(self, code: str, timeout: float = NOTEBOOK_TIMEOUT) -> Any:
         """Append a code cell with ``code``, run it with Shift+Enter, return its Locator."""
         page = self.page
@@ -508,11 +517,7 @@ def open_notebook(
     if on_open is not None:
         on_open(nb)
     if run:
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator(
-            '.lm-Menu .lm-Menu-item:has(.lm-Menu-itemLabel:text-is("Run All Cells"))'
-        ).click()
-        nb.wait_all_executed(len(cells), timeout)
+        nb.run_all(len(cells), timeout)
     return nb
 
 
