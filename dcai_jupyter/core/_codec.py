@@ -40,7 +40,11 @@ def encode_value(v: Any) -> Any:
         if v.dtype == object:
             return {"$ol": [list(v.shape), [encode_value(x) for x in v.ravel()]]}
         return {
-            "$nd": [v.dtype.str, list(v.shape), base64.b64encode(np.ascontiguousarray(v).tobytes()).decode()]
+            "$nd": [
+                v.dtype.str,
+                list(v.shape),
+                base64.b64encode(np.ascontiguousarray(v).tobytes()).decode(),
+            ]
         }
     if isinstance(v, (bytes, bytearray, memoryview)):
         return {"$b": base64.b64encode(bytes(v)).decode()}

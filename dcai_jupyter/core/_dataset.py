@@ -193,7 +193,7 @@ class Dataset:
             )
         head = h.head
         if head:
-            apply_all(self._table, h._deltas(1, head))
+            apply_all(self._table, h._packed(1, head))
             self._table.rehash()
             want = h._fingerprint_at(head)
             if self._table.fingerprint() != want:
@@ -482,9 +482,9 @@ class Dataset:
                 "o": _codec.encode_array(old),
                 "n": _codec.encode_array(new),
             }
-            fp = t.plan_set(self.label, pos, new)
+            plan = t.plan_set(self.label, pos, new)
             version = self._commit(
-                op, params, [delta], len(pos), fp, lambda: t.apply_set(self.label, pos, new)
+                op, params, [delta], len(pos), plan.fingerprint, lambda: t.commit_set(plan)
             )
             change = {"version": version, "op": op, "ids": delta["i"]}
         self._notify(change)

@@ -15,15 +15,28 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas._libs.lib import is_string_array
 
 MASK = (1 << 64) - 1
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
 _C2 = np.uint64(0x94D049BB133111EB)
 
 
+def _mix_py(v: int) -> int:
+    v ^= v >> 30
+    v = (v * 0xBF58476D1CE4E5B9) & MASK
+    v ^= v >> 27
+    v = (v * 0x94D049BB133111EB) & MASK
+    return v ^ (v >> 31)
+
+
 def mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finalizer, vectorized over a uint64 array (wrapping arithmetic)."""
-    x = np.asarray(x, dtype=np.uint64).copy()
+    x = np.asarray(x, dtype=np.uint64)
+    if x.size <= 4:
+        # numpy's per-call overhead dominates tiny arrays (single-row edits): use Python ints.
+        return np.array([_mix_py(int(v)) for v in x.ravel()], dtype=np.uint64).reshape(x.shape)
+    x = x.copy()
     x ^= x >> np.uint64(30)
     x *= _C1
     x ^= x >> np.uint64(27)
@@ -33,7 +46,7 @@ def mix(x: np.ndarray) -> np.ndarray:
 
 
 def _mix_int(v: int) -> int:
-    return int(mix(np.array([v & MASK], dtype=np.uint64))[0])
+    return _mix_py(v & MASK)
 
 
 def salt(name: str) -> np.uint64:
@@ -68,6 +81,8 @@ def hash_values(arr: np.ndarray) -> np.ndarray:
     if arr.dtype.kind in "mM":
         return pd.util.hash_array(arr.view("i8"))
     if arr.dtype != object:
+        return pd.util.hash_array(arr)
+    if is_string_array(arr, skipna=False):
         return pd.util.hash_array(arr)
     out = np.empty(len(arr), dtype=np.uint64)
     is_str = np.fromiter((type(v) is str for v in arr), dtype=bool, count=len(arr))

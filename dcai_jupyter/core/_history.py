@@ -44,7 +44,10 @@ CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY,
     op TEXT NOT NULL,
     params TEXT,
-    delta TEXT NOT NULL,
+    delta TEXT,
+    sid INTEGER,
+    old,
+    new,
     n_rows INTEGER NOT NULL,
     prov INTEGER NOT NULL REFERENCES provenance(id),
     ts INTEGER NOT NULL,
@@ -71,6 +74,8 @@ CREATE TABLE IF NOT EXISTS metrics (
 """
 
 # Change ops that only move along the undo stack; their deltas are still stored in full.
+# A change that sets one row's label to a plain value (the common click) is stored compactly:
+# delta NULL, and sid/old/new as native SQLite values; every other change as a JSON delta.
 UNDO, REDO = "undo", "redo"
 
 
@@ -253,7 +258,9 @@ class History:
     ) -> int:
         """Commit one change; returns its version. Raises and writes nothing on any failure."""
         params_text = _codec.dumps(params) if params else None
-        delta_text = _codec.dumps(deltas)
+        compact = _compact(deltas)
+        delta_text = None if compact else _codec.dumps(deltas)
+        sid, old, new = compact or (None, None, None)
         with self._lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
@@ -267,13 +274,16 @@ class History:
                     )
                 pid = self._prov_id(prov)
                 conn.execute(
-                    "INSERT INTO changes(seq, op, params, delta, n_rows, prov, ts, fp)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO changes(seq, op, params, delta, sid, old, new, n_rows, prov, ts, fp)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         expected_version + 1,
                         op,
                         params_text,
                         delta_text,
+                        sid,
+                        old,
+                        new,
                         n_rows,
                         pid,
                         _now_ms(),
@@ -330,15 +340,26 @@ class History:
     def __len__(self) -> int:
         return self.head
 
-    def _deltas(self, lo: int, hi: int) -> list[list[dict[str, Any]]]:
-        """Deltas of versions lo..hi inclusive, parsed in one JSON call."""
+    def _rows(self, lo: int, hi: int) -> list[tuple[Any, ...]]:
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT delta FROM changes WHERE seq BETWEEN ? AND ? ORDER BY seq", (lo, hi)
+            return self._conn.execute(
+                "SELECT delta, sid, old, new FROM changes WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                (lo, hi),
             ).fetchall()
-        if not rows:
-            return []
-        return _codec.loads("[" + ",".join(r[0] for r in rows) + "]")
+
+    def _deltas(self, lo: int, hi: int) -> list[list[dict[str, Any]]]:
+        """Deltas of versions lo..hi inclusive."""
+        return [_expand(r) for r in self._rows(lo, hi)]
+
+    def _packed(self, lo: int, hi: int) -> list[Any]:
+        """Like ``_deltas`` but compact label sets stay ``(sid, new)`` tuples, for fast replay.
+
+        The JSON deltas are parsed in one call: far cheaper than one call per change.
+        """
+        rows = self._rows(lo, hi)
+        texts = [r[0] for r in rows if r[0] is not None]
+        parsed = iter(_codec.loads("[" + ",".join(texts) + "]") if texts else [])
+        return [next(parsed) if r[0] is not None else (r[1], r[3]) for r in rows]
 
     def _ops(self) -> list[tuple[int, str, dict[str, Any] | None]]:
         with self._lock:
@@ -363,13 +384,16 @@ class History:
         with self._lock:
             df = pd.read_sql_query(
                 "SELECT c.seq, c.seq AS version, c.op, c.params, c.n_rows, p.source, p.execution_count,"
-                " p.cell_id, p.widget, p.code, c.ts, c.fp, c.delta"
+                " p.cell_id, p.widget, p.code, c.ts, c.fp, c.delta, c.sid"
                 " FROM changes c JOIN provenance p ON p.id = c.prov ORDER BY c.seq",
                 self._conn,
             )
         df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
         df["reason"] = [p.get("reason") for p in df["params"]]
-        df["ids"] = [_ids_of(d) for d in df.pop("delta")]
+        df["ids"] = [
+            _ids_of(d) if isinstance(d, str) else [int(i)]
+            for d, i in zip(df.pop("delta"), df.pop("sid"), strict=True)
+        ]
         df["timestamp"] = pd.to_datetime(df.pop("ts"), unit="ms", utc=True)
         df["fingerprint"] = [fpr.to_hex(fpr.from_signed(v)) for v in df.pop("fp")]
         df["execution_count"] = df["execution_count"].astype("Int64")
@@ -430,7 +454,7 @@ class History:
         if not 0 <= to <= head:
             raise ValueError(f"no version {to}; this history has versions 0..{head}")
         table = self._base_table(base_df, strict)
-        apply_all(table, self._deltas(1, to))
+        apply_all(table, self._packed(1, to))
         if strict:
             got = table.fingerprint()
             want = self._fingerprint_at(to)
@@ -484,6 +508,34 @@ class History:
 
     def __repr__(self) -> str:
         return f"History({self.path!r}, name={self.name!r}, head={self.head})"
+
+
+def _compact(deltas: list[dict[str, Any]]) -> tuple[int, Any, Any] | None:
+    """(id, old, new) when the change is one label set of one row to a plain value."""
+    if len(deltas) != 1:
+        return None
+    d = deltas[0]
+    if d["t"] != "set" or "c" in d or len(d["i"]) != 1:
+        return None
+    old, new = d["o"][0], d["n"][0]
+    for v in (old, new):
+        # bools would come back as ints, NaN as NULL: those stay JSON.
+        if not (
+            type(v) is str
+            or (type(v) is int and -(2**63) <= v < 2**63)
+            or (type(v) is float and v == v)
+        ):
+            return None
+    if type(old) is not type(new):
+        return None
+    return int(d["i"][0]), old, new
+
+
+def _expand(row: tuple[Any, ...]) -> list[dict[str, Any]]:
+    delta, sid, old, new = row
+    if delta is not None:
+        return json.loads(delta)  # type: ignore[no-any-return]
+    return [{"t": "set", "i": [sid], "o": [old], "n": [new]}]
 
 
 def _ids_of(delta_text: str) -> list[int]:

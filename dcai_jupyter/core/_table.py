@@ -14,6 +14,7 @@ Deltas are JSON-ready dicts, each exactly invertible:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,8 @@ def _to_internal(s: pd.Series) -> np.ndarray:
     if isinstance(dt, np.dtype) and dt.kind in "biufmM":
         return s.to_numpy(copy=True)
     arr = s.to_numpy(dtype=object, copy=True)
+    if not (isinstance(dt, np.dtype) and dt.kind == "O"):
+        return arr  # strings, categoricals, nullable numbers: no mutable cells to freeze
     for i, v in enumerate(arr):
         if isinstance(v, np.ndarray):
             # Freeze a private copy: an in-place edit of an image cannot bypass the history.
@@ -38,14 +41,6 @@ def _to_internal(s: pd.Series) -> np.ndarray:
             c.flags.writeable = False
             arr[i] = c
     return arr
-
-
-def _to_series(arr: np.ndarray, dtype: Any, index: pd.Index, name: str) -> pd.Series:
-    if isinstance(dtype, np.dtype) and dtype.kind in "biufmM":
-        return pd.Series(arr.copy(), index=index, name=name)
-    if isinstance(dtype, np.dtype) and dtype.kind == "O":
-        return pd.Series(arr.copy(), index=index, name=name, dtype=object)
-    return pd.Series(arr, index=index, name=name, dtype=object).astype(dtype)
 
 
 def ids_from_index(df: pd.DataFrame) -> tuple[np.ndarray, str, pd.DataFrame]:
@@ -103,6 +98,7 @@ class Table:
         self._index: pd.Index | None = None
         self._schema = fpr.schema_hash(self.columns, [str(dtypes[c]) for c in self.columns])
         self._salts = {c: fpr.salt(c) for c in self.columns}
+        self._label_cache: dict[tuple[type, Any], np.uint64] = {}
         self.rest: np.ndarray | None = None
         self.label_h: np.ndarray | None = None
         self.total = 0
@@ -151,7 +147,23 @@ class Table:
         return rest
 
     def _label_terms(self, values: np.ndarray) -> np.ndarray:
-        return fpr.column_term(fpr.hash_values(values), self._salts[self.label])
+        if len(values) > 256:
+            return fpr.column_term(fpr.hash_values(values), self._salts[self.label])
+        # Labels repeat a few class values: cache their terms, since hashing a handful of
+        # values through pandas costs ~100 us (the whole budget of a single relabel).
+        cache = self._label_cache
+        try:
+            return np.array([cache[(type(v), v)] for v in values], dtype=np.uint64)
+        except (KeyError, TypeError):
+            pass
+        terms = fpr.column_term(fpr.hash_values(values), self._salts[self.label])
+        if len(cache) < 10_000:
+            for v, h in zip(values, terms, strict=True):
+                try:
+                    cache[(type(v), v)] = h
+                except TypeError:  # unhashable values (arrays) are not cached
+                    pass
+        return terms
 
     def rehash(self) -> None:
         """Compute every row hash from scratch (O(rows x columns))."""
@@ -214,11 +226,15 @@ class Table:
         cols = list(self.columns if columns is None else columns)
         ids = self.ids if positions is None else self.ids[positions]
         index = pd.Index(ids.copy(), name=self.index_name)
-        data = {}
+        data: dict[str, Any] = {}
         for c in cols:
             arr = self.arrays[c] if positions is None else self.arrays[c][positions]
-            data[c] = _to_series(arr, self.dtypes[c], index, c)
-        return pd.DataFrame(data, index=index, columns=cols)
+            dt = self.dtypes[c]
+            if isinstance(dt, np.dtype):
+                data[c] = arr  # copied once below, as the frame is built
+            else:
+                data[c] = pd.Series(arr, index=index, dtype=object).astype(dt)
+        return pd.DataFrame(data, index=index, columns=cols, copy=True)
 
     def rows_for(self, positions: np.ndarray) -> dict[str, list[Any]]:
         return {c: _codec.encode_array(self.arrays[c][positions]) for c in self.columns}
@@ -245,45 +261,39 @@ class Table:
         return out
 
     # ------------------------------------------------------------------ deltas
-    def plan_set(self, col: str, pos: np.ndarray, new: np.ndarray) -> int:
-        """Fingerprint after setting ``col`` at ``pos`` to ``new`` (nothing changes yet)."""
+    def plan_set(self, col: str, pos: np.ndarray, new: np.ndarray) -> SetPlan:
+        """Everything a set needs, computed without changing anything (positions must be unique)."""
         if self.rest is None or self.label_h is None:
             self.rehash()
         assert self.rest is not None and self.label_h is not None
-        ids = self.ids[pos]
-        old_rows = fpr.row_hash(ids, self.rest[pos], self.label_h[pos])
+        mixed_ids = fpr.mix(self.ids[pos].astype(np.uint64))
+        rest, lab = self.rest[pos], self.label_h[pos]
+        old_rows = fpr.mix(mixed_ids ^ (rest + lab))
         if col == self.label:
-            new_rows = fpr.row_hash(ids, self.rest[pos], self._label_terms(new))
+            lab = self._label_terms(new)
         else:
             s = self._salts[col]
             rest = (
-                self.rest[pos]
+                rest
                 - fpr.column_term(fpr.hash_values(self.arrays[col][pos]), s)
                 + fpr.column_term(fpr.hash_values(new), s)
             )
-            new_rows = fpr.row_hash(ids, rest, self.label_h[pos])
-        # Duplicate positions: the last write wins; the sums below assume unique positions.
+        new_rows = fpr.mix(mixed_ids ^ (rest + lab))
         total = (
             self.total - int(old_rows.sum(dtype=np.uint64)) + int(new_rows.sum(dtype=np.uint64))
         ) & fpr.MASK
-        return self.fingerprint(total)
+        return SetPlan(col, pos, new, rest, lab, total, self.fingerprint(total))
+
+    def commit_set(self, plan: SetPlan) -> None:
+        """Apply a planned set; cannot fail (values were validated when planned)."""
+        assert self.rest is not None and self.label_h is not None
+        self.arrays[plan.col][plan.pos] = plan.new
+        self.rest[plan.pos] = plan.rest
+        self.label_h[plan.pos] = plan.label_h
+        self.total = plan.total
 
     def apply_set(self, col: str, pos: np.ndarray, new: np.ndarray) -> None:
-        if self.rest is not None and self.label_h is not None:
-            ids = self.ids[pos]
-            old_rows = fpr.row_hash(ids, self.rest[pos], self.label_h[pos])
-            if col == self.label:
-                self.label_h[pos] = self._label_terms(new)
-            else:
-                s = self._salts[col]
-                self.rest[pos] += fpr.column_term(fpr.hash_values(new), s) - fpr.column_term(
-                    fpr.hash_values(self.arrays[col][pos]), s
-                )
-            new_rows = fpr.row_hash(ids, self.rest[pos], self.label_h[pos])
-            self.total = (
-                self.total - int(old_rows.sum(dtype=np.uint64)) + int(new_rows.sum(dtype=np.uint64))
-            ) & fpr.MASK
-        self.arrays[col][pos] = new
+        self.commit_set(self.plan_set(col, pos, new))
 
     def apply_delete(self, pos: np.ndarray) -> None:
         keep = np.ones(len(self.ids), dtype=bool)
@@ -376,6 +386,19 @@ class Table:
         return np.asarray(values, dtype=arr.dtype)
 
 
+@dataclass(frozen=True)
+class SetPlan:
+    """A validated, hashed set of values, ready to commit."""
+
+    col: str
+    pos: np.ndarray
+    new: np.ndarray
+    rest: np.ndarray
+    label_h: np.ndarray
+    total: int
+    fingerprint: int
+
+
 def invert(d: dict[str, Any]) -> dict[str, Any]:
     """The delta that undoes ``d``."""
     t = d["t"]
@@ -398,7 +421,7 @@ def touched_ids(deltas: list[dict[str, Any]]) -> list[int]:
     return out
 
 
-def apply_all(table: Table, deltas_per_change: Sequence[list[dict[str, Any]]]) -> None:
+def apply_all(table: Table, deltas_per_change: Sequence[Any]) -> None:
     """Apply many changes fast: runs of label sets are merged into one vectorized write."""
     pending: dict[int, Any] = {}
 
@@ -410,6 +433,10 @@ def apply_all(table: Table, deltas_per_change: Sequence[list[dict[str, Any]]]) -
             pending.clear()
 
     for deltas in deltas_per_change:
+        if isinstance(deltas, tuple):  # a compact single-row label set: (id, new)
+            pending.pop(deltas[0], None)
+            pending[deltas[0]] = deltas[1]
+            continue
         for d in deltas:
             if d["t"] == "set" and "c" not in d:
                 # A later write to the same id wins, as it would applied one by one.
