@@ -1,0 +1,12 @@
+"""Inline Jupyter widgets over a Dataset: :class:`SampleGrid` and :class:`LabelEditor`.
+
+Both are anywidgets whose front end (``js/``) is bundled into ``dcai_jupyter/static/`` by the
+package build. They hold no data of their own: rows are paged from the kernel on request and
+every edit is a ``Dataset`` method call recorded with provenance source ``widget``.
+"""
+
+from ._editor import LabelEditor
+from ._grid import SampleGrid
+from ._images import encode_png, image_data_url
+
+__all__ = ["LabelEditor", "SampleGrid", "encode_png", "image_data_url"]

@@ -1,0 +1,189 @@
+"""Shared machinery of the dataset widgets: static assets, dataset observation, the message loop."""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import anywidget
+import traitlets as t
+
+from ._protocol import ProtocolError, error_text, json_scalar
+
+logger = logging.getLogger("dcai_jupyter.widgets")
+
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
+
+MISSING_FRONT_END = """
+export default {
+  render({ el }) {
+    const box = document.createElement("div");
+    box.style.cssText = "padding:8px;border:1px solid #c00;color:#c00;font-family:sans-serif";
+    box.textContent = "dcai_jupyter: the widget front end is not built. " +
+      "Reinstall the package (pip install -e .) or run `npm ci && npm run build` in js/.";
+    el.appendChild(box);
+  },
+};
+"""
+
+
+def static_asset(name: str, fallback: str) -> pathlib.Path | str:
+    """Path of a built front-end file in ``dcai_jupyter/static``, or ``fallback`` if missing."""
+    path = STATIC / name
+    return path if path.is_file() else fallback
+
+
+def _weak_observer(widget: DatasetWidget) -> Callable[[Any, Any], None]:
+    """A ``ds.observe`` callback that does not keep the widget alive."""
+    ref = weakref.ref(widget)
+
+    def observer(ds: Any, change: Any) -> None:
+        w = ref()
+        if w is None:
+            return
+        try:
+            w._dataset_changed(change)
+        except Exception:  # never break the cell or widget that made the change
+            logger.exception("dcai_jupyter widget refresh failed")
+
+    return observer
+
+
+class DatasetWidget(anywidget.AnyWidget):
+    """Base class: a view of a Dataset that pages data on request and refreshes on changes.
+
+    Synced state is handles only (version, counts, classes, error text); rows travel in
+    answers to custom-message requests. Message handlers may run on a comm thread (JupyterLab
+    4.6 runs them on a kernel subshell) while a cell changes the dataset: trait updates are
+    serialized by a lock and every page answer carries the dataset version it was read at.
+    """
+
+    _widget_name: ClassVar[str] = "DatasetWidget"
+
+    version = t.Int(0, help="Dataset version this view reflects (bumped on every change)").tag(
+        sync=True
+    )
+    row_count = t.Int(0, help="Number of rows in the dataset").tag(sync=True)
+    classes: t.List[Any] = t.List(help="Class values, in the dataset's order").tag(sync=True)
+    label_column = t.Unicode("").tag(sync=True)
+    dataset_name = t.Unicode("").tag(sync=True)
+    error = t.Unicode("", help="Last error answered to the front end").tag(sync=True)
+
+    def __init__(self, ds: Any, **kwargs: Any) -> None:
+        self._ds = ds
+        self._lock = threading.RLock()
+        super().__init__(
+            version=int(ds.version),
+            row_count=len(ds),
+            classes=[json_scalar(c) for c in ds.classes],
+            label_column=str(ds.label),
+            dataset_name=str(ds.name or ""),
+            **kwargs,
+        )
+        self._observer = _weak_observer(self)
+        ds.observe(self._observer)
+        self.on_msg(self._on_custom_msg)
+
+    @property
+    def dataset(self) -> Any:
+        """The Dataset this widget shows."""
+        return self._ds
+
+    # -- dataset -> view ---------------------------------------------------------------
+    def _dataset_changed(self, change: Any) -> None:
+        """Called (from any thread) after every recorded change of the dataset."""
+        ds = self._ds
+        with self._lock:
+            self._on_change(change)
+            n = len(ds)
+            if self.row_count != n:
+                self.row_count = n
+            classes = [json_scalar(c) for c in ds.classes]
+            if classes != self.classes:
+                self.classes = classes
+            version = int(ds.version)
+            if version != self.version:
+                self.version = version
+
+    def _on_change(self, change: Any) -> None:
+        """Hook for subclasses (runs under the widget lock)."""
+
+    def close(self) -> None:
+        """Stop observing the dataset and close the comm."""
+        try:
+            self._ds.unobserve(self._observer)
+        except (ValueError, KeyError, AttributeError):
+            pass
+        super().close()
+
+    # -- view -> kernel ----------------------------------------------------------------
+    def _handlers(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        return {}
+
+    def _on_custom_msg(self, widget: Any, content: Any, buffers: Any) -> None:
+        """ipywidgets ``on_msg`` callback: answer one request."""
+        self.send(self.handle_message(content))
+
+    def handle_message(self, content: Any) -> dict[str, Any]:
+        """Answer one request; errors become ``{"type": "error", "message"}`` answers.
+
+        Parameters
+        ----------
+        content : Any
+            The decoded custom message (normally a dict with ``type`` and ``request_id``).
+
+        Returns
+        -------
+        dict
+            The answer, with the request's ``request_id``.
+        """
+        request_id = content.get("request_id") if isinstance(content, dict) else None
+        if request_id is not None and not isinstance(request_id, (str, int)):
+            request_id = None
+        try:
+            if not isinstance(content, dict):
+                raise ProtocolError("malformed request: expected a JSON object")
+            kind = content.get("type")
+            handler = self._handlers().get(kind) if isinstance(kind, str) else None
+            if handler is None:
+                raise ProtocolError(f"malformed request: unknown message type {kind!r}")
+            # not under self._lock: a handler calls into the Dataset, which may call our
+            # observer from another thread while holding its own lock
+            answer = handler(content)
+        except (ProtocolError, KeyError, ValueError, TypeError, IndexError) as exc:
+            return self._error(request_id, error_text(exc))
+        except Exception as exc:
+            logger.exception("dcai_jupyter widget request failed")
+            return self._error(request_id, f"internal error: {error_text(exc)}")
+        answer["request_id"] = request_id
+        return answer
+
+    def _error(self, request_id: Any, message: str) -> dict[str, Any]:
+        with self._lock:
+            self.error = message
+        return {"type": "error", "request_id": request_id, "message": message}
+
+    def _match_class(self, value: Any) -> Any:
+        """The class of ``ds.classes`` that a JSON value names (ProtocolError if none)."""
+        if isinstance(value, (dict, list)) or value is None:
+            raise ProtocolError(f"malformed request: label must be a class value, got {value!r}")
+        classes = list(self._ds.classes)
+        for c in classes:
+            j = json_scalar(c)
+            if type(j) is type(value) and j == value:
+                return c
+        for c in classes:
+            if str(json_scalar(c)) == str(value):
+                return c
+        shown = ", ".join(repr(json_scalar(c)) for c in classes[:20])
+        raise ProtocolError(f"unknown class {value!r} (classes: {shown})")
+
+    def _widget_source(self) -> Any:
+        """Context manager recording the changes made inside it with source ``widget``."""
+        from dcai_jupyter.core._provenance import widget_source
+
+        return widget_source(self._widget_name)

@@ -1,0 +1,335 @@
+// LabelEditor front end: one sample at a time, large, decided with one key.
+// The queue, the position and the decisions live in the kernel; this view asks for the
+// current item and sends decisions. All values are rendered as text.
+import {
+  Channel,
+  KernelError,
+  classForKey,
+  classIndex,
+  formatValue,
+  h,
+  isEditable,
+  safeImageSrc,
+} from "./shared.js";
+
+const KEY_HELP =
+  "Enter accept suggestion · 1-9 pick class (0 = 10th) · Del remove · → / j next · ← / k previous · s skip · u undo";
+
+class EditorView {
+  constructor(model, host) {
+    this.model = model;
+    this.host = host;
+    this.item = null; // last item answer shown
+    this.loadingIndex = null;
+    this.loadGen = 0;
+    this.busy = false; // a decision/move is on its way: further keys wait in `queued`
+    this.queued = [];
+    this.disposed = false;
+    this.health = "ok";
+    this.channel = new Channel(model, (state, s) => this.onHealth(state, s));
+    this.build();
+    this.listen();
+    this.load(model.get("position"));
+  }
+
+  // ---------------------------------------------------------------- DOM
+  build() {
+    const button = (testid, text, title, action) =>
+      h("button", {
+        type: "button",
+        className: "dcai-btn",
+        "data-testid": testid,
+        tabindex: "-1",
+        title,
+        text,
+        onmousedown: (e) => e.preventDefault(), // keep the keyboard focus on the editor
+        onclick: (e) => {
+          e.stopPropagation();
+          this.root.focus({ preventScroll: true });
+          this.act(action);
+        },
+      });
+    this.progress = h("span", { className: "dcai-progress", "data-testid": "editor-progress" });
+    this.status = h("span", { className: "dcai-status", "data-testid": "editor-status" });
+    this.errorBox = h("div", { className: "dcai-error", "data-testid": "editor-error", role: "alert" });
+    this.staleBox = h("div", { className: "dcai-stale", "data-testid": "editor-stale", hidden: true });
+    this.image = h("img", { className: "dcai-editor-img", "data-testid": "editor-image", alt: "", hidden: true });
+    this.text = h("div", { className: "dcai-editor-text", "data-testid": "editor-text", hidden: true });
+    this.caption = h("div", { className: "dcai-caption" });
+    this.current = h("div", { className: "dcai-editor-current", "data-testid": "editor-current" }, [
+      this.image,
+      this.text,
+      this.caption,
+    ]);
+    this.given = h("span", { "data-testid": "editor-given" });
+    this.suggested = h("span", { "data-testid": "editor-suggested" });
+    this.quality = h("span", { "data-testid": "editor-quality" });
+    this.decision = h("div", { className: "dcai-decision", "data-testid": "editor-decision" });
+    this.classBar = h("div", { className: "dcai-classes" });
+    this.fields = h("table", { className: "dcai-fields" });
+    this.actions = h("div", { className: "dcai-actions" }, [
+      button("editor-accept", "Accept (Enter)", "Accept the suggested label", { kind: "accept" }),
+      button("editor-remove", "Remove (Del)", "Remove this sample from the dataset", { kind: "remove" }),
+      button("editor-prev", "← Prev", "Previous sample (← or k)", { kind: "move", step: -1 }),
+      button("editor-skip", "Skip (s)", "Skip without deciding", { kind: "move", step: 1 }),
+      button("editor-undo", "Undo (u)", "Undo the last decision", { kind: "undo" }),
+    ]);
+    this.done = h("div", { className: "dcai-done", "data-testid": "editor-done", hidden: true });
+    this.panel = h("div", { className: "dcai-editor-panel" }, [
+      h("dl", { className: "dcai-facts" }, [
+        h("dt", { text: "given" }),
+        h("dd", {}, [this.given]),
+        h("dt", { text: "suggested" }),
+        h("dd", {}, [this.suggested]),
+        h("dt", { text: "label quality" }),
+        h("dd", {}, [this.quality]),
+      ]),
+      this.decision,
+      this.classBar,
+      this.actions,
+      this.fields,
+    ]);
+    this.main = h("div", { className: "dcai-editor-main" }, [this.current, this.panel]);
+    this.root = h(
+      "div",
+      {
+        className: "dcai-editor dcai-widget",
+        "data-testid": "dcai-editor",
+        tabindex: "0",
+        "data-lm-suppress-shortcuts": "true",
+        "aria-label": "Label editor: " + KEY_HELP,
+      },
+      [
+        h("div", { className: "dcai-toolbar" }, [
+          h("strong", { text: "Label review" }),
+          this.progress,
+          this.status,
+        ]),
+        this.errorBox,
+        this.staleBox,
+        this.main,
+        this.done,
+        h("div", { className: "dcai-help", text: KEY_HELP }),
+      ],
+    );
+    this.root.addEventListener("keydown", (e) => this.onKey(e));
+    this.root.addEventListener("mousedown", (e) => {
+      if (!isEditable(e.target)) this.root.focus({ preventScroll: true });
+    });
+    this.host.append(this.root);
+    this.buildClasses();
+    this.renderProgress();
+  }
+
+  buildClasses() {
+    const classes = this.model.get("classes") || [];
+    this.classBar.replaceChildren(
+      ...classes.map((c, i) =>
+        h("button", {
+          type: "button",
+          className: "dcai-btn dcai-class",
+          "data-testid": "editor-class",
+          "data-class": String(c),
+          tabindex: "-1",
+          title: i < 10 ? `key ${i === 9 ? 0 : i + 1}` : "",
+          text: i < 10 ? `${i === 9 ? 0 : i + 1} · ${c}` : String(c),
+          onmousedown: (e) => e.preventDefault(),
+          onclick: (e) => {
+            e.stopPropagation();
+            this.root.focus({ preventScroll: true });
+            this.act({ kind: "label", label: c });
+          },
+        }),
+      ),
+    );
+  }
+
+  listen() {
+    const m = this.model;
+    this.onModel = {
+      "change:position": () => this.load(m.get("position")),
+      "change:version": () => {
+        if (!this.busy) this.load(m.get("position"));
+      },
+      "change:reviewed": () => this.renderProgress(),
+      "change:total": () => this.renderProgress(),
+      "change:classes": () => this.buildClasses(),
+      "change:error": () => this.showError(m.get("error") || ""),
+    };
+    for (const [ev, fn] of Object.entries(this.onModel)) m.on(ev, fn);
+  }
+
+  dispose() {
+    this.disposed = true;
+    for (const [ev, fn] of Object.entries(this.onModel)) this.model.off(ev, fn);
+    this.channel.dispose();
+  }
+
+  onHealth(state, seconds) {
+    this.health = state;
+    this.root.dataset.state = state;
+    this.staleBox.hidden = state !== "stale";
+    this.staleBox.textContent =
+      state === "stale"
+        ? `Disconnected: no answer from the kernel for ${seconds} s (busy, or restarted: then re-run the cell).`
+        : "";
+    this.renderProgress();
+  }
+
+  showError(message) {
+    this.errorBox.textContent = message;
+    this.errorBox.hidden = !message;
+  }
+
+  renderProgress() {
+    const m = this.model;
+    this.progress.textContent = `${m.get("reviewed")} / ${m.get("total")}`;
+    const v = this.item ? this.item.version : m.get("version");
+    const parts = [`v${v}`];
+    if (this.health === "waiting") parts.push("waiting for the kernel…");
+    if (this.health === "stale") parts.push("disconnected");
+    this.status.textContent = parts.join(" · ");
+  }
+
+  // ---------------------------------------------------------------- items
+  load(index) {
+    const gen = ++this.loadGen;
+    this.loadingIndex = index;
+    this.channel.request({ type: "item", index }).then(
+      (item) => {
+        if (gen !== this.loadGen || this.disposed) return;
+        this.loadingIndex = null;
+        this.show(item);
+        this.busy = false;
+        this.drain();
+      },
+      (err) => {
+        if (gen !== this.loadGen || this.disposed) return;
+        this.loadingIndex = null;
+        this.busy = false;
+        this.queued = [];
+        this.showError(err instanceof KernelError ? err.message : String(err));
+      },
+    );
+  }
+
+  show(item) {
+    this.item = item;
+    const done = Boolean(item.done);
+    this.done.hidden = !done;
+    this.main.hidden = done;
+    if (done) {
+      const m = this.model;
+      this.done.textContent =
+        m.get("total") === 0
+          ? "Nothing to review: the queue is empty."
+          : `Done: ${m.get("reviewed")} of ${m.get("total")} reviewed. Press ← or k to go back, u to undo.`;
+      this.current.removeAttribute("data-id");
+      this.renderProgress();
+      return;
+    }
+    this.current.dataset.id = String(item.id);
+    this.current.classList.toggle("dcai-removed", !item.present);
+    const src = safeImageSrc(item.image);
+    this.image.hidden = !src;
+    if (src) this.image.src = src;
+    else this.image.removeAttribute("src");
+    const hasText = item.text !== null && item.text !== undefined;
+    this.text.hidden = !hasText;
+    this.text.textContent = hasText ? String(item.text) : "";
+    this.caption.textContent =
+      `sample ${item.id} · ${item.index + 1} of ${item.total}` + (item.present ? "" : " · removed from the dataset");
+    this.given.textContent = formatValue(item.given, "label");
+    this.suggested.textContent = item.suggested === null ? "—" : formatValue(item.suggested, "label");
+    this.quality.textContent = item.quality === null ? "—" : formatValue(item.quality, "number");
+    this.suggested.classList.toggle(
+      "dcai-suggest",
+      item.suggested !== null && String(item.suggested) !== String(item.given),
+    );
+    const d = item.decision;
+    this.decision.textContent = d
+      ? d.action === "remove"
+        ? "decided: removed"
+        : `decided: ${d.action === "accept" ? "accepted" : "labelled"} ${formatValue(d.label, "label")}`
+      : "";
+    const classes = this.model.get("classes") || [];
+    const gi = classIndex(classes, item.given);
+    for (const [i, b] of [...this.classBar.children].entries()) b.classList.toggle("dcai-current", i === gi);
+    this.fields.replaceChildren(
+      ...(item.fields || []).map(([name, value]) =>
+        h("tr", {}, [h("th", { text: name }), h("td", { text: formatValue(value, typeof value === "number" ? "number" : "text") })]),
+      ),
+    );
+    this.renderProgress();
+  }
+
+  // ---------------------------------------------------------------- actions
+  onKey(e) {
+    if (isEditable(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+    const classes = this.model.get("classes") || [];
+    let action = null;
+    const label = classForKey(classes, e.key);
+    if (label !== undefined) action = { kind: "label", label };
+    else if (e.key === "Enter") action = { kind: "accept" };
+    else if (e.key === "Delete" || e.key === "Backspace") action = { kind: "remove" };
+    else if (e.key === "ArrowRight" || e.key === "j") action = { kind: "move", step: 1 };
+    else if (e.key === "ArrowLeft" || e.key === "k") action = { kind: "move", step: -1 };
+    else if (e.key === "s") action = { kind: "move", step: 1 };
+    else if (e.key === "u") action = { kind: "undo" };
+    if (!action) return;
+    e.preventDefault();
+    e.stopPropagation();
+    this.act(action);
+  }
+
+  act(action) {
+    if (this.busy || this.loadingIndex !== null) {
+      if (this.queued.length < 50) this.queued.push(action);
+      return;
+    }
+    const item = this.item;
+    if (!item) return;
+    this.busy = true;
+    this.showError("");
+    let payload;
+    if (action.kind === "move") {
+      payload = { type: "move", to: Math.max(0, item.index + action.step) };
+    } else if (action.kind === "undo") {
+      payload = { type: "undo" };
+    } else {
+      if (item.done) {
+        this.busy = false;
+        return;
+      }
+      payload = { type: "decide", index: item.index, id: item.id, action: action.kind };
+      if (action.kind === "label") payload.label = action.label;
+    }
+    this.channel.request(payload).then(
+      (answer) => {
+        if (this.disposed) return;
+        const pos = answer.position ?? this.model.get("position");
+        // the position trait normally changed first and its item is on its way; when it
+        // did not change (last entry, undo to the same entry), load the entry again
+        if (this.loadingIndex !== pos) this.load(pos);
+      },
+      (err) => {
+        if (this.disposed) return;
+        this.busy = false;
+        this.queued = [];
+        this.showError(err instanceof KernelError ? err.message : String(err));
+      },
+    );
+  }
+
+  drain() {
+    if (this.busy || !this.queued.length) return;
+    this.act(this.queued.shift());
+  }
+}
+
+function render({ model, el }) {
+  const view = new EditorView(model, el);
+  return () => view.dispose();
+}
+
+export default { render };

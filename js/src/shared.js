@@ -1,0 +1,156 @@
+// Helpers shared by the widgets: DOM building (text only, never HTML), the request channel
+// to the kernel, value formatting.
+
+/**
+ * Create an element. Every text goes through textContent / text nodes: cell values are
+ * never parsed as HTML.
+ * props: text, className, style (object), on<event> (listener), anything else -> attribute.
+ */
+export function h(tag, props = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "text") node.textContent = String(value);
+    else if (key === "className") node.className = value;
+    else if (key === "style") Object.assign(node.style, value);
+    else if (key.startsWith("on") && typeof value === "function") {
+      node.addEventListener(key.slice(2).toLowerCase(), value);
+    } else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of [].concat(children)) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** Set an element's text (and title for the full value), safely. */
+export function setText(node, value, title) {
+  node.textContent = value;
+  if (title !== undefined) node.title = title;
+}
+
+/** Only data:image URLs produced by the kernel are used as image sources. */
+export function safeImageSrc(value) {
+  return typeof value === "string" && value.startsWith("data:image/") ? value : null;
+}
+
+export function formatNumber(v) {
+  if (v === null || v === undefined) return "";
+  if (typeof v !== "number") return String(v);
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3);
+  return String(Number(v.toFixed(4)));
+}
+
+export function formatValue(v, kind) {
+  if (v === null || v === undefined) return "";
+  if (kind === "number" || kind === "id") return formatNumber(v);
+  if (typeof v === "boolean") return v ? "true" : "false";
+  return String(v);
+}
+
+/** Index of a label value in the classes list (by value, then by text), or -1. */
+export function classIndex(classes, value) {
+  if (value === null || value === undefined) return -1;
+  let i = classes.findIndex((c) => c === value);
+  if (i < 0) i = classes.findIndex((c) => String(c) === String(value));
+  return i;
+}
+
+/** The class picked by a digit key: 1..9 -> classes[0..8], 0 -> classes[9]. */
+export function classForKey(classes, key) {
+  if (!/^[0-9]$/.test(key)) return undefined;
+  const i = key === "0" ? 9 : Number(key) - 1;
+  return i < classes.length ? classes[i] : undefined;
+}
+
+export class KernelError extends Error {}
+
+const WAITING_MS = 2000;
+const STALE_MS = 10000;
+
+/**
+ * One typed request/response channel over the widget's custom messages.
+ * request(payload) -> Promise of the kernel's answer ({type: "page"|"ok"|"item", ...});
+ * an answer {type: "error", message} rejects with a KernelError. Several views of one
+ * model share the comm: each view's request ids carry its own prefix.
+ * onHealth(state, seconds) is called with "ok" | "waiting" | "stale" when no answer comes.
+ */
+export class Channel {
+  constructor(model, onHealth) {
+    this.model = model;
+    this.onHealth = onHealth || (() => {});
+    this.prefix = Math.random().toString(36).slice(2, 10);
+    this.seq = 0;
+    this.pending = new Map();
+    this.health = "ok";
+    this.handler = (msg) => this.receive(msg);
+    model.on("msg:custom", this.handler);
+    this.timer = setInterval(() => this.check(), 500);
+  }
+
+  request(payload) {
+    const request_id = `${this.prefix}-${++this.seq}`;
+    return new Promise((resolve, reject) => {
+      this.pending.set(request_id, { resolve, reject, sent: Date.now() });
+      try {
+        this.model.send({ ...payload, request_id });
+      } catch (err) {
+        this.pending.delete(request_id);
+        this.setHealth("stale", 0);
+        reject(new KernelError(`cannot reach the kernel: ${err}`));
+      }
+    });
+  }
+
+  receive(msg) {
+    if (!msg || typeof msg !== "object" || typeof msg.request_id !== "string") return;
+    const entry = this.pending.get(msg.request_id);
+    if (!entry) return;
+    this.pending.delete(msg.request_id);
+    this.check();
+    if (msg.type === "error") entry.reject(new KernelError(String(msg.message ?? "error")));
+    else entry.resolve(msg);
+  }
+
+  check() {
+    let oldest = Infinity;
+    for (const { sent } of this.pending.values()) oldest = Math.min(oldest, sent);
+    const age = oldest === Infinity ? 0 : Date.now() - oldest;
+    const state = age >= STALE_MS ? "stale" : age >= WAITING_MS ? "waiting" : "ok";
+    this.setHealth(state, Math.round(age / 1000));
+  }
+
+  setHealth(state, seconds) {
+    if (state === this.health && state === "ok") return;
+    this.health = state;
+    this.onHealth(state, seconds);
+  }
+
+  dispose() {
+    clearInterval(this.timer);
+    this.model.off("msg:custom", this.handler);
+    this.pending.clear();
+  }
+}
+
+export function debounce(fn, ms) {
+  let timer = null;
+  const wrapped = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+  wrapped.cancel = () => clearTimeout(timer);
+  return wrapped;
+}
+
+/** Keys typed in our widgets must not reach JupyterLab's notebook shortcuts. */
+export function isEditable(target) {
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName))
+  );
+}
