@@ -56,11 +56,26 @@ def _ipython() -> Any:
     return get_ipython()
 
 
+def _execution_count(ip: Any) -> int | None:
+    """The count of the cell running now (between runs: of the last one).
+
+    ``In`` gets the cell's code appended before it runs, so its last index is the count
+    of the running cell, whichever way IPython increments ``execution_count``.
+    """
+    if ip is None:
+        return None
+    hist = getattr(ip, "user_ns", {}).get("In")
+    if isinstance(hist, list) and hist:
+        return len(hist) - 1
+    count = getattr(ip, "execution_count", None)
+    return int(count) if isinstance(count, int) else None
+
+
 def current() -> Provenance:
     """The provenance of a change made now, on this thread."""
     override = getattr(_local, "override", None)
     ip = _ipython()
-    count = getattr(ip, "execution_count", None) if ip is not None else None
+    count = _execution_count(ip)
     if override is not None:
         src, widget = override
         if src == "widget":
