@@ -98,13 +98,17 @@ def main() -> None:
         record_s = time.perf_counter() - t
         rds.history.close()
         h = dj.open_history(path)
-        t = time.perf_counter()
-        out = h.replay(base)
-        replay_s = time.perf_counter() - t
+        runs = []
+        for _ in range(3):
+            t = time.perf_counter()
+            out = h.replay(base)
+            runs.append(time.perf_counter() - t)
+        replay_s = min(runs)
         ok = bool((out["label"].to_numpy(dtype=object) == rl).all())
         print(
-            f"replay of {args.replay_edits:,} edits onto {n:,} rows: {replay_s:.3f} s "
-            f"(fingerprint checked, result matches: {ok})   (target <= 0.6 s); recording them took {record_s:.1f} s"
+            f"replay of {args.replay_edits:,} edits onto {n:,} rows: best of 3 {replay_s:.3f} s, "
+            f"first {runs[0]:.3f} s (fingerprint checked, result matches: {ok})   (target <= 0.6 s); "
+            f"recording them took {record_s:.1f} s"
         )
 
         # 4. reference: a parquet snapshot per version, for the same 20 edits

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas._libs.lib import is_string_array
 
 MASK = (1 << 64) - 1
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -82,7 +81,7 @@ def hash_values(arr: np.ndarray) -> np.ndarray:
         return pd.util.hash_array(arr.view("i8"))
     if arr.dtype != object:
         return pd.util.hash_array(arr)
-    if is_string_array(arr, skipna=False):
+    if pd.api.types.infer_dtype(arr, skipna=False) == "string":
         return pd.util.hash_array(arr)
     out = np.empty(len(arr), dtype=np.uint64)
     is_str = np.fromiter((type(v) is str for v in arr), dtype=bool, count=len(arr))

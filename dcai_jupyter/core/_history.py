@@ -534,7 +534,7 @@ def _compact(deltas: list[dict[str, Any]]) -> tuple[int, Any, Any] | None:
 def _expand(row: tuple[Any, ...]) -> list[dict[str, Any]]:
     delta, sid, old, new = row
     if delta is not None:
-        return json.loads(delta)  # type: ignore[no-any-return]
+        return json.loads(delta)
     return [{"t": "set", "i": [sid], "o": [old], "n": [new]}]
 
 
