@@ -38,7 +38,8 @@ class SampleGrid(DatasetWidget):
         ``label_quality``, ``is_issue``), e.g. from ``find_label_issues``: shown as columns
         and badges, sortable, and usable as the "issues only" filter.
     layout : {"table", "gallery"}
-        Table rows, or a contact sheet of thumbnails (image datasets).
+        Table rows, or a contact sheet of thumbnails (image datasets); switch later with
+        the toolbar button or ``grid.mode = "gallery"``.
     height : int
         Height of the scrolling area in pixels.
     page_size : int
@@ -58,7 +59,11 @@ class SampleGrid(DatasetWidget):
     schema = t.List(t.Dict(), help="Columns: name, kind, role, sortable").tag(sync=True)
     has_issues = t.Bool(False).tag(sync=True)
     image_column = t.Unicode("").tag(sync=True)
-    layout = t.Enum(("table", "gallery"), default_value="table").tag(sync=True)
+    mode = t.Enum(
+        ("table", "gallery"),
+        default_value="table",
+        help="Table rows or gallery tiles (``layout`` is ipywidgets' styling trait)",
+    ).tag(sync=True)
     selected_ids = t.List(t.Int(), help="Sample ids selected in the browser").tag(sync=True)
     page_size = t.Int(50).tag(sync=True)
     height = t.Int(480).tag(sync=True)
@@ -80,7 +85,7 @@ class SampleGrid(DatasetWidget):
             schema=schema,
             has_issues=frame is not None,
             image_column=str(getattr(ds, "image_column", None) or ""),
-            layout=layout,
+            mode=layout,
             height=int(height),
             page_size=max(1, min(int(page_size), 500)),
         )

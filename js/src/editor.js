@@ -53,11 +53,11 @@ class EditorView {
     this.status = h("span", { className: "dcai-status", "data-testid": "editor-status" });
     this.errorBox = h("div", { className: "dcai-error", "data-testid": "editor-error", role: "alert" });
     this.staleBox = h("div", { className: "dcai-stale", "data-testid": "editor-stale", hidden: true });
-    this.image = h("img", { className: "dcai-editor-img", "data-testid": "editor-image", alt: "", hidden: true });
+    this.media = h("div", { className: "dcai-editor-media" });
     this.text = h("div", { className: "dcai-editor-text", "data-testid": "editor-text", hidden: true });
     this.caption = h("div", { className: "dcai-caption" });
     this.current = h("div", { className: "dcai-editor-current", "data-testid": "editor-current" }, [
-      this.image,
+      this.media,
       this.text,
       this.caption,
     ]);
@@ -231,9 +231,9 @@ class EditorView {
     this.current.dataset.id = String(item.id);
     this.current.classList.toggle("dcai-removed", !item.present);
     const src = safeImageSrc(item.image);
-    this.image.hidden = !src;
-    if (src) this.image.src = src;
-    else this.image.removeAttribute("src");
+    this.media.replaceChildren(
+      ...(src ? [h("img", { className: "dcai-editor-img", "data-testid": "thumb", src, alt: "" })] : []),
+    );
     const hasText = item.text !== null && item.text !== undefined;
     this.text.hidden = !hasText;
     this.text.textContent = hasText ? String(item.text) : "";

@@ -50,7 +50,7 @@ class GridView {
 
   // ---------------------------------------------------------------- layout helpers
   get gallery() {
-    return this.model.get("layout") === "gallery";
+    return this.model.get("mode") === "gallery";
   }
   get pageSize() {
     return Math.max(1, this.model.get("page_size") || 50);
@@ -62,7 +62,8 @@ class GridView {
     return this.columns.some((c) => c.kind === "image") ? ROW_H_IMAGES : ROW_H;
   }
   colWidth(c) {
-    return WIDTHS[c.kind] ?? 120;
+    const byName = Math.min(220, 7.5 * String(c.name).length + 28);
+    return Math.max(WIDTHS[c.kind] ?? 120, c.kind === "image" ? 0 : byName);
   }
   templateColumns() {
     return this.columns.map((c) => `${this.colWidth(c)}px`).join(" ");
@@ -132,7 +133,7 @@ class GridView {
       className: "dcai-btn",
       "data-testid": "layout-toggle",
       onclick: () => {
-        m.set("layout", this.gallery ? "table" : "gallery");
+        m.set("mode", this.gallery ? "table" : "gallery");
         m.save_changes();
       },
     });
@@ -140,6 +141,7 @@ class GridView {
       type: "button",
       className: "dcai-btn",
       "data-testid": "remove-selected",
+      hidden: true,
       title: "Remove the selected samples from the dataset (recorded; ds.undo() reverts)",
       onclick: () => this.removeSelected(),
     });
@@ -148,6 +150,7 @@ class GridView {
       className: "dcai-btn",
       "data-testid": "clear-selection",
       text: "Clear selection",
+      hidden: true,
       onclick: () => this.setSelection(new Set()),
     });
     this.status = h("div", { className: "dcai-status", "data-testid": "grid-status" });
@@ -257,7 +260,10 @@ class GridView {
   listen() {
     const m = this.model;
     this.onModel = {
-      "change:version": () => this.schedule(),
+      "change:version": () => {
+        this.failedGen = null; // a refused page may succeed on the new version
+        this.schedule();
+      },
       "change:row_count": () => this.schedule(),
       "change:classes": () => {
         this.buildFilterOptions();
@@ -268,7 +274,7 @@ class GridView {
         this.selected = new Set(m.get("selected_ids") || []);
         this.schedule();
       },
-      "change:layout": () => this.applyLayout(),
+      "change:mode": () => this.applyLayout(),
       "change:height": () => this.applyLayout(),
       "change:error": () => this.showError(m.get("error") || ""),
     };
@@ -504,9 +510,9 @@ class GridView {
     if (this.health === "waiting") parts.push("waiting for the kernel…");
     if (this.health === "stale") parts.push("disconnected");
     this.status.textContent = parts.join(" · ");
-    this.removeBtn.textContent = `Remove selected (${this.selected.size})`;
-    this.removeBtn.disabled = this.selected.size === 0;
-    this.clearBtn.disabled = this.selected.size === 0;
+    this.removeBtn.textContent = `Remove ${this.selected.size} selected`;
+    this.removeBtn.hidden = this.selected.size === 0;
+    this.clearBtn.hidden = this.selected.size === 0;
   }
 
   buildPlaceholder(m) {

@@ -1,0 +1,582 @@
+"""Kernel side of the widgets: the request/response handler, edits, refresh, wire size.
+
+The browser is replaced by calling the widget's custom-message handler with dict messages and
+collecting what it sends back (``send`` is the comm boundary); the Dataset is the real one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dcai_jupyter as dj
+from dcai_jupyter.widgets import LabelEditor, SampleGrid, encode_png, image_data_url
+from dcai_jupyter.widgets._protocol import MAX_LIMIT
+
+PIL = pytest.importorskip("PIL.Image")
+
+XSS = "<img src=x onerror=alert(1)>"
+CLASSES = ["cat", "dog", "bird"]
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+def make_df(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    x[::7] = np.nan
+    return pd.DataFrame(
+        {
+            "n": np.arange(n, dtype=np.int64) * 7 % 97,
+            "x": x,
+            "text": [XSS if i % 5 == 0 else f"sample number {i} of the set" for i in range(n)],
+            "label": rng.choice(CLASSES, n),
+        }
+    )
+
+
+def make_issues(ds: Any, n_flagged: int, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    quality = (rng.permutation(len(ds)) + 0.5) / len(ds)
+    given = ds.column("label")
+    flagged = quality < n_flagged / len(ds)
+    nxt = {c: CLASSES[(i + 1) % len(CLASSES)] for i, c in enumerate(CLASSES)}
+    return pd.DataFrame(
+        {
+            "given_label": given,
+            "suggested_label": [nxt[g] if f else g for g, f in zip(given, flagged, strict=True)],
+            "label_quality": quality,
+            "is_issue": flagged,
+        },
+        index=pd.Index(ds.ids, name="sample_id"),
+    )
+
+
+@pytest.fixture
+def ds() -> Any:
+    return dj.Dataset(make_df(100), label="label", classes=CLASSES, history=":memory:")
+
+
+@pytest.fixture
+def issues(ds: Any) -> pd.DataFrame:
+    return make_issues(ds, 8)
+
+
+Talk = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def talk(monkeypatch: pytest.MonkeyPatch) -> Talk:
+    """``talk(widget, msg)`` -> the one answer the widget sends for ``msg``."""
+
+    def _talk(widget: Any, msg: Any) -> dict[str, Any]:
+        sent: list[Any] = []
+        monkeypatch.setattr(widget, "send", lambda content, buffers=None: sent.append(content))
+        widget._on_custom_msg(widget, msg, [])
+        assert len(sent) == 1, sent
+        answer = sent[0]
+        json.dumps(answer, allow_nan=False)  # what goes on the wire is strict JSON
+        return answer
+
+    return _talk
+
+
+def page(talk: Talk, grid: SampleGrid, **kw: Any) -> dict[str, Any]:
+    answer = talk(grid, {"type": "page", "request_id": "r1", **kw})
+    assert answer["type"] == "page", answer
+    assert answer["request_id"] == "r1"
+    return answer
+
+
+# ----------------------------------------------------------------------------- paging
+
+
+def test_first_page_in_row_order(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    p = page(talk, grid, offset=0, limit=10)
+    assert p["ids"] == ds.ids[:10].tolist()
+    assert p["total"] == p["row_count"] == 100
+    assert p["version"] == ds.version
+    assert p["columns"]["label"] == list(ds.column("label")[:10])
+    assert p["columns"]["n"] == ds.column("n")[:10].tolist()
+    assert p["columns"]["x"][0] is None  # NaN travels as null
+    assert p["columns"]["text"][0] == XSS  # text is data: the browser renders it as text
+
+
+def test_page_bounds(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    assert page(talk, grid, offset=95, limit=10)["ids"] == ds.ids[95:].tolist()
+    empty = page(talk, grid, offset=100, limit=10)
+    assert empty["ids"] == [] and empty["total"] == 100 and empty["columns"]["label"] == []
+    assert page(talk, grid, offset=10**9, limit=10)["ids"] == []
+    assert page(talk, grid, offset=0, limit=0)["ids"] == []
+    assert page(talk, grid, offset=0, limit=10**6)["limit"] == MAX_LIMIT
+    for bad in ({"offset": -1}, {"limit": -5}, {"offset": "0"}, {"limit": 2.5}, {"offset": True}):
+        answer = talk(grid, {"type": "page", "request_id": "b", **bad})
+        assert answer["type"] == "error" and answer["request_id"] == "b", bad
+        assert "malformed" in answer["message"]
+
+
+def test_sort_both_directions_nulls_last(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    x = pd.Series(ds.column("x"), index=ds.ids)
+    n_valid = int(x.notna().sum())
+    asc = page(talk, grid, offset=0, limit=100, sort={"column": "x", "ascending": True})
+    assert asc["ids"][:n_valid] == x.dropna().sort_values(kind="stable").index.tolist()
+    assert all(v is None for v in asc["columns"]["x"][n_valid:])
+    desc = page(talk, grid, offset=0, limit=100, sort={"column": "x", "ascending": False})
+    values = desc["columns"]["x"][:n_valid]
+    assert values == sorted(values, reverse=True)
+    assert all(v is None for v in desc["columns"]["x"][n_valid:])
+    # a later page continues the same order
+    second = page(talk, grid, offset=50, limit=50, sort={"column": "x", "ascending": False})
+    assert second["ids"] == desc["ids"][50:]
+    by_id = page(talk, grid, offset=0, limit=5, sort={"column": "sample_id", "ascending": False})
+    assert by_id["ids"] == sorted(ds.ids.tolist(), reverse=True)[:5]
+    labels = page(talk, grid, offset=0, limit=100, sort={"column": "label", "ascending": True})
+    assert labels["columns"]["label"] == sorted(ds.column("label").tolist())
+
+
+def test_sort_by_issue_columns(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+    grid = SampleGrid(ds, issues=issues)
+    names = [c["name"] for c in grid.schema]
+    assert {"suggested_label", "label_quality", "is_issue"} <= set(names)
+    p = page(talk, grid, offset=0, limit=10, sort={"column": "label_quality", "ascending": True})
+    assert p["ids"] == issues.sort_values("label_quality").index[:10].tolist()
+    assert p["columns"]["label_quality"] == sorted(p["columns"]["label_quality"])
+    assert p["columns"]["suggested_label"] == issues.loc[p["ids"], "suggested_label"].tolist()
+    assert p["columns"]["is_issue"][:8] == [True] * 8
+    p = page(talk, grid, offset=0, limit=8, sort={"column": "is_issue", "ascending": False})
+    assert set(p["ids"]) == set(issues.index[issues.is_issue])
+
+
+def test_sort_refusals(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    for sort in ({"column": "nope"}, {"column": "x", "ascending": "yes"}, "x", {"ascending": 1}):
+        answer = talk(grid, {"type": "page", "request_id": 3, "sort": sort})
+        assert answer["type"] == "error" and answer["request_id"] == 3, sort
+
+
+def test_filters(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+    grid = SampleGrid(ds, issues=issues)
+    labels = pd.Series(ds.column("label"), index=ds.ids)
+    dog = page(talk, grid, offset=0, limit=100, filter={"label": "dog"})
+    assert dog["total"] == int((labels == "dog").sum())
+    assert dog["ids"] == labels.index[labels == "dog"].tolist()
+    flagged = page(talk, grid, offset=0, limit=100, filter={"issues_only": True})
+    assert flagged["ids"] == issues.index[issues.is_issue].tolist()
+    text = page(talk, grid, offset=0, limit=100, filter={"text": "NUMBER 1"})
+    expect = [i for i, t in zip(ds.ids, ds.column("text"), strict=True) if "number 1" in t.lower()]
+    assert text["ids"] == expect and text["total"] == len(expect)
+    xss = page(talk, grid, offset=0, limit=100, filter={"text": "<img src"})
+    assert xss["total"] == 20
+    both = page(
+        talk,
+        grid,
+        offset=0,
+        limit=100,
+        filter={"label": "cat", "issues_only": True},
+        sort={"column": "label_quality", "ascending": False},
+    )
+    sel = issues[issues.is_issue & (issues.given_label == "cat")]
+    assert both["ids"] == sel.sort_values("label_quality", ascending=False).index.tolist()
+    assert page(talk, grid, offset=0, limit=10, filter={"label": ""})["total"] == 100
+    for flt in ({"label": "horse"}, {"issues_only": "yes"}, {"text": 3}, ["dog"]):
+        answer = talk(grid, {"type": "page", "request_id": "f", "filter": flt})
+        assert answer["type"] == "error", flt
+    plain = SampleGrid(ds)
+    answer = talk(plain, {"type": "page", "request_id": "f", "filter": {"issues_only": True}})
+    assert answer["type"] == "error" and "no issues" in answer["message"]
+
+
+def test_issues_of_removed_samples_are_skipped(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+    flagged = issues.index[issues.is_issue].tolist()
+    ds.remove(flagged[:3])
+    grid = SampleGrid(ds, issues=issues)
+    p = page(talk, grid, offset=0, limit=100, filter={"issues_only": True})
+    assert p["ids"] == flagged[3:]
+
+
+# ----------------------------------------------------------------------------- edits
+
+
+def test_relabel_recorded_with_source_widget(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    sid = int(ds.ids[3])
+    old = ds.take([sid])["label"].iloc[0]
+    new = next(c for c in CLASSES if c != old)
+    answer = talk(grid, {"type": "relabel", "request_id": "e1", "ids": [sid], "label": new})
+    assert answer == {
+        "type": "ok",
+        "op": "relabel",
+        "version": 1,
+        "ids": [sid],
+        "request_id": "e1",
+    }
+    assert ds.take([sid])["label"].iloc[0] == new
+    last = ds.history.changes.iloc[-1]
+    assert (last.op, last.source, last.widget, list(last.ids)) == (
+        "relabel",
+        "widget",
+        "SampleGrid",
+        [sid],
+    )
+    assert grid.version == ds.version == 1
+    assert page(talk, grid, offset=3, limit=1)["columns"]["label"] == [new]
+
+
+def test_relabel_many_and_remove(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    grid.selected_ids = [1, 2, 50]
+    answer = talk(grid, {"type": "relabel", "request_id": 1, "ids": [1, 2, 50], "label": "bird"})
+    assert answer["type"] == "ok"
+    assert list(ds.take([1, 2, 50])["label"]) == ["bird"] * 3
+    answer = talk(grid, {"type": "remove", "request_id": 2, "ids": [2, 50]})
+    assert answer["type"] == "ok" and len(ds) == 98
+    assert grid.row_count == 98 and grid.selected_ids == [1]
+    changes = ds.history.changes
+    assert changes.op.tolist() == ["relabel", "remove"]
+    assert set(changes.source) == {"widget"} and set(changes.widget) == {"SampleGrid"}
+    assert page(talk, grid, offset=0, limit=100)["total"] == 98
+
+
+BAD_MESSAGES: list[Any] = [
+    {"type": "relabel", "request_id": "b", "ids": [12345], "label": "dog"},  # unknown id
+    {"type": "relabel", "request_id": "b", "ids": [1, 12345], "label": "dog"},  # one unknown
+    {"type": "relabel", "request_id": "b", "ids": [1], "label": "horse"},  # unknown class
+    {"type": "relabel", "request_id": "b", "ids": [1], "label": None},
+    {"type": "relabel", "request_id": "b", "ids": [1], "label": ["dog"]},
+    {"type": "relabel", "request_id": "b", "ids": [1]},  # no label
+    {"type": "relabel", "request_id": "b", "ids": [], "label": "dog"},
+    {"type": "relabel", "request_id": "b", "ids": "1", "label": "dog"},
+    {"type": "relabel", "request_id": "b", "ids": [True], "label": "dog"},
+    {"type": "relabel", "request_id": "b", "ids": [1.5], "label": "dog"},
+    {"type": "relabel", "request_id": "b", "ids": [1, 1], "label": "dog"},
+    {"type": "remove", "request_id": "b", "ids": [12345]},
+    {"type": "remove", "request_id": "b", "ids": None},
+    {"type": "drop_table", "request_id": "b"},
+    {"request_id": "b"},
+    {"type": None, "request_id": "b"},
+    "relabel everything",
+    ["page"],
+    None,
+]
+
+
+@pytest.mark.parametrize("msg", BAD_MESSAGES, ids=range(len(BAD_MESSAGES)))
+def test_bad_messages_answer_error_and_change_nothing(ds: Any, talk: Talk, msg: Any) -> None:
+    grid = SampleGrid(ds)
+    before = (ds.version, ds.fingerprint, len(ds.history.changes))
+    answer = talk(grid, msg)
+    assert answer["type"] == "error"
+    assert answer["request_id"] == ("b" if isinstance(msg, dict) else None)
+    assert isinstance(answer["message"], str) and answer["message"]
+    assert grid.error == answer["message"]
+    assert (ds.version, ds.fingerprint, len(ds.history.changes)) == before
+    # the widget keeps working, and a good edit clears the error
+    assert talk(grid, {"type": "relabel", "request_id": "ok", "ids": [1], "label": "cat"})
+    assert grid.error == ""
+
+
+def test_error_messages_are_readable(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    unknown = talk(grid, {"type": "relabel", "request_id": 1, "ids": [12345], "label": "dog"})
+    assert "12345" in unknown["message"]
+    cls = talk(grid, {"type": "relabel", "request_id": 1, "ids": [1], "label": "horse"})
+    assert "horse" in cls["message"] and "cat" in cls["message"]
+    kind = talk(grid, {"type": "nope", "request_id": 1})
+    assert "unknown message type" in kind["message"]
+
+
+# ----------------------------------------------------------------------------- refresh
+
+
+def test_refresh_on_change_from_a_cell(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    other = SampleGrid(ds, layout="gallery")
+    p0 = page(talk, grid, offset=0, limit=5)
+    assert p0["version"] == grid.version == 0
+    ds.relabel([0], ["bird" if p0["columns"]["label"][0] != "bird" else "cat"])
+    assert grid.version == other.version == ds.version == 1  # front ends refetch on this
+    p1 = page(talk, grid, offset=0, limit=5)
+    assert p1["version"] == 1 and p1["columns"]["label"][0] == ds.take([0])["label"].iloc[0]
+    ds.remove([0, 1])
+    assert grid.row_count == other.row_count == 98 and grid.version == 2
+    assert page(talk, other, offset=0, limit=5)["ids"][0] == 2
+    ds.undo()
+    assert grid.version == 3 and grid.row_count == 100
+
+
+def test_edit_in_one_view_refreshes_the_other(ds: Any, talk: Talk) -> None:
+    a, b = SampleGrid(ds), SampleGrid(ds)
+    talk(a, {"type": "relabel", "request_id": 1, "ids": [7], "label": "dog"})
+    assert a.version == b.version == ds.version
+    assert page(talk, b, offset=7, limit=1)["columns"]["label"] == ["dog"]
+
+
+def test_change_from_another_thread(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    page(talk, grid, offset=0, limit=5, sort={"column": "x", "ascending": True})
+
+    def edit() -> None:
+        for i in range(20):
+            ds.relabel([i], [CLASSES[i % 3]])
+
+    threads = [threading.Thread(target=edit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):  # pages answered while the cell thread edits
+        p = page(talk, grid, offset=0, limit=20)
+        assert p["version"] <= ds.version
+    for t in threads:
+        t.join()
+    assert grid.version == ds.version
+    assert page(talk, grid, offset=0, limit=20)["columns"]["label"] == [
+        CLASSES[i % 3] for i in range(20)
+    ]
+
+
+def test_close_stops_observing(ds: Any) -> None:
+    grid = SampleGrid(ds)
+    grid.close()
+    ds.relabel([0], ["bird" if ds.take([0])["label"].iloc[0] != "bird" else "cat"])
+    assert grid.version == 0
+
+
+def test_sorted_order_survives_relabel_without_resort(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    q = {"offset": 0, "limit": 10, "sort": {"column": "x", "ascending": False}}
+    before = page(talk, grid, **q)
+    ds.relabel([before["ids"][0]], ["dog" if before["columns"]["label"][0] != "dog" else "cat"])
+    cache = grid._source._cache
+    assert ("argsort", ds.version, "x") in cache  # carried over: no new sort of x
+    assert ("argsort", ds.version, "label") not in cache
+    after = page(talk, grid, **q)
+    assert after["ids"] == before["ids"] and after["version"] == ds.version
+
+
+# ----------------------------------------------------------------------------- wire size
+
+
+def _first_display_bytes(grid: SampleGrid, talk: Talk) -> int:
+    state = {k: v for k, v in grid.get_state().items() if k not in ("_esm", "_css")}
+    first = page(talk, grid, offset=0, limit=grid.page_size)
+    return len(json.dumps(state)) + len(json.dumps(first))
+
+
+def test_construction_reads_no_rows() -> None:
+    df = make_df(200_000)
+    ds = dj.Dataset(df, label="label", classes=CLASSES, history=":memory:")
+    grid = SampleGrid(ds)
+    assert len(grid._source._cache) == 0  # no sort, mask or id copy until a page is asked for
+    state = json.dumps({k: v for k, v in grid.get_state().items() if k not in ("_esm", "_css")})
+    assert len(state) < 4000
+
+
+def test_first_display_bounded_and_constant(talk: Talk) -> None:
+    sizes = []
+    for n in (1_000, 100_000):
+        ds = dj.Dataset(make_df(n), label="label", classes=CLASSES, history=":memory:")
+        sizes.append(_first_display_bytes(SampleGrid(ds), talk))
+    assert max(sizes) <= 32 * 1024, sizes
+    assert abs(sizes[1] - sizes[0]) < 100, sizes  # a few digits of row_count differ
+
+
+def test_digits_first_display_bounded(talk: Talk) -> None:
+    sklearn = pytest.importorskip("sklearn.datasets")
+    digits = sklearn.load_digits()
+    df = pd.DataFrame({"image": list(digits.images), "label": digits.target})
+    ds = dj.Dataset(df, label="label", history=":memory:")
+    grid = SampleGrid(ds, layout="gallery")
+    assert grid.image_column == "image" and grid.mode == "gallery"
+    assert _first_display_bytes(grid, talk) <= 32 * 1024
+    p = page(talk, grid, offset=0, limit=3)
+    url = p["columns"]["image"][0]
+    assert url.startswith("data:image/png;base64,")
+    img = _decode(url)
+    assert img.size == (8, 8) and img.mode == "L"
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def _decode(url: str) -> Any:
+    import base64
+
+    return PIL.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+
+
+def test_png_encoder_round_trips() -> None:
+    rng = np.random.default_rng(0)
+    for shape in ((5, 7), (4, 6, 3), (3, 3, 4), (2, 9, 2)):
+        a = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        img = PIL.open(io.BytesIO(encode_png(a)))
+        assert np.array_equal(np.asarray(img), a)
+    with pytest.raises(ValueError):
+        encode_png(np.zeros((3, 3, 5), dtype=np.uint8))
+
+
+def test_image_cells_of_every_kind(tmp_path: Path) -> None:
+    digit = np.arange(64, dtype=float).reshape(8, 8) / 4  # 0..15.75, scaled to 0..255
+    img = _decode(image_data_url(digit) or "")
+    assert np.asarray(img)[0, 0] == 0 and np.asarray(img)[7, 7] == 255
+    big = np.zeros((256, 128, 3), dtype=np.uint8)
+    assert max(_decode(image_data_url(big, 64) or "").size) <= 64
+    chw = np.zeros((3, 10, 12))
+    assert _decode(image_data_url(chw) or "").size == (12, 10)
+    pil = PIL.new("RGB", (300, 200), (255, 0, 0))
+    url = image_data_url(pil, 64) or ""
+    assert url.startswith("data:image/jpeg") and max(_decode(url).size) == 64
+    buf = io.BytesIO()
+    pil.save(buf, format="PNG")
+    assert max(_decode(image_data_url(buf.getvalue(), 32) or "").size) == 32
+    path = tmp_path / "a.png"
+    path.write_bytes(buf.getvalue())
+    assert image_data_url(str(path)) is not None and image_data_url(path) is not None
+    for bad in (None, "missing.png", "not an image", b"junk", np.zeros(5), np.array([None])):
+        assert image_data_url(bad) is None
+
+
+# ----------------------------------------------------------------------------- LabelEditor
+
+
+def test_editor_queue_and_items(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+    ed = LabelEditor(ds, issues)
+    order = issues[issues.is_issue].sort_values("label_quality").index.tolist()
+    assert ed.queue.tolist() == order
+    assert (ed.total, ed.position, ed.reviewed) == (8, 0, 0)
+    item = talk(ed, {"type": "item", "request_id": "i", "index": 0})
+    assert item["type"] == "item" and item["id"] == order[0] and item["present"]
+    assert item["given"] == issues.at[order[0], "given_label"]
+    assert item["suggested"] == issues.at[order[0], "suggested_label"]
+    assert item["quality"] == pytest.approx(issues.at[order[0], "label_quality"])
+    assert item["text"] is not None and [f[0] for f in item["fields"]] == ["n", "x"]
+    done = talk(ed, {"type": "item", "request_id": "i", "index": 8})
+    assert done["done"] is True
+    everything = LabelEditor(ds)
+    assert everything.queue.tolist() == ds.ids.tolist() and not everything.has_suggestions
+
+
+def test_editor_decisions_recorded(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+    ed = LabelEditor(ds, issues)
+    q = ed.queue.tolist()
+    accept = talk(
+        ed, {"type": "decide", "request_id": 1, "index": 0, "id": q[0], "action": "accept"}
+    )
+    assert accept["type"] == "ok" and accept["position"] == 1 and accept["changed"]
+    assert ds.take([q[0]])["label"].iloc[0] == issues.at[q[0], "suggested_label"]
+    pick = talk(
+        ed, {"type": "decide", "request_id": 2, "index": 1, "action": "label", "label": "cat"}
+    )
+    assert pick["type"] == "ok" and ds.take([q[1]])["label"].iloc[0] == "cat"
+    gone = talk(ed, {"type": "decide", "request_id": 3, "index": 2, "action": "remove"})
+    assert gone["type"] == "ok" and q[2] not in ds.ids
+    assert (ed.position, ed.reviewed) == (3, 3)
+    changes = ds.history.changes
+    assert set(changes.source) == {"widget"} and set(changes.widget) == {"LabelEditor"}
+    assert changes.op.tolist()[-1] == "remove"
+    removed = talk(ed, {"type": "item", "request_id": 4, "index": 2})
+    assert removed["present"] is False and removed["decision"] == {
+        "action": "remove",
+        "label": None,
+    }
+    # undo walks back: the removal first
+    undo = talk(ed, {"type": "undo", "request_id": 5})
+    assert undo["type"] == "ok" and q[2] in ds.ids and (ed.position, ed.reviewed) == (2, 2)
+    assert ds.history.changes.iloc[-1].source == "widget"
+    moved = talk(ed, {"type": "move", "request_id": 6, "to": 99})
+    assert moved["position"] == ed.position == 8
+
+
+def test_editor_accepting_the_current_label_changes_nothing(
+    ds: Any, issues: pd.DataFrame, talk: Talk
+) -> None:
+    ed = LabelEditor(ds, issues)
+    sid = int(ed.queue[0])
+    given = ds.take([sid])["label"].iloc[0]
+    answer = talk(
+        ed, {"type": "decide", "request_id": 1, "index": 0, "action": "label", "label": given}
+    )
+    assert answer["type"] == "ok" and not answer["changed"] and ds.version == 0
+    assert ed.reviewed == 1
+    assert talk(ed, {"type": "undo", "request_id": 2})["type"] == "ok" and ds.version == 0
+
+
+def test_editor_bad_messages(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+    ed = LabelEditor(ds, issues)
+    q = ed.queue.tolist()
+    bad = [
+        {"type": "decide", "index": 99, "action": "accept"},
+        {"type": "decide", "index": -1, "action": "accept"},
+        {"type": "decide", "index": 0, "id": q[1], "action": "accept"},  # not that entry
+        {"type": "decide", "index": 0, "action": "explode"},
+        {"type": "decide", "index": 0, "action": "label", "label": "horse"},
+        {"type": "decide", "index": 0, "action": "label"},
+        {"type": "decide", "index": "0", "action": "accept"},
+        {"type": "item", "index": None},
+        {"type": "move", "to": "next"},
+        {"type": "undo"},  # nothing to undo yet
+    ]
+    for msg in bad:
+        answer = talk(ed, {**msg, "request_id": "x"})
+        assert answer["type"] == "error" and answer["request_id"] == "x", msg
+    assert ds.version == 0 and (ed.position, ed.reviewed) == (0, 0)
+    # no suggestion: accept is refused
+    plain = LabelEditor(ds)
+    answer = talk(plain, {"type": "decide", "request_id": 1, "index": 0, "action": "accept"})
+    assert answer["type"] == "error" and "suggested" in answer["message"]
+
+
+def test_editor_undo_refused_after_a_later_change(
+    ds: Any, issues: pd.DataFrame, talk: Talk
+) -> None:
+    ed = LabelEditor(ds, issues)
+    talk(ed, {"type": "decide", "request_id": 1, "index": 0, "action": "accept"})
+    other = int(ed.queue[5])
+    current = ds.take([other])["label"].iloc[0]
+    ds.relabel([other], [next(c for c in CLASSES if c != current)])  # a cell, afterwards
+    before = ds.version
+    assert before == 2
+    answer = talk(ed, {"type": "undo", "request_id": 2})
+    assert answer["type"] == "error" and "ds.undo()" in answer["message"]
+    assert ds.version == before and ed.reviewed == 1
+
+
+def test_editor_follows_changes(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+    ed = LabelEditor(ds, issues)
+    sid = int(ed.queue[0])
+    ds.relabel([sid], ["bird" if ds.take([sid])["label"].iloc[0] != "bird" else "cat"])
+    assert ed.version == ds.version
+    item = talk(ed, {"type": "item", "request_id": 1, "index": 0})
+    assert item["given"] == ds.take([sid])["label"].iloc[0] and item["version"] == ds.version
+
+
+# ----------------------------------------------------------------------------- display
+
+
+def test_dataset_displays_as_a_grid(ds: Any) -> None:
+    bundle = ds._repr_mimebundle_(include=None, exclude=None)
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    view = data["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"]
+    assert "Dataset" in data["text/plain"] or "SampleGrid" in data["text/plain"]
+
+
+def test_front_end_is_built() -> None:
+    from dcai_jupyter.widgets._base import STATIC
+
+    for name in ("grid.js", "editor.js", "widgets.css"):
+        assert (STATIC / name).is_file(), f"{name} missing: run `npm run build` in js/"
+    assert "innerHTML" not in (STATIC / "grid.js").read_text()
+    assert "innerHTML" not in (STATIC / "editor.js").read_text()
+    for widget in (SampleGrid, LabelEditor):
+        assert "front end is not built" not in str(widget._esm)
