@@ -329,9 +329,17 @@ class Kernel:
         return "".join(out)
 
     def eval(self, expr: str, timeout: float = KERNEL_TIMEOUT) -> Any:
-        """Evaluate ``expr`` in the kernel's namespace and return it through JSON."""
+        """Evaluate ``expr`` in the kernel's namespace and return it through JSON.
+
+        numpy scalars and arrays come back as Python numbers and lists; other objects JSON
+        does not know come back as their ``str``.
+        """
         marker = "@@dcai-ui@@"
-        code = f"import json as _ui_json\nprint({marker!r} + _ui_json.dumps({expr}, default=str))\n"
+        code = (
+            "import json as _ui_json\n"
+            f"print({marker!r} + _ui_json.dumps({expr}, default=lambda o: o.tolist() "
+            "if hasattr(o, 'tolist') else str(o)))\n"
+        )
         stdout = self.run(code, timeout=timeout)
         for line in stdout.splitlines():
             if line.startswith(marker):
