@@ -1,0 +1,82 @@
+"""LabelEditor in a real JupyterLab: a keyboard review session recorded in the history."""
+
+from __future__ import annotations
+
+import time
+
+import nbcode
+import pytest
+from labharness import wait_until
+from nbcode import CLASSES
+from uidom import editor_current, editor_progress, editor_root
+
+pytestmark = pytest.mark.ui
+
+N_FLAGGED = 8
+
+
+def test_label_editor_keyboard_session_fixes_5(notebook):
+    nb = notebook(
+        [
+            nbcode.dataset(300),
+            nbcode.issues(N_FLAGGED),
+            "editor = dj.LabelEditor(ds, issues)\neditor",
+        ]
+    )
+    page = nb.page
+    editor = editor_root(page)
+    queue = nb.kernel.eval("issues[issues.is_issue].sort_values('label_quality').index.tolist()")
+    assert len(queue) == N_FLAGGED
+    wait_until(
+        lambda: editor_progress(editor) == (0, N_FLAGGED),
+        15,
+        f"editor-progress 0 / {N_FLAGGED}",
+        describe=lambda: editor.get_by_test_id("editor-progress").inner_text(),
+    )
+    v0 = nb.kernel.eval("ds.version")
+    editor.click(position={"x": 3, "y": 3})  # focus (a corner: no button there); keys go to it
+
+    expected: dict[int, str] = {}
+    timings = []
+    for step in range(5):
+        sid = editor_current(editor)
+        assert sid == queue[step], f"step {step}: current {sid}, expected {queue[step]} (queue)"
+        given, suggested = nb.kernel.eval(
+            f"[str(issues.at[{sid}, 'given_label']), str(issues.at[{sid}, 'suggested_label'])]"
+        )
+        assert editor.get_by_test_id("editor-given").inner_text().strip() == given
+        assert editor.get_by_test_id("editor-suggested").inner_text().strip() == suggested
+        assert editor.get_by_test_id("editor-quality").inner_text().strip() != ""
+        if step < 3:
+            key, new = "Enter", suggested  # accept the suggestion
+        else:
+            k = next(i for i, c in enumerate(CLASSES) if c not in (given, suggested))
+            key, new = str(k + 1), CLASSES[k]  # pick a class by its number
+        expected[sid] = new
+        t0 = time.perf_counter()
+        page.keyboard.press(key)
+        wait_until(
+            lambda step=step: editor_progress(editor) == (step + 1, N_FLAGGED),
+            15,
+            f"editor-progress {step + 1} / {N_FLAGGED} after {key}",
+            describe=lambda: editor.get_by_test_id("editor-progress").inner_text(),
+        )
+        if step < 4:
+            wait_until(lambda sid=sid: editor_current(editor) != sid, 15, "the next sample")
+        timings.append(time.perf_counter() - t0)
+
+    nb.kernel.wait_for(
+        "int((ds.history.changes.source == 'widget').sum()) == 5", what="5 widget changes"
+    )
+    rows = nb.kernel.eval(
+        "ds.history.changes[ds.history.changes.source == 'widget']"
+        "[['op', 'ids', 'version']].values.tolist()"
+    )
+    assert [r[0] for r in rows] == ["relabel"] * 5, rows
+    assert [r[1] for r in rows] == [[sid] for sid in expected], rows
+    assert nb.kernel.eval("ds.version") == v0 + 5
+    labels = nb.kernel.eval(f"[str(v) for v in ds.take({list(expected)!r})['label']]")
+    assert labels == list(expected.values())
+    assert editor_progress(editor) == (5, N_FLAGGED)
+    assert editor_current(editor) == queue[5]
+    print(f"\n[ui] editor: 5 decisions, key -> next sample {[round(t * 1000) for t in timings]} ms")
