@@ -170,6 +170,20 @@ def test_grid_filters(notebook):
     page.keyboard.press("Escape")
 
 
+def test_selection_synced_to_kernel(notebook):
+    """Click selects a row, Ctrl+click adds one (the usual convention; the contract names only
+    the synced ``selected_ids`` trait); the selection reaches ``grid.selected_ids``."""
+    nb = notebook([nbcode.dataset(500), nbcode.GRID])
+    grid = grid_root(nb.page)
+    wait_status(grid, rows=500)
+    wait_rows(grid, lambda ids: 2 in ids and 5 in ids, "rows 2 and 5")
+    row(grid, 2).locator('[data-testid="cell"][data-col="n"]').click()
+    nb.kernel.wait_for("sorted(grid.selected_ids) == [2]", what="selected_ids == [2]")
+    row(grid, 5).locator('[data-testid="cell"][data-col="text"]').click(modifiers=["Control"])
+    nb.kernel.wait_for("sorted(grid.selected_ids) == [2, 5]", what="selected_ids == [2, 5]")
+    assert nb.kernel.eval("ds.version") == 0, "selecting rows changed the dataset"
+
+
 def test_inline_label_edit_reaches_kernel(notebook):
     nb = notebook([nbcode.dataset(500), nbcode.GRID])
     grid = grid_root(nb.page)
