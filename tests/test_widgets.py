@@ -357,9 +357,9 @@ def test_sorted_order_survives_relabel_without_resort(ds: Any, talk: Talk) -> No
     q = {"offset": 0, "limit": 10, "sort": {"column": "x", "ascending": False}}
     before = page(talk, grid, **q)
     ds.relabel([before["ids"][0]], ["dog" if before["columns"]["label"][0] != "dog" else "cat"])
-    cache = grid._source._cache
-    assert ("argsort", ds.version, "x") in cache  # carried over: no new sort of x
-    assert ("argsort", ds.version, "label") not in cache
+    source = grid._source
+    assert source._kv("x", ds.version) == 0  # shares the order of x of version 0
+    assert source._kv("label", ds.version) == ds.version
     after = page(talk, grid, **q)
     assert after["ids"] == before["ids"] and after["version"] == ds.version
 
@@ -580,3 +580,52 @@ def test_front_end_is_built() -> None:
     assert "innerHTML" not in (STATIC / "editor.js").read_text()
     for widget in (SampleGrid, LabelEditor):
         assert "front end is not built" not in str(widget._esm)
+
+
+# ----------------------------------------------------------------------------- partial sort
+
+
+@pytest.mark.parametrize("kind", ["float-ties-nan", "int-ties", "float-unique", "all-nan"])
+def test_window_order_is_a_slice_of_the_full_order(kind: str) -> None:
+    from dcai_jupyter.widgets._protocol import argsort_nulls_last, window_order
+
+    rng = np.random.default_rng(3)
+    if kind == "float-ties-nan":
+        values = rng.integers(0, 5, 300).astype(float)
+        values[rng.random(300) < 0.2] = np.nan
+    elif kind == "int-ties":
+        values = rng.integers(-3, 3, 300)
+    elif kind == "all-nan":
+        values = np.full(300, np.nan)
+    else:
+        values = rng.normal(size=300)
+    asc, n_valid = argsort_nulls_last(values)
+    desc = np.concatenate([asc[:n_valid][::-1], asc[n_valid:]])
+    windows = [(0, 1), (0, 50), (7, 57), (100, 101), (n_valid - 10, n_valid + 10), (250, 400)]
+    for start, stop in windows:
+        start, stop = max(0, start), max(0, stop)
+        for order, ascending in ((asc, True), (desc, False)):
+            got = window_order(values, start, stop, ascending)
+            assert got is not None and np.array_equal(got, order[start:stop]), (start, stop)
+    assert window_order(np.array(["a", "b"], dtype=object), 0, 1, True) is None
+
+
+def test_sorted_pages_agree_before_and_after_the_full_sort(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    key = pd.DataFrame({"n": ds.column("n"), "pos": np.arange(100)}, index=ds.ids)
+    for ascending in (True, False):
+        sort = {"column": "n", "ascending": ascending}  # n has many ties
+        expect = key.sort_values(["n", "pos"], ascending=[ascending, ascending]).index.tolist()
+        source = grid._source
+        with source._lock:  # forget any full order: pages come from partitions
+            for k in [k for k in source._cache if k[0] in ("argsort", "order")]:
+                del source._cache[k]
+            source._windows.clear()
+        pages = [page(talk, grid, offset=o, limit=13, sort=sort) for o in range(0, 100, 13)]
+        assert [i for p in pages for i in p["ids"]] == expect
+        assert {p["total"] for p in pages} == {100}
+        for thread in threading.enumerate():  # the background sort
+            if thread.name == "dcai-grid-sort":
+                thread.join()
+        full = page(talk, grid, offset=0, limit=100, sort=sort)
+        assert full["ids"] == expect

@@ -24,6 +24,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -322,10 +323,10 @@ def argsort_nulls_last(values: np.ndarray) -> tuple[np.ndarray, int]:
     n = len(values)
     dk = values.dtype.kind
     if dk == "f":
-        order = np.argsort(values)  # NaN sorts last
+        order = np.argsort(values, kind="stable")  # NaN sorts last
         return order.astype(np.int64, copy=False), n - int(np.count_nonzero(np.isnan(values)))
     if dk in "iu":
-        return np.argsort(values).astype(np.int64, copy=False), n
+        return np.argsort(values, kind="stable").astype(np.int64, copy=False), n
     if dk == "b":
         return np.argsort(values.view(np.uint8), kind="stable").astype(np.int64, copy=False), n
     if dk in "Mm":
@@ -344,6 +345,49 @@ def argsort_nulls_last(values: np.ndarray) -> tuple[np.ndarray, int]:
     dtype = np.uint16 if top < 65535 else np.int64  # 16-bit keys get numpy's radix sort
     order = np.argsort(codes.astype(dtype, copy=False), kind="stable")
     return order.astype(np.int64, copy=False), n - n_null
+
+
+def _ascending_window(values: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Positions at ranks [start, stop) of the stable ascending order of the valid values."""
+    lo, hi = np.partition(values, [start, stop - 1])[[start, stop - 1]]
+    below_lo = int(np.count_nonzero(values < lo))
+    lo_ties = np.flatnonzero(values == lo)  # in position order = their order among ties
+    if lo == hi:
+        return lo_ties[start - below_lo : stop - below_lo]
+    inner = np.flatnonzero((values > lo) & (values < hi))
+    inner = inner[np.argsort(values[inner], kind="stable")]
+    below_hi = int(np.count_nonzero(values < hi))
+    hi_ties = np.flatnonzero(values == hi)[: stop - below_hi]
+    return np.concatenate([lo_ties[start - below_lo :], inner, hi_ties])
+
+
+def window_order(values: np.ndarray, start: int, stop: int, ascending: bool) -> np.ndarray | None:
+    """Positions ``order[start:stop]`` of a numeric column's order, in O(n) (a partition).
+
+    ``order`` is what :func:`argsort_nulls_last` gives: stable ascending (ties by position)
+    with missing values last; descending is its non-missing part reversed, then the missing
+    values. Pages served from windows and from the full order therefore agree.
+    Returns None for non-numeric columns.
+    """
+    if values.dtype.kind not in "iuf":
+        return None
+    n = len(values)
+    nan = np.isnan(values) if values.dtype.kind == "f" else None
+    n_valid = n - int(np.count_nonzero(nan)) if nan is not None else n
+    stop = min(stop, n)
+    parts = []
+    s, e = start, min(stop, n_valid)
+    if s < e:
+        if ascending:
+            parts.append(_ascending_window(values, s, e))
+        else:
+            parts.append(_ascending_window(values, n_valid - e, n_valid - s)[::-1])
+    s, e = max(start, n_valid) - n_valid, stop - n_valid
+    if nan is not None and s < e:
+        parts.append(np.flatnonzero(nan)[s:e])
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(parts).astype(np.int64, copy=False)
 
 
 # ----------------------------------------------------------------------------- page source
@@ -381,6 +425,9 @@ class PageSource:
         self._lock = threading.RLock()
         self._thumbs: OrderedDict[tuple[int, str, int], str | None] = OrderedDict()
         self._thumb_lock = threading.Lock()
+        self._sorting: dict[tuple[Hashable, ...], Future[Any]] = {}
+        self._windows: OrderedDict[tuple[Hashable, ...], np.ndarray | None] = OrderedDict()
+        self._lineage: dict[int, int] = {}
 
     # -- cache -------------------------------------------------------------------------
     def _cached(self, key: tuple[Hashable, ...], compute: Callable[[], Any]) -> Any:
@@ -397,10 +444,8 @@ class PageSource:
     def changed(self, change: dict[str, Any] | None) -> None:
         """Follow a dataset change (called by the widget's observer, from any thread).
 
-        Thumbnails of the touched ids are dropped. After a ``relabel`` (rows neither move
-        nor change except for their label) the cached ids, issue alignment and orders of
-        the other columns are carried over to the new version, so a sorted view of a
-        large dataset stays fast while labels are being fixed.
+        Thumbnails of the touched ids are dropped; a ``relabel`` is noted so that what
+        does not depend on labels stays cached (see :meth:`_kv`).
         """
         ids = change.get("ids") if isinstance(change, dict) else None
         with self._thumb_lock:
@@ -413,26 +458,23 @@ class PageSource:
         if not isinstance(change, dict) or change.get("op") != "relabel":
             return
         new = change.get("version")
-        if not isinstance(new, int):
-            return
-        old = new - 1
-        # never wait for a long computation (e.g. a first sort) on the thread of the change
-        if not self._lock.acquire(timeout=0.05):
-            return
-        try:
-            label = self.ds.label
-            for key in list(self._cache):
-                if len(key) < 2 or key[1] != old:
-                    continue
-                kind = key[0]
-                keep = kind in ("ids", "issues") or (
-                    kind in ("argsort", "order") and key[2] != label
-                )
-                if keep:
-                    carried = (kind, new, *key[2:])
-                    self._cache[carried] = self._cache[key]
-        finally:
-            self._lock.release()
+        if isinstance(new, int):
+            # same rows as the version before: share its ids, alignments and orders
+            self._lineage[new] = self._lineage.get(new - 1, new - 1)
+            if len(self._lineage) > 10_000:
+                for v in sorted(self._lineage)[:5_000]:
+                    self._lineage.pop(v, None)
+
+    def _kv(self, column: str | None, version: int) -> int:
+        """Cache version of data that depends on the rows and on ``column`` (not the label).
+
+        A relabel changes neither the rows nor the other columns, so such data (ids, issue
+        alignment, orders and windows of non-label columns) is shared across relabels: a
+        sorted view of a large dataset stays fast while labels are being fixed.
+        """
+        if column is not None and column == self.ds.label:
+            return version
+        return self._lineage.get(version, version)
 
     # -- whole-column arrays -------------------------------------------------------------
     def _issue_arrays(self, version: int) -> dict[str, np.ndarray]:
@@ -464,11 +506,11 @@ class PageSource:
                 out["suggested_label"] = s
             return out
 
-        return self._cached(("issues", version), compute)
+        return self._cached(("issues", self._kv(None, version)), compute)
 
     def ids(self, version: int) -> np.ndarray:
         """All sample ids in row order (``Dataset.ids`` copies: cached per version)."""
-        return self._cached(("ids", version), lambda: np.asarray(self.ds.ids))
+        return self._cached(("ids", self._kv(None, version)), lambda: np.asarray(self.ds.ids))
 
     def full_column(self, name: str, version: int) -> np.ndarray:
         """All values of a schema column in row order."""
@@ -521,47 +563,137 @@ class PageSource:
             mask |= found.to_numpy(dtype=bool, na_value=False)
         return mask
 
-    def order(self, column: str, ascending: bool, version: int) -> np.ndarray:
-        """Row positions sorted by ``column`` (cached per version, column and direction)."""
+    def _store(self, key: tuple[Hashable, ...], value: Any) -> None:
+        with self._lock:
+            self._cache[key] = value
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
-        def ascending_order() -> tuple[np.ndarray, int]:
-            return argsort_nulls_last(self.full_column(column, version))
+    def _full_ascending(self, column: str, version: int) -> tuple[np.ndarray, int]:
+        """Stable ascending order of a column (nulls last), computed once per version.
+
+        Not computed under the cache lock (it takes ~1-2 s at 10M rows): a second caller
+        waits for the first one's result instead of sorting again.
+        """
+        key = ("argsort", self._kv(column, version), column)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            future = self._sorting.get(key)
+            owner = future is None
+            if future is None:
+                future = self._sorting[key] = Future()
+        if not owner:
+            return future.result()
+        try:
+            result = argsort_nulls_last(self.full_column(column, version))
+        except BaseException as exc:
+            with self._lock:
+                self._sorting.pop(key, None)
+            future.set_exception(exc)
+            raise
+        self._store(key, result)
+        with self._lock:
+            self._sorting.pop(key, None)
+        future.set_result(result)
+        return result
+
+    def _sort_in_background(self, column: str, version: int) -> None:
+        key = ("argsort", self._kv(column, version), column)
+        with self._lock:
+            if key in self._cache or key in self._sorting:
+                return
+
+        def run() -> None:
+            try:
+                self._full_ascending(column, version)
+            except Exception:  # a later request computes it again and reports the error
+                pass
+
+        threading.Thread(target=run, name="dcai-grid-sort", daemon=True).start()
+
+    def order(self, column: str, ascending: bool, version: int) -> np.ndarray:
+        """Row positions sorted by ``column``: stable (ties in row order for ascending,
+        reversed for descending), missing values last; cached per version, column and
+        direction."""
+        asc, n_valid = self._full_ascending(column, version)
+        if ascending:
+            return asc
+        return self._cached(
+            ("order", self._kv(column, version), column, False),
+            lambda: np.concatenate([asc[:n_valid][::-1], asc[n_valid:]]),
+        )
+
+    def _window(
+        self, column: str, ascending: bool, version: int, start: int, stop: int
+    ) -> np.ndarray | None:
+        """``order(column)[start:stop]`` from a partition (O(n)) while no full sort exists."""
+        key = ("window", self._kv(column, version), column, ascending, start, stop)
+        with self._lock:
+            if key in self._windows:
+                self._windows.move_to_end(key)
+                return self._windows[key]
+        rows = window_order(self.full_column(column, version), start, stop, ascending)
+        with self._lock:
+            self._windows[key] = rows
+            while len(self._windows) > 64:
+                self._windows.popitem(last=False)
+        return rows
+
+    def positions(self, q: PageQuery, version: int) -> tuple[np.ndarray | None, int, int]:
+        """Row positions of the query's rows in display order.
+
+        Returns ``(rows, total, base)``: ``rows[i]`` is the row at display index
+        ``base + i`` and ``total`` the number of rows of the query; ``rows`` is None for
+        all rows in row order. Before the full sort of a column exists (it is computed in
+        the background on the first sorted request), a page comes from a partition.
+        """
+        mask = self._mask(q, version)
+        column = q.sort_column
+        if column is None:
+            if mask is None:
+                return None, len(self.ds), 0
+            rows = self._cached(("rows", version, q.filter_key), lambda: np.flatnonzero(mask))
+            return rows, len(rows), 0
+        if mask is None:
+            with self._lock:
+                have_full = ("argsort", self._kv(column, version), column) in self._cache
+            if not have_full:
+                window = self._window(column, q.ascending, version, q.offset, q.offset + q.limit)
+                if window is not None:
+                    self._sort_in_background(column, version)
+                    return window, len(self.ds), q.offset
+            rows = self.order(column, q.ascending, version)
+            return rows, len(rows), 0
+        ascending = q.ascending
 
         def compute() -> np.ndarray:
-            asc, n_valid = self._cached(("argsort", version, column), ascending_order)
-            if ascending:
-                return asc
-            return np.concatenate([asc[:n_valid][::-1], asc[n_valid:]])
+            with self._lock:
+                have_full = ("argsort", self._kv(column, version), column) in self._cache
+            if have_full:
+                order = self.order(column, ascending, version)
+                return order[mask[order]]
+            subset = np.flatnonzero(mask)  # sort only the rows that pass the filter
+            sub, n_valid = argsort_nulls_last(self.full_column(column, version)[subset])
+            if not ascending:
+                sub = np.concatenate([sub[:n_valid][::-1], sub[n_valid:]])
+            return subset[sub]
 
-        if ascending:
-            return self._cached(("argsort", version, column), ascending_order)[0]
-        return self._cached(("order", version, column, False), compute)
-
-    def positions(self, q: PageQuery, version: int) -> np.ndarray | None:
-        """Row positions of the query's rows in display order (None = all rows, row order)."""
-        mask = self._mask(q, version)
-        if q.sort_column is None:
-            if mask is None:
-                return None
-            return self._cached(("rows", version, q.filter_key), lambda: np.flatnonzero(mask))
-        order = self.order(q.sort_column, q.ascending, version)
-        if mask is None:
-            return order
-        key = ("rows", version, q.filter_key, q.sort_column, q.ascending)
-        return self._cached(key, lambda: order[mask[order]])
+        rows = self._cached(("rows", version, q.filter_key, column, ascending), compute)
+        return rows, len(rows), 0
 
     # -- pages -------------------------------------------------------------------------
     def _page_at(self, q: PageQuery, version: int) -> dict[str, Any]:
-        rows = self.positions(q, version)
+        rows, total, base = self.positions(q, version)
         ids_all = self.ids(version)
         n = len(ids_all)
         if rows is None:
-            total = n
-            stop = min(q.offset + q.limit, total)
-            pos = np.arange(min(q.offset, total), stop, dtype=np.int64)
+            stop = min(q.offset + q.limit, n)
+            pos = np.arange(min(q.offset, n), stop, dtype=np.int64)
         else:
-            total = len(rows)
-            pos = rows[q.offset : q.offset + q.limit]
+            pos = rows[q.offset - base : q.offset - base + q.limit]
         ids = ids_all[pos]
         columns: dict[str, list[Any]] = {}
         issue_rows = None
