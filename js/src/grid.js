@@ -14,8 +14,8 @@ import {
 
 const ROW_H = 32;
 const ROW_H_IMAGES = 44;
-const TILE_W = 80;
-const TILE_H = 98;
+const TILE_W = 76;
+const TILE_H = 90;
 const MAX_SCROLL_PX = 6_000_000; // browsers cap element heights; larger grids scroll scaled
 const MAX_INFLIGHT = 4;
 const MAX_CACHED_PAGES = 60;
