@@ -6,6 +6,7 @@ import json
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import nbcode
 import pytest
@@ -440,6 +441,20 @@ ds = dj.Dataset(df, label="label", classes={CLASSES!r}, history=":memory:")
     )
 
 
+_FULLY_VISIBLE_TILES_JS = """(root) => {
+    const vw = window.innerWidth, vh = window.innerHeight;
+    const sc = root.querySelector('[data-testid="grid-scroll"]');
+    const c = sc ? sc.getBoundingClientRect() : {top: 0, left: 0, bottom: vh, right: vw};
+    const ids = [...root.querySelectorAll('[data-testid="tile"]')].filter(t => {
+        const b = t.getBoundingClientRect();
+        return b.width > 0 && b.top >= Math.max(0, c.top) - 1 && b.left >= Math.max(0, c.left) - 1
+            && b.bottom <= Math.min(vh, c.bottom) + 1 && b.right <= Math.min(vw, c.right) + 1;
+    }).map(t => t.dataset.id);
+    const r = (x) => Math.round(x);
+    return {ids, box: [r(c.left), r(c.top), r(c.right), r(c.bottom)], viewport: [vw, vh]};
+}"""
+
+
 def test_gallery_layout_shows_40_digits(notebook):
     setup = """\
 import pandas as pd
@@ -461,21 +476,23 @@ grid
     grid.get_by_test_id("layout-toggle").click()
     tiles = grid.get_by_test_id("tile")
     tiles.first.wait_for()
-    visible = grid.evaluate(
-        """(root) => {
-            const vw = window.innerWidth, vh = window.innerHeight;
-            const sc = root.querySelector('[data-testid="grid-scroll"]');
-            const c = sc ? sc.getBoundingClientRect() : {top: 0, left: 0, bottom: vh, right: vw};
-            return [...root.querySelectorAll('[data-testid="tile"]')].filter(t => {
-                const b = t.getBoundingClientRect();
-                return b.width > 0 && b.top >= Math.max(0, c.top) - 1 && b.left >= c.left - 1
-                    && b.bottom <= Math.min(vh, c.bottom) + 1 && b.right <= Math.min(vw, c.right) + 1;
-            }).map(t => t.dataset.id);
-        }"""
-    )
+    # as a person would: the grid scrolled to the top of the notebook's view
+    grid.evaluate("e => e.scrollIntoView({block: 'start'})")
+    seen: dict[str, Any] = {}
+
+    def enough() -> bool:
+        seen.update(grid.evaluate(_FULLY_VISIBLE_TILES_JS))
+        return len(seen["ids"]) >= 40
+
+    try:
+        wait_until(enough, 15, "40 fully visible digit tiles", describe=lambda: repr(seen))
+    finally:
+        print(
+            f"\n[ui] gallery at 1280x900 in JupyterLab: {len(seen.get('ids', []))} tiles fully "
+            f"visible (scroll box {seen.get('box')})"
+        )
+    visible = seen["ids"]
     labels = nb.kernel.eval(f"[str(v) for v in ds.take({[int(i) for i in visible]!r})['label']]")
     for tid, lab in list(zip(visible, labels, strict=True))[:10]:
         tile = grid.locator(f'[data-testid="tile"][data-id="{tid}"]')
         assert tile.get_by_test_id("tile-label").inner_text().strip() == lab
-    print(f"\n[ui] gallery at 1280x900 in JupyterLab: {len(visible)} tiles fully visible")
-    assert len(visible) >= 40, f"only {len(visible)} digit tiles fully visible"
