@@ -33,3 +33,13 @@ def test_example_notebook_executes(path, tmp_path):
         cell = next(c for c in nb.cells if c.cell_type == "code" and c.source == relabel["code"])
         assert "ds.relabel(" in cell.source
         assert relabel["execution_count"] == cell.execution_count
+    if path.name == "02_fix_labels.ipynb":
+        h = dj.open_history(tmp_path / ".dcai" / "digits_fix.sqlite")
+        ch = h.changes
+        assert ch["op"].tolist() == ["accept_suggestions"] and ch["n_rows"].iloc[0] == 20
+        ev = h.events
+        assert ev["op"].tolist() == ["find_label_issues"] and ev["version"].iloc[0] == 0
+        printed = "".join(
+            o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+        )
+        assert "now correct: 20 of 20" in printed
