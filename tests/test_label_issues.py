@@ -432,6 +432,16 @@ def test_dataset_without_usable_features_is_a_clear_error():
         ds.find_label_issues(progress=False)
 
 
+def test_dataset_rare_class_error_names_the_class():
+    df = pd.DataFrame({"x": np.arange(40.0), "label": ["dog"] * 20 + ["cat"] * 17 + ["emu"] * 3})
+    ds = dj.Dataset(df, label="label", history=":memory:")
+    with pytest.raises(ValueError, match=r"class 'emu' has only 3 sample\(s\).*use cv=3"):
+        ds.find_label_issues(progress=False)
+    with pytest.raises(ValueError, match=r"class 'emu'"):
+        default_label_issues(df[["x"]], df["label"], progress=False)
+    assert len(ds.find_label_issues(progress=False, cv=3)) == 40
+
+
 def test_accept_suggestions_is_one_recorded_change():
     ds, _ = _dataset()
     issues = ds.find_label_issues(progress=False)

@@ -442,7 +442,7 @@ def _run(
 
     out: dict[Any, Any] = {}
     with threadpool_limits(1), _progress(len(tasks), progress, desc) as bar:
-        par = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator_unordered")
+        par = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator")
         for key, value in par(delayed(_limited)(key, fn, args) for key, fn, args in tasks):
             out[key] = value
             bar.update(1)
@@ -654,12 +654,12 @@ def default_label_issues(
     index = _check_ids(ids, len(codes))
     probs = out_of_sample_pred_probs(
         X,
-        codes,
+        y,
         cv=cv,
         n_jobs=n_jobs,
         random_state=random_state,
         progress=progress,
-        classes=list(range(len(cls))),
+        classes=cls,
     )
     return _issues_frame(codes, probs, cls, index, "self_confidence", MIN_SUPPORT)
 
@@ -746,17 +746,17 @@ def find_dataset_label_issues(
     labels = np.asarray(ds.column(ds.label), dtype=object)
     if len(labels) == 0:
         raise ValueError("the dataset is empty: there is nothing to check")
-    codes, present = _encode_labels(labels, _present(ds, labels))
+    _, present = _encode_labels(labels, _present(ds, labels))
     X, used = _dataset_features(ds, features)
     probs = out_of_sample_pred_probs(
         X,
-        codes,
+        labels,
         model=model,
         cv=cv,
         n_jobs=n_jobs,
         random_state=random_state,
         progress=progress,
-        classes=list(range(len(present))),
+        classes=present,
     )
     issues = find_label_issues(labels, probs, classes=present, ids=ds.ids)
     digest = scores_digest(issues)
