@@ -168,11 +168,13 @@ class EditorView {
   onHealth(state, seconds) {
     this.health = state;
     this.root.dataset.state = state;
-    this.staleBox.hidden = state !== "stale";
+    this.staleBox.hidden = state !== "stale" && state !== "gone";
     this.staleBox.textContent =
-      state === "stale"
-        ? `Disconnected: no answer from the kernel for ${seconds} s (busy, or restarted: then re-run the cell).`
-        : "";
+      state === "gone"
+        ? "Disconnected: this editor's kernel object is gone (kernel restarted or shut down). Re-run the cell."
+        : state === "stale"
+          ? `Disconnected: no answer from the kernel for ${seconds} s (busy, or restarted: then re-run the cell).`
+          : "";
     this.renderProgress();
   }
 
@@ -187,7 +189,7 @@ class EditorView {
     const v = this.item ? this.item.version : m.get("version");
     const parts = [`v${v}`];
     if (this.health === "waiting") parts.push("waiting for the kernel…");
-    if (this.health === "stale") parts.push("disconnected");
+    if (this.health === "stale" || this.health === "gone") parts.push("disconnected");
     this.status.textContent = parts.join(" · ");
   }
 

@@ -313,11 +313,17 @@ class GridView {
   onHealth(state, seconds) {
     this.health = state;
     this.root.dataset.state = state;
-    if (state === "stale") {
+    const asOf = `The rows shown are as of v${this.dataVersion ?? "?"} and may be stale.`;
+    if (state === "gone") {
       this.staleBox.hidden = false;
       this.staleBox.textContent =
-        `Disconnected: no answer from the kernel for ${seconds} s (busy, or restarted: then re-run ` +
-        `the cell). The rows shown are as of v${this.dataVersion ?? "?"} and may be stale.`;
+        `Disconnected: this view's kernel object is gone (kernel restarted or shut down). ` +
+        `Re-run the cell for a live view. ${asOf}`;
+    } else if (state === "stale") {
+      this.staleBox.hidden = false;
+      this.staleBox.textContent =
+        `Disconnected: no answer from the kernel for ${seconds} s (busy, or restarted: then ` +
+        `re-run the cell). ${asOf}`;
     } else {
       this.staleBox.hidden = true;
       this.staleBox.textContent = "";
@@ -508,7 +514,7 @@ class GridView {
       parts.push(`refreshing to v${this.model.get("version")}…`);
     }
     if (this.health === "waiting") parts.push("waiting for the kernel…");
-    if (this.health === "stale") parts.push("disconnected");
+    if (this.health === "stale" || this.health === "gone") parts.push("disconnected");
     this.status.textContent = parts.join(" · ");
     this.removeBtn.textContent = `Remove ${this.selected.size} selected`;
     this.removeBtn.hidden = this.selected.size === 0;

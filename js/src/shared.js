@@ -77,7 +77,8 @@ const STALE_MS = 10000;
  * request(payload) -> Promise of the kernel's answer ({type: "page"|"ok"|"item", ...});
  * an answer {type: "error", message} rejects with a KernelError. Several views of one
  * model share the comm: each view's request ids carry its own prefix.
- * onHealth(state, seconds) is called with "ok" | "waiting" | "stale" when no answer comes.
+ * onHealth(state, seconds) is called with "ok" | "waiting" | "stale" when no answer comes,
+ * and "gone" when the kernel side of the model is closed (kernel restart or shutdown).
  */
 export class Channel {
   constructor(model, onHealth) {
@@ -89,6 +90,24 @@ export class Channel {
     this.health = "ok";
     this.handler = (msg) => this.receive(msg);
     model.on("msg:custom", this.handler);
+    // the kernel side of the model is gone (kernel restarted or shut down, widget closed)
+    this.onGone = () => this.setHealth("gone", 0);
+    model.on("destroy", this.onGone);
+    model.on("comm:close", this.onGone);
+    // JupyterLab / Notebook 7: the widget manager's kernel connection reports restarts
+    // (the models and their views survive a restart, but their kernel objects do not)
+    this.kernel = model.widget_manager?.kernel;
+    this.onKernelStatus = (_, status) => {
+      // "starting" after this view exists: the kernel was restarted (by the REST API the
+      // browser only sees "starting"; from the Lab menu "restarting" first)
+      if (["restarting", "autorestarting", "starting", "dead"].includes(status)) this.onGone();
+    };
+    try {
+      this.kernel?.statusChanged?.connect(this.onKernelStatus);
+      this.kernel?.disposed?.connect(this.onGone);
+    } catch {
+      this.kernel = null; // best effort only
+    }
     this.timer = setInterval(() => this.check(), 500);
   }
 
@@ -117,6 +136,7 @@ export class Channel {
   }
 
   check() {
+    if (this.health === "gone") return;
     let oldest = Infinity;
     for (const { sent } of this.pending.values()) oldest = Math.min(oldest, sent);
     const age = oldest === Infinity ? 0 : Date.now() - oldest;
@@ -133,6 +153,14 @@ export class Channel {
   dispose() {
     clearInterval(this.timer);
     this.model.off("msg:custom", this.handler);
+    this.model.off("destroy", this.onGone);
+    try {
+      this.kernel?.statusChanged?.disconnect(this.onKernelStatus);
+      this.kernel?.disposed?.disconnect(this.onGone);
+    } catch {
+      // ignore
+    }
+    this.model.off("comm:close", this.onGone);
     this.pending.clear();
   }
 }
