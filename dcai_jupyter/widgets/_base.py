@@ -31,6 +31,27 @@ export default {
 """
 
 
+_classes_cache: weakref.WeakKeyDictionary[Any, tuple[int, list[Any]]] = weakref.WeakKeyDictionary()
+_classes_lock = threading.Lock()
+
+
+def dataset_classes(ds: Any) -> list[Any]:
+    """``ds.classes``, computed once per dataset version for all the views of a dataset.
+
+    Without declared classes the Dataset derives them from the labels (O(rows)); every
+    view reads them after every change, so they are shared here.
+    """
+    version = int(ds.version)
+    with _classes_lock:
+        hit = _classes_cache.get(ds)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    classes = list(ds.classes)
+    with _classes_lock:
+        _classes_cache[ds] = (version, classes)
+    return classes
+
+
 def static_asset(name: str, fallback: str) -> pathlib.Path | str:
     """Path of a built front-end file in ``dcai_jupyter/static``, or ``fallback`` if missing."""
     path = STATIC / name
@@ -79,7 +100,7 @@ class DatasetWidget(anywidget.AnyWidget):
         super().__init__(
             version=int(ds.version),
             row_count=len(ds),
-            classes=[json_scalar(c) for c in ds.classes],
+            classes=[json_scalar(c) for c in dataset_classes(ds)],
             label_column=str(ds.label),
             dataset_name=str(ds.name or ""),
             **kwargs,
@@ -102,7 +123,7 @@ class DatasetWidget(anywidget.AnyWidget):
             n = len(ds)
             if self.row_count != n:
                 self.row_count = n
-            classes = [json_scalar(c) for c in ds.classes]
+            classes = [json_scalar(c) for c in dataset_classes(ds)]
             if classes != self.classes:
                 self.classes = classes
             version = int(ds.version)
@@ -171,7 +192,7 @@ class DatasetWidget(anywidget.AnyWidget):
         """The class of ``ds.classes`` that a JSON value names (ProtocolError if none)."""
         if isinstance(value, (dict, list)) or value is None:
             raise ProtocolError(f"malformed request: label must be a class value, got {value!r}")
-        classes = list(self._ds.classes)
+        classes = dataset_classes(self._ds)
         for c in classes:
             j = json_scalar(c)
             if type(j) is type(value) and j == value:
