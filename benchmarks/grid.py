@@ -4,9 +4,9 @@ For each size: time to construct and display the widget, bytes sent on first dis
 state + first page, not the JS bundle), and the time to answer a page request (unsorted;
 sorted by a float column: first, repeated, a deep page, the other direction, after a
 relabel). ipydatagrid is measured on the same frames in the same run: it has no page
-requests (it ships the whole frame on display and sorts in the browser), so only its
-construction time and first-display bytes exist; it is skipped above ``--ipydatagrid-max``
-rows (its 10M-row state is ~0.75 GB of JSON built in Python objects first).
+requests (it ships the whole frame on display, as binary column buffers, and sorts in the
+browser), so only its construction time and first-display bytes exist; ``--ipydatagrid-max``
+skips it above a size (its 10M-row state is ~0.7 GB).
 
 Numbers are printed (and written to benchmarks/_out/grid.json), never asserted.
 
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000, 10_000_000]
     )
-    ap.add_argument("--ipydatagrid-max", type=int, default=1_000_000)
+    ap.add_argument("--ipydatagrid-max", type=int, default=10_000_000)
     ap.add_argument("--out", type=Path, default=OUT / "grid.json")
     args = ap.parse_args(argv)
 
@@ -171,6 +171,13 @@ def main(argv: list[str] | None = None) -> int:
             row["samplegrid"] = bench_samplegrid(ds)
             del ds
             gc.collect()
+            # without declared classes the Dataset derives them from the labels (O(rows))
+            loose = dj.Dataset(df, label="label", history=":memory:")
+            t_loose, grid = timed(lambda loose=loose: SampleGrid(loose))
+            row["samplegrid"]["construct_undeclared_classes_s"] = t_loose
+            grid.close()
+            del loose, grid
+            gc.collect()
             if n <= args.ipydatagrid_max:
                 row["ipydatagrid"] = bench_ipydatagrid(df)
             else:
@@ -184,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"  SampleGrid  construct+display {fmt_s(sg['construct_display_s'])}, "
                 f"first display {fmt_b(sg['first_display_bytes'])} "
                 f"(state {fmt_b(sg['state_bytes'])} + first page {fmt_b(sg['first_page_bytes'])})"
+            )
+            print(
+                "    construct without declared classes (derived from the labels): "
+                f"{fmt_s(sg['construct_undeclared_classes_s'])}"
             )
             print(
                 f"    page unsorted: first {fmt_s(sg['unsorted_first_request_s'])}, "
