@@ -295,6 +295,9 @@ def test_error_messages_are_readable(ds: Any, talk: Talk) -> None:
     assert "horse" in cls["message"] and "cat" in cls["message"]
     kind = talk(grid, {"type": "nope", "request_id": 1})
     assert "unknown message type" in kind["message"]
+    assert grid.error == kind["message"]
+    page(talk, grid, offset=0, limit=1)  # any answered request clears it
+    assert grid.error == ""
 
 
 # ----------------------------------------------------------------------------- refresh

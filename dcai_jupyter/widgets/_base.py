@@ -180,6 +180,9 @@ class DatasetWidget(anywidget.AnyWidget):
         except Exception as exc:
             logger.exception("dcai_jupyter widget request failed")
             return self._error(request_id, f"internal error: {error_text(exc)}")
+        if self.error:  # the last request was refused, this one was not
+            with self._lock:
+                self.error = ""
         answer["request_id"] = request_id
         return answer
 

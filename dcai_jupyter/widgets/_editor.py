@@ -241,7 +241,6 @@ class LabelEditor(DatasetWidget):
                 self._undo_stack.remove(index)
             self._undo_stack.append(index)
             with self._lock:
-                self.error = ""
                 self.reviewed = len(self._decisions)
                 self.position = min(index + 1, len(self._queue))
             return {
@@ -283,7 +282,6 @@ class LabelEditor(DatasetWidget):
             self._undo_stack.pop()
             del self._decisions[index]
             with self._lock:
-                self.error = ""
                 self.reviewed = len(self._decisions)
                 self.position = index
             return {

@@ -119,8 +119,6 @@ class SampleGrid(DatasetWidget):
         label = self._match_class(msg["label"])
         with self._widget_source():
             version = self._ds.relabel(ids, [label] * len(ids))
-        with self._lock:
-            self.error = ""
         return {"type": "ok", "op": "relabel", "version": int(version), "ids": ids}
 
     def _on_remove(self, msg: dict[str, Any]) -> dict[str, Any]:
@@ -128,7 +126,6 @@ class SampleGrid(DatasetWidget):
         with self._widget_source():
             version = self._ds.remove(ids)
         with self._lock:
-            self.error = ""
             gone = set(ids)
             if gone & set(self.selected_ids):
                 self.selected_ids = [i for i in self.selected_ids if i not in gone]
