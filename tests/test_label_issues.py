@@ -120,6 +120,13 @@ def test_classes_order_and_int_labels():
     assert m[0] == pytest.approx((1 + 0.9 - 0.1) / 2)
 
 
+def test_dataframe_probabilities_name_the_classes_and_top_level_export():
+    probs = pd.DataFrame({"yes": [0.9, 0.2, 0.1, 0.97], "no": [0.1, 0.8, 0.9, 0.03]})
+    out = dj.find_label_issues(["yes", "no", "no", "no"], probs)
+    assert out.index[0] == 3 and out.loc[3, "suggested_label"] == "yes"
+    assert out.loc[3, "is_issue"]
+
+
 def test_perfect_predictions_have_no_issues():
     labels = np.repeat([0, 1, 2], 10)
     probs = np.eye(3)[labels]

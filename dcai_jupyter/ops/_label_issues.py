@@ -291,7 +291,8 @@ def find_label_issues(
         Out-of-sample predicted probabilities (e.g. from cross-validation, see
         :func:`out_of_sample_pred_probs`); rows sum to 1.
     classes : sequence of K values, optional
-        The class value of each ``pred_probs`` column. Default: the sorted unique labels.
+        The class value of each ``pred_probs`` column. Default: the columns of a
+        ``pred_probs`` DataFrame, else the sorted unique labels.
     ids : sequence of n unique values, optional
         Sample ids for the index (default ``0..n-1``).
     quality : {"self_confidence", "normalized_margin"}
@@ -314,6 +315,8 @@ def find_label_issues(
     off-diagonal cell that many samples with the largest ``p_true - p_given`` are flagged;
     samples whose given label is (tied for) the most probable are never flagged.
     """
+    if classes is None and isinstance(pred_probs, pd.DataFrame):
+        classes = list(pred_probs.columns)
     codes, cls = _encode_labels(labels, classes)
     if len(cls) < 2:
         raise ValueError(f"only one class ({cls[0]!r}): label issues need at least two classes")
