@@ -497,3 +497,25 @@ def test_label_issue_chart():
     assert pairs == {("a", "b"): 1, ("b", "a"): 1}
     with pytest.raises(ValueError):
         label_issue_chart(pd.DataFrame({"x": [1]}))
+
+
+def test_dataset_features_text_and_image_columns():
+    rng = np.random.default_rng(0)
+    n = 90
+    y = np.repeat([0, 1, 2], 30)
+    words = np.array(["alpha beta", "gamma delta", "epsilon zeta"])
+    df = pd.DataFrame(
+        {
+            "size": rng.normal(size=n) + y,
+            "note": [f"{words[c]} item number {i} here" for i, c in enumerate(y)],
+            "label": y,
+        }
+    )
+    ds = dj.Dataset(df, label="label", history=":memory:", text="note")
+    issues = ds.find_label_issues(progress=False, cv=3)
+    assert issues.attrs["features"] == ["size", "note"]
+    images = pd.DataFrame({"image": [np.full((4, 4), c, float) for c in y], "label": y})
+    ds2 = dj.Dataset(images, label="label", history=":memory:")
+    assert ds2.image_column == "image"
+    issues2 = ds2.find_label_issues(progress=False, cv=3)
+    assert issues2.attrs["features"] == ["image"] and not issues2.is_issue.any()

@@ -696,16 +696,25 @@ def _dataset_features(ds: Dataset, features: Sequence[str] | None) -> tuple[np.n
         frame = pd.DataFrame({c: ds.column(c) for c in cols})
         return feature_matrix(frame, cols)
     cols = [c for c in ds.feature_columns if c != ds.label]
-    for extra in (getattr(ds, "image_column", None), getattr(ds, "text_column", None)):
-        if extra and extra not in cols and extra != ds.label:
-            cols.append(extra)
-    if not cols:
-        raise ValueError(
-            "the dataset has no feature column (only the label): add feature columns, or "
-            "compute pred_probs yourself and call dcai_jupyter.find_label_issues(labels, pred_probs)"
-        )
-    frame = pd.DataFrame({c: ds.column(c) for c in cols})
-    return feature_matrix(frame, cols, on_unusable="skip")
+    text = getattr(ds, "text_column", None)
+    image = getattr(ds, "image_column", None)
+    if text and text not in cols and text != ds.label:
+        cols.append(text)
+    # An image column beside other features usually repeats them (pixels as columns) and is
+    # large: it is used only when nothing else is usable.
+    if cols:
+        frame = pd.DataFrame({c: ds.column(c) for c in cols})
+        try:
+            return feature_matrix(frame, cols, on_unusable="skip")
+        except ValueError:
+            if not image or image in cols:
+                raise
+    if image and image != ds.label:
+        return feature_matrix(pd.DataFrame({image: ds.column(image)}), [image])
+    raise ValueError(
+        "the dataset has no feature column (only the label): add feature columns, or "
+        "compute pred_probs yourself and call dcai_jupyter.find_label_issues(labels, pred_probs)"
+    )
 
 
 def scores_digest(issues: pd.DataFrame) -> str:
@@ -735,8 +744,9 @@ def find_dataset_label_issues(
     cv, n_jobs, random_state, progress
         As in :func:`out_of_sample_pred_probs`.
     features
-        Columns to use (default: the feature columns, plus the image / text column; columns
-        that cannot be encoded are left out with a warning).
+        Columns to use. Default: the feature columns plus the text column (columns that
+        cannot be encoded are left out with a warning); the image column (flattened) when
+        nothing else is usable.
 
     Returns
     -------
