@@ -312,8 +312,11 @@ def find_label_issues(
     -----
     ``is_issue`` follows confident learning (Northcutt et al., 2021): per-class thresholds
     give a calibrated confident joint of (given, true) label counts, and for each
-    off-diagonal cell that many samples with the largest ``p_true - p_given`` are flagged;
-    samples whose given label is (tied for) the most probable are never flagged.
+    off-diagonal cell that many samples with the largest ``p_true - p_given`` are flagged.
+    With ``min_support=0`` the flags equal cleanlab's default ``find_label_issues``
+    (``filter_by="prune_by_noise_rate"``) on the same probabilities. Samples whose given
+    label gets less than ``min_support`` are flagged too, and samples whose given label is
+    (tied for) the most probable never are.
     """
     if classes is None and isinstance(pred_probs, pd.DataFrame):
         classes = list(pred_probs.columns)
