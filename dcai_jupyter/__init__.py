@@ -30,11 +30,13 @@ __all__ = [
     "StateError",
     "__version__",
     "find_label_issues",
+    "label_issue_chart",
     "open_history",
 ]
 
 _LAZY = {
     "find_label_issues": ("dcai_jupyter.ops", "find_label_issues"),
+    "label_issue_chart": ("dcai_jupyter.ops", "label_issue_chart"),
     "SampleGrid": ("dcai_jupyter.widgets", "SampleGrid"),
     "LabelEditor": ("dcai_jupyter.widgets", "LabelEditor"),
 }
@@ -43,11 +45,13 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     # scikit-learn and the widget stack load only when first used: `import dcai_jupyter`
     # stays cheap for scripts and the CLI.
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         mod, attr = _LAZY[name]
         return getattr(importlib.import_module(mod), attr)
+    if name in ("ops", "widgets"):
+        return importlib.import_module(f"dcai_jupyter.{name}")
     raise AttributeError(f"module 'dcai_jupyter' has no attribute {name!r}")
 
 

@@ -415,3 +415,18 @@ def test_failed_write_applies_nothing(small_df, monkeypatch):
     with pytest.raises(sqlite3.OperationalError):
         ds.remove([0])
     assert ds.fingerprint == fp and ds.version == 0 and len(ds) == 20
+
+
+def test_public_surface_and_layering():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, dcai_jupyter as dj, dcai_jupyter.core\n"
+        "assert 'sklearn' not in sys.modules and 'anywidget' not in sys.modules, 'core must stay light'\n"
+        "missing = [n for n in dj.__all__ if getattr(dj, n, None) is None]\n"
+        "assert not missing, missing\n"
+        "assert dj.ops.label_issue_chart is dj.label_issue_chart\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
