@@ -185,7 +185,8 @@ class EditorView {
 
   renderProgress() {
     const m = this.model;
-    this.progress.textContent = `${m.get("reviewed")} / ${m.get("total")}`;
+    // shown once the first sample is on screen, so "reviewed / total" means "ready"
+    this.progress.textContent = this.item ? `${m.get("reviewed")} / ${m.get("total")}` : "loading…";
     const v = this.item ? this.item.version : m.get("version");
     const parts = [`v${v}`];
     if (this.health === "waiting") parts.push("waiting for the kernel…");
