@@ -430,3 +430,15 @@ def test_public_surface_and_layering():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_ids_are_a_read_only_snapshot_and_classes_follow_changes(small_df):
+    ds = dj.Dataset(small_df, label="label")
+    ids = ds.ids
+    with pytest.raises(ValueError):
+        ids[0] = 99
+    ds.remove([0])
+    assert ids[0] == 0 and ds.ids[0] == 1  # the earlier array is unchanged
+    assert ds.classes == ["cat", "cow", "dog"]
+    ds.relabel(ds.ids, ["cat"] * len(ds))
+    assert ds.classes == ["cat"]

@@ -101,6 +101,7 @@ class Dataset:
         self._lock = threading.RLock()
         self._observers: list[Observer] = []
         self._frame_cache: tuple[int, pd.DataFrame] | None = None
+        self._classes_cache: tuple[int, list[Any]] | None = None
         table = Table.from_frame(df, label)
         self._declared = classes is not None
         if classes is not None:
@@ -222,9 +223,15 @@ class Dataset:
 
     @property
     def ids(self) -> np.ndarray:
-        """Current sample ids, in row order (a copy)."""
+        """Current sample ids, in row order (read-only).
+
+        The ids array is replaced, never edited in place, when rows are removed or added,
+        so the array returned stays a snapshot without a copy.
+        """
         with self._lock:
-            return self._table.ids.copy()
+            view = self._table.ids.view()
+        view.flags.writeable = False
+        return view
 
     @property
     def columns(self) -> list[str]:
@@ -236,12 +243,16 @@ class Dataset:
         if self._classes is not None:
             return list(self._classes)
         with self._lock:
-            arr = self._table.arrays[self.label]
-            vals = pd.unique(arr[~pd.isna(arr)])
-        try:
-            return sorted(vals.tolist())
-        except TypeError:
-            return vals.tolist()
+            cached = self._classes_cache
+            if cached is None or cached[0] != self._version:
+                arr = self._table.arrays[self.label]
+                vals = pd.unique(arr[~pd.isna(arr)]).tolist()
+                try:
+                    vals = sorted(vals)
+                except TypeError:
+                    pass
+                cached = self._classes_cache = (self._version, vals)
+        return list(cached[1])
 
     @property
     def fingerprint(self) -> str:
