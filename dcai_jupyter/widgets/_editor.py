@@ -12,7 +12,7 @@ import traitlets as t
 
 from ._base import MISSING_FRONT_END, DatasetWidget, static_asset
 from ._images import image_data_url
-from ._protocol import ID_COLUMN, ProtocolError, json_scalar, normalize_issues
+from ._protocol import ID_COLUMN, ProtocolError, is_null_scalar, json_scalar, normalize_issues
 
 __all__ = ["LabelEditor"]
 
@@ -141,7 +141,7 @@ class LabelEditor(DatasetWidget):
         if frame is None or column not in frame.columns or sid not in frame.index:
             return None
         value = frame.at[sid, column]
-        return None if _missing(value) else value
+        return None if is_null_scalar(value) else value
 
     # -- requests ----------------------------------------------------------------------
     def _on_item(self, msg: dict[str, Any]) -> dict[str, Any]:
@@ -294,18 +294,9 @@ class LabelEditor(DatasetWidget):
             }
 
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _same_label(a: Any, b: Any) -> bool:
-    if _missing(a) or _missing(b):
-        return _missing(a) and _missing(b)
+    if is_null_scalar(a) or is_null_scalar(b):
+        return is_null_scalar(a) and is_null_scalar(b)
     try:
         return bool(a == b)
     except (TypeError, ValueError):

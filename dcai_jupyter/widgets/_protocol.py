@@ -125,7 +125,7 @@ def column_json(values: np.ndarray, kind: str) -> list[Any]:
     return [json_scalar(v) for v in values]
 
 
-def _is_null_scalar(value: Any) -> bool:
+def is_null_scalar(value: Any) -> bool:
     if value is None:
         return True
     try:
@@ -337,7 +337,7 @@ def argsort_nulls_last(values: np.ndarray) -> tuple[np.ndarray, int]:
     try:
         codes, _ = pd.factorize(values, sort=True, use_na_sentinel=True)
     except TypeError:  # mixed, unorderable types: order by their text
-        as_text = np.array([None if _is_null_scalar(v) else str(v) for v in values], dtype=object)
+        as_text = np.array([None if is_null_scalar(v) else str(v) for v in values], dtype=object)
         codes, _ = pd.factorize(as_text, sort=True, use_na_sentinel=True)
     n_null = int(np.count_nonzero(codes < 0))
     top = int(codes.max(initial=-1)) + 1
