@@ -1,0 +1,258 @@
+"""SampleGrid in Notebook 7 (the ``notebook`` package, served by ``jupyter notebook``).
+
+One Notebook 7 server per module, set up like the JupyterLab fixture (labharness.LabServer):
+127.0.0.1, a free port, a token, every Jupyter directory under a temporary folder. Notebooks
+open at ``/notebooks/<path>``. Notebook 7 has no status bar, so the kernel is awaited in the
+page's own session (the app is exposed as ``window.jupyterapp`` for that).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import traceback
+import urllib.error
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import nbcode
+import pytest
+from labharness import (
+    NOTEBOOK_TIMEOUT,
+    SERVER_START_TIMEOUT,
+    VIEWPORT,
+    HarnessError,
+    Kernel,
+    LabNotebook,
+    LabServer,
+    _write_json,
+    close_notebook,
+    wait_until,
+    write_notebook,
+)
+from nbcode import CLASSES
+from uidom import cell_text, grid_root, header, row, selected_label, wait_rows, wait_status
+
+pytestmark = pytest.mark.ui
+
+# the page's notebook has a kernel connected to it, and that kernel is idle
+KERNEL_READY_JS = """() => {
+    const w = window.jupyterapp?.shell?.currentWidget;
+    const k = w?.sessionContext?.session?.kernel;
+    return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
+}"""
+
+
+class NotebookServer(LabServer):
+    """``jupyter notebook`` (Notebook 7) with the same isolation as the JupyterLab fixture."""
+
+    def start(self) -> None:
+        jdir = self.base / "jupyter"
+        settings = jdir / "notebook-user-settings"
+        workspaces = jdir / "notebook-workspaces"
+        for d in (self.root_dir, jdir / "config", jdir / "data", self.runtime_dir, workspaces):
+            d.mkdir(parents=True, exist_ok=True)
+        _write_json(
+            settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
+            {"fetchNews": "false", "checkForUpdates": False},
+        )
+        _write_json(
+            settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings",
+            {"autoStartDefaultKernel": True, "windowingMode": "none"},
+        )
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(jdir / "config"),
+            JUPYTER_DATA_DIR=str(jdir / "data"),
+            JUPYTER_RUNTIME_DIR=str(self.runtime_dir),
+            JUPYTER_PLATFORM_DIRS="1",
+            IPYTHONDIR=str(jdir / "ipython"),
+            PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
+            OMP_NUM_THREADS="1",
+            OPENBLAS_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            PYTHONUNBUFFERED="1",
+        )
+        env.pop("JUPYTER_PATH", None)
+        cmd = [
+            sys.executable,
+            "-m",
+            "notebook",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            f"--JupyterNotebookApp.user_settings_dir={settings}",
+            f"--JupyterNotebookApp.workspaces_dir={workspaces}",
+            "--JupyterNotebookApp.expose_app_in_browser=True",
+        ]
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=self.root_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+        def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise HarnessError(
+                    f"jupyter notebook exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                self.api("GET", "/api/status", timeout=2)
+            except (urllib.error.URLError, OSError):
+                return False
+            return True
+
+        try:
+            wait_until(ready, SERVER_START_TIMEOUT, "Notebook 7 /api/status", interval=0.2)
+        except HarnessError:
+            self.stop()
+            raise
+
+    @property
+    def log_path(self) -> Path:
+        return self.base / "notebook7.log"
+
+    def notebook_url(self, name: str) -> str:
+        q = urllib.parse.urlencode({"token": self.token})
+        return f"{self.url}/notebooks/{urllib.parse.quote(name)}?{q}"
+
+
+@pytest.fixture(scope="module")
+def nb7_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotebookServer]:
+    pytest.importorskip(
+        "notebook", reason="Notebook 7 (the `notebook` package) is not installed in this env"
+    )
+    from notebook import __version__ as version
+
+    if int(version.split(".")[0]) < 7:
+        pytest.skip(f"notebook {version} installed; these tests need Notebook 7")
+    base = Path(tempfile.mkdtemp(prefix="dcai-nb7-", dir=tmp_path_factory.getbasetemp()))
+    server = NotebookServer(base)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def open_nb7(
+    server: NotebookServer,
+    browser: Any,
+    name: str,
+    cells: Sequence[str],
+    opened: list[LabNotebook],
+    timeout: float = NOTEBOOK_TIMEOUT,
+) -> LabNotebook:
+    """Write a notebook, open it in Notebook 7, wait for its kernel, Run > Run All Cells."""
+    name += ".ipynb"
+    write_notebook(server.root_dir / name, cells)
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    page.set_default_timeout(timeout * 1000)
+    console: list[str] = []
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
+    page.on("dialog", on_dialog)
+    page.goto(server.notebook_url(name))
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(state="visible")
+    wait_until(
+        lambda: page.evaluate(KERNEL_READY_JS), timeout, f"a connected, idle kernel for {name}"
+    )
+
+    def session() -> dict[str, Any] | None:
+        for s in server.api("GET", "/api/sessions"):
+            if s.get("path") == name and s.get("kernel"):
+                return dict(s)
+        return None
+
+    sess = wait_until(session, timeout, f"a kernel session for {name}")
+    conn = server.runtime_dir / f"kernel-{sess['kernel']['id']}.json"
+    wait_until(conn.exists, timeout, f"connection file {conn}")
+    nb = LabNotebook(server, name, page, Kernel(conn), sess["id"], console, dialogs)
+    opened.append(nb)
+    nb.run_all(len(cells), timeout)
+    return nb
+
+
+@pytest.fixture
+def nb7(
+    request: pytest.FixtureRequest, nb7_server: NotebookServer, browser: Any
+) -> Iterator[Callable[[Sequence[str]], LabNotebook]]:
+    """Factory: ``nb7(cells)`` opens a notebook in Notebook 7 and runs all its cells."""
+    opened: list[LabNotebook] = []
+
+    def factory(cells: Sequence[str]) -> LabNotebook:
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", f"{request.node.name}-{len(opened)}")
+        return open_nb7(nb7_server, browser, name, cells, opened)
+
+    yield factory
+    for nb in opened:
+        close_notebook(nb)
+
+
+@contextmanager
+def diagnostics(server: NotebookServer, opened: Callable[[], list[LabNotebook]]) -> Iterator[None]:
+    """On a failure, print (into the test's captured output) the server log and page state."""
+    start = server.log_size()
+    try:
+        yield
+    except BaseException:
+        print(f"--- notebook7 log\n{server.log_tail(start)}")
+        for nb in opened():
+            print(f"--- console {nb.name}\n" + "\n".join(nb.console))
+            print(f"--- cells {nb.name}\n{nb.describe()}")
+        traceback.print_exc()
+        raise
+
+
+def test_notebook7_grid_renders_first_page(nb7, nb7_server):
+    notebooks: list[LabNotebook] = []
+    with diagnostics(nb7_server, lambda: notebooks):
+        nb = nb7([nbcode.dataset(500), nbcode.GRID])
+        notebooks.append(nb)
+        assert "/notebooks/" in nb.page.url, nb.page.url
+        grid = grid_root(nb.page)
+        wait_status(grid, rows=500, version=0)
+        for col in ("n", "x", "text", "label"):
+            assert header(grid, col).count() == 1, f'no [data-testid="header"][data-col="{col}"]'
+        ids = wait_rows(grid, lambda ids: ids[0] == 0, "the first row (id 0) to render")
+        assert ids == nb.kernel.eval(f"ds.ids[:{len(ids)}].tolist()")
+        assert len(ids) >= 5, ids
+        expect = nb.kernel.eval(
+            f"[[str(v) for v in r] for r in ds.take({ids!r}, ['n', 'text', 'label']).values]"
+        )
+        for i, (n, text, label) in zip(ids, expect, strict=True):
+            assert cell_text(grid, i, "n") == n
+            assert cell_text(grid, i, "text") == text
+            assert selected_label(grid, i) == label
+        assert grid.get_by_test_id("grid-stale").is_hidden()
+
+        # an inline edit reaches the kernel from Notebook 7 too
+        new = CLASSES[(CLASSES.index(selected_label(grid, 2)) + 1) % len(CLASSES)]
+        row(grid, 2).get_by_test_id("label-select").select_option(label=new)
+        nb.kernel.wait_for(f"ds.take([2])['label'].iloc[0] == {new!r}", what="the edit")
+        last = nb.kernel.eval("ds.history.changes.iloc[-1][['source', 'widget', 'ids']].tolist()")
+        assert last == ["widget", "SampleGrid", [2]], last
+        wait_status(grid, version=1)
+        print(f"\n[ui] Notebook 7: {len(ids)} rows visible; edit recorded {last}")
