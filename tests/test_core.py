@@ -442,3 +442,15 @@ def test_ids_are_a_read_only_snapshot_and_classes_follow_changes(small_df):
     assert ds.classes == ["cat", "cow", "dog"]
     ds.relabel(ds.ids, ["cat"] * len(ds))
     assert ds.classes == ["cat"]
+
+
+def test_changes_use_none_for_absent_provenance(small_df):
+    from dcai_jupyter.core._provenance import widget_source
+
+    ds = dj.Dataset(small_df, label="label")
+    with widget_source("SampleGrid"):
+        ds.remove([1])
+    ds.remove([2])
+    ch = ds.history.changes
+    assert ch["widget"].tolist() == ["SampleGrid", None]
+    assert ch["cell_id"].tolist() == [None, None] and ch["code"].tolist() == [None, None]

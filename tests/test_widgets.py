@@ -632,3 +632,16 @@ def test_sorted_pages_agree_before_and_after_the_full_sort(ds: Any, talk: Talk) 
                 thread.join()
         full = page(talk, grid, offset=0, limit=100, sort=sort)
         assert full["ids"] == expect
+
+
+def test_ping_answers_with_the_dataset_version():
+    df = pd.DataFrame({"x": [1.0, 2.0], "label": ["a", "b"]})
+    ds = dj.Dataset(df, label="label")
+    grid = dj.SampleGrid(ds)
+    assert grid.handle_message({"type": "ping", "request_id": "p1"}) == {
+        "type": "pong",
+        "request_id": "p1",
+        "version": 0,
+    }
+    ds.relabel([0], ["b"])
+    assert grid.handle_message({"type": "ping", "request_id": "p2"})["version"] == 1

@@ -397,6 +397,7 @@ class History:
         df["timestamp"] = pd.to_datetime(df.pop("ts"), unit="ms", utc=True)
         df["fingerprint"] = [fpr.to_hex(fpr.from_signed(v)) for v in df.pop("fp")]
         df["execution_count"] = df["execution_count"].astype("Int64")
+        _none_for_missing(df, ["cell_id", "widget", "code"])
         return df.set_index("seq")
 
     @property
@@ -427,6 +428,7 @@ class History:
                 self._conn,
             )
         df["execution_count"] = df["execution_count"].astype("Int64")
+        _none_for_missing(df, ["cell_id", "widget", "code"])
         df["started"] = pd.to_datetime(df["started"], unit="ms", utc=True)
         df["ended"] = pd.to_datetime(df["ended"], unit="ms", utc=True)
         df["iteration"] = np.arange(1, len(df) + 1)
@@ -508,6 +510,14 @@ class History:
 
     def __repr__(self) -> str:
         return f"History({self.path!r}, name={self.name!r}, head={self.head})"
+
+
+def _none_for_missing(df: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Optional text columns hold None where absent (pandas would infer NaN)."""
+    for c in columns:
+        df[c] = pd.Series(
+            [v if isinstance(v, str) else None for v in df[c]], index=df.index, dtype=object
+        )
 
 
 def _compact(deltas: list[dict[str, Any]]) -> tuple[int, Any, Any] | None:

@@ -169,6 +169,10 @@ class DatasetWidget(anywidget.AnyWidget):
             if not isinstance(content, dict):
                 raise ProtocolError("malformed request: expected a JSON object")
             kind = content.get("type")
+            if kind == "ping":
+                # heartbeat from an idle view: an unanswered ping is how a view learns that
+                # its kernel object is gone (a restart the page was not told about)
+                return {"type": "pong", "request_id": request_id, "version": int(self._ds.version)}
             handler = self._handlers().get(kind) if isinstance(kind, str) else None
             if handler is None:
                 raise ProtocolError(f"malformed request: unknown message type {kind!r}")

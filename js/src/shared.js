@@ -71,6 +71,7 @@ export class KernelError extends Error {}
 
 const WAITING_MS = 2000;
 const STALE_MS = 10000;
+const PING_MS = 4000;
 
 /**
  * One typed request/response channel over the widget's custom messages.
@@ -109,6 +110,13 @@ export class Channel {
       this.kernel = null; // best effort only
     }
     this.timer = setInterval(() => this.check(), 500);
+    // An idle view still notices a kernel restart nobody told the page about (another
+    // client restarted it): a heartbeat that goes unanswered turns the view stale.
+    this.heartbeat = setInterval(() => {
+      if (this.health !== "gone" && this.pending.size === 0) {
+        this.request({ type: "ping" }).catch(() => {});
+      }
+    }, PING_MS);
   }
 
   request(payload) {
@@ -152,6 +160,7 @@ export class Channel {
 
   dispose() {
     clearInterval(this.timer);
+    clearInterval(this.heartbeat);
     this.model.off("msg:custom", this.handler);
     this.model.off("destroy", this.onGone);
     try {
