@@ -519,3 +519,16 @@ def test_dataset_features_text_and_image_columns():
     assert ds2.image_column == "image"
     issues2 = ds2.find_label_issues(progress=False, cv=3)
     assert issues2.attrs["features"] == ["image"] and not issues2.is_issue.any()
+
+
+def test_dataset_issues_leave_unlabeled_rows_out():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(300, n_features=5, random_state=0)
+    df = pd.DataFrame(X, columns=list("abcde"))
+    df["label"] = y.astype(float)
+    df.loc[:20, "label"] = np.nan  # an unlabeled pool of 21 rows
+    ds = dj.Dataset(df, label="label")
+    issues = ds.find_label_issues(progress=False)
+    assert len(issues) == 279 and not set(range(21)) & set(issues.index)
+    assert ds.history.events["summary"].iloc[0]["n_unlabeled"] == 21

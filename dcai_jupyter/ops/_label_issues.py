@@ -755,15 +755,23 @@ def find_dataset_label_issues(
     -------
     pd.DataFrame
         As :func:`find_label_issues`, indexed by sample id; ``attrs`` holds the dataset
-        version, the features used and the digest. An event ``find_label_issues`` with the
-        parameters and a summary (``digest``, ``n_issues``, ``n_rows``, ``version``) is
+        version, the features used and the digest. Rows without a label (an unlabeled
+        pool) are left out. An event ``find_label_issues`` with the parameters and a
+        summary (``digest``, ``n_issues``, ``n_rows``, ``n_unlabeled``, ``version``) is
         recorded in ``ds.history``.
     """
     labels = np.asarray(ds.column(ds.label), dtype=object)
     if len(labels) == 0:
         raise ValueError("the dataset is empty: there is nothing to check")
+    # Unlabeled rows (an active-learning pool) have no label to be wrong: leave them out.
+    labeled = ~pd.isna(pd.Series(labels, dtype=object)).to_numpy()
+    if not labeled.any():
+        raise ValueError("no sample has a label: there is nothing to check")
+    ids = ds.ids[labeled]
+    labels = labels[labeled]
     _, present = _encode_labels(labels, _present(ds, labels))
     X, used = _dataset_features(ds, features)
+    X = X[labeled]
     probs = out_of_sample_pred_probs(
         X,
         labels,
@@ -774,7 +782,7 @@ def find_dataset_label_issues(
         progress=progress,
         classes=present,
     )
-    issues = find_label_issues(labels, probs, classes=present, ids=ds.ids)
+    issues = find_label_issues(labels, probs, classes=present, ids=ids)
     digest = scores_digest(issues)
     version = int(ds.version)
     params = {
@@ -788,6 +796,7 @@ def find_dataset_label_issues(
         "digest": digest,
         "n_issues": int(issues["is_issue"].sum()),
         "n_rows": len(issues),
+        "n_unlabeled": int((~labeled).sum()),
         "version": version,
         "top_ids": [int(i) for i in issues.index[issues["is_issue"].to_numpy()][:20]],
     }
