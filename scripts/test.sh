@@ -16,8 +16,9 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 echo "== installing dcai_jupyter[test] (builds the widget front end)"
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || echo "(could not upgrade pip; going on with the one the venv has)"
+# pip warns about each missing optional local index entry; those lines are noise here.
+.venv/bin/python -m pip install -q -e ".[test]" 2>&1 | { grep -v "^WARNING: Location '" || true; }
 
 echo "== ruff"
 .venv/bin/ruff check dcai_jupyter tests benchmarks
