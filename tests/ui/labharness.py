@@ -130,19 +130,31 @@ class LabServer:
     def runtime_dir(self) -> Path:
         return self.base / "jupyter" / "runtime"
 
+    #: the server application: ``python -m <app_module>``; subclasses run another front end
+    app_module = "jupyterlab"
+
     @property
     def log_path(self) -> Path:
-        return self.base / "jupyterlab.log"
+        return self.base / f"{self.app_module}.log"
+
+    def app_args(self, settings: Path, workspaces: Path) -> list[str]:
+        """Options of the application (settings and workspaces under the temp folder)."""
+        return [
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={workspaces}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        """Write the settings files, launch ``jupyter lab`` and wait for ``/api/status``."""
+        """Write the settings files, launch the server and wait for ``/api/status``."""
         jdir = self.base / "jupyter"
-        settings = jdir / "lab-user-settings"
-        workspaces = jdir / "lab-workspaces"
+        settings = jdir / f"{self.app_module}-user-settings"
+        workspaces = jdir / f"{self.app_module}-workspaces"
         for d in (self.root_dir, jdir / "config", jdir / "data", self.runtime_dir, workspaces):
             d.mkdir(parents=True, exist_ok=True)
         _write_json(
@@ -172,7 +184,7 @@ class LabServer:
         cmd = [
             sys.executable,
             "-m",
-            "jupyterlab",
+            self.app_module,
             "--no-browser",
             "--allow-root",
             "--ip=127.0.0.1",
@@ -180,10 +192,7 @@ class LabServer:
             "--port_retries=0",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root_dir}",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={workspaces}",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            *self.app_args(settings, workspaces),
         ]
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
@@ -201,7 +210,7 @@ class LabServer:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise HarnessError(
-                    f"jupyter lab exited with {self.proc.returncode}:\n{self.log_tail()}"
+                    f"{self.app_module} exited with {self.proc.returncode}:\n{self.log_tail()}"
                 )
             try:
                 self.api("GET", "/api/status", timeout=2)
@@ -210,7 +219,7 @@ class LabServer:
             return True
 
         try:
-            wait_until(ready, SERVER_START_TIMEOUT, "JupyterLab /api/status", interval=0.2)
+            wait_until(ready, SERVER_START_TIMEOUT, f"{self.app_module} /api/status", interval=0.2)
         except HarnessError:
             self.stop()
             raise

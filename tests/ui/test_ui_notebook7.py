@@ -8,10 +8,7 @@ page's own session (the app is exposed as ``window.jupyterapp`` for that).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import tempfile
 import traceback
 import urllib.error
@@ -25,13 +22,10 @@ import nbcode
 import pytest
 from labharness import (
     NOTEBOOK_TIMEOUT,
-    SERVER_START_TIMEOUT,
     VIEWPORT,
-    HarnessError,
     Kernel,
     LabNotebook,
     LabServer,
-    _write_json,
     close_notebook,
     wait_until,
     write_notebook,
@@ -52,81 +46,14 @@ KERNEL_READY_JS = """() => {
 class NotebookServer(LabServer):
     """``jupyter notebook`` (Notebook 7) with the same isolation as the JupyterLab fixture."""
 
-    def start(self) -> None:
-        jdir = self.base / "jupyter"
-        settings = jdir / "notebook-user-settings"
-        workspaces = jdir / "notebook-workspaces"
-        for d in (self.root_dir, jdir / "config", jdir / "data", self.runtime_dir, workspaces):
-            d.mkdir(parents=True, exist_ok=True)
-        _write_json(
-            settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
-            {"fetchNews": "false", "checkForUpdates": False},
-        )
-        _write_json(
-            settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings",
-            {"autoStartDefaultKernel": True, "windowingMode": "none"},
-        )
-        env = dict(os.environ)
-        env.update(
-            JUPYTER_CONFIG_DIR=str(jdir / "config"),
-            JUPYTER_DATA_DIR=str(jdir / "data"),
-            JUPYTER_RUNTIME_DIR=str(self.runtime_dir),
-            JUPYTER_PLATFORM_DIRS="1",
-            IPYTHONDIR=str(jdir / "ipython"),
-            PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
-            OMP_NUM_THREADS="1",
-            OPENBLAS_NUM_THREADS="1",
-            MKL_NUM_THREADS="1",
-            PYTHONUNBUFFERED="1",
-        )
-        env.pop("JUPYTER_PATH", None)
-        cmd = [
-            sys.executable,
-            "-m",
-            "notebook",
-            "--no-browser",
-            "--allow-root",
-            "--ip=127.0.0.1",
-            f"--port={self.port}",
-            "--port_retries=0",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root_dir}",
+    app_module = "notebook"
+
+    def app_args(self, settings: Path, workspaces: Path) -> list[str]:
+        return [
             f"--JupyterNotebookApp.user_settings_dir={settings}",
             f"--JupyterNotebookApp.workspaces_dir={workspaces}",
             "--JupyterNotebookApp.expose_app_in_browser=True",
         ]
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                cmd,
-                cwd=self.root_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-        def ready() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise HarnessError(
-                    f"jupyter notebook exited with {self.proc.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                self.api("GET", "/api/status", timeout=2)
-            except (urllib.error.URLError, OSError):
-                return False
-            return True
-
-        try:
-            wait_until(ready, SERVER_START_TIMEOUT, "Notebook 7 /api/status", interval=0.2)
-        except HarnessError:
-            self.stop()
-            raise
-
-    @property
-    def log_path(self) -> Path:
-        return self.base / "notebook7.log"
 
     def notebook_url(self, name: str) -> str:
         q = urllib.parse.urlencode({"token": self.token})
