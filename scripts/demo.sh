@@ -4,14 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x .venv/bin/python ]; then
-    echo "== creating .venv"
-    python3 -m venv .venv
-fi
-echo "== installing dcai_jupyter (builds the widget front end)"
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || echo "(could not upgrade pip; going on with the one the venv has)"
-# pip warns about each missing optional local index entry; those lines are noise here.
-.venv/bin/python -m pip install -q -e ".[test]" 2>&1 | { grep -v "^WARNING: Location '" || true; }
+bash scripts/install.sh
 
 if [ "${1:-}" = "--headless" ]; then
     .venv/bin/python - <<'PY'
