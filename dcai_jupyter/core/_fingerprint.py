@@ -29,13 +29,18 @@ def _mix_py(v: int) -> int:
     return v ^ (v >> 31)
 
 
-def mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finalizer, vectorized over a uint64 array (wrapping arithmetic)."""
+def mix(x: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """splitmix64 finalizer, vectorized over a uint64 array (wrapping arithmetic).
+
+    ``inplace=True`` reuses ``x`` (a temporary of the caller's): on million-row columns the
+    copy would cost as much as the arithmetic.
+    """
     x = np.asarray(x, dtype=np.uint64)
     if x.size <= 4:
         # numpy's per-call overhead dominates tiny arrays (single-row edits): use Python ints.
         return np.array([_mix_py(int(v)) for v in x.ravel()], dtype=np.uint64).reshape(x.shape)
-    x = x.copy()
+    if not inplace:
+        x = x.copy()
     x ^= x >> np.uint64(30)
     x *= _C1
     x ^= x >> np.uint64(27)
@@ -103,11 +108,13 @@ def hash_values(arr: np.ndarray) -> np.ndarray:
 
 
 def column_term(h: np.ndarray, s: np.uint64) -> np.ndarray:
-    return mix(h + s)
+    return mix(h + s, inplace=True)
 
 
 def row_hash(ids: np.ndarray, rest: np.ndarray, label_term: np.ndarray) -> np.ndarray:
-    return mix(mix(ids.astype(np.uint64)) ^ (rest + label_term))
+    mixed = mix(ids.astype(np.uint64), inplace=True)
+    mixed ^= rest + label_term
+    return mix(mixed, inplace=True)
 
 
 def schema_hash(columns: Sequence[str], dtypes: Iterable[str]) -> int:

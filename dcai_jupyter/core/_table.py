@@ -231,10 +231,14 @@ class Table:
             arr = self.arrays[c] if positions is None else self.arrays[c][positions]
             dt = self.dtypes[c]
             if isinstance(dt, np.dtype):
-                data[c] = arr  # copied once below, as the frame is built
+                # One copy per column, one block each: consolidating into a 2-D block would
+                # copy every numeric column a second time.
+                data[c] = pd.Series(
+                    arr.copy() if positions is None else arr, index=index, copy=False
+                )
             else:
                 data[c] = pd.Series(arr, index=index, dtype=object).astype(dt)
-        return pd.DataFrame(data, index=index, columns=cols, copy=True)
+        return pd.DataFrame(data, index=index, columns=cols, copy=False)
 
     def rows_for(self, positions: np.ndarray) -> dict[str, list[Any]]:
         return {c: _codec.encode_array(self.arrays[c][positions]) for c in self.columns}
