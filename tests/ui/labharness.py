@@ -466,6 +466,41 @@ class LabNotebook:
         return new
 
 
+def new_page(browser: Any, timeout: float) -> tuple[Any, list[str], list[str]]:
+    """A page in a fresh browser context that records its console and dismisses dialogs.
+
+    Returns the page and the lists its console messages and dialogs are appended to.
+    """
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    page.set_default_timeout(timeout * 1000)
+    console: list[str] = []
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
+    page.on("dialog", on_dialog)
+    return page, console, dialogs
+
+
+def connect_kernel(server: LabServer, name: str, timeout: float) -> tuple[str, Kernel]:
+    """Wait for the server's session of notebook ``name``; a client on its kernel."""
+
+    def session() -> dict[str, Any] | None:
+        for s in server.api("GET", "/api/sessions"):
+            if s.get("path") == name and s.get("kernel"):
+                return dict(s)
+        return None
+
+    sess = wait_until(session, timeout, f"a kernel session for {name}")
+    conn = server.runtime_dir / f"kernel-{sess['kernel']['id']}.json"
+    wait_until(conn.exists, timeout, f"connection file {conn}")
+    return str(sess["id"]), Kernel(conn)
+
+
 def open_notebook(
     server: LabServer,
     browser: Any,
@@ -500,19 +535,7 @@ def open_notebook(
     if not name.endswith(".ipynb"):
         name += ".ipynb"
     write_notebook(server.root_dir / name, cells)
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(timeout * 1000)
-    console: list[str] = []
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Any) -> None:
-        dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
-    page.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
-    page.on("dialog", on_dialog)
+    page, console, dialogs = new_page(browser, timeout)
     workspace = "ws-" + re.sub(r"[^A-Za-z0-9]", "-", name[: -len(".ipynb")])
     page.goto(server.lab_url(name, workspace))
     page.locator("#jupyterlab-splash").wait_for(state="detached")
@@ -520,17 +543,8 @@ def open_notebook(
     # the toolbar indicator says idle before a kernel exists: wait for the status bar's kernel
     page.locator("#jp-main-statusbar").get_by_text(re.compile(r"\|\s*Idle")).wait_for()
 
-    def session() -> dict[str, Any] | None:
-        for s in server.api("GET", "/api/sessions"):
-            if s.get("path") == name and s.get("kernel"):
-                return dict(s)
-        return None
-
-    sess = wait_until(session, timeout, f"a kernel session for {name}")
-    conn = server.runtime_dir / f"kernel-{sess['kernel']['id']}.json"
-    wait_until(conn.exists, timeout, f"connection file {conn}")
-    kernel = Kernel(conn)
-    nb = LabNotebook(server, name, page, kernel, sess["id"], console, dialogs)
+    session_id, kernel = connect_kernel(server, name, timeout)
+    nb = LabNotebook(server, name, page, kernel, session_id, console, dialogs)
     if on_open is not None:
         on_open(nb)
     if run:

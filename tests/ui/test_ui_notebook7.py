@@ -22,11 +22,11 @@ import nbcode
 import pytest
 from labharness import (
     NOTEBOOK_TIMEOUT,
-    VIEWPORT,
-    Kernel,
     LabNotebook,
     LabServer,
     close_notebook,
+    connect_kernel,
+    new_page,
     wait_until,
     write_notebook,
 )
@@ -89,34 +89,15 @@ def open_nb7(
     """Write a notebook, open it in Notebook 7, wait for its kernel, Run > Run All Cells."""
     name += ".ipynb"
     write_notebook(server.root_dir / name, cells)
-    page = browser.new_context(viewport=VIEWPORT).new_page()
-    page.set_default_timeout(timeout * 1000)
-    console: list[str] = []
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Any) -> None:
-        dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
-    page.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
-    page.on("dialog", on_dialog)
+    page, console, dialogs = new_page(browser, timeout)
     page.goto(server.notebook_url(name))
     page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(state="visible")
     wait_until(
         lambda: page.evaluate(KERNEL_READY_JS), timeout, f"a connected, idle kernel for {name}"
     )
 
-    def session() -> dict[str, Any] | None:
-        for s in server.api("GET", "/api/sessions"):
-            if s.get("path") == name and s.get("kernel"):
-                return dict(s)
-        return None
-
-    sess = wait_until(session, timeout, f"a kernel session for {name}")
-    conn = server.runtime_dir / f"kernel-{sess['kernel']['id']}.json"
-    wait_until(conn.exists, timeout, f"connection file {conn}")
-    nb = LabNotebook(server, name, page, Kernel(conn), sess["id"], console, dialogs)
+    session_id, kernel = connect_kernel(server, name, timeout)
+    nb = LabNotebook(server, name, page, kernel, session_id, console, dialogs)
     opened.append(nb)
     nb.run_all(len(cells), timeout)
     return nb
