@@ -454,3 +454,25 @@ def test_changes_use_none_for_absent_provenance(small_df):
     ch = ds.history.changes
     assert ch["widget"].tolist() == ["SampleGrid", None]
     assert ch["cell_id"].tolist() == [None, None] and ch["code"].tolist() == [None, None]
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_positions_by_id_sorted_and_unsorted(order):
+    ids = np.array([3, 8, 10, 42, 57]) if order == "sorted" else np.array([42, 3, 57, 10, 8])
+    t = Table.from_frame(pd.DataFrame({"label": list("abcde")}, index=ids), "label")
+    assert t.ids_sorted is (order == "sorted")
+    assert t.positions([57, 3]).tolist() == [ids.tolist().index(57), ids.tolist().index(3)]
+    assert t.positions([10]).tolist() == [ids.tolist().index(10)]
+    for bad in ([9], [100], [3, 99], [-1]):
+        with pytest.raises(KeyError, match="unknown sample id"):
+            t.positions(bad)
+
+
+def test_sorted_ids_survive_remove_undo_and_add(small_df):
+    ds = dj.Dataset(small_df, label="label")
+    assert ds._table.ids_sorted
+    ds.remove([3, 7])
+    ds.undo()
+    assert ds._table.ids_sorted and ds.positions([3, 7]).tolist() == [3, 7]
+    new = ds.add(small_df.iloc[:2].reset_index(drop=True))
+    assert ds._table.ids_sorted and ds.positions(new).tolist() == [20, 21]

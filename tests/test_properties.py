@@ -31,13 +31,15 @@ op = st.one_of(
 
 def _base(n: int) -> pd.DataFrame:
     rng = np.random.default_rng(n)
+    ids = rng.permutation(n * 3)[:n]
     return pd.DataFrame(
         {
             "f": rng.normal(size=n),
             "k": rng.integers(0, 5, size=n),
             "label": pd.array(rng.choice(CLASSES, size=n), dtype="str"),
         },
-        index=pd.Index(rng.permutation(n * 3)[:n]),  # ids not in row order
+        # ids not in row order for odd n (hash lookups), ascending for even n (binary search)
+        index=pd.Index(ids if n % 2 else np.sort(ids)),
     )
 
 

@@ -24,6 +24,7 @@ from . import _codec
 from . import _fingerprint as fpr
 
 ID_NAME = "sample_id"
+_REST, _LABEL_H = "\x00rest", "\x00label_h"  # names of the hash arrays in ``_owned``
 
 
 def _to_internal(s: pd.Series) -> np.ndarray:
@@ -87,6 +88,7 @@ class Table:
         label: str,
         index_name: str = ID_NAME,
         next_id: int | None = None,
+        ids_sorted: bool | None = None,
     ) -> None:
         self.ids = ids
         self.arrays = arrays
@@ -99,6 +101,12 @@ class Table:
         self._schema = fpr.schema_hash(self.columns, [str(dtypes[c]) for c in self.columns])
         self._salts = {c: fpr.salt(c) for c in self.columns}
         self._label_cache: dict[tuple[type, Any], np.uint64] = {}
+        #: ids ascending: lookups by binary search (see ``positions``)
+        self.ids_sorted = (
+            bool(len(ids) < 2 or (np.diff(ids) > 0).all()) if ids_sorted is None else ids_sorted
+        )
+        # arrays this table may write in place (see ``copy``)
+        self._owned: set[str] = {*arrays, _REST, _LABEL_H}
         self.rest: np.ndarray | None = None
         self.label_h: np.ndarray | None = None
         self.total = 0
@@ -125,17 +133,41 @@ class Table:
         return cls(ids, arrays, dtypes, label, index_name)
 
     def copy(self) -> Table:
+        """A table to change without touching this one.
+
+        Arrays are shared, copy-on-write: removes and inserts build new arrays anyway, and
+        the first in-place set of a shared array copies it (``_own``). A one-row remove
+        from a million-row table then costs one pass, not a full copy plus a pass.
+        """
         t = Table(
-            self.ids.copy(),
-            {c: a.copy() for c, a in self.arrays.items()},
+            self.ids,
+            dict(self.arrays),
             dict(self.dtypes),
             self.label,
             self.index_name,
             self.next_id,
+            self.ids_sorted,
         )
-        if self.rest is not None and self.label_h is not None:
-            t.rest, t.label_h, t.total = self.rest.copy(), self.label_h.copy(), self.total
+        t.rest, t.label_h, t.total = self.rest, self.label_h, self.total
+        t._label_cache = self._label_cache
+        t._index = self._index
+        t._owned = set()
+        # the arrays are now shared both ways: this table must copy before writing too
+        self._owned = set()
         return t
+
+    def _own(self, name: str) -> None:
+        if name in self._owned:
+            return
+        if name == _REST:
+            assert self.rest is not None
+            self.rest = self.rest.copy()
+        elif name == _LABEL_H:
+            assert self.label_h is not None
+            self.label_h = self.label_h.copy()
+        else:
+            self.arrays[name] = self.arrays[name].copy()
+        self._owned.add(name)
 
     # ------------------------------------------------------------------ hashing
     def _rest_terms(self, cols: dict[str, np.ndarray]) -> np.ndarray:
@@ -169,6 +201,7 @@ class Table:
         """Compute every row hash from scratch (O(rows x columns))."""
         self.rest = self._rest_terms(self.arrays)
         self.label_h = self._label_terms(self.arrays[self.label])
+        self._owned |= {_REST, _LABEL_H}
         rows = fpr.row_hash(self.ids, self.rest, self.label_h)
         self.total = int(rows.sum(dtype=np.uint64))
 
@@ -203,14 +236,20 @@ class Table:
                 arr = arr.astype(np.int64)
             else:
                 raise KeyError(f"sample ids must be integers; got {arr[:5].tolist()}")
-        if len(arr) == 1:
+        if self.ids_sorted:
+            # The usual case (ids 0..n-1, removals, appended rows): a binary search needs no
+            # hash index, which would have to be rebuilt after every removal or insertion.
+            pos = np.searchsorted(self.ids, arr)
+            found = pos < len(self.ids)
+            found[found] &= self.ids[pos[found]] == arr[found]
+            pos[~found] = -1
+        elif len(arr) == 1:
             try:
                 return np.array([self.index.get_loc(int(arr[0]))], dtype=np.int64)
             except KeyError:
-                raise KeyError(
-                    f"unknown sample id {int(arr[0])} (not in the dataset; removed?)"
-                ) from None
-        pos = self.index.get_indexer(pd.Index(arr))
+                pos = np.array([-1])
+        else:
+            pos = self.index.get_indexer(pd.Index(arr))
         if (pos < 0).any():
             bad = arr[pos < 0]
             more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
@@ -290,10 +329,16 @@ class Table:
 
     def commit_set(self, plan: SetPlan) -> None:
         """Apply a planned set; cannot fail (values were validated when planned)."""
-        assert self.rest is not None and self.label_h is not None
+        self._own(plan.col)
         self.arrays[plan.col][plan.pos] = plan.new
-        self.rest[plan.pos] = plan.rest
-        self.label_h[plan.pos] = plan.label_h
+        if plan.col == self.label:
+            self._own(_LABEL_H)
+            assert self.label_h is not None
+            self.label_h[plan.pos] = plan.label_h
+        else:
+            self._own(_REST)
+            assert self.rest is not None
+            self.rest[plan.pos] = plan.rest
         self.total = plan.total
 
     def apply_set(self, col: str, pos: np.ndarray, new: np.ndarray) -> None:
@@ -309,6 +354,7 @@ class Table:
         self.ids = self.ids[keep]
         self.arrays = {c: a[keep] for c, a in self.arrays.items()}
         self._index = None
+        self._owned = {*self.arrays, _REST, _LABEL_H}  # every array above is new
 
     def apply_insert(self, ids: np.ndarray, pos: np.ndarray, rows: dict[str, np.ndarray]) -> None:
         """Insert rows so that they end up at ``pos`` (ascending positions in the result)."""
@@ -333,9 +379,18 @@ class Table:
             ) & fpr.MASK
             self.rest, self.label_h = merge(self.rest, rest_new), merge(self.label_h, lab_new)
         self.ids = merge(self.ids, ids.astype(np.int64))
+        if self.ids_sorted and k:
+            # only the neighbours of the inserted rows can break the order
+            before = pos[pos > 0]
+            after = pos[pos < n + k - 1]
+            self.ids_sorted = bool(
+                (self.ids[before - 1] < self.ids[before]).all()
+                and (self.ids[after] < self.ids[after + 1]).all()
+            )
         self.arrays = {c: merge(self.arrays[c], rows[c]) for c in self.columns}
         self.next_id = max(self.next_id, int(ids.max()) + 1 if k else 0)
         self._index = None
+        self._owned = {*self.arrays, _REST, _LABEL_H}  # every array above is new
 
     def decode_rows(self, enc: dict[str, list[Any]]) -> dict[str, np.ndarray]:
         out = {}
