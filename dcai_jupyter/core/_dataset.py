@@ -374,29 +374,26 @@ class Dataset:
                         f"labels {', '.join(outside[:10])} are not categories of {self.label!r} "
                         f"({list(dt.categories)}); add the category to the column first"
                     )
-            elif pd.api.types.is_string_dtype(dt) and not isinstance(dt, np.dtype):
-                bad = sorted({repr(v) for v in values if not isinstance(v, str)})
-                if bad:
-                    raise ValueError(
-                        f"label column {self.label!r} holds strings; got {', '.join(bad[:10])}. "
-                        "Pass the labels as strings"
-                    )
             else:
-                present = {type(v) for v in arr[:1000] if not _codec.is_missing(v)}
-                bad = sorted(
-                    {
-                        repr(v)
-                        for v in values
-                        if present
-                        and type(v) not in present
-                        and not (isinstance(v, str) and str in present)
-                    }
-                )
-                if bad and str in present:
-                    raise ValueError(
-                        f"label column {self.label!r} holds strings; got {', '.join(bad[:10])}. "
-                        "Pass the labels as strings"
+                # A string column (pandas str dtype, or an object column holding strings)
+                # takes strings; other types already in an object column stay allowed.
+                if pd.api.types.is_string_dtype(dt) and not isinstance(dt, np.dtype):
+                    allowed = {str}
+                else:
+                    allowed = {type(v) for v in arr[:1000] if not _codec.is_missing(v)}
+                if str in allowed:
+                    bad = sorted(
+                        {
+                            repr(v)
+                            for v in values
+                            if type(v) not in allowed and not isinstance(v, str)
+                        }
                     )
+                    if bad:
+                        raise ValueError(
+                            f"label column {self.label!r} holds strings; got "
+                            f"{', '.join(bad[:10])}. Pass the labels as strings"
+                        )
             out = np.empty(n, dtype=object)
             out[:] = values
             return out

@@ -20,7 +20,7 @@ from . import _codec
 from . import _fingerprint as fpr
 from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError
 from ._provenance import Provenance
-from ._table import Table, apply_all, invert
+from ._table import Table, apply_all
 
 if TYPE_CHECKING:
     from ._dataset import Dataset
@@ -581,4 +581,4 @@ def undo_stacks(
     return undo, redo
 
 
-__all__ = ["History", "default_path", "invert", "open_history", "undo_stacks"]
+__all__ = ["History", "default_path", "open_history", "undo_stacks"]

@@ -205,12 +205,11 @@ class Table:
         rows = fpr.row_hash(self.ids, self.rest, self.label_h)
         self.total = int(rows.sum(dtype=np.uint64))
 
-    def fingerprint(self, total: int | None = None, n: int | None = None) -> int:
+    def fingerprint(self, total: int | None = None) -> int:
+        """The fingerprint now, or with the row-hash sum ``total`` (a planned change)."""
         if self.rest is None:
             self.rehash()
-        return fpr.finish(
-            self.total if total is None else total, len(self) if n is None else n, self._schema
-        )
+        return fpr.finish(self.total if total is None else total, len(self), self._schema)
 
     def __len__(self) -> int:
         return len(self.ids)
