@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._facade import Dataset
 from ._version import __version__
 from .core import (
     BaseMismatchError,
+    Change,
     ConcurrentWriteError,
-    Dataset,
+    Findings,
     History,
     HistoryError,
     StateError,
@@ -21,8 +23,10 @@ from .core import (
 
 __all__ = [
     "BaseMismatchError",
+    "Change",
     "ConcurrentWriteError",
     "Dataset",
+    "Findings",
     "History",
     "HistoryError",
     "LabelEditor",

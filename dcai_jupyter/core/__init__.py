@@ -1,13 +1,19 @@
-"""Engine core: ``Dataset``, ``History`` and provenance (pandas + stdlib sqlite3 only)."""
+"""Engine core: ``Dataset``, ``Change``, ``Findings``, ``History`` (numpy, pandas + sqlite3 only)."""
 
-from ._dataset import Dataset
+from ._change import Change, ChangePlan
+from ._dataset import Dataset, DatasetHistory
 from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError, StateError
+from ._findings import Findings
 from ._history import History, open_history
 
 __all__ = [
     "BaseMismatchError",
+    "Change",
+    "ChangePlan",
     "ConcurrentWriteError",
     "Dataset",
+    "DatasetHistory",
+    "Findings",
     "History",
     "HistoryError",
     "StateError",

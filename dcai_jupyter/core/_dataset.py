@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import _codec, _provenance
 from . import _fingerprint as fpr
+from ._change import Change, ChangePlan, _equal
 from ._errors import BaseMismatchError, HistoryError, StateError
 from ._history import REDO, UNDO, History, default_path, undo_stacks
 from ._table import Table, apply_all, invert, touched_ids
@@ -139,8 +140,15 @@ class Dataset:
         table.rehash()
         self._table = table
         self._base_fp = table.fingerprint()
-        self.history = self._open_history(history, name, resume)
-        self.history._live = self
+        self._history = self._open_history(history, name, resume)
+
+    @property
+    def history(self) -> DatasetHistory:
+        """This dataset's ``History``; ``checkout(v)`` walks back from the current state."""
+        view = self.__dict__.get("_history_view")
+        if view is None:
+            view = self._history_view = DatasetHistory(self._history, self)
+        return view
 
     # ------------------------------------------------------------------ history set-up
     def _base_record(self) -> dict[str, Any]:
@@ -449,7 +457,7 @@ class Dataset:
         apply: Callable[[], None],
     ) -> int:
         """Write the change, then apply it in memory; nothing changes if the write fails."""
-        version = self.history._append(
+        version = self._history._append(
             self._version, op, params, deltas, n_rows, fp, _provenance.current()
         )
         apply()
@@ -463,21 +471,18 @@ class Dataset:
 
     def relabel(self, ids: Any, labels: Any, *, reason: str | None = None) -> int:
         """Set the label of ``ids`` to ``labels``; one recorded change. Returns the new version."""
-        return self._relabel(ids, labels, op="relabel", params=None, reason=reason)
-
-    def _relabel(
-        self, ids: Any, labels: Any, *, op: str, params: dict[str, Any] | None, reason: str | None
-    ) -> int:
         ids_arr = self._ids_array(ids)
-        params = dict(params or {})
-        if reason is not None:
-            params["reason"] = str(reason)
+        if len(ids_arr) == 0:
+            raise ValueError("no ids given; nothing to relabel")
+        params = {"reason": str(reason)} if reason is not None else {}
         with self._lock:
             t = self._table
+            if t.label_origin and any(int(i) in t.label_origin for i in ids_arr):
+                # a person's label replaces a pseudo-label: the general path records the origin
+                return self.apply(self.plan("relabel", params).relabel(ids_arr, labels).change())
+            # The common click: plan the set on the live table (no copy), write, then commit.
             pos = t.positions(ids_arr)
             new = self._labels_array(labels, len(pos))
-            if len(pos) == 0:
-                raise ValueError("no ids given; nothing to relabel")
             label_arr = t.arrays[self.label]
             old = label_arr[pos]
             changed = ~_equal(old, new)
@@ -492,63 +497,157 @@ class Dataset:
             }
             plan = t.plan_set(self.label, pos, new)
             version = self._commit(
-                op, params, [delta], len(pos), plan.fingerprint, lambda: t.commit_set(plan)
+                "relabel", params, [delta], len(pos), plan.fingerprint, lambda: t.commit_set(plan)
             )
-            change = {"version": version, "op": op, "ids": delta["i"]}
+            change = {"version": version, "op": "relabel", "ids": delta["i"]}
         self._notify(change)
         return version
+
+    def update(self, ids: Any, column: str, values: Any, *, reason: str | None = None) -> int:
+        """Set a feature or display ``column`` of ``ids`` to ``values``; one recorded change.
+
+        For repairs and in-place augmentation. Labels change through ``relabel``.
+        Returns the new version (unchanged when every value is already so).
+        """
+        ids_arr = self._ids_array(ids)
+        if len(ids_arr) == 0:
+            raise ValueError("no ids given; nothing to update")
+        params = {"column": column} | ({"reason": str(reason)} if reason is not None else {})
+        return self.apply(self.plan("update", params).update(ids_arr, column, values).change())
 
     def remove(self, ids: Any, *, reason: str | None = None) -> int:
         """Remove samples; their ids are never reused. Returns the new version."""
         ids_arr = self._ids_array(ids)
-        with self._lock:
-            t = self._table
-            pos = np.sort(t.positions(ids_arr))
-            if len(pos) == 0:
-                raise ValueError("no ids given; nothing to remove")
-            delta = {"t": "del", "i": t.ids[pos].tolist(), "p": pos.tolist(), "r": t.rows_for(pos)}
-            work = t.copy()
-            work.apply_delete(pos)
-            params = {"reason": str(reason)} if reason is not None else None
-            version = self._commit(
-                "remove", params, [delta], len(pos), work.fingerprint(), lambda: self._swap(work)
-            )
-            change = {"version": version, "op": "remove", "ids": delta["i"]}
-        self._notify(change)
-        return version
+        if len(ids_arr) == 0:
+            raise ValueError("no ids given; nothing to remove")
+        params = {"reason": str(reason)} if reason is not None else {}
+        return self.apply(self.plan("remove", params).remove(ids_arr).change())
 
     def add(self, rows: pd.DataFrame, *, reason: str | None = None) -> np.ndarray:
-        """Append rows; they get new ids (never reused ones). Returns the new ids."""
+        """Append rows; they get new ids (never reused ones). Returns the new ids.
+
+        Rows whose label is missing join the unlabeled pool (``ds.pool``).
+        """
         if not isinstance(rows, pd.DataFrame):
             raise TypeError(f"add() takes a DataFrame of rows; got {type(rows).__name__}")
         if len(rows) == 0:
             raise ValueError("no rows given; nothing to add")
+        params = {"reason": str(reason)} if reason is not None else {}
+        plan = self.plan("add", params)
+        new_ids = plan.add(rows)
+        self.apply(plan.change())
+        return new_ids
+
+    # ------------------------------------------------------------------ the change API
+    def plan(self, op: str, params: dict[str, Any] | None = None) -> ChangePlan:
+        """Start planning one change named ``op`` with JSON ``params`` (see ``ChangePlan``).
+
+        ``ds.apply(ds.plan("my_fix", {"why": "..."}).relabel(ids, labels).change())``
+        records one change; nothing happens to the dataset until ``apply``.
+        """
+        return ChangePlan(self, op, params)
+
+    def apply(self, change: Change) -> int:
+        """Record ``change`` in the history and apply it; returns the new version.
+
+        The change must have been planned on the current state (same fingerprint).
+        An empty change records nothing. If the write fails, nothing changes.
+        """
+        if not isinstance(change, Change):
+            raise TypeError(f"apply() takes a Change (from ds.plan(...).change()); got {type(change).__name__}")
+        if change.empty:
+            return self._version
+        with self._lock:
+            current = fpr.to_hex(self._table.fingerprint())
+            if change.base != current:
+                raise StateError(
+                    f"this change ({change.op}) was planned on another state of the data "
+                    f"(fingerprint {change.base}; the dataset is now at {current}, version "
+                    f"{self._version}). Plan it again on the current data"
+                )
+            if change._table is not None and change._planned == (id(self), self._version):
+                work = change._table.copy()
+            else:
+                work = self._table.copy()
+                for d in change.deltas:
+                    work.apply_delta(d)
+            deltas = list(change.deltas)
+            version = self._commit(
+                change.op,
+                change.params,
+                deltas,
+                change.n_rows,
+                work.fingerprint(),
+                lambda: self._swap(work),
+            )
+            note = {"version": version, "op": change.op, "ids": change.ids}
+        self._notify(note)
+        return version
+
+    def revert_to(self, version: int, *, reason: str | None = None) -> int:
+        """Bring the data back to ``version`` as one new recorded change (history is kept).
+
+        Returns the new version; the state then has the fingerprint recorded at ``version``.
+        """
+        version = self._history._check_version(version)
+        with self._lock:
+            if version == self._version:
+                return self._version
+            deltas = [
+                invert(d)
+                for change in reversed(self._history._deltas(version + 1, self._version))
+                for d in reversed(change)
+            ]
+            params: dict[str, Any] = {"to": version}
+            if reason is not None:
+                params["reason"] = str(reason)
+            new = self._apply_recorded("revert", params, deltas)
+            note = {"version": new, "op": "revert", "ids": touched_ids(deltas)}
+        self._notify(note)
+        return new
+
+    # ------------------------------------------------------------------ origins
+    @property
+    def origins(self) -> pd.DataFrame:
+        """Where rows and labels came from, by sample id: rows an operation made.
+
+        Columns ``origin`` (e.g. ``"synthetic:smote"``; None for original or added rows),
+        ``source_id`` (the sample a derived row was made from) and ``label_origin`` (e.g.
+        ``"pseudo"``; None when a person gave the label). Only rows with any origin appear.
+        """
         with self._lock:
             t = self._table
-            internal = t.rows_from_frame(rows)
-            lab = internal[self.label]
-            self._labels_array(
-                [v for v in lab if not _codec.is_missing(v)], int((~pd.isna(lab)).sum())
+            ids = sorted(set(t.origin) | set(t.source) | set(t.label_origin))
+            frame = pd.DataFrame(
+                {
+                    "origin": pd.Series([t.origin.get(i) for i in ids], dtype=object),
+                    "source_id": pd.Series([t.source.get(i) for i in ids], dtype="Int64"),
+                    "label_origin": pd.Series([t.label_origin.get(i) for i in ids], dtype=object),
+                },
             )
-            new_ids = np.arange(t.next_id, t.next_id + len(rows), dtype=np.int64)
-            pos = np.arange(len(t), len(t) + len(rows), dtype=np.int64)
-            delta = {
-                "t": "ins",
-                "i": new_ids.tolist(),
-                "p": pos.tolist(),
-                "r": {c: _codec.encode_array(a) for c, a in internal.items()},
+        frame.index = pd.Index(ids, name=t.index_name, dtype=np.int64)
+        return frame
+
+    def ids_with_origin(self, origin: str) -> np.ndarray:
+        """Ids of rows whose origin is ``origin`` or starts with ``origin + ":"``, or whose
+        label origin is ``origin`` (e.g. ``"synthetic"``, ``"synthetic:smote"``, ``"pseudo"``)."""
+        with self._lock:
+            t = self._table
+            hits = {
+                i
+                for store in (t.origin, t.label_origin)
+                for i, g in store.items()
+                if g == origin or g.startswith(origin + ":")
             }
-            # Round-trip through the stored form so memory equals what a replay produces.
-            stored = t.decode_rows(delta["r"])
-            work = t.copy()
-            work.apply_insert(new_ids, pos, stored)
-            params = {"reason": str(reason)} if reason is not None else None
-            version = self._commit(
-                "add", params, [delta], len(rows), work.fingerprint(), lambda: self._swap(work)
-            )
-            change = {"version": version, "op": "add", "ids": delta["i"]}
-        self._notify(change)
-        return new_ids
+            return np.array([i for i in t.ids.tolist() if i in hits], dtype=np.int64)
+
+    def _table_copy(self) -> Table:
+        with self._lock:
+            return self._table.copy()
+
+    @staticmethod
+    def _fp_hex(table: Table) -> str:
+        return fpr.to_hex(table.fingerprint())
 
     def _swap(self, work: Table) -> None:
         self._table = work
@@ -558,10 +657,9 @@ class Dataset:
         for d in deltas:
             work.apply_delta(d)
         ids = touched_ids(deltas)
-        version = self._commit(
+        return self._commit(
             op, params, deltas, len(set(ids)), work.fingerprint(), lambda: self._swap(work)
         )
-        return version
 
     def undo(self) -> int:
         """Undo the most recent change not yet undone (recorded as an ``undo`` change)."""
@@ -569,7 +667,7 @@ class Dataset:
             if not self._undo:
                 raise ValueError("nothing to undo")
             target = self._undo[-1]
-            deltas = [invert(d) for d in reversed(self.history._deltas(target, target)[0])]
+            deltas = [invert(d) for d in reversed(self._history._deltas(target, target)[0])]
             version = self._apply_recorded(UNDO, {"undoes": target}, deltas)
             self._redo.append(self._undo.pop())
             change = {"version": version, "op": UNDO, "ids": touched_ids(deltas)}
@@ -582,41 +680,24 @@ class Dataset:
             if not self._redo:
                 raise ValueError("nothing to redo")
             target = self._redo[-1]
-            deltas = self.history._deltas(target, target)[0]
+            deltas = self._history._deltas(target, target)[0]
             version = self._apply_recorded(REDO, {"redoes": target}, deltas)
             self._undo.append(self._redo.pop())
             change = {"version": version, "op": REDO, "ids": touched_ids(deltas)}
         self._notify(change)
         return version
 
-    def _checkout(self, version: int) -> pd.DataFrame:
+    def checkout(self, version: int) -> pd.DataFrame:
+        """The data as it was at ``version``, walked back from the current state."""
+        version = self._history._check_version(version)
         with self._lock:
             work = self._table.copy()
             head = self._version
-            changes = self.history._deltas(version + 1, head)
+            changes = self._history._deltas(version + 1, head)
         for deltas in reversed(changes):
             for d in reversed(deltas):
                 work.apply_delta(invert(d))
         return work.frame()
-
-    # ------------------------------------------------------------------ label issues (ops layer)
-    def find_label_issues(self, **kwargs: Any) -> pd.DataFrame:
-        """Rank samples by how likely their label is wrong; see ``dcai_jupyter.find_label_issues``.
-
-        Keyword arguments (``model``, ``cv``, ``n_jobs``, ...) go to the default pipeline.
-        The result is recorded as an event in the history.
-        """
-        from ..ops._label_issues import find_dataset_label_issues
-
-        return find_dataset_label_issues(self, **kwargs)
-
-    def accept_suggestions(
-        self, issues: pd.DataFrame, *, top: int | None = None, reason: str | None = None
-    ) -> int:
-        """Relabel the ``top`` flagged samples to their suggested label, as one recorded change."""
-        from ..ops._label_issues import accept_suggestions
-
-        return accept_suggestions(self, issues, top=top, reason=reason)
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:
@@ -625,27 +706,55 @@ class Dataset:
             f"version={self._version}, history={self.history.path!r})"
         )
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        try:
-            from ..widgets import SampleGrid
-        except ImportError:
-            return {"text/plain": repr(self)}
-        return SampleGrid(self)._repr_mimebundle_(**kwargs)
-
-
-def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Elementwise equality that treats values of different types as different (1 != "1")."""
-    if a.dtype != object and b.dtype != object:
-        return np.asarray(a == b)
-    return np.fromiter(
-        (
-            type(x) is type(y) and bool(x == y) if not isinstance(x, np.ndarray) else False
-            for x, y in zip(a, b, strict=True)
-        ),
-        dtype=bool,
-        count=len(a),
-    )
-
 
 def _stamp() -> str:
     return time.strftime("%Y%m%dT%H%M%S")
+
+
+class DatasetHistory:
+    """A dataset's ``History`` seen from the dataset: every ``History`` attribute, and a
+    ``checkout(v)`` that needs no base data because it walks back from the live state.
+
+    The dataset hands itself down to this view; the history never calls up into a dataset.
+    """
+
+    __slots__ = ("_ds", "_h")
+
+    def __init__(self, history: History, ds: Dataset) -> None:
+        self._h = history
+        self._ds = ds
+
+    def checkout(self, version: int, *, base: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The dataset as it was at ``version`` (0 = the base data)."""
+        if base is not None:
+            return self._h.checkout(version, base=base)
+        return self._ds.checkout(version)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._h, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in DatasetHistory.__slots__:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._h, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._h, name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(dir(self._h)) | {"checkout"})
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DatasetHistory):
+            return self._h is other._h
+        return self._h is other
+
+    def __hash__(self) -> int:
+        return hash(self._h)
+
+    def __len__(self) -> int:
+        return len(self._h)
+
+    def __repr__(self) -> str:
+        return repr(self._h)

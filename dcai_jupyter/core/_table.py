@@ -9,6 +9,13 @@ Deltas are JSON-ready dicts, each exactly invertible:
 ``{"t": "set", "c": col | absent for the label, "i": ids, "o": old, "n": new}``,
 ``{"t": "del", "i": ids, "p": positions before, "r": {col: values}}`` and
 ``{"t": "ins", "i": ids, "p": positions after, "r": {col: values}}``.
+
+Rows an operation creates carry their origin: ``ins``/``del`` deltas may hold ``"g"`` (one
+origin string or None per row, e.g. ``"synthetic:smote"``), ``"s"`` (the source sample id
+per row, e.g. of an augmented copy) and ``"lg"`` (the origin of each row's label, e.g.
+``"pseudo"``); a label ``set`` may hold ``"g"``/``"og"``, the new and old label origins.
+Origins are metadata beside the columns: they are replayed and undone with the rows but are
+not part of the fingerprint.
 """
 
 from __future__ import annotations
@@ -110,6 +117,12 @@ class Table:
         self.rest: np.ndarray | None = None
         self.label_h: np.ndarray | None = None
         self.total = 0
+        #: origin of rows an operation created, by id (absent: an original or user-added row)
+        self.origin: dict[int, str] = {}
+        #: the sample each derived row was made from, by id (augmented copies)
+        self.source: dict[int, int] = {}
+        #: origin of labels not set by a person, by id (e.g. pseudo-labels)
+        self.label_origin: dict[int, str] = {}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -149,6 +162,8 @@ class Table:
             self.ids_sorted,
         )
         t.rest, t.label_h, t.total = self.rest, self.label_h, self.total
+        t.origin, t.source = dict(self.origin), dict(self.source)
+        t.label_origin = dict(self.label_origin)
         t._label_cache = self._label_cache
         t._index = self._index
         t._owned = set()
@@ -281,6 +296,43 @@ class Table:
     def rows_for(self, positions: np.ndarray) -> dict[str, list[Any]]:
         return {c: _codec.encode_array(self.arrays[c][positions]) for c in self.columns}
 
+    def meta_for(self, ids: Sequence[int]) -> dict[str, list[Any]]:
+        """The origin keys of a delta for rows ``ids`` (only those that are not all None)."""
+        out: dict[str, list[Any]] = {}
+        for key, store in (("g", self.origin), ("s", self.source), ("lg", self.label_origin)):
+            if store:
+                vals = [store.get(int(i)) for i in ids]
+                if any(v is not None for v in vals):
+                    out[key] = vals
+        return out
+
+    def set_meta(self, ids: Sequence[int], meta: dict[str, Any]) -> None:
+        """Record the origin keys of inserted rows (see ``meta_for``)."""
+        for key, store in (("g", self.origin), ("s", self.source), ("lg", self.label_origin)):
+            vals = meta.get(key)
+            if vals is None:
+                continue
+            for i, v in zip(ids, vals, strict=True):
+                if v is not None:
+                    store[int(i)] = v
+
+    def drop_meta(self, ids: Sequence[int]) -> None:
+        if self.origin or self.source or self.label_origin:
+            for i in ids:
+                i = int(i)
+                self.origin.pop(i, None)
+                self.source.pop(i, None)
+                self.label_origin.pop(i, None)
+
+    def set_label_origin(self, ids: Sequence[int], origins: Sequence[Any] | None) -> None:
+        """Label origins after a label set: None (or no list) means a person set it."""
+        for k, i in enumerate(ids):
+            v = origins[k] if origins is not None else None
+            if v is None:
+                self.label_origin.pop(int(i), None)
+            else:
+                self.label_origin[int(i)] = v
+
     def rows_from_frame(self, df: pd.DataFrame) -> dict[str, np.ndarray]:
         """Convert rows to add into internal arrays, with the table's dtypes; clear errors."""
         missing = [c for c in self.columns if c not in df.columns]
@@ -344,6 +396,7 @@ class Table:
         self.commit_set(self.plan_set(col, pos, new))
 
     def apply_delete(self, pos: np.ndarray) -> None:
+        self.drop_meta(self.ids[pos].tolist())
         keep = np.ones(len(self.ids), dtype=bool)
         keep[pos] = False
         if self.rest is not None and self.label_h is not None:
@@ -416,6 +469,8 @@ class Table:
             pos = self.positions(d["i"])
             new = self.coerce_stored(col, _codec.decode_list(d["n"]))
             self.apply_set(col, pos, new)
+            if col == self.label:
+                self.set_label_origin(d["i"], d.get("g"))
         elif t == "del":
             pos = np.asarray(d["p"], dtype=np.int64)
             if not np.array_equal(self.ids[pos], np.asarray(d["i"], dtype=np.int64)):
@@ -429,6 +484,7 @@ class Table:
                 np.asarray(d["p"], dtype=np.int64),
                 self.decode_rows(d["r"]),
             )
+            self.set_meta(d["i"], d)
         else:
             raise ValueError(f"unknown delta type {t!r}")
 
@@ -464,11 +520,15 @@ def invert(d: dict[str, Any]) -> dict[str, Any]:
         inv = {"t": "set", "i": d["i"], "o": d["n"], "n": d["o"]}
         if "c" in d:
             inv["c"] = d["c"]
+        if "og" in d:
+            inv["g"] = d["og"]
+        if "g" in d:
+            inv["og"] = d["g"]
         return inv
-    if t == "del":
-        return {"t": "ins", "i": d["i"], "p": d["p"], "r": d["r"]}
-    if t == "ins":
-        return {"t": "del", "i": d["i"], "p": d["p"], "r": d["r"]}
+    if t in ("del", "ins"):
+        inv = dict(d)
+        inv["t"] = "ins" if t == "del" else "del"
+        return inv
     raise ValueError(f"unknown delta type {t!r}")
 
 
@@ -488,6 +548,8 @@ def apply_all(table: Table, deltas_per_change: Sequence[Any]) -> None:
             ids = np.fromiter(pending.keys(), dtype=np.int64, count=len(pending))
             vals = table.coerce_stored(table.label, _codec.decode_list(list(pending.values())))
             table.apply_set(table.label, table.positions(ids), vals)
+            if table.label_origin:  # a person's label replaces a pseudo-label's origin
+                table.set_label_origin(ids.tolist(), None)
             pending.clear()
 
     for deltas in deltas_per_change:
@@ -496,7 +558,7 @@ def apply_all(table: Table, deltas_per_change: Sequence[Any]) -> None:
             pending[deltas[0]] = deltas[1]
             continue
         for d in deltas:
-            if d["t"] == "set" and "c" not in d:
+            if d["t"] == "set" and "c" not in d and "g" not in d and "og" not in d:
                 # A later write to the same id wins, as it would applied one by one.
                 for i, v in zip(d["i"], d["n"], strict=True):
                     pending.pop(i, None)

@@ -1,0 +1,57 @@
+"""Fix labels: ``ds.find_label_issues()`` and ``ds.accept_suggestions()``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..core import Findings
+
+
+class LabelsMixin:
+    def find_label_issues(
+        self,
+        *,
+        model: Any = None,
+        cv: int = 5,
+        n_jobs: int | None = None,
+        random_state: int | None = 0,
+        progress: bool = True,
+        features: Sequence[str] | None = None,
+    ) -> Findings:
+        """Rank labeled samples by how likely their label is wrong (recorded as an event).
+
+        Parameters
+        ----------
+        model
+            A scikit-learn classifier with ``predict_proba``; ``None``: the default ensemble.
+        cv, n_jobs, random_state, progress
+            Cross-validation folds, joblib workers, seed, progress bar.
+        features
+            Columns to use (default: feature and text columns).
+
+        Returns
+        -------
+        Findings
+            By sample id, most suspicious first: ``given_label``, ``suggested_label``,
+            ``label_quality`` (0..1), ``score`` (1 - quality), ``is_issue``.
+        """
+        from ..ops import LabelIssues
+
+        return LabelIssues(
+            model=model,
+            cv=cv,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            progress=progress,
+            features=features,
+        ).find(self)  # type: ignore[arg-type]
+
+    def accept_suggestions(
+        self, issues: Findings, *, top: int | None = None, reason: str | None = None
+    ) -> int:
+        """Relabel the ``top`` flagged samples to their suggested label: one recorded change."""
+        from ..ops import LabelIssues
+
+        return LabelIssues.for_findings(issues).apply(self, issues, top=top, reason=reason)  # type: ignore[arg-type]

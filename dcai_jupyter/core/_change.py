@@ -1,0 +1,301 @@
+"""``Change``: one recorded change (op name, JSON params, exact deltas), and its builder.
+
+An operation never edits a dataset: it *plans* a ``Change`` on a working copy of the
+state with :class:`ChangePlan` (``ds.plan(op, params)``) and the dataset applies it with
+``ds.apply(change)``, which records it in the history and then swaps the state in, or
+does nothing at all if anything fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from . import _codec
+from ._table import Table
+
+if TYPE_CHECKING:
+    from ._dataset import Dataset
+
+_COUNT_NAMES = {"set": "relabeled", "del": "removed", "ins": "added"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to a dataset, exactly as the history records it.
+
+    Attributes
+    ----------
+    op
+        The operation's name (``relabel``, ``remove``, ``add``, ``update``,
+        ``accept_suggestions``, ...): the key of the registry that replays it.
+    params
+        JSON-serializable parameters, enough for recipe replay to re-run the operation.
+    deltas
+        The exact deltas (see ``dcai_jupyter.core._table``): old and new values, enough to
+        undo the change bit for bit.
+    base
+        The fingerprint of the state the change was planned on; ``ds.apply`` refuses a
+        change planned on another state.
+    fingerprint
+        The fingerprint after the change.
+    """
+
+    op: str
+    params: dict[str, Any]
+    deltas: tuple[dict[str, Any], ...]
+    base: str
+    fingerprint: str
+    _table: Table | None = field(default=None, repr=False, compare=False)
+    _planned: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ids(self) -> list[int]:
+        """Every sample id the change touches, in delta order (without repeats)."""
+        seen: dict[int, None] = {}
+        for d in self.deltas:
+            for i in d["i"]:
+                seen[int(i)] = None
+        return list(seen)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.ids)
+
+    @property
+    def empty(self) -> bool:
+        return not self.deltas
+
+    def counts(self) -> dict[str, int]:
+        """Rows per kind: ``relabeled``, ``updated``, ``removed``, ``added``."""
+        out: dict[str, int] = {}
+        for d in self.deltas:
+            kind = "updated" if d["t"] == "set" and "c" in d else _COUNT_NAMES[d["t"]]
+            out[kind] = out.get(kind, 0) + len(d["i"])
+        return out
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k} {v}" for k, v in self.counts().items()) or "no rows"
+        return f"Change({self.op!r}, {counts}, params={self.params!r})"
+
+
+class ChangePlan:
+    """Builds one :class:`Change` step by step on a copy of a dataset's state.
+
+    Each step (``relabel``, ``update``, ``remove``, ``add``) validates its input as the
+    dataset's own method would and applies it to the copy, so later steps see earlier
+    ones (an added row can be relabeled). Nothing touches the dataset until
+    ``ds.apply(plan.change())``.
+    """
+
+    def __init__(self, ds: Dataset, op: str, params: dict[str, Any] | None = None) -> None:
+        if not isinstance(op, str) or not op:
+            raise ValueError("a change needs an op name (a non-empty string)")
+        self._ds = ds
+        self.op = op
+        self.params = dict(params or {})
+        _codec.dumps(self.params)  # fails now, clearly, on params the history cannot store
+        self._base = ds.fingerprint
+        self._planned = (id(ds), ds.version)
+        self._work = ds._table_copy()
+        self._deltas: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ steps
+    def relabel(self, ids: Any, labels: Any, *, origin: str | None = None) -> ChangePlan:
+        """Set the label of ``ids``; ``origin`` marks labels no person gave (``"pseudo"``)."""
+        ds, t = self._ds, self._work
+        ids_arr = ds._ids_array(ids)
+        pos = t.positions(ids_arr)
+        new = ds._labels_array(labels, len(pos))
+        old = t.arrays[t.label][pos]
+        old_origin = [t.label_origin.get(int(i)) for i in t.ids[pos]]
+        changed = ~_equal(old, new) | np.array(
+            [o != origin for o in old_origin], dtype=bool
+        ).reshape(len(pos))
+        if not changed.any():
+            return self
+        pos, new, old = pos[changed], new[changed], old[changed]
+        ids_list = t.ids[pos].tolist()
+        delta: dict[str, Any] = {
+            "t": "set",
+            "i": ids_list,
+            "o": _codec.encode_array(old),
+            "n": _codec.encode_array(new),
+        }
+        olds = [o for o, c in zip(old_origin, changed, strict=True) if c]
+        if origin is not None:
+            delta["g"] = [origin] * len(ids_list)
+        if any(o is not None for o in olds):
+            delta["og"] = olds
+        self._step(delta)
+        return self
+
+    def update(self, ids: Any, column: str, values: Any) -> ChangePlan:
+        """Set ``column`` (a feature or display column, not the label) for ``ids``."""
+        ds, t = self._ds, self._work
+        if column == t.label:
+            raise ValueError(f"{column!r} is the label column; use relabel() to change labels")
+        if column not in t.arrays:
+            raise KeyError(f"no column {column!r}; columns are {t.columns}")
+        ids_arr = ds._ids_array(ids)
+        pos = t.positions(ids_arr)
+        new = _column_values(t, column, values, len(pos))
+        old = t.arrays[column][pos]
+        changed = ~_equal(old, new)
+        if not changed.any():
+            return self
+        pos, new, old = pos[changed], new[changed], old[changed]
+        self._step(
+            {
+                "t": "set",
+                "c": column,
+                "i": t.ids[pos].tolist(),
+                "o": _codec.encode_array(old),
+                "n": _codec.encode_array(new),
+            }
+        )
+        return self
+
+    def remove(self, ids: Any) -> ChangePlan:
+        """Remove rows; their ids are never reused."""
+        t = self._work
+        ids_arr = self._ds._ids_array(ids)
+        pos = np.sort(t.positions(ids_arr))
+        if len(pos) == 0:
+            return self
+        ids_list = t.ids[pos].tolist()
+        delta = {"t": "del", "i": ids_list, "p": pos.tolist(), "r": t.rows_for(pos)}
+        delta.update(t.meta_for(ids_list))
+        self._step(delta)
+        return self
+
+    def add(
+        self,
+        rows: pd.DataFrame,
+        *,
+        origin: str | None = None,
+        source_ids: Sequence[int] | None = None,
+        label_origin: str | None = None,
+    ) -> np.ndarray:
+        """Append rows with new ids (returned); ``origin`` tags rows an operation made.
+
+        ``source_ids`` names, per row, the sample a derived row was made from (an augmented
+        copy); ``label_origin`` marks labels no person gave.
+        """
+        ds, t = self._ds, self._work
+        if not isinstance(rows, pd.DataFrame):
+            raise TypeError(f"add() takes a DataFrame of rows; got {type(rows).__name__}")
+        if len(rows) == 0:
+            return np.empty(0, dtype=np.int64)
+        internal = t.rows_from_frame(rows)
+        lab = internal[t.label]
+        present = ~pd.isna(lab)
+        ds._labels_array([v for v, p in zip(lab, present, strict=True) if p], int(present.sum()))
+        new_ids = np.arange(t.next_id, t.next_id + len(rows), dtype=np.int64)
+        pos = np.arange(len(t), len(t) + len(rows), dtype=np.int64)
+        delta: dict[str, Any] = {
+            "t": "ins",
+            "i": new_ids.tolist(),
+            "p": pos.tolist(),
+            "r": {c: _codec.encode_array(a) for c, a in internal.items()},
+        }
+        n = len(rows)
+        if origin is not None:
+            delta["g"] = [str(origin)] * n
+        if source_ids is not None:
+            src = [int(s) for s in source_ids]
+            if len(src) != n:
+                raise ValueError(f"got {len(src)} source ids for {n} rows")
+            t.positions(src)  # KeyError naming unknown sources
+            delta["s"] = src
+        if label_origin is not None:
+            delta["lg"] = [str(label_origin) if p else None for p in present]
+        self._step(delta)
+        return new_ids
+
+    # ------------------------------------------------------------------ result
+    def change(self) -> Change:
+        """The planned change (empty when no step changed anything)."""
+        return Change(
+            self.op,
+            dict(self.params),
+            tuple(self._deltas),
+            self._base,
+            self._ds._fp_hex(self._work),
+            self._work,
+            self._planned,
+        )
+
+    def _step(self, delta: dict[str, Any]) -> None:
+        # Store, then apply from the stored form: memory equals what a replay produces.
+        _codec.dumps(delta)
+        self._work.apply_delta(delta)
+        self._deltas.append(delta)
+
+
+def _column_values(t: Table, column: str, values: Any, n: int) -> np.ndarray:
+    """``values`` for ``n`` rows of ``column``, in the column's dtype; clear errors."""
+    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
+        values = [values] * n
+    if isinstance(values, np.ndarray) and values.ndim > 1 and t.arrays[column].dtype == object:
+        values = list(values)
+    vals = list(values.tolist() if isinstance(values, (pd.Series, pd.Index)) else values)
+    if len(vals) != n:
+        raise ValueError(f"got {len(vals)} values for {n} ids; pass one value per id")
+    dt = t.dtypes[column]
+    if t.arrays[column].dtype == object and not isinstance(dt, pd.CategoricalDtype):
+        if pd.api.types.is_string_dtype(dt) and not isinstance(dt, np.dtype):
+            bad = [v for v in vals if not isinstance(v, str) and not _codec.is_missing(v)]
+            if bad:
+                raise ValueError(f"column {column!r} holds strings; got {bad[:5]!r}")
+        out = np.empty(n, dtype=object)
+        out[:] = vals
+        for v in out:
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = False
+        return out
+    try:
+        s = pd.Series(vals, dtype=object).astype(dt)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"column {column!r}: cannot store the values as {dt}: {e}") from None
+    from ._table import _to_internal
+
+    return _to_internal(s)
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise equality that treats values of different types as different (1 != "1")."""
+    if a.dtype != object and b.dtype != object:
+        eq = np.asarray(a == b)
+        if a.dtype.kind == "f" and b.dtype.kind == "f":
+            eq |= np.isnan(a) & np.isnan(b)
+        return eq
+    return np.fromiter(
+        (_same(x, y) for x, y in zip(a, b, strict=True)),
+        dtype=bool,
+        count=len(a),
+    )
+
+
+def _same(x: Any, y: Any) -> bool:
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return (
+            isinstance(x, np.ndarray)
+            and isinstance(y, np.ndarray)
+            and x.dtype == y.dtype
+            and x.shape == y.shape
+            and bool(np.array_equal(x, y))
+        )
+    if type(x) is not type(y):
+        return False
+    try:
+        return bool(x == y)
+    except (TypeError, ValueError):
+        return x is y
+
+
+__all__ = ["Change", "ChangePlan"]
