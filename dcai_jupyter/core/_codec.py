@@ -1,8 +1,10 @@
 """Exact JSON encoding of cell values for the deltas stored in the history.
 
 JSON keeps the history readable with any SQLite tool. Values JSON cannot carry
-exactly (arrays, bytes, timestamps, missing markers) are tagged objects.
-Floats round-trip exactly (``repr``); NaN and infinities use Python's JSON tokens.
+exactly (arrays, bytes, timestamps, missing markers, paths, PIL images) are tagged
+objects. Floats round-trip exactly (``repr``); NaN and infinities use Python's JSON
+tokens. PIL images are stored as PNG bytes where PNG is exact, else as raw pixels;
+Pillow is imported only to decode one.
 """
 
 from __future__ import annotations
@@ -11,17 +13,31 @@ import base64
 import datetime as _dt
 import json
 import math
+import pathlib
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from . import _images
 
 
 class UnrecordableValueError(TypeError):
     """A value cannot be stored exactly in the history."""
 
 
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
 def encode_value(v: Any) -> Any:
+    """A JSON-ready form of ``v`` that ``decode_value`` turns back into an equal value.
+
+    Raises
+    ------
+    UnrecordableValueError
+        For a type the history cannot store exactly.
+    """
     if v is None or isinstance(v, (str, bool)):
         return v
     if isinstance(v, int):
@@ -35,7 +51,15 @@ def encode_value(v: Any) -> Any:
     if isinstance(v, np.generic):
         if isinstance(v, (np.datetime64, np.timedelta64)):
             return {"$np": [v.dtype.str, int(v.view("i8"))]}
-        return v.item()
+        x = v.item()
+        if isinstance(x, np.generic):  # e.g. longdouble: no exact Python equivalent
+            raise UnrecordableValueError(
+                f"cannot record a numpy {v.dtype} value in the history exactly; "
+                "convert the column to float64 first"
+            )
+        return encode_value(x)
+    if isinstance(v, complex):
+        return {"$c": [v.real, v.imag]}
     if isinstance(v, np.ndarray):
         if v.dtype == object:
             return {"$ol": [list(v.shape), [encode_value(x) for x in v.ravel()]]}
@@ -60,13 +84,22 @@ def encode_value(v: Any) -> Any:
         return {"$l" if isinstance(v, list) else "$t": [encode_value(x) for x in v]}
     if isinstance(v, dict) and all(isinstance(k, str) for k in v):
         return {"$d": {k: encode_value(x) for k, x in v.items()}}
+    if isinstance(v, pathlib.PurePath):
+        return {"$path": str(v)}
+    if _images.is_pil_image(v):
+        tag, payload = _images.encode(v)
+        if tag == "$png":
+            return {tag: _b64(payload)}
+        mode, size, data, palette = payload
+        return {tag: [mode, size, _b64(data), _b64(palette)]}
     raise UnrecordableValueError(
         f"cannot record a value of type {type(v).__name__} in the history; "
-        "convert the column to numbers, strings, bytes or numpy arrays first"
+        "convert the column to numbers, strings, bytes, numpy arrays or PIL images first"
     )
 
 
 def decode_value(v: Any) -> Any:
+    """The value ``encode_value`` encoded."""
     if not isinstance(v, dict):
         return v
     ((tag, x),) = v.items()
@@ -103,6 +136,14 @@ def decode_value(v: Any) -> Any:
         return tuple(decode_value(e) for e in x)
     if tag == "$d":
         return {k: decode_value(e) for k, e in x.items()}
+    if tag == "$c":
+        return complex(x[0], x[1])
+    if tag == "$path":
+        return pathlib.Path(x)
+    if tag == "$png":
+        return _images.decode_png(base64.b64decode(x))
+    if tag == "$pil":
+        return _images.decode_raw(x[0], x[1], base64.b64decode(x[2]), base64.b64decode(x[3]))
     raise ValueError(f"unknown tagged value {tag!r} in history delta")
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import pathlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from . import _images
 
 MASK = (1 << 64) - 1
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -61,11 +64,18 @@ def salt(name: str) -> np.uint64:
 
 
 def _element_bytes(v: Any) -> bytes:
+    """The bytes that identify one cell value: its content, never its memory address.
+
+    Images hash by content: numpy arrays by dtype, shape and bytes; PIL images by mode,
+    size, palette and pixels; encoded images (bytes) by their bytes; paths by their text.
+    """
     if v is None or v is pd.NA or v is pd.NaT:
         return b"\x00null"
     if isinstance(v, float) and math.isnan(v):
         return b"\x00nan"
     if isinstance(v, np.ndarray):
+        if v.dtype.hasobject:  # the buffer holds pointers: hash the elements instead
+            return b"o" + repr(v.shape).encode() + _seq_bytes(v.ravel().tolist())
         return (
             b"a" + v.dtype.str.encode() + repr(v.shape).encode() + np.ascontiguousarray(v).tobytes()
         )
@@ -77,7 +87,26 @@ def _element_bytes(v: Any) -> bytes:
         return b"i" + str(int(v)).encode()
     if isinstance(v, (float, np.floating)):
         return b"d" + repr(float(v)).encode()
+    if isinstance(v, (complex, np.complexfloating)):
+        return b"c" + repr(complex(v)).encode()
+    if type(v) in (list, tuple):
+        return (b"l" if type(v) is list else b"u") + _seq_bytes(v)
+    if type(v) is dict:
+        return b"m" + _seq_bytes([x for kv in v.items() for x in kv])
+    if _images.is_pil_image(v):
+        return b"p" + _images.content_bytes(v)
+    if isinstance(v, pathlib.PurePath):
+        return b"P" + str(v).encode("utf-8", "surrogatepass")
     return b"r" + type(v).__name__.encode() + b":" + repr(v).encode()
+
+
+def _seq_bytes(items: Iterable[Any]) -> bytes:
+    """Elements' bytes, each length-prefixed so that no two sequences collide."""
+    parts = []
+    for x in items:
+        b = b"s" + x.encode("utf-8", "surrogatepass") if isinstance(x, str) else _element_bytes(x)
+        parts.append(len(b).to_bytes(8, "little") + b)
+    return b"".join(parts)
 
 
 def hash_values(arr: np.ndarray) -> np.ndarray:
@@ -89,7 +118,7 @@ def hash_values(arr: np.ndarray) -> np.ndarray:
     if pd.api.types.infer_dtype(arr, skipna=False) == "string":
         return pd.util.hash_array(arr)
     out = np.empty(len(arr), dtype=np.uint64)
-    is_str = np.fromiter((type(v) is str for v in arr), dtype=bool, count=len(arr))
+    is_str = np.fromiter((isinstance(v, str) for v in arr), dtype=bool, count=len(arr))
     if is_str.any():
         out[is_str] = pd.util.hash_array(arr[is_str])
     if not is_str.all():
