@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from ..core import Dataset as _CoreDataset
+from ._add import AddMixin
 from ._display import DisplayMixin
+from ._evaluate import EvaluateMixin
 from ._labels import LabelsMixin
+from ._modify import ModifyMixin
+from ._remove import RemoveMixin
+from ._synthesize import SynthesizeMixin
 
 
-class Dataset(LabelsMixin, DisplayMixin, _CoreDataset):
+class Dataset(
+    LabelsMixin,
+    RemoveMixin,
+    SynthesizeMixin,
+    ModifyMixin,
+    AddMixin,
+    EvaluateMixin,
+    DisplayMixin,
+    _CoreDataset,
+):
     __doc__ = _CoreDataset.__doc__
 
 

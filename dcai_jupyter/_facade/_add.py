@@ -1,0 +1,7 @@
+"""Add data: the unlabeled pool, active learning, pseudo-labels (typed one-line methods onto the operations)."""
+
+from __future__ import annotations
+
+
+class AddMixin:
+    pass
