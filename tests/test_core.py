@@ -43,7 +43,10 @@ def test_missing_label_column(small_df):
 def test_relabel_remove_add_versions_and_ids_never_reused(small_df):
     ds = dj.Dataset(small_df, label="label", name="pets")
     assert ds.version == 0
-    assert ds.relabel([3, 4], ["cat", "dog"], reason="checked") >= 0
+    assert small_df.loc[[3, 4], "label"].tolist() == ["cat", "cat"]  # so one row changes
+    assert ds.relabel([3, 4], ["cat", "dog"], reason="checked") == 1  # the new version
+    assert ds.version == 1
+    assert ds.history.changes["ids"].tolist() == [[4]]  # the unchanged row is not recorded
     v1 = ds.version
     ds.remove([19, 18])
     assert ds.version == v1 + 1
@@ -337,9 +340,85 @@ def test_corrupt_history_file(tmp_path, small_df):
     data = bytearray(path.read_bytes())
     data[4096:8192] = b"\xff" * 4096  # trash a b-tree page
     path.write_bytes(bytes(data))
-    with pytest.raises(dj.HistoryError):
+    with pytest.raises(dj.HistoryError, match="corrupt|not a usable"):
         h = dj.open_history(path)
         h.replay(small_df)
+
+
+def test_open_history_reads_without_writing(tmp_path, small_df):
+    path = tmp_path / "ro.sqlite"
+    ds = dj.Dataset(small_df, label="label", name="ro", history=path)
+    ds.remove([0])
+    h = dj.open_history(path)
+    assert h.read_only and h.head == 1 and h.name == "ro"
+    # the writer keeps going; the reader sees each commit
+    ds.relabel([1], ["cow" if small_df.loc[1, "label"] != "cow" else "cat"])
+    assert h.head == 2
+    pd.testing.assert_frame_equal(h.replay(small_df), ds.df)
+    ds.history.close()
+    before = path.read_bytes()
+    with pytest.raises(dj.HistoryError, match="opened read-only.*Dataset"):
+        h.record_event("find_label_issues", {"k": 1})
+    with pytest.raises(dj.HistoryError, match="opened read-only"):
+        h._set_base("ro", {"fingerprint": "0" * 16})
+    # a Dataset handed the read-only handle cannot record through it either
+    ds2 = dj.Dataset(small_df, label="label", name="ro", history=h)
+    with pytest.raises(dj.HistoryError, match="opened read-only"):
+        ds2.remove([2])
+    assert 2 in ds2.df.index and ds2.version == 2
+    assert h.head == 2 and len(h.events) == 0
+    h.close()
+    assert path.read_bytes() == before
+
+
+def test_open_history_does_not_create_or_fill_files(tmp_path):
+    with pytest.raises(dj.HistoryError, match="no history file"):
+        dj.open_history(tmp_path / "nothing.sqlite")
+    assert not (tmp_path / "nothing.sqlite").exists()
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    with pytest.raises(dj.HistoryError, match="empty file"):
+        dj.open_history(empty)
+    assert empty.stat().st_size == 0
+    with pytest.raises(dj.HistoryError, match="directory"):
+        dj.open_history(tmp_path)
+    with pytest.raises(ValueError, match="in-memory"):
+        dj.History(":memory:", read_only=True)
+
+
+def test_open_history_checks_no_more_than_it_reads(tmp_path, small_df):
+    """Opening reads the header and metadata only; damage elsewhere is reported when read."""
+    path = tmp_path / "deep.sqlite"
+    ds = dj.Dataset(small_df, label="label", name="deep", history=path)
+    for i in range(400):
+        ds.relabel([i % 20], [f"round{i // 20}"])
+    assert ds.version == 400
+    ds.history.close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    roots = max(r for (r,) in con.execute("SELECT rootpage FROM sqlite_master"))
+    page = con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    data = bytearray(path.read_bytes())
+    assert len(data) > (roots + 2) * page, "the changes must span pages beyond the tables' roots"
+    data[roots * page :] = b"\xff" * (len(data) - roots * page)  # trash every non-root page
+    path.write_bytes(bytes(data))
+    h = dj.open_history(path)  # no full-file scan: opening succeeds
+    assert h.name == "deep" and h.base is not None and h.base["n_rows"] == 20
+    with pytest.raises(dj.HistoryError, match="is corrupt.*restore a backup"):
+        h.replay(small_df)
+    with pytest.raises(dj.HistoryError, match="is corrupt"):
+        h.changes
+    with pytest.raises(dj.HistoryError, match="is corrupt"):
+        h.verify()
+    with pytest.raises(dj.HistoryError, match="is corrupt"):
+        dj.Dataset(small_df, label="label", name="deep", history=path)
+
+
+def test_verify_passes_on_a_sound_file(tmp_path, small_df):
+    path = tmp_path / "ok.sqlite"
+    dj.Dataset(small_df, label="label", name="ok", history=path).remove([1])
+    dj.open_history(path).verify()
 
 
 def test_concurrent_writer_detected(tmp_path, small_df):

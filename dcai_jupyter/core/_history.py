@@ -7,10 +7,11 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,27 @@ CREATE TABLE IF NOT EXISTS metrics (
 UNDO, REDO = "undo", "redo"
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _translated(method: _F) -> _F:
+    """Turn SQLite's errors on a history file into ``HistoryError`` saying what to do."""
+
+    @wraps(method)
+    def wrapper(self: History, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as e:
+            raise self._db_error(e) from None
+        except pd.errors.DatabaseError as e:  # pandas' read_sql_query wraps SQLite's error
+            cause = e.__cause__ if isinstance(e.__cause__, sqlite3.DatabaseError) else None
+            if cause is None:
+                raise
+            raise self._db_error(cause) from None
+
+    return cast(_F, wrapper)
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -103,38 +125,69 @@ class History:
         The history file, or ``":memory:"`` for a throw-away history.
     create
         Create the file when it does not exist (``open_history`` passes False).
+    read_only
+        Open the file for reading only (SQLite ``mode=ro``), as ``open_history`` does:
+        recording through it raises ``HistoryError``, and other processes may keep
+        writing while it reads.
 
     Notes
     -----
     Each change is committed in its own transaction when the call that made it
     returns (WAL journal), so a killed process leaves the last committed change intact.
+    Opening checks the file's header and metadata only, in constant time; damage
+    elsewhere surfaces as ``HistoryError`` when the damaged part is read, and
+    ``verify()`` checks the whole file on request.
     """
 
-    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, create: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        create: bool = True,
+        read_only: bool = False,
+    ) -> None:
         self.path = str(path)
+        #: True for a history opened for reading (``open_history``)
+        self.read_only = bool(read_only)
         self._lock = threading.RLock()
         self._prov_ids: dict[str, int] = {}
         self._live: Dataset | None = None
         in_memory = self.path == ":memory:"
+        if in_memory and self.read_only:
+            raise ValueError("an in-memory history cannot be opened read-only; pass a file path")
         if not in_memory:
             p = Path(self.path)
             if not p.exists():
-                if not create:
+                if not create or self.read_only:
                     raise HistoryError(f"no history file at {self.path}")
                 p.parent.mkdir(parents=True, exist_ok=True)
             elif p.is_dir():
                 raise HistoryError(f"{self.path} is a directory, not a history file")
             else:
-                self._check_header(p)
+                self._check_header(p, read_only=self.read_only)
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            if self.read_only:
+                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+                self._conn = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False
+                )
+                self._conn.execute("PRAGMA query_only=ON")
+            else:
+                self._conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
             self._conn.execute("PRAGMA busy_timeout=5000")
-            if not in_memory:
+            if not in_memory and not self.read_only:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 # WAL + NORMAL survives a killed process; only power loss can drop the newest commits.
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._meta = self._read_meta()
             if not self._meta:
+                if self.read_only:
+                    raise HistoryError(
+                        f"{self.path} is an empty SQLite file, not a dcai_jupyter history; "
+                        "pass the path of a history a Dataset wrote"
+                    )
                 self._conn.executescript(_DDL)
                 self._put_meta(
                     {
@@ -147,20 +200,70 @@ class History:
                 self._meta = self._read_meta()
             self._check_meta()
         except sqlite3.DatabaseError as e:
+            if hasattr(self, "_conn"):
+                self._conn.close()
             raise HistoryError(
                 f"{self.path} is not a usable dcai_jupyter history file ({e}); "
                 "move it aside or pass another history= path"
             ) from None
+        except HistoryError:
+            self._conn.close()
+            raise
 
     # ------------------------------------------------------------------ file checks
     @staticmethod
-    def _check_header(p: Path) -> None:
+    def _check_header(p: Path, *, read_only: bool = False) -> None:
         with open(p, "rb") as f:
             head = f.read(16)
         if head and head != b"SQLite format 3\x00":
             raise HistoryError(
                 f"{p} is not a SQLite file, so not a dcai_jupyter history; "
                 "move it aside or pass another history= path"
+            )
+        if not head and read_only:
+            raise HistoryError(
+                f"{p} is an empty file, not a dcai_jupyter history; "
+                "pass the path of a history a Dataset wrote"
+            )
+
+    def _db_error(self, e: sqlite3.DatabaseError) -> HistoryError:
+        """A ``HistoryError`` for an SQLite error met while using the file."""
+        msg = str(e)
+        if "readonly" in msg or "read-only" in msg or "query_only" in msg:
+            return self._read_only_error()
+        if isinstance(e, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg):
+            return HistoryError(
+                f"{self.path} is locked by another process ({msg}); retry when it is done"
+            )
+        if "malformed" in msg or "not a database" in msg or "corrupt" in msg:
+            return HistoryError(
+                f"{self.path} is corrupt ({msg}); restore a backup or move it aside"
+            )
+        return HistoryError(f"cannot use the history file {self.path} ({msg})")
+
+    def _read_only_error(self) -> HistoryError:
+        return HistoryError(
+            f"{self.path} was opened read-only (open_history is for reading); to record "
+            f"changes, create a Dataset on it: Dataset(base_df, label=..., name={self.name!r}, "
+            f"history={self.path!r})"
+        )
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise self._read_only_error()
+
+    @_translated
+    def verify(self) -> None:
+        """Check the whole file (SQLite ``integrity_check``); raise ``HistoryError`` if damaged.
+
+        Reads every page, so it takes time proportional to the file size; opening a
+        history does not do it.
+        """
+        with self._lock:
+            rows = [r[0] for r in self._conn.execute("PRAGMA integrity_check(20)").fetchall()]
+        if rows != ["ok"]:
+            raise HistoryError(
+                f"{self.path} is corrupt ({'; '.join(rows[:5])}); restore a backup or move it aside"
             )
 
     def _read_meta(self) -> dict[str, str]:
@@ -186,14 +289,10 @@ class History:
                 f"{self.path} was written by a newer dcai_jupyter (history schema {v}, this version "
                 f"reads up to {SCHEMA_VERSION}); upgrade dcai_jupyter to open it"
             )
-        # A quick structural check surfaces a corrupt file here rather than mid-session.
-        row = self._conn.execute("PRAGMA quick_check").fetchone()
-        if row and row[0] != "ok":
-            raise HistoryError(
-                f"{self.path} is corrupt ({row[0]}); restore a backup or move it aside"
-            )
 
+    @_translated
     def _put_meta(self, items: dict[str, str]) -> None:
+        self._require_writable()
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -246,6 +345,7 @@ class History:
             pid = int(row[0])
         return pid
 
+    @_translated
     def _append(
         self,
         expected_version: int,
@@ -257,6 +357,7 @@ class History:
         prov: Provenance,
     ) -> int:
         """Commit one change; returns its version. Raises and writes nothing on any failure."""
+        self._require_writable()
         params_text = _codec.dumps(params) if params else None
         compact = _compact(deltas)
         delta_text = None if compact else _codec.dumps(deltas)
@@ -298,12 +399,14 @@ class History:
             self._prov_ids[prov.key] = pid
             return expected_version + 1
 
+    @_translated
     def record_event(
         self, op: str, params: dict[str, Any] | None = None, summary: dict[str, Any] | None = None
     ) -> int:
         """Record an analysis that changed no data (e.g. ``find_label_issues``) at the head version."""
         from ._provenance import current
 
+        self._require_writable()
         prov = current()
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -330,6 +433,7 @@ class History:
 
     # ------------------------------------------------------------------ reads
     @property
+    @_translated
     def head(self) -> int:
         """The newest recorded version (0 = the base data)."""
         with self._lock:
@@ -340,6 +444,7 @@ class History:
     def __len__(self) -> int:
         return self.head
 
+    @_translated
     def _rows(self, lo: int, hi: int) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._conn.execute(
@@ -351,6 +456,7 @@ class History:
         """Deltas of versions lo..hi inclusive."""
         return [_expand(r) for r in self._rows(lo, hi)]
 
+    @_translated
     def _packed(self, lo: int, hi: int) -> list[Any]:
         """Like ``_deltas`` but compact label sets stay ``(sid, new)`` tuples, for fast replay.
 
@@ -361,11 +467,13 @@ class History:
         parsed = iter(_codec.loads("[" + ",".join(texts) + "]") if texts else [])
         return [next(parsed) if r[0] is not None else (r[1], r[3]) for r in rows]
 
+    @_translated
     def _ops(self) -> list[tuple[int, str, dict[str, Any] | None]]:
         with self._lock:
             rows = self._conn.execute("SELECT seq, op, params FROM changes ORDER BY seq").fetchall()
         return [(s, op, json.loads(p) if p else None) for s, op, p in rows]
 
+    @_translated
     def _fingerprint_at(self, version: int) -> int:
         if version == 0:
             base = self.base
@@ -379,6 +487,7 @@ class History:
         return fpr.from_signed(row[0])
 
     @property
+    @_translated
     def changes(self) -> pd.DataFrame:
         """One row per change, oldest first, with its provenance."""
         with self._lock:
@@ -401,6 +510,7 @@ class History:
         return df.set_index("seq")
 
     @property
+    @_translated
     def events(self) -> pd.DataFrame:
         """Recorded analyses (e.g. ``find_label_issues``) with the version they saw."""
         with self._lock:
@@ -415,6 +525,7 @@ class History:
         return df.set_index("id")
 
     @property
+    @_translated
     def iterations(self) -> pd.DataFrame:
         """Changes grouped by what made them: one cell execution, or one widget session."""
         with self._lock:
@@ -556,8 +667,19 @@ def _ids_of(delta_text: str) -> list[int]:
 
 
 def open_history(path: str | os.PathLike[str]) -> History:
-    """Open an existing history file, e.g. from a script or another process."""
-    return History(path, create=False)
+    """Open an existing history file for reading, e.g. from a script or another process.
+
+    The file is opened read-only: a process recording into it (a running notebook) is
+    not disturbed, and its new changes become visible to this handle as they commit.
+    To record changes, create a ``Dataset`` on the file instead.
+
+    Raises
+    ------
+    HistoryError
+        When the file is missing, not a SQLite file, not a dcai_jupyter history, or
+        written by a newer dcai_jupyter.
+    """
+    return History(path, create=False, read_only=True)
 
 
 def undo_stacks(
