@@ -1,4 +1,10 @@
-"""Where a change came from: a notebook cell, a widget, a script, or the CLI."""
+"""Where a change came from: a notebook cell, a widget, a widget callback, a script, the CLI.
+
+Sources: ``cell`` (code run in a cell), ``widget`` (one of our widgets, which say so with
+``widget_source``), ``callback`` (the user's own ipywidgets callback, e.g. a Button's
+``on_click``: the kernel is handling a comm message, so the last cell's code did not make
+the change), ``api`` (a script), ``cli``.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +25,11 @@ class Provenance:
     """One provenance context; every change made within it shares one row in the history."""
 
     key: str
-    source: str  # cell | widget | api | cli
+    source: str  # cell | widget | callback | api | cli
     execution_count: int | None = None
     cell_id: str | None = None
     code: str | None = None
+    #: the widget's model id (its comm id) for sources ``widget`` and ``callback``
     widget: str | None = None
 
 
@@ -91,7 +98,16 @@ def current() -> Provenance:
         except Exception:
             parent = None
         header = (parent or {}).get("header") or {}
-        if header.get("msg_type") == "execute_request":
+        msg_type = header.get("msg_type")
+        if msg_type == "comm_msg":
+            # A widget callback of the user's (our widgets set an override above): say which
+            # widget; the code of the last cell run did not make this change.
+            comm_id = ((parent or {}).get("content") or {}).get("comm_id")
+            widget = str(comm_id) if comm_id else None
+            return Provenance(
+                f"callback:{widget}:{_PROCESS_KEY}:{count}", "callback", count, widget=widget
+            )
+        if msg_type == "execute_request":
             meta = parent.get("metadata") or {}
             content = parent.get("content") or {}
             return Provenance(
