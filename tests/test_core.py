@@ -340,7 +340,7 @@ def test_corrupt_history_file(tmp_path, small_df):
     data = bytearray(path.read_bytes())
     data[4096:8192] = b"\xff" * 4096  # trash a b-tree page
     path.write_bytes(bytes(data))
-    with pytest.raises(dj.HistoryError, match="corrupt|not a usable"):
+    with pytest.raises(dj.HistoryError, match=r"corrupt|not a usable"):
         h = dj.open_history(path)
         h.replay(small_df)
 
@@ -357,7 +357,7 @@ def test_open_history_reads_without_writing(tmp_path, small_df):
     pd.testing.assert_frame_equal(h.replay(small_df), ds.df)
     ds.history.close()
     before = path.read_bytes()
-    with pytest.raises(dj.HistoryError, match="opened read-only.*Dataset"):
+    with pytest.raises(dj.HistoryError, match=r"opened read-only.*Dataset"):
         h.record_event("find_label_issues", {"k": 1})
     with pytest.raises(dj.HistoryError, match="opened read-only"):
         h._set_base("ro", {"fingerprint": "0" * 16})
@@ -405,10 +405,10 @@ def test_open_history_checks_no_more_than_it_reads(tmp_path, small_df):
     path.write_bytes(bytes(data))
     h = dj.open_history(path)  # no full-file scan: opening succeeds
     assert h.name == "deep" and h.base is not None and h.base["n_rows"] == 20
-    with pytest.raises(dj.HistoryError, match="is corrupt.*restore a backup"):
+    with pytest.raises(dj.HistoryError, match=r"is corrupt.*restore a backup"):
         h.replay(small_df)
     with pytest.raises(dj.HistoryError, match="is corrupt"):
-        h.changes
+        _ = h.changes
     with pytest.raises(dj.HistoryError, match="is corrupt"):
         h.verify()
     with pytest.raises(dj.HistoryError, match="is corrupt"):
