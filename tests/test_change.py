@@ -1,0 +1,144 @@
+"""The public change API: ChangePlan -> Change -> ds.apply, update, revert_to, origins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dcai_jupyter as dj
+from dcai_jupyter.core import Change, StateError
+
+
+@pytest.fixture
+def df() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "x": [0.1, 0.2, 0.3, 0.4, 0.5],
+            "n": np.array([1, 2, 3, 4, 5], dtype=np.int64),
+            "label": ["a", "b", "a", "b", "a"],
+        }
+    )
+
+
+def test_plan_builds_one_change_that_apply_records(df, tmp_path):
+    ds = dj.Dataset(df, label="label", name="p", history=tmp_path / "h.sqlite")
+    fp0 = ds.fingerprint
+    plan = ds.plan("cleanup", {"why": "demo"})
+    plan.relabel([0, 1], ["b", "b"])  # id 1 is already "b": not part of the delta
+    plan.update([2], "x", [9.0])
+    plan.remove([3])
+    new = plan.add(pd.DataFrame({"x": [0.7], "n": [7], "label": ["a"]}))
+    change = plan.change()
+    assert isinstance(change, Change)
+    assert change.counts() == {"relabeled": 1, "updated": 1, "removed": 1, "added": 1}
+    assert change.ids == [0, 2, 3, int(new[0])]
+    assert ds.fingerprint == fp0 and ds.version == 0, "planning changes nothing"
+    assert ds.apply(change) == 1
+    assert ds.fingerprint == change.fingerprint
+    row = ds.history.changes.iloc[-1]
+    assert row["op"] == "cleanup" and row["n_rows"] == 4
+    assert ds.df.loc[2, "x"] == 9.0 and 3 not in ds.df.index and ds.df.loc[0, "label"] == "b"
+    ds.undo()
+    assert ds.fingerprint == fp0
+    assert dj.open_history(tmp_path / "h.sqlite").replay(df).equals(ds.df)
+
+
+def test_a_change_planned_on_another_state_is_refused_and_changes_nothing(df):
+    ds = dj.Dataset(df, label="label")
+    change = ds.plan("fix").relabel([0], ["b"]).change()
+    ds.relabel([4], ["b"])
+    fp, v = ds.fingerprint, ds.version
+    with pytest.raises(StateError, match="Plan it again"):
+        ds.apply(change)
+    assert (ds.fingerprint, ds.version) == (fp, v)
+    assert len(ds.history.changes) == 1
+
+
+def test_empty_change_records_nothing(df):
+    ds = dj.Dataset(df, label="label")
+    change = ds.plan("noop").relabel([0], ["a"]).change()
+    assert change.empty
+    assert ds.apply(change) == 0 and len(ds.history.changes) == 0
+
+
+def test_params_the_history_cannot_store_are_refused_up_front(df):
+    ds = dj.Dataset(df, label="label")
+    with pytest.raises(Exception, match="(?i)serializ|record|JSON"):
+        ds.plan("bad", {"model": object()})
+
+
+def test_update_checks_column_and_dtype_and_records_exactly(df):
+    ds = dj.Dataset(df, label="label")
+    with pytest.raises(ValueError, match="relabel"):
+        ds.update([0], "label", ["b"])
+    with pytest.raises(KeyError, match="no column 'zz'"):
+        ds.update([0], "zz", [1])
+    with pytest.raises(ValueError, match="cannot store"):
+        ds.update([0], "n", ["not a number"])
+    with pytest.raises(ValueError, match="one value per id"):
+        ds.update([0, 1], "x", [1.0])
+    assert ds.version == 0
+    v = ds.update([0, 1], "n", [10, 20], reason="repair")
+    assert v == 1 and ds.df["n"].dtype == np.int64 and ds.df.loc[1, "n"] == 20
+    assert ds.history.changes.iloc[-1]["op"] == "update"
+    assert ds.update([0], "n", [10]) == 1, "no-op update records nothing"
+
+
+def test_revert_to_is_one_change_back_to_that_fingerprint(df, tmp_path):
+    ds = dj.Dataset(df, label="label", name="r", history=tmp_path / "r.sqlite")
+    ds.relabel([0], ["b"])
+    fp1 = ds.fingerprint
+    ds.remove([1, 2])
+    ds.add(pd.DataFrame({"x": [1.0], "n": [9], "label": ["a"]}))
+    ds.update([3], "x", [3.5])
+    v = ds.revert_to(1)
+    assert v == 5 and ds.fingerprint == fp1
+    assert ds.history.changes.iloc[-1]["op"] == "revert"
+    ds.undo()  # a revert is undoable like any change
+    assert ds.version == 6 and ds.df.loc[3, "x"] == 3.5
+    assert dj.open_history(tmp_path / "r.sqlite").replay(df).equals(ds.df)
+    with pytest.raises(ValueError, match="no version 99"):
+        ds.revert_to(99)
+
+
+def test_origins_follow_rows_through_undo_redo_replay_and_resume(df, tmp_path):
+    path = tmp_path / "o.sqlite"
+    ds = dj.Dataset(df, label="label", name="o", history=path)
+    plan = ds.plan("synthesize", {"method": "test"})
+    made = plan.add(
+        pd.DataFrame({"x": [0.11, 0.12], "n": [1, 1], "label": ["a", "a"]}),
+        origin="synthetic:test",
+        source_ids=[0, 0],
+    )
+    ds.apply(plan.change())
+    assert ds.origins.loc[made, "origin"].tolist() == ["synthetic:test"] * 2
+    assert ds.origins.loc[made, "source_id"].tolist() == [0, 0]
+    assert ds.ids_with_origin("synthetic").tolist() == made.tolist()
+    ds.remove(ds.ids_with_origin("synthetic"))
+    assert len(ds.origins) == 0
+    ds.undo()
+    assert ds.ids_with_origin("synthetic:test").tolist() == made.tolist()
+    # pseudo-labels: a label origin, replaced when a person relabels
+    ds.apply(ds.plan("pseudo_label").relabel([1, 2], ["a", "a"], origin="pseudo").change())
+    assert ds.ids_with_origin("pseudo").tolist() == [1, 2]
+    ds.relabel([1], ["a"])  # a person confirms the same label: the origin goes
+    assert ds.ids_with_origin("pseudo").tolist() == [2]
+    ds.undo()
+    assert ds.ids_with_origin("pseudo").tolist() == [1, 2]
+    live = ds.origins
+    resumed = dj.Dataset(df, label="label", name="o", history=path)
+    pd.testing.assert_frame_equal(resumed.origins, live)
+    assert resumed.fingerprint == ds.fingerprint
+
+
+def test_history_view_checks_out_from_the_live_state_and_delegates(df):
+    ds = dj.Dataset(df, label="label")
+    ds.relabel([0], ["b"])
+    ds.remove([4])
+    assert ds.history.checkout(0).equals(ds.history.checkout(0, base=df))
+    assert ds.history.checkout(1).loc[0, "label"] == "b"
+    assert ds.history.head == 2 and len(ds.history) == 2
+    assert ds.history is ds.history
+    with pytest.raises(ValueError, match="pass the base data"):
+        ds._history.checkout(1)
