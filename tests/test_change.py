@@ -64,7 +64,7 @@ def test_empty_change_records_nothing(df):
 
 def test_params_the_history_cannot_store_are_refused_up_front(df):
     ds = dj.Dataset(df, label="label")
-    with pytest.raises(Exception, match="(?i)serializ|record|JSON"):
+    with pytest.raises(Exception, match="cannot be recorded in the history"):
         ds.plan("bad", {"model": object()})
 
 

@@ -98,7 +98,13 @@ class ChangePlan:
         self._ds = ds
         self.op = op
         self.params = dict(params or {})
-        _codec.dumps(self.params)  # fails now, clearly, on params the history cannot store
+        try:
+            _codec.dumps(self.params)
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                f"the params of change {op!r} cannot be recorded in the history ({e}); pass "
+                "JSON values: numbers, strings, lists and dicts of them"
+            ) from None
         self._base = ds.fingerprint
         self._planned = (id(ds), ds.version)
         self._work = ds._table_copy()
