@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import _codec
+from . import _fingerprint as fpr
 from ._table import Table
-
-if TYPE_CHECKING:
-    from ._dataset import Dataset
+from ._validate import ids_array, labels_array
 
 _COUNT_NAMES = {"set": "relabeled", "del": "removed", "ins": "added"}
 
@@ -92,10 +91,20 @@ class ChangePlan:
     ``ds.apply(plan.change())``.
     """
 
-    def __init__(self, ds: Dataset, op: str, params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        work: Table,
+        op: str,
+        params: dict[str, Any] | None = None,
+        *,
+        classes: list[Any] | None = None,
+        planned: tuple[int, int] | None = None,
+    ) -> None:
+        """Plan on ``work`` (a copy of the dataset's table, which this plan then owns);
+        ``classes`` are the declared classes, ``planned`` the (dataset id, version) token
+        that lets ``ds.apply`` reuse the planned state."""
         if not isinstance(op, str) or not op:
             raise ValueError("a change needs an op name (a non-empty string)")
-        self._ds = ds
         self.op = op
         self.params = dict(params or {})
         try:
@@ -105,18 +114,18 @@ class ChangePlan:
                 f"the params of change {op!r} cannot be recorded in the history ({e}); pass "
                 "JSON values: numbers, strings, lists and dicts of them"
             ) from None
-        self._base = ds.fingerprint
-        self._planned = (id(ds), ds.version)
-        self._work = ds._table_copy()
+        self._base = fpr.to_hex(work.fingerprint())
+        self._planned = planned
+        self._classes = classes
+        self._work = work
         self._deltas: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ steps
     def relabel(self, ids: Any, labels: Any, *, origin: str | None = None) -> ChangePlan:
         """Set the label of ``ids``; ``origin`` marks labels no person gave (``"pseudo"``)."""
-        ds, t = self._ds, self._work
-        ids_arr = ds._ids_array(ids)
-        pos = t.positions(ids_arr)
-        new = ds._labels_array(labels, len(pos))
+        t = self._work
+        pos = t.positions(ids_array(ids))
+        new = labels_array(t, self._classes, labels, len(pos))
         old = t.arrays[t.label][pos]
         old_origin = [t.label_origin.get(int(i)) for i in t.ids[pos]]
         changed = ~_equal(old, new) | np.array(
@@ -142,13 +151,12 @@ class ChangePlan:
 
     def update(self, ids: Any, column: str, values: Any) -> ChangePlan:
         """Set ``column`` (a feature or display column, not the label) for ``ids``."""
-        ds, t = self._ds, self._work
+        t = self._work
         if column == t.label:
             raise ValueError(f"{column!r} is the label column; use relabel() to change labels")
         if column not in t.arrays:
             raise KeyError(f"no column {column!r}; columns are {t.columns}")
-        ids_arr = ds._ids_array(ids)
-        pos = t.positions(ids_arr)
+        pos = t.positions(ids_array(ids))
         new = _column_values(t, column, values, len(pos))
         old = t.arrays[column][pos]
         changed = ~_equal(old, new)
@@ -169,8 +177,7 @@ class ChangePlan:
     def remove(self, ids: Any) -> ChangePlan:
         """Remove rows; their ids are never reused."""
         t = self._work
-        ids_arr = self._ds._ids_array(ids)
-        pos = np.sort(t.positions(ids_arr))
+        pos = np.sort(t.positions(ids_array(ids)))
         if len(pos) == 0:
             return self
         ids_list = t.ids[pos].tolist()
@@ -192,7 +199,7 @@ class ChangePlan:
         ``source_ids`` names, per row, the sample a derived row was made from (an augmented
         copy); ``label_origin`` marks labels no person gave.
         """
-        ds, t = self._ds, self._work
+        t = self._work
         if not isinstance(rows, pd.DataFrame):
             raise TypeError(f"add() takes a DataFrame of rows; got {type(rows).__name__}")
         if len(rows) == 0:
@@ -200,7 +207,9 @@ class ChangePlan:
         internal = t.rows_from_frame(rows)
         lab = internal[t.label]
         present = ~pd.isna(lab)
-        ds._labels_array([v for v, p in zip(lab, present, strict=True) if p], int(present.sum()))
+        labels_array(
+            t, self._classes, [v for v, p in zip(lab, present, strict=True) if p], int(present.sum())
+        )
         new_ids = np.arange(t.next_id, t.next_id + len(rows), dtype=np.int64)
         pos = np.arange(len(t), len(t) + len(rows), dtype=np.int64)
         delta: dict[str, Any] = {
@@ -231,7 +240,7 @@ class ChangePlan:
             dict(self.params),
             tuple(self._deltas),
             self._base,
-            self._ds._fp_hex(self._work),
+            fpr.to_hex(self._work.fingerprint()),
             self._work,
             self._planned,
         )

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,11 @@ import pandas as pd
 from . import _codec, _provenance
 from . import _fingerprint as fpr
 from ._change import Change, ChangePlan, _equal
+from ._dataset_history import DatasetHistory
 from ._errors import BaseMismatchError, HistoryError, StateError
 from ._history import REDO, UNDO, History, default_path, undo_stacks
 from ._table import Table, apply_all, invert, touched_ids
+from ._validate import ids_array, labels_array
 
 Observer = Callable[["Dataset", dict[str, Any]], None]
 
@@ -85,6 +87,9 @@ class Dataset:
         (renamed with a timestamp) and starts a new history.
     """
 
+    #: the class of ``ds.history``; a layer above may extend the view (e.g. recipe replay)
+    _history_view_class: type[DatasetHistory] = DatasetHistory
+
     def __init__(
         self,
         df: pd.DataFrame,
@@ -147,7 +152,7 @@ class Dataset:
         """This dataset's ``History``; ``checkout(v)`` walks back from the current state."""
         view = self.__dict__.get("_history_view")
         if view is None:
-            view = self._history_view = DatasetHistory(self._history, self)
+            view = self._history_view = self._history_view_class(self._history, self)
         return view
 
     # ------------------------------------------------------------------ history set-up
@@ -349,102 +354,11 @@ class Dataset:
 
     # ------------------------------------------------------------------ validation
     def _labels_array(self, labels: Any, n: int) -> np.ndarray:
-        if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
-            values = [labels] * n
-        else:
-            values = list(
-                labels.tolist() if isinstance(labels, (np.ndarray, pd.Series, pd.Index)) else labels
-            )
-        if len(values) != n:
-            raise ValueError(
-                f"got {len(values)} labels for {n} ids; pass one label per id (or a single label)"
-            )
-        missing = [i for i, v in enumerate(values) if _codec.is_missing(v)]
-        if missing:
-            raise ValueError(
-                f"labels at positions {missing[:10]} are missing (NaN/None); a label must be a value"
-            )
-        if self._classes is not None:
-            allowed = set(self._classes)
-            outside = sorted({repr(v) for v in values if v not in allowed})
-            if outside:
-                raise ValueError(
-                    f"labels {', '.join(outside[:10])} are not in the declared classes {self._classes}"
-                )
-        arr = self._table.arrays[self.label]
-        dt = self._table.dtypes[self.label]
-        if arr.dtype == object:
-            if isinstance(dt, pd.CategoricalDtype):
-                cats = set(dt.categories)
-                outside = sorted({repr(v) for v in values if v not in cats})
-                if outside:
-                    raise ValueError(
-                        f"labels {', '.join(outside[:10])} are not categories of {self.label!r} "
-                        f"({list(dt.categories)}); add the category to the column first"
-                    )
-            else:
-                # A string column (pandas str dtype, or an object column holding strings)
-                # takes strings; other types already in an object column stay allowed.
-                if pd.api.types.is_string_dtype(dt) and not isinstance(dt, np.dtype):
-                    allowed = {str}
-                else:
-                    allowed = {type(v) for v in arr[:1000] if not _codec.is_missing(v)}
-                if str in allowed:
-                    bad = sorted(
-                        {
-                            repr(v)
-                            for v in values
-                            if type(v) not in allowed and not isinstance(v, str)
-                        }
-                    )
-                    if bad:
-                        raise ValueError(
-                            f"label column {self.label!r} holds strings; got "
-                            f"{', '.join(bad[:10])}. Pass the labels as strings"
-                        )
-            out = np.empty(n, dtype=object)
-            out[:] = values
-            return out
-        kinds = {
-            "b": (bool, np.bool_),
-            "i": (int, np.integer),
-            "u": (int, np.integer),
-            "f": (int, float, np.integer, np.floating),
-        }[arr.dtype.kind]
-        bad = sorted(
-            {
-                repr(v)
-                for v in values
-                if isinstance(v, bool) != (arr.dtype.kind == "b") or not isinstance(v, kinds)
-            }
-        )
-        if bad:
-            raise ValueError(
-                f"label column {self.label!r} holds {arr.dtype}; got {', '.join(bad[:10])}. "
-                f"Pass {arr.dtype} labels"
-            )
-        out = np.asarray(values).astype(arr.dtype)
-        if arr.dtype.kind != "b" and not np.array_equal(
-            out.astype(float), np.asarray(values, dtype=float)
-        ):
-            raise ValueError(
-                f"labels {values[:10]} do not fit the label column's {arr.dtype} exactly"
-            )
-        return out
+        return labels_array(self._table, self._classes, labels, n)
 
-    def _ids_array(self, ids: Any) -> np.ndarray:
-        if isinstance(ids, (int, np.integer)):
-            ids = [ids]
-        arr = np.asarray(
-            list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids
-        )
-        if arr.ndim != 1:
-            raise ValueError("ids must be a 1-D list of sample ids")
-        if len(arr) > 1:
-            uniq, counts = np.unique(arr, return_counts=True)
-            if (counts > 1).any():
-                raise ValueError(f"ids {uniq[counts > 1][:10].tolist()} are given more than once")
-        return arr
+    @staticmethod
+    def _ids_array(ids: Any) -> np.ndarray:
+        return ids_array(ids)
 
     # ------------------------------------------------------------------ mutations
     def _commit(
@@ -545,7 +459,10 @@ class Dataset:
         ``ds.apply(ds.plan("my_fix", {"why": "..."}).relabel(ids, labels).change())``
         records one change; nothing happens to the dataset until ``apply``.
         """
-        return ChangePlan(self, op, params)
+        with self._lock:
+            work = self._table.copy()
+            token = (id(self), self._version)
+        return ChangePlan(work, op, params, classes=self._classes, planned=token)
 
     def apply(self, change: Change) -> int:
         """Record ``change`` in the history and apply it; returns the new version.
@@ -641,14 +558,6 @@ class Dataset:
             }
             return np.array([i for i in t.ids.tolist() if i in hits], dtype=np.int64)
 
-    def _table_copy(self) -> Table:
-        with self._lock:
-            return self._table.copy()
-
-    @staticmethod
-    def _fp_hex(table: Table) -> str:
-        return fpr.to_hex(table.fingerprint())
-
     def _swap(self, work: Table) -> None:
         self._table = work
 
@@ -709,52 +618,3 @@ class Dataset:
 
 def _stamp() -> str:
     return time.strftime("%Y%m%dT%H%M%S")
-
-
-class DatasetHistory:
-    """A dataset's ``History`` seen from the dataset: every ``History`` attribute, and a
-    ``checkout(v)`` that needs no base data because it walks back from the live state.
-
-    The dataset hands itself down to this view; the history never calls up into a dataset.
-    """
-
-    __slots__ = ("_ds", "_h")
-
-    def __init__(self, history: History, ds: Dataset) -> None:
-        self._h = history
-        self._ds = ds
-
-    def checkout(self, version: int, *, base: pd.DataFrame | None = None) -> pd.DataFrame:
-        """The dataset as it was at ``version`` (0 = the base data)."""
-        if base is not None:
-            return self._h.checkout(version, base=base)
-        return self._ds.checkout(version)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._h, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in DatasetHistory.__slots__:
-            object.__setattr__(self, name, value)
-        else:
-            setattr(self._h, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        delattr(self._h, name)
-
-    def __dir__(self) -> list[str]:
-        return sorted(set(dir(self._h)) | {"checkout"})
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, DatasetHistory):
-            return self._h is other._h
-        return self._h is other
-
-    def __hash__(self) -> int:
-        return hash(self._h)
-
-    def __len__(self) -> int:
-        return len(self._h)
-
-    def __repr__(self) -> str:
-        return repr(self._h)

@@ -1,0 +1,113 @@
+"""Checking what a caller passes: sample ids, and labels for the label column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _codec
+from ._table import Table
+
+
+def labels_array(table: Table, classes: list[Any] | None, labels: Any, n: int) -> np.ndarray:
+    """``labels`` for ``n`` rows as an array for the label column; clear errors otherwise."""
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
+        values = [labels] * n
+    else:
+        values = list(
+            labels.tolist() if isinstance(labels, (np.ndarray, pd.Series, pd.Index)) else labels
+        )
+    if len(values) != n:
+        raise ValueError(
+            f"got {len(values)} labels for {n} ids; pass one label per id (or a single label)"
+        )
+    missing = [i for i, v in enumerate(values) if _codec.is_missing(v)]
+    if missing:
+        raise ValueError(
+            f"labels at positions {missing[:10]} are missing (NaN/None); a label must be a value"
+        )
+    if classes is not None:
+        allowed = set(classes)
+        outside = sorted({repr(v) for v in values if v not in allowed})
+        if outside:
+            raise ValueError(
+                f"labels {', '.join(outside[:10])} are not in the declared classes {classes}"
+            )
+    arr = table.arrays[table.label]
+    dt = table.dtypes[table.label]
+    if arr.dtype == object:
+        if isinstance(dt, pd.CategoricalDtype):
+            cats = set(dt.categories)
+            outside = sorted({repr(v) for v in values if v not in cats})
+            if outside:
+                raise ValueError(
+                    f"labels {', '.join(outside[:10])} are not categories of {table.label!r} "
+                    f"({list(dt.categories)}); add the category to the column first"
+                )
+        else:
+            # A string column (pandas str dtype, or an object column holding strings)
+            # takes strings; other types already in an object column stay allowed.
+            if pd.api.types.is_string_dtype(dt) and not isinstance(dt, np.dtype):
+                allowed = {str}
+            else:
+                allowed = {type(v) for v in arr[:1000] if not _codec.is_missing(v)}
+            if str in allowed:
+                bad = sorted(
+                    {
+                        repr(v)
+                        for v in values
+                        if type(v) not in allowed and not isinstance(v, str)
+                    }
+                )
+                if bad:
+                    raise ValueError(
+                        f"label column {table.label!r} holds strings; got "
+                        f"{', '.join(bad[:10])}. Pass the labels as strings"
+                    )
+        out = np.empty(n, dtype=object)
+        out[:] = values
+        return out
+    kinds = {
+        "b": (bool, np.bool_),
+        "i": (int, np.integer),
+        "u": (int, np.integer),
+        "f": (int, float, np.integer, np.floating),
+    }[arr.dtype.kind]
+    bad = sorted(
+        {
+            repr(v)
+            for v in values
+            if isinstance(v, bool) != (arr.dtype.kind == "b") or not isinstance(v, kinds)
+        }
+    )
+    if bad:
+        raise ValueError(
+            f"label column {table.label!r} holds {arr.dtype}; got {', '.join(bad[:10])}. "
+            f"Pass {arr.dtype} labels"
+        )
+    out = np.asarray(values).astype(arr.dtype)
+    if arr.dtype.kind != "b" and not np.array_equal(
+        out.astype(float), np.asarray(values, dtype=float)
+    ):
+        raise ValueError(
+            f"labels {values[:10]} do not fit the label column's {arr.dtype} exactly"
+        )
+    return out
+
+def ids_array(ids: Any) -> np.ndarray:
+    """``ids`` as a 1-D array without repeats (one int is a list of one)."""
+    if isinstance(ids, (int, np.integer)):
+        ids = [ids]
+    arr = np.asarray(
+        list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids
+    )
+    if arr.ndim != 1:
+        raise ValueError("ids must be a 1-D list of sample ids")
+    if len(arr) > 1:
+        uniq, counts = np.unique(arr, return_counts=True)
+        if (counts > 1).any():
+            raise ValueError(f"ids {uniq[counts > 1][:10].tolist()} are given more than once")
+    return arr
