@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -28,29 +29,51 @@ WRITER = textwrap.dedent(
         ds.relabel([i % n], [int((i * 31) % 7 + 7)])
         if i % 97 == 0:
             ds.remove([n - 1 - (i // 97)])
+        if i % 25 == 0:
+            print("committed", ds.version, flush=True)  # each call returns after its commit
         i += 1
     """
 )
 
 
+def _wait_for_version(proc: subprocess.Popen[bytes], target: int, timeout: float) -> int:
+    """Read the writer's progress lines until it reports ``target`` committed changes."""
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    version = 0
+    while version < target:
+        left = deadline - time.monotonic()
+        assert left > 0, f"the writer reported only {version} changes in {timeout} s"
+        if not sel.select(timeout=left):  # blocks until the writer prints (or exits)
+            continue
+        line = proc.stdout.readline()
+        assert line, f"the writer exited early with code {proc.wait()}"
+        word, _, num = line.decode().partition(" ")
+        if word == "committed":
+            version = int(num)
+    sel.close()
+    return version
+
+
 def test_sigkill_leaves_last_committed_change(tmp_path):
     path = tmp_path / "crash.sqlite"
+    # unbuffered, so that waiting on the pipe sees every line as it is written
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, bufsize=0
     )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    deadline = time.monotonic() + 30
-    # Wait until a good number of changes are committed, then kill without warning.
-    while time.monotonic() < deadline:
-        if path.exists() and dj.open_history(path).head > 400:
-            break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        # Wait until a good number of changes are committed, then kill without warning.
+        reported = _wait_for_version(proc, 400, timeout=60)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     n = 2000
     df = pd.DataFrame({"x": np.arange(n, dtype=float), "label": np.arange(n) % 7})
     h = dj.open_history(path)
     head = h.head
-    assert head > 400
+    assert head >= reported >= 400  # every change reported as committed survived the kill
     out = h.replay(df)  # strict: checks the fingerprint recorded with the last committed change
     assert len(out) < n
     ds = dj.Dataset(df, label="label", name="crash", history=path)
