@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 import warnings
@@ -183,7 +182,7 @@ class Dataset:
                 for ext in ("-wal", "-shm"):
                     if Path(path + ext).exists():
                         os.replace(path + ext, str(aside) + ext)
-                print(f"dcai_jupyter: previous history kept aside as {aside}", file=sys.stderr)
+                print(f"dcai_jupyter: previous history kept aside as {aside}")
             h = History(path)
         if h.name is not None and h.name != self.name:
             raise HistoryError(
@@ -218,9 +217,8 @@ class Dataset:
             last = h.changes["timestamp"].iloc[-1]
             print(
                 f"dcai_jupyter: resumed {self.name!r} at version {head} from {h.path} "
-                f"({head} changes, last {last:%Y-%m-%d %H:%M:%S} UTC)",
-                file=sys.stderr,
-            )
+                f"({head} changes, last {last:%Y-%m-%d %H:%M:%S} UTC)"
+            )  # stdout: a notice, not an error (stderr shows as a pink box in Jupyter)
         self._version = head
         self._undo, self._redo = undo_stacks(h._ops())
         return h
