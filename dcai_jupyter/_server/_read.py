@@ -1,0 +1,384 @@
+"""What the Data history panel shows, read from history files (core only, read-only).
+
+Everything here takes a resolved file system path and returns plain JSON-able data. The
+handlers check the paths; this module opens the files with ``dcai_jupyter.core.open_history``
+and never writes to them.
+
+Reading a history costs one pass over its change table (``History.changes`` and
+``History.iterations``); the result is cached per file and *stamp* (the size and modification
+time of the file and its write-ahead log), so paging through a long history or polling it
+re-reads nothing until the file changes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Folder beside a notebook that holds its histories (``.dcai/<name>.sqlite``).
+HISTORY_DIR = ".dcai"
+HISTORY_SUFFIX = ".sqlite"
+#: Longest cell code sent with an iteration (the rest is cut, and says so).
+CODE_CHARS = 1200
+#: Sample ids listed per change in a diff summary.
+IDS_SHOWN = 20
+#: Changes listed per cell in the cell-marker tooltip.
+CELL_CHANGES_SHOWN = 12
+#: Distinct op names kept per marker summary.
+_CACHE_SIZE = 16
+
+
+class ReadError(Exception):
+    """A history file could not be read; the message says which and why."""
+
+
+def file_stamp(path: Path) -> str:
+    """A cheap token that changes whenever the history file (or its WAL) is written."""
+    parts = []
+    for p in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            parts.append("-")
+            continue
+        parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
+    return "/".join(parts)
+
+
+def history_files(directory: Path) -> list[Path]:
+    """The ``*.sqlite`` files of ``directory/.dcai``, sorted by name (none: empty list)."""
+    folder = directory / HISTORY_DIR
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [
+        Path(e.path)
+        for e in entries
+        if e.name.endswith(HISTORY_SUFFIX) and not e.name.startswith(".")
+    ]
+
+
+def dir_stamp(directory: Path) -> str:
+    """One token for all the histories beside a notebook: names, sizes and times."""
+    return "|".join(f"{p.name}={file_stamp(p)}" for p in history_files(directory))
+
+
+def _json_value(v: Any) -> Any:
+    """A JSON-safe scalar (NaN and missing as None, numpy scalars as Python)."""
+    if v is None:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, (str, int, float, bool)):
+        return v
+    try:
+        import pandas as pd
+
+        if v is pd.NA or v is pd.NaT:
+            return None
+        if isinstance(v, pd.Timestamp):
+            return v.isoformat()
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    return str(v)
+
+
+def _text(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _req_int(v: Any) -> int:
+    return int(v)
+
+
+def _int(v: Any) -> int | None:
+    v = _json_value(v)
+    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+@dataclass
+class Summary:
+    """Everything the panel shows of one history file, computed once per stamp."""
+
+    stamp: str
+    name: str | None
+    head: int
+    base: dict[str, Any] | None
+    #: newest first
+    iterations: list[dict[str, Any]]
+    #: oldest first: version, op, n_rows, iteration, source, cell_id, widget, count, reason, time
+    changes: list[dict[str, Any]]
+    #: ids per change (index = version - 1), for the diff summary
+    ids: list[list[int]]
+    metrics: dict[int, dict[str, float]]
+    events: int
+    cells: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _metrics(path: Path, hist: Any) -> dict[int, dict[str, float]]:
+    """Metrics recorded per version (the last value per name wins), if the file has any."""
+    table = getattr(hist, "metrics", None)
+    rows: list[tuple[Any, Any, Any]] = []
+    if table is not None and hasattr(table, "itertuples"):
+        cols = set(getattr(table, "columns", []))
+        if {"version", "name", "value"} <= cols:
+            rows = list(zip(table["version"], table["name"], table["value"], strict=True))
+    else:
+        # Older cores have the table but no accessor: read it on a read-only connection.
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True)
+            try:
+                has = conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='metrics'"
+                ).fetchone()
+                if has:
+                    rows = conn.execute(
+                        "SELECT version, name, value FROM metrics ORDER BY id"
+                    ).fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise ReadError(f"cannot read the metrics of {path.name}: {exc}") from None
+    out: dict[int, dict[str, float]] = {}
+    for version, name, value in rows:
+        v = _json_value(value)
+        out.setdefault(int(version), {})[str(name)] = v
+    return out
+
+
+def _summarize(path: Path, stamp: str) -> Summary:
+    from dcai_jupyter.core import open_history
+
+    hist = open_history(path)
+    try:
+        name = hist.name
+        base = hist.base
+        head = hist.head
+        its = hist.iterations
+        ch = hist.changes
+        try:
+            n_events = len(hist.events)
+        except Exception:  # events are extra information; a broken table must not hide changes
+            n_events = 0
+        metrics = _metrics(path, hist)
+    finally:
+        hist.close()
+
+    # Iterations, oldest first, with the provenance fields that identify them.
+    it_rows: list[dict[str, Any]] = []
+    for number, r in zip(its.index, its.itertuples(index=False), strict=True):
+        code = _text(r.code)
+        it_rows.append(
+            {
+                "iteration": int(number),
+                "source": str(r.source),
+                "execution_count": _int(r.execution_count),
+                "cell_id": _text(r.cell_id),
+                "widget": _text(r.widget),
+                "first_version": _req_int(r.first_version),
+                "last_version": _req_int(r.last_version),
+                "n_changes": _req_int(r.n_changes),
+                "rows_touched": _int(r.rows_touched) or 0,
+                "started": _json_value(r.started),
+                "ended": _json_value(r.ended),
+                "code": code[:CODE_CHARS] if code else None,
+                "code_truncated": bool(code and len(code) > CODE_CHARS),
+                "ops": {},
+            }
+        )
+    firsts = [r["first_version"] for r in it_rows]
+
+    def key(src: Any, count: Any, cell: Any, widget: Any) -> tuple[Any, ...]:
+        return (str(src), _int(count), _text(cell), _text(widget))
+
+    it_keys = [key(r["source"], r["execution_count"], r["cell_id"], r["widget"]) for r in it_rows]
+
+    import bisect
+
+    changes: list[dict[str, Any]] = []
+    ids: list[list[int]] = []
+    cols = ch.reset_index()
+    for row in cols.itertuples(index=False):
+        version = int(row.version)
+        k = key(row.source, row.execution_count, row.cell_id, row.widget)
+        # The iteration is the last one starting at or before this version with the same
+        # provenance (iterations interleave only when a widget edits while a cell runs).
+        i = bisect.bisect_right(firsts, version) - 1
+        while i >= 0 and not (
+            it_keys[i] == k and it_rows[i]["first_version"] <= version <= it_rows[i]["last_version"]
+        ):
+            i -= 1
+        it = it_rows[i] if i >= 0 else None
+        n = int(row.n_rows)
+        op = str(row.op)
+        if it is not None:
+            ops = it["ops"]
+            entry = ops.setdefault(op, {"changes": 0, "rows": 0})
+            entry["changes"] += 1
+            entry["rows"] += n
+        changes.append(
+            {
+                "version": version,
+                "op": op,
+                "n_rows": n,
+                "iteration": it["iteration"] if it else None,
+                "source": str(row.source),
+                "execution_count": _int(row.execution_count),
+                "cell_id": _text(row.cell_id),
+                "widget": _text(row.widget),
+                "reason": _text(row.reason),
+                "time": _json_value(row.timestamp),
+            }
+        )
+        ids.append([int(x) for x in row.ids] if row.ids is not None else [])
+
+    for it in it_rows:
+        it["metrics"] = metrics.get(it["last_version"], {})
+
+    # Cell markers: every change that a cell id points at, by cell.
+    cells: dict[str, dict[str, Any]] = {}
+    for c in changes:
+        cid = c["cell_id"]
+        if not cid:
+            continue
+        cell = cells.setdefault(cid, {"ops": {}, "n_changes": 0, "versions": [c["version"]] * 2})
+        entry = cell["ops"].setdefault(c["op"], {"changes": 0, "rows": 0})
+        entry["changes"] += 1
+        entry["rows"] += c["n_rows"]
+        cell["n_changes"] += 1
+        cell["versions"][1] = c["version"]
+
+    return Summary(
+        stamp=stamp,
+        name=name,
+        head=head,
+        base=base,
+        iterations=it_rows[::-1],
+        changes=changes,
+        ids=ids,
+        metrics=metrics,
+        events=n_events,
+        cells=cells,
+    )
+
+
+class HistoryReader:
+    """Reads and caches history summaries; safe to call from several threads."""
+
+    def __init__(self, cache_size: int = _CACHE_SIZE) -> None:
+        self._cache: OrderedDict[str, Summary] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = cache_size
+
+    def summary(self, path: Path) -> Summary:
+        """The summary of one history file (cached until the file changes)."""
+        stamp = file_stamp(path)
+        key = str(path)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit.stamp == stamp:
+                self._cache.move_to_end(key)
+                return hit
+        try:
+            s = _summarize(path, stamp)
+        except ReadError:
+            raise
+        except Exception as exc:
+            # HistoryError says what is wrong with the file; anything else (a damaged table,
+            # an unexpected value) is reported the same way, never as a server error.
+            msg = str(exc) or type(exc).__name__
+            raise ReadError(f"cannot read {path.name} as a dcai_jupyter history: {msg}") from exc
+        with self._lock:
+            self._cache[key] = s
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return s
+
+
+def page(items: list[Any], offset: int, limit: int) -> list[Any]:
+    return items[offset : offset + limit]
+
+
+def history_entry(reader: HistoryReader, path: Path, api_path: str) -> dict[str, Any]:
+    """One line of the history list: name, versions and iterations, or the error."""
+    entry: dict[str, Any] = {"path": api_path, "file": path.name, "stamp": file_stamp(path)}
+    try:
+        s = reader.summary(path)
+    except ReadError as exc:
+        entry["error"] = str(exc)
+        return entry
+    base = s.base or {}
+    entry.update(
+        name=s.name or path.stem,
+        head=s.head,
+        n_iterations=len(s.iterations),
+        n_events=s.events,
+        base_rows=base.get("n_rows"),
+        label=base.get("label"),
+        base_metrics=s.metrics.get(0, {}),
+        error=None,
+    )
+    return entry
+
+
+def iteration_detail(s: Summary, number: int, *, offset: int, limit: int) -> dict[str, Any]:
+    """One iteration's diff summary: per-op counts, version range, metrics, changes paged."""
+    its = {it["iteration"]: it for it in s.iterations}
+    it = its.get(number)
+    if it is None:
+        raise KeyError(f"no iteration {number}; this history has iterations 1..{len(its)}")
+    own = [c for c in s.changes if c["iteration"] == number]
+    before = it["first_version"] - 1
+    rows = []
+    for c in page(own, offset, limit):
+        ids = s.ids[c["version"] - 1]
+        rows.append({**c, "n_ids": len(ids), "ids": ids[:IDS_SHOWN]})
+    prev_metrics: dict[str, Any] = {}
+    for v in range(before, -1, -1):
+        if v in s.metrics:
+            prev_metrics = s.metrics[v]
+            break
+    return {
+        "iteration": it,
+        "version_before": before,
+        "version_after": it["last_version"],
+        "metrics_before": prev_metrics,
+        "metrics_after": it["metrics"],
+        "total": len(own),
+        "offset": offset,
+        "changes": rows,
+    }
+
+
+def cell_changes(s: Summary, cell_id: str) -> list[dict[str, Any]]:
+    """The newest changes a cell made (for the marker's tooltip)."""
+    own = [c for c in s.changes if c["cell_id"] == cell_id]
+    return own[-CELL_CHANGES_SHOWN:][::-1]
+
+
+__all__ = [
+    "HISTORY_DIR",
+    "HistoryReader",
+    "ReadError",
+    "Summary",
+    "cell_changes",
+    "dir_stamp",
+    "file_stamp",
+    "history_entry",
+    "history_files",
+    "iteration_detail",
+]
