@@ -19,9 +19,14 @@ import pytest
 
 import dcai_jupyter as dj
 from dcai_jupyter.widgets import LabelEditor, SampleGrid, encode_png, image_data_url
+from dcai_jupyter.widgets._ordering import argsort_nulls_last, grouped_order, window_order
 from dcai_jupyter.widgets._protocol import MAX_LIMIT
 
-PIL = pytest.importorskip("PIL.Image")
+
+def _pil() -> Any:
+    """PIL.Image, or skip the test that needs it (only those: the rest need no Pillow)."""
+    return pytest.importorskip("PIL.Image")
+
 
 XSS = "<img src=x onerror=alert(1)>"
 CLASSES = ["cat", "dog", "bird"]
@@ -44,21 +49,27 @@ def make_df(n: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def make_issues(ds: Any, n_flagged: int, seed: int = 1) -> pd.DataFrame:
+LABEL_ROLES = {"score": "score", "flag": "is_issue", "suggestion": "suggested_label"}
+
+
+def make_issues(ds: Any, n_flagged: int, seed: int = 1) -> dj.Findings:
+    """Label-issue findings shaped as ``ds.find_label_issues()`` makes them."""
     rng = np.random.default_rng(seed)
     quality = (rng.permutation(len(ds)) + 0.5) / len(ds)
     given = ds.column("label")
     flagged = quality < n_flagged / len(ds)
     nxt = {c: CLASSES[(i + 1) % len(CLASSES)] for i, c in enumerate(CLASSES)}
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "given_label": given,
             "suggested_label": [nxt[g] if f else g for g, f in zip(given, flagged, strict=True)],
             "label_quality": quality,
+            "score": 1 - quality,
             "is_issue": flagged,
         },
         index=pd.Index(ds.ids, name="sample_id"),
     )
+    return dj.Findings(frame, op="label_issues", roles=LABEL_ROLES, action="relabel")
 
 
 @pytest.fixture
@@ -67,7 +78,7 @@ def ds() -> Any:
 
 
 @pytest.fixture
-def issues(ds: Any) -> pd.DataFrame:
+def issues(ds: Any) -> dj.Findings:
     return make_issues(ds, 8)
 
 
@@ -146,7 +157,7 @@ def test_sort_both_directions_nulls_last(ds: Any, talk: Talk) -> None:
     assert labels["columns"]["label"] == sorted(ds.column("label").tolist())
 
 
-def test_sort_by_issue_columns(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+def test_sort_by_issue_columns(ds: Any, issues: dj.Findings, talk: Talk) -> None:
     grid = SampleGrid(ds, issues=issues)
     names = [c["name"] for c in grid.schema]
     assert {"suggested_label", "label_quality", "is_issue"} <= set(names)
@@ -166,14 +177,17 @@ def test_sort_refusals(ds: Any, talk: Talk) -> None:
         assert answer["type"] == "error" and answer["request_id"] == 3, sort
 
 
-def test_filters(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+def test_filters(ds: Any, issues: dj.Findings, talk: Talk) -> None:
     grid = SampleGrid(ds, issues=issues)
     labels = pd.Series(ds.column("label"), index=ds.ids)
     dog = page(talk, grid, offset=0, limit=100, filter={"label": "dog"})
     assert dog["total"] == int((labels == "dog").sum())
     assert dog["ids"] == labels.index[labels == "dog"].tolist()
-    flagged = page(talk, grid, offset=0, limit=100, filter={"issues_only": True})
+    flagged = page(talk, grid, offset=0, limit=100, filter={"flagged": True})
     assert flagged["ids"] == issues.index[issues.is_issue].tolist()
+    # the name older front ends send
+    alias = page(talk, grid, offset=0, limit=100, filter={"issues_only": True})
+    assert alias["ids"] == flagged["ids"]
     text = page(talk, grid, offset=0, limit=100, filter={"text": "NUMBER 1"})
     expect = [i for i, t in zip(ds.ids, ds.column("text"), strict=True) if "number 1" in t.lower()]
     assert text["ids"] == expect and text["total"] == len(expect)
@@ -190,19 +204,19 @@ def test_filters(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
     sel = issues[issues.is_issue & (issues.given_label == "cat")]
     assert both["ids"] == sel.sort_values("label_quality", ascending=False).index.tolist()
     assert page(talk, grid, offset=0, limit=10, filter={"label": ""})["total"] == 100
-    for flt in ({"label": "horse"}, {"issues_only": "yes"}, {"text": 3}, ["dog"]):
+    for flt in ({"label": "horse"}, {"flagged": "yes"}, {"issues_only": 1}, {"text": 3}, ["dog"]):
         answer = talk(grid, {"type": "page", "request_id": "f", "filter": flt})
         assert answer["type"] == "error", flt
     plain = SampleGrid(ds)
-    answer = talk(plain, {"type": "page", "request_id": "f", "filter": {"issues_only": True}})
-    assert answer["type"] == "error" and "no issues" in answer["message"]
+    answer = talk(plain, {"type": "page", "request_id": "f", "filter": {"flagged": True}})
+    assert answer["type"] == "error" and "no findings" in answer["message"]
 
 
-def test_issues_of_removed_samples_are_skipped(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+def test_issues_of_removed_samples_are_skipped(ds: Any, issues: dj.Findings, talk: Talk) -> None:
     flagged = issues.index[issues.is_issue].tolist()
     ds.remove(flagged[:3])
     grid = SampleGrid(ds, issues=issues)
-    p = page(talk, grid, offset=0, limit=100, filter={"issues_only": True})
+    p = page(talk, grid, offset=0, limit=100, filter={"flagged": True})
     assert p["ids"] == flagged[3:]
 
 
@@ -332,16 +346,22 @@ def test_change_from_another_thread(ds: Any, talk: Talk) -> None:
 
     def edit() -> None:
         for i in range(20):
+            ds.relabel([i], [CLASSES[(i + 1) % 3]])
             ds.relabel([i], [CLASSES[i % 3]])
 
     threads = [threading.Thread(target=edit) for _ in range(2)]
+    seen: list[dict[str, Any]] = []
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):  # pages answered while the cell thread edits
-        p = page(talk, grid, offset=0, limit=20)
-        assert p["version"] <= ds.version
+        seen.append(page(talk, grid, offset=0, limit=20))
     for t in threads:
         t.join()
+    seen.append(page(talk, grid, offset=0, limit=20))
+    # every page shows the labels of exactly the version it claims to be read at
+    for p in seen:
+        then = ds.history.checkout(p["version"])
+        assert p["columns"]["label"] == then.loc[p["ids"], "label"].tolist(), p["version"]
     assert grid.version == ds.version
     assert page(talk, grid, offset=0, limit=20)["columns"]["label"] == [
         CLASSES[i % 3] for i in range(20)
@@ -415,14 +435,14 @@ def test_digits_first_display_bounded(talk: Talk) -> None:
 def _decode(url: str) -> Any:
     import base64
 
-    return PIL.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    return _pil().open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
 
 
 def test_png_encoder_round_trips() -> None:
     rng = np.random.default_rng(0)
     for shape in ((5, 7), (4, 6, 3), (3, 3, 4), (2, 9, 2)):
         a = rng.integers(0, 256, size=shape, dtype=np.uint8)
-        img = PIL.open(io.BytesIO(encode_png(a)))
+        img = _pil().open(io.BytesIO(encode_png(a)))
         assert np.array_equal(np.asarray(img), a)
     with pytest.raises(ValueError):
         encode_png(np.zeros((3, 3, 5), dtype=np.uint8))
@@ -436,7 +456,7 @@ def test_image_cells_of_every_kind(tmp_path: Path) -> None:
     assert max(_decode(image_data_url(big, 64) or "").size) <= 64
     chw = np.zeros((3, 10, 12))
     assert _decode(image_data_url(chw) or "").size == (12, 10)
-    pil = PIL.new("RGB", (300, 200), (255, 0, 0))
+    pil = _pil().new("RGB", (300, 200), (255, 0, 0))
     url = image_data_url(pil, 64) or ""
     assert url.startswith("data:image/jpeg") and max(_decode(url).size) == 64
     buf = io.BytesIO()
@@ -452,7 +472,7 @@ def test_image_cells_of_every_kind(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- LabelEditor
 
 
-def test_editor_queue_and_items(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+def test_editor_queue_and_items(ds: Any, issues: dj.Findings, talk: Talk) -> None:
     ed = LabelEditor(ds, issues)
     order = issues[issues.is_issue].sort_values("label_quality").index.tolist()
     assert ed.queue.tolist() == order
@@ -461,7 +481,11 @@ def test_editor_queue_and_items(ds: Any, issues: pd.DataFrame, talk: Talk) -> No
     assert item["type"] == "item" and item["id"] == order[0] and item["present"]
     assert item["given"] == issues.at[order[0], "given_label"]
     assert item["suggested"] == issues.at[order[0], "suggested_label"]
-    assert item["quality"] == pytest.approx(issues.at[order[0], "label_quality"])
+    assert item["score"] == pytest.approx(issues.at[order[0], "score"])
+    assert dict(item["finding"])["label_quality"] == pytest.approx(
+        issues.at[order[0], "label_quality"]
+    )
+    assert item["group"] is None and item["keeper"] is None and item["flagged"] is True
     assert item["text"] is not None and [f[0] for f in item["fields"]] == ["n", "x"]
     done = talk(ed, {"type": "item", "request_id": "i", "index": 8})
     assert done["done"] is True
@@ -469,7 +493,7 @@ def test_editor_queue_and_items(ds: Any, issues: pd.DataFrame, talk: Talk) -> No
     assert everything.queue.tolist() == ds.ids.tolist() and not everything.has_suggestions
 
 
-def test_editor_decisions_recorded(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+def test_editor_decisions_recorded(ds: Any, issues: dj.Findings, talk: Talk) -> None:
     ed = LabelEditor(ds, issues)
     q = ed.queue.tolist()
     accept = talk(
@@ -501,7 +525,7 @@ def test_editor_decisions_recorded(ds: Any, issues: pd.DataFrame, talk: Talk) ->
 
 
 def test_editor_accepting_the_current_label_changes_nothing(
-    ds: Any, issues: pd.DataFrame, talk: Talk
+    ds: Any, issues: dj.Findings, talk: Talk
 ) -> None:
     ed = LabelEditor(ds, issues)
     sid = int(ed.queue[0])
@@ -514,7 +538,7 @@ def test_editor_accepting_the_current_label_changes_nothing(
     assert talk(ed, {"type": "undo", "request_id": 2})["type"] == "ok" and ds.version == 0
 
 
-def test_editor_bad_messages(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+def test_editor_bad_messages(ds: Any, issues: dj.Findings, talk: Talk) -> None:
     ed = LabelEditor(ds, issues)
     q = ed.queue.tolist()
     bad = [
@@ -539,9 +563,7 @@ def test_editor_bad_messages(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
     assert answer["type"] == "error" and "suggested" in answer["message"]
 
 
-def test_editor_undo_refused_after_a_later_change(
-    ds: Any, issues: pd.DataFrame, talk: Talk
-) -> None:
+def test_editor_undo_refused_after_a_later_change(ds: Any, issues: dj.Findings, talk: Talk) -> None:
     ed = LabelEditor(ds, issues)
     talk(ed, {"type": "decide", "request_id": 1, "index": 0, "action": "accept"})
     other = int(ed.queue[5])
@@ -554,7 +576,7 @@ def test_editor_undo_refused_after_a_later_change(
     assert ds.version == before and ed.reviewed == 1
 
 
-def test_editor_follows_changes(ds: Any, issues: pd.DataFrame, talk: Talk) -> None:
+def test_editor_follows_changes(ds: Any, issues: dj.Findings, talk: Talk) -> None:
     ed = LabelEditor(ds, issues)
     sid = int(ed.queue[0])
     ds.relabel([sid], ["bird" if ds.take([sid])["label"].iloc[0] != "bird" else "cat"])
@@ -590,8 +612,6 @@ def test_front_end_is_built() -> None:
 
 @pytest.mark.parametrize("kind", ["float-ties-nan", "int-ties", "float-unique", "all-nan"])
 def test_window_order_is_a_slice_of_the_full_order(kind: str) -> None:
-    from dcai_jupyter.widgets._protocol import argsort_nulls_last, window_order
-
     rng = np.random.default_rng(3)
     if kind == "float-ties-nan":
         values = rng.integers(0, 5, 300).astype(float)
@@ -620,10 +640,9 @@ def test_sorted_pages_agree_before_and_after_the_full_sort(ds: Any, talk: Talk) 
         sort = {"column": "n", "ascending": ascending}  # n has many ties
         expect = key.sort_values(["n", "pos"], ascending=[ascending, ascending]).index.tolist()
         source = grid._source
-        with source._lock:  # forget any full order: pages come from partitions
-            for k in [k for k in source._cache if k[0] in ("argsort", "order")]:
-                del source._cache[k]
-            source._windows.clear()
+        # forget any full order: pages come from partitions
+        source._cache.discard(lambda k: k[0] in ("argsort", "order"))
+        source._windows.clear()
         pages = [page(talk, grid, offset=o, limit=13, sort=sort) for o in range(0, 100, 13)]
         assert [i for p in pages for i in p["ids"]] == expect
         assert {p["total"] for p in pages} == {100}
@@ -645,3 +664,276 @@ def test_ping_answers_with_the_dataset_version():
     }
     ds.relabel([0], ["b"])
     assert grid.handle_message({"type": "ping", "request_id": "p2"})["version"] == 1
+
+
+# ----------------------------------------------------------------------------- findings of any family
+
+#: duplicate groups (sample ids, keeper first) of the hand-made duplicates findings
+GROUPS = {7: [40, 10, 70], 3: [6, 5], 9: [20, 90, 33, 60]}
+#: their scores: the keeper 0, the others how sure the match is
+DUP_SCORES = {40: 0.0, 10: 0.6, 70: 0.95, 6: 0.0, 5: 0.7, 20: 0.0, 90: 0.8, 33: 0.3, 60: 0.81}
+DUP_ROLES = {
+    "score": "match",
+    "flag": "drop",
+    "group": "dup_of",
+    "keeper": "keep_me",
+    "reason": "why",
+}
+
+
+def make_duplicates() -> dj.Findings:
+    """Remove-family findings with groups and keepers, named unlike any label-issue column."""
+    rows = []
+    for g, members in GROUPS.items():
+        for k, sid in enumerate(members):
+            rows.append(
+                {
+                    "sample_id": sid,
+                    "match": DUP_SCORES[sid],
+                    "drop": k > 0,
+                    "dup_of": g,
+                    "keep_me": k == 0,
+                    "why": "keeper" if k == 0 else f"same as {members[0]}",
+                    "distance": 1 - DUP_SCORES[sid],
+                }
+            )
+    frame = pd.DataFrame(rows).set_index("sample_id")
+    return dj.Findings(frame, op="duplicates", roles=DUP_ROLES, action="remove")
+
+
+@pytest.fixture
+def dups() -> dj.Findings:
+    return make_duplicates()
+
+
+def _runs(ids: list[int]) -> list[list[int]]:
+    """``ids`` cut where the duplicate group changes."""
+    group_of = {sid: g for g, members in GROUPS.items() for sid in members}
+    out: list[list[int]] = []
+    for sid in ids:
+        if out and group_of.get(out[-1][-1], -1) == group_of.get(sid, -2):
+            out[-1].append(sid)
+        else:
+            out.append([sid])
+    return out
+
+
+def test_a_plain_dataframe_is_refused_with_how_to_wrap_it(ds: Any, issues: dj.Findings) -> None:
+    frame = issues.to_frame()
+    for make in (
+        lambda: SampleGrid(ds, findings=frame),
+        lambda: SampleGrid(ds, issues=frame),
+        lambda: LabelEditor(ds, frame),
+    ):
+        with pytest.raises(TypeError, match=r"dj\.Findings\(frame, op=.*roles="):
+            make()
+    with pytest.raises(TypeError, match="not both"):
+        SampleGrid(ds, findings=issues, issues=issues)
+    with pytest.raises(TypeError, match="got list"):
+        LabelEditor(ds, [1, 2])
+    # issues= is an alias of findings=
+    assert SampleGrid(ds, issues=issues).findings is issues
+    assert LabelEditor(ds, issues=issues).findings is issues
+
+
+def test_schema_from_declared_roles(ds: Any, issues: dj.Findings, dups: dj.Findings) -> None:
+    roles = {c["name"]: c.get("finding") for c in SampleGrid(ds, findings=issues).schema}
+    assert roles["suggested_label"] == "suggestion" and roles["score"] == "score"
+    assert roles["is_issue"] == "flag" and roles["label_quality"] == "extra"
+    grid = SampleGrid(ds, findings=dups)
+    by_name = {c["name"]: c for c in grid.schema}
+    assert {n: by_name[n]["finding"] for n in DUP_ROLES.values()} == {
+        v: k for k, v in DUP_ROLES.items()
+    }
+    assert by_name["keep_me"]["kind"] == by_name["drop"]["kind"] == "bool"
+    assert by_name["distance"]["finding"] == "extra"
+    assert (grid.action, grid.findings_op, grid.has_findings) == ("remove", "duplicates", True)
+    # a findings column named like a dataset column is shown under another name
+    clash = dj.Findings(
+        pd.DataFrame({"s": [1.0], "f": [True], "text": ["found"]}, index=[3]),
+        op="odd",
+        roles={"score": "s", "flag": "f", "reason": "text"},
+    )
+    names = [c["name"] for c in SampleGrid(ds, findings=clash).schema]
+    assert names.count("text") == 1 and "text (odd)" in names
+
+
+def test_label_issue_findings_sort_filter_and_accept(
+    ds: Any, issues: dj.Findings, talk: Talk
+) -> None:
+    grid = SampleGrid(ds, findings=issues)
+    p = page(talk, grid, offset=0, limit=10, sort={"column": "score", "ascending": False})
+    assert p["ids"] == issues.sorted().ids[:10].tolist()  # most suspicious first
+    assert p["columns"]["score"] == sorted(p["columns"]["score"], reverse=True)
+    flagged = issues.flagged.ids.tolist()
+    shown = page(
+        talk,
+        grid,
+        offset=0,
+        limit=100,
+        filter={"flagged": True},
+        sort={"column": "score", "ascending": False},
+    )
+    assert shown["ids"] == flagged and shown["total"] == len(flagged) == 8
+    # accept two flagged samples: one change setting each to its own suggestion
+    ids = flagged[:2]
+    answer = talk(grid, {"type": "accept", "request_id": "a", "ids": ids})
+    assert answer["type"] == "ok" and answer["op"] == "relabel" and answer["changed"]
+    assert ds.take(ids)["label"].tolist() == issues.loc[ids, "suggested_label"].tolist()
+    last = ds.history.changes.iloc[-1]
+    assert (last.op, last.source, last.widget, sorted(last.ids)) == (
+        "relabel",
+        "widget",
+        "SampleGrid",
+        sorted(ids),
+    )
+    again = talk(grid, {"type": "accept", "request_id": "b", "ids": ids})
+    assert again["type"] == "ok" and not again["changed"] and ds.version == 1
+    # not flagged, no finding at all: refused, nothing changes
+    quiet = int(issues.index[~issues.is_issue][0])
+    for bad in ([quiet], [12345]):
+        answer = talk(grid, {"type": "accept", "request_id": "c", "ids": bad})
+        assert answer["type"] == "error" and ds.version == 1, answer
+    plain = talk(SampleGrid(ds), {"type": "accept", "request_id": "d", "ids": ids})
+    assert plain["type"] == "error" and "no findings" in plain["message"]
+
+
+def test_duplicate_groups_side_by_side(ds: Any, dups: dj.Findings, talk: Talk) -> None:
+    grid = SampleGrid(ds, findings=dups)
+    desc = page(talk, grid, offset=0, limit=100, sort={"column": "match", "ascending": False})
+    assert desc["total"] == 100
+    head = desc["ids"][:9]
+    # groups adjacent, ranked by their most suspicious member, keeper first, then by score
+    assert head == [40, 70, 10, 20, 60, 90, 33, 6, 5]
+    assert _runs(head) == [[40, 70, 10], [20, 60, 90, 33], [6, 5]]
+    assert desc["columns"]["keep_me"][:9] == [
+        True,
+        False,
+        False,
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
+    assert desc["ids"][9:] == [i for i in ds.ids.tolist() if i not in head]  # no finding: after
+    asc = page(talk, grid, offset=0, limit=9, sort={"column": "match", "ascending": True})
+    assert _runs(asc["ids"]) == [[6, 5], [20, 60, 90, 33], [40, 70, 10]]
+    by_group = page(talk, grid, offset=0, limit=9, sort={"column": "dup_of", "ascending": True})
+    assert _runs(by_group["ids"]) == [[6, 5], [40, 70, 10], [20, 60, 90, 33]]
+    # flagged only: whole groups (the keeper beside its duplicates), still adjacent
+    flagged = page(
+        talk,
+        grid,
+        offset=0,
+        limit=100,
+        filter={"flagged": True},
+        sort={"column": "match", "ascending": False},
+    )
+    assert flagged["ids"] == head and flagged["total"] == 9
+    in_row_order = page(talk, grid, offset=0, limit=100, filter={"flagged": True})
+    assert in_row_order["ids"] == sorted(head)
+    # a later page continues the same grouped order
+    tail = page(talk, grid, offset=4, limit=3, sort={"column": "match", "ascending": False})
+    assert tail["ids"] == head[4:7]
+
+
+def test_duplicates_accept_removes_and_keeper_is_refused(
+    ds: Any, dups: dj.Findings, talk: Talk
+) -> None:
+    grid = SampleGrid(ds, findings=dups)
+    answer = talk(grid, {"type": "accept", "request_id": 1, "ids": [70, 10]})
+    assert answer["type"] == "ok" and answer["op"] == "remove" and answer["changed"]
+    assert 70 not in ds.ids and 10 not in ds.ids and len(ds) == 98
+    last = ds.history.changes.iloc[-1]
+    assert (last.op, last.source, last.widget) == ("remove", "widget", "SampleGrid")
+    keeper = talk(grid, {"type": "accept", "request_id": 2, "ids": [40]})
+    assert keeper["type"] == "error" and "not flagged" in keeper["message"] and 40 in ds.ids
+    # the removed rows leave the grouped view; the keeper stays
+    p = page(talk, grid, offset=0, limit=7, sort={"column": "match", "ascending": False})
+    assert p["ids"] == [20, 60, 90, 33, 6, 5, 40]  # group 7 is its keeper alone now
+
+
+def test_editor_reviews_duplicates(ds: Any, dups: dj.Findings, talk: Talk) -> None:
+    ed = LabelEditor(ds, dups)
+    # flagged only, groups adjacent, the group with the most suspicious member first
+    assert ed.queue.tolist() == [70, 10, 60, 90, 33, 5]
+    assert (ed.total, ed.action, ed.score_name) == (6, "remove", "match")
+    item = talk(ed, {"type": "item", "request_id": 1, "index": 0})
+    assert item["id"] == 70 and item["score"] == 0.95 and item["reason"] == "same as 40"
+    assert item["suggested"] is None and item["keeper"] is False
+    group = item["group"]
+    assert group["id"] == 7 and group["size"] == 3
+    assert [(p["id"], p["keeper"], p["present"]) for p in group["peers"]] == [
+        (40, True, True),
+        (10, False, True),
+    ]
+    assert group["peers"][0]["text"] == ds.take([40])["text"].iloc[0]
+    assert dict(item["finding"]) == {"distance": pytest.approx(0.05)}
+    # accept (Enter) = remove, recorded from the widget; undo puts it back
+    answer = talk(ed, {"type": "decide", "request_id": 2, "index": 0, "id": 70, "action": "accept"})
+    assert answer["type"] == "ok" and answer["op"] == "remove" and answer["changed"]
+    assert 70 not in ds.ids
+    last = ds.history.changes.iloc[-1]
+    assert (last.op, last.source, last.widget) == ("remove", "widget", "LabelEditor")
+    assert talk(ed, {"type": "item", "request_id": 3, "index": 0})["decision"]["action"] == "remove"
+    keep = talk(ed, {"type": "decide", "request_id": 4, "index": 1, "action": "keep"})
+    assert keep["type"] == "ok" and not keep["changed"] and 10 in ds.ids
+    assert ed.decisions["action"].tolist() == ["remove", "keep"]
+    talk(ed, {"type": "undo", "request_id": 5})
+    talk(ed, {"type": "undo", "request_id": 6})
+    assert 70 in ds.ids and ed.reviewed == 0
+    # a review-only family: accepting is refused, nothing changes
+    review = dj.Findings(
+        pd.DataFrame({"s": [0.9], "f": [True]}, index=[3]),
+        op="outliers",
+        roles={"score": "s", "flag": "f"},
+    )
+    answer = talk(
+        LabelEditor(ds, review), {"type": "decide", "request_id": 7, "index": 0, "action": "accept"}
+    )
+    assert answer["type"] == "error" and ds.take([3]).shape[0] == 1
+
+
+def test_grouped_order_keeps_groups_together() -> None:
+
+    score = np.array([0.1, np.nan, 0.9, 0.5, 0.0, 0.7, np.nan])
+    group = np.array([0, -1, 0, -1, 1, 1, -1])
+    keeper = np.array([True, False, False, False, True, False, False])
+    desc = grouped_order(score, group, keeper, by="score", ascending=False)
+    assert desc.tolist() == [0, 2, 4, 5, 3, 1, 6]
+    asc = grouped_order(score, group, keeper, by="score", ascending=True)
+    assert asc.tolist() == [3, 4, 5, 0, 2, 1, 6]
+    assert grouped_order(score, group, None, by="group", ascending=False).tolist() == [
+        5,
+        4,
+        2,
+        0,
+        3,
+        1,
+        6,
+    ]
+    with pytest.raises(ValueError, match="by must be"):
+        grouped_order(score, group, keeper, by="label", ascending=True)
+
+
+def test_origin_badge_column(ds: Any, talk: Talk) -> None:
+    grid = SampleGrid(ds)
+    assert "origin" not in [c["name"] for c in grid.schema]  # nothing was made yet
+    plan = ds.plan("synthesize", {"method": "test"})
+    made = plan.add(
+        pd.DataFrame({"n": [1, 2], "x": [0.5, 0.6], "text": ["a", "b"], "label": ["cat", "dog"]}),
+        origin="synthetic:test",
+        source_ids=[0, 1],
+    )
+    ds.apply(plan.change())
+    ds.apply(ds.plan("pseudo_label").relabel([3], ["bird"], origin="pseudo").change())
+    col = next(c for c in grid.schema if c["role"] == "origin")  # appeared with the rows
+    assert (col["name"], col["kind"]) == ("origin", "origin")
+    p = page(talk, grid, offset=0, limit=200)
+    origin = dict(zip(p["ids"], p["columns"]["origin"], strict=True))
+    assert [origin[int(i)] for i in made] == ["synthetic:test"] * 2
+    assert origin[3] == "pseudo label" and origin[0] is None
+    by_origin = page(talk, grid, offset=0, limit=3, sort={"column": "origin", "ascending": True})
+    assert set(by_origin["ids"]) == {3, *map(int, made)}

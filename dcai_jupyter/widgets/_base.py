@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import anywidget
+import numpy as np
 import traitlets as t
 
-from ._protocol import ProtocolError, error_text, json_scalar
+from ._protocol import ProtocolError, error_text, is_null_scalar, json_scalar
 
 logger = logging.getLogger("dcai_jupyter.widgets")
 
@@ -210,8 +211,68 @@ class DatasetWidget(anywidget.AnyWidget):
         shown = ", ".join(repr(json_scalar(c)) for c in classes[:20])
         raise ProtocolError(f"unknown class {value!r} (classes: {shown})")
 
+    def _accept(self, findings: Any, ids: list[int], *, reason: str) -> tuple[str, int | None]:
+        """Accept the findings of ``ids`` as their ``action`` says; one recorded change.
+
+        ``relabel`` (and ``label`` where a label is suggested): each sample gets its
+        suggested label (samples already labelled so are left alone); ``remove``: the
+        samples are removed. Returns ``(op, version)``, with
+        ``version`` None when nothing needed to change. Refused (``ProtocolError``, nothing
+        changed) for ``review`` findings and for ids that have no flagged finding or no
+        suggestion.
+        """
+        if findings is None:
+            raise ProtocolError("no findings were given to this widget: nothing to accept")
+        action = findings.action
+        if action not in ("relabel", "remove", "label"):
+            raise ProtocolError(
+                f"{findings.op} findings are for review: there is nothing to accept"
+            )
+        frame = findings.frame
+        unknown = [i for i in ids if i not in frame.index]
+        if unknown:
+            raise ProtocolError(f"sample(s) {unknown[:10]} have no {findings.op} finding")
+        flags = findings.flags
+        unflagged = [i for i in ids if not flags.at[i]]
+        if unflagged:
+            raise ProtocolError(
+                f"sample(s) {unflagged[:10]} are not flagged by {findings.op}: nothing to accept"
+            )
+        ds = self._ds
+        if action == "remove":
+            with self._widget_source():
+                return "remove", int(ds.remove(ids, reason=reason))
+        suggestion = findings.column("suggestion")
+        if suggestion is None:
+            raise ProtocolError(f"{findings.op} findings suggest no label: pick a class")
+        targets = []
+        for sid in ids:
+            value = suggestion.at[sid]
+            if is_null_scalar(value):
+                raise ProtocolError(f"sample {sid} has no suggested label: pick a class instead")
+            targets.append(self._match_class(json_scalar(value)))
+        labels = np.asarray(ds.column(ds.label))[np.asarray(ds.positions(ids), dtype=np.int64)]
+        todo = [
+            (i, t) for i, t, cur in zip(ids, targets, labels, strict=True) if not same_label(t, cur)
+        ]
+        if not todo:
+            return "relabel", None
+        with self._widget_source():
+            version = ds.relabel([i for i, _ in todo], [t for _, t in todo], reason=reason)
+        return "relabel", int(version)
+
     def _widget_source(self) -> Any:
         """Context manager recording the changes made inside it with source ``widget``."""
         from dcai_jupyter.core._provenance import widget_source
 
         return widget_source(self._widget_name)
+
+
+def same_label(a: Any, b: Any) -> bool:
+    """Whether two label values are the same class (missing equals missing)."""
+    if is_null_scalar(a) or is_null_scalar(b):
+        return is_null_scalar(a) and is_null_scalar(b)
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False

@@ -1,4 +1,4 @@
-"""LabelEditor: a keyboard-driven review queue of (suspected) label issues."""
+"""LabelEditor: a keyboard-driven review queue of any family's findings."""
 
 from __future__ import annotations
 
@@ -10,43 +10,87 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
-from ._base import MISSING_FRONT_END, DatasetWidget, static_asset
+from ._base import MISSING_FRONT_END, DatasetWidget, same_label, static_asset
 from ._images import image_data_url
-from ._protocol import ID_COLUMN, ProtocolError, is_null_scalar, json_scalar, normalize_issues
+from ._ordering import grouped_order
+from ._protocol import ProtocolError, is_null_scalar, json_scalar
+from ._schema import ID_COLUMN, as_findings
 
 __all__ = ["LabelEditor"]
 
 #: side of the large image shown for the current sample (smaller images are scaled in CSS)
 EDITOR_IMAGE_SIZE = 320
+#: side of the images of the other members of the current sample's group
+PEER_IMAGE_SIZE = 96
+#: other members of a group shown beside the current sample
+MAX_PEERS = 5
 #: feature values shown beside the sample
 EDITOR_FIELDS = 8
+#: decisions a person can take on a queue entry
+DECISIONS = ("accept", "label", "remove", "keep")
 
 
 @dataclass
 class _Decision:
-    action: str  # "accept" | "label" | "remove"
+    action: str  # one of DECISIONS
     sample_id: int
     before: Any
     after: Any
     version_after: int | None  # None when the decision changed nothing in the dataset
 
 
-class LabelEditor(DatasetWidget):
-    """Review queue: one sample at a time, large, with its given and suggested label.
+def review_queue(findings: Any) -> np.ndarray:
+    """Sample ids of the flagged findings in review order: most suspicious first.
 
-    The queue holds the flagged issues, most suspicious (lowest ``label_quality``) first, or
-    every row when no issues are given. Keys (click the widget first): Enter accepts the
-    suggestion, 1-9 pick a class by index (0 = tenth class), Delete removes the sample,
-    ArrowRight/j and ArrowLeft/k move, s skips, u undoes the last decision. Each decision is a
-    ``Dataset`` call (``relabel``/``remove``/``undo``) recorded with source ``widget``.
+    With a ``group`` role, a group's flagged members are adjacent (the group ranked by its
+    most suspicious member), the keeper first.
+    """
+    flagged = findings.frame[findings.flags.to_numpy(dtype=bool)]
+    ids = flagged.index.to_numpy(dtype=np.int64)
+    # ties by sample id, as Findings.sorted(): start from the ids in ascending order
+    by_id = np.argsort(ids, kind="stable")
+    flagged, ids = flagged.iloc[by_id], ids[by_id]
+    score = flagged[findings.roles["score"]].to_numpy(dtype=float, na_value=np.nan)
+    group_col = findings.roles.get("group")
+    if group_col is None:
+        order = np.lexsort((np.arange(len(ids)), -np.where(np.isnan(score), -np.inf, score)))
+        return ids[order]
+    try:
+        codes, _ = pd.factorize(flagged[group_col], sort=True, use_na_sentinel=True)
+    except TypeError:
+        codes, _ = pd.factorize(flagged[group_col].astype(str), sort=True)
+    keeper_col = findings.roles.get("keeper")
+    keeper = (
+        None
+        if keeper_col is None
+        else flagged[keeper_col].eq(True).to_numpy(dtype=bool, na_value=False)
+    )
+    order = grouped_order(
+        score, np.asarray(codes, dtype=np.int64), keeper, by="score", ascending=False
+    )
+    return ids[order]
+
+
+class LabelEditor(DatasetWidget):
+    """Review queue: one sample at a time, large, with what was found about it.
+
+    The queue holds the flagged findings, most suspicious (highest score) first, the
+    members of a group (duplicates) one after the other; or every row when no findings are
+    given. Keys (the editor takes the keyboard focus when clicked): Enter accepts the
+    finding as its ``action`` says (set the suggested label, or remove the sample), 1-9
+    pick a class by index (0 = tenth class), Delete removes the sample, ArrowRight/j and
+    ArrowLeft/k move, s skips, u undoes the last decision. Each decision is a ``Dataset``
+    call (``relabel``/``remove``/``undo``) recorded with source ``widget``.
 
     Parameters
     ----------
     ds : Dataset
         The dataset to review.
-    issues : pd.DataFrame, optional
-        Label issues indexed by sample id (``suggested_label``, ``label_quality``,
-        ``is_issue``), e.g. from ``find_label_issues``.
+    findings : Findings, optional
+        What a find step found, e.g. ``ds.find_label_issues()``; its declared roles say
+        what is shown (suggestion, score, reason, group and keeper) and what accepting does.
+    issues : Findings, optional
+        Alias of ``findings``.
 
     Attributes
     ----------
@@ -64,30 +108,44 @@ class LabelEditor(DatasetWidget):
     position = t.Int(0, help="Current index in the queue").tag(sync=True)
     reviewed = t.Int(0, help="Queue entries decided").tag(sync=True)
     has_suggestions = t.Bool(False).tag(sync=True)
+    action = t.Unicode("", help="What accepting a finding does (relabel, remove, ...)").tag(
+        sync=True
+    )
+    findings_op = t.Unicode("", help="Operation family of the findings reviewed").tag(sync=True)
+    score_name = t.Unicode("", help="Name of the findings' score column").tag(sync=True)
     image_column = t.Unicode("").tag(sync=True)
     text_column = t.Unicode("").tag(sync=True)
 
-    def __init__(self, ds: Any, issues: Any = None) -> None:
-        frame = normalize_issues(issues)
-        self._issues = frame
-        if frame is None:
-            queue = np.asarray(ds.ids)
-        else:
-            flagged = frame[frame["is_issue"].eq(True)]
-            if "label_quality" in flagged.columns:
-                flagged = flagged.sort_values("label_quality", kind="stable", na_position="last")
-            queue = flagged.index.to_numpy(dtype=np.int64)
+    def __init__(self, ds: Any, findings: Any = None, *, issues: Any = None) -> None:
+        found = as_findings(findings, issues)
+        self._findings = found
+        queue = np.asarray(ds.ids) if found is None else review_queue(found)
         self._queue = queue
+        self._groups: dict[Any, list[int]] = {}
+        group_col = None if found is None else found.roles.get("group")
+        if group_col is not None:
+            assert found is not None
+            for sid, g in found.frame[group_col].items():
+                if not is_null_scalar(g):
+                    self._groups.setdefault(g, []).append(int(sid))  # type: ignore[call-overload]
         self._decisions: dict[int, _Decision] = {}
         self._undo_stack: list[int] = []
         self._state_lock = threading.RLock()
         super().__init__(
             ds,
             total=len(queue),
-            has_suggestions=frame is not None and "suggested_label" in frame.columns,
+            has_suggestions=found is not None and "suggestion" in found.roles,
+            action="" if found is None else found.action,
+            findings_op="" if found is None else found.op,
+            score_name="" if found is None else found.roles["score"],
             image_column=str(getattr(ds, "image_column", None) or ""),
             text_column=str(getattr(ds, "text_column", None) or ""),
         )
+
+    @property
+    def findings(self) -> Any:
+        """The Findings reviewed, or None."""
+        return self._findings
 
     @property
     def queue(self) -> np.ndarray:
@@ -136,11 +194,13 @@ class LabelEditor(DatasetWidget):
             return False, None
         return True, np.asarray(self._ds.column(self._ds.label))[pos]
 
-    def _issue_value(self, sid: int, column: str) -> Any:
-        frame = self._issues
-        if frame is None or column not in frame.columns or sid not in frame.index:
+    def _finding_value(self, sid: int, role: str) -> Any:
+        """The value of ``sid``'s finding in the column playing ``role`` (None if none)."""
+        findings = self._findings
+        column = None if findings is None else findings.column(role)
+        if column is None or sid not in column.index:
             return None
-        value = frame.at[sid, column]
+        value = column.at[sid]
         return None if is_null_scalar(value) else value
 
     # -- requests ----------------------------------------------------------------------
@@ -173,12 +233,18 @@ class LabelEditor(DatasetWidget):
     def _item(self, sid: int) -> dict[str, Any]:
         ds = self._ds
         present, given = self._current_label(sid)
+        keeper = self._finding_value(sid, "keeper")
         item: dict[str, Any] = {
             "id": sid,
             "present": present,
-            "given": json_scalar(given if present else self._issue_value(sid, "given_label")),
-            "suggested": json_scalar(self._issue_value(sid, "suggested_label")),
-            "quality": json_scalar(self._issue_value(sid, "label_quality")),
+            "given": json_scalar(given) if present else None,
+            "suggested": json_scalar(self._finding_value(sid, "suggestion")),
+            "score": json_scalar(self._finding_value(sid, "score")),
+            "reason": json_scalar(self._finding_value(sid, "reason"), clamp=500),
+            "flagged": bool(self._finding_value(sid, "flag") or False),
+            "keeper": None if keeper is None else bool(keeper),
+            "finding": self._finding_extras(sid),
+            "group": self._group_of(sid),
             "image": None,
             "text": None,
             "fields": [],
@@ -197,6 +263,50 @@ class LabelEditor(DatasetWidget):
         ]
         return item
 
+    def _finding_extras(self, sid: int) -> list[list[Any]]:
+        """``[name, value]`` of the finding's columns that play no role (e.g. label_quality)."""
+        findings = self._findings
+        if findings is None or sid not in findings.frame.index:
+            return []
+        roles = set(findings.roles.values())
+        row = findings.frame.loc[sid]
+        return [
+            [str(c), json_scalar(row[c], clamp=200)]
+            for c in findings.frame.columns
+            if c not in roles
+        ][:EDITOR_FIELDS]
+
+    def _group_of(self, sid: int) -> dict[str, Any] | None:
+        """The sample's group: its id and the other members (keeper first), to show beside it."""
+        group = self._finding_value(sid, "group")
+        if group is None:
+            return None
+        others = [i for i in self._groups.get(group, []) if i != sid]
+        others.sort(key=lambda i: (not bool(self._finding_value(i, "keeper")), i))
+        shown = others[:MAX_PEERS]
+        ds = self._ds
+        present = set(np.asarray(ds.ids)[np.isin(np.asarray(ds.ids), shown)].tolist())
+        rows = ds.take([i for i in shown if i in present]) if present else None
+        peers = []
+        for i in shown:
+            peer: dict[str, Any] = {
+                "id": i,
+                "keeper": bool(self._finding_value(i, "keeper")),
+                "present": i in present,
+                "label": None,
+                "image": None,
+                "text": None,
+            }
+            if rows is not None and i in present:
+                r = rows.loc[i]
+                peer["label"] = json_scalar(r[ds.label])
+                if self.image_column:
+                    peer["image"] = image_data_url(r[self.image_column], PEER_IMAGE_SIZE)
+                if self.text_column:
+                    peer["text"] = json_scalar(r[self.text_column], clamp=300)
+            peers.append(peer)
+        return {"id": json_scalar(group), "size": len(others) + 1, "peers": peers}
+
     def _on_decide(self, msg: dict[str, Any]) -> dict[str, Any]:
         with self._state_lock:
             index = self._index(msg)
@@ -210,33 +320,37 @@ class LabelEditor(DatasetWidget):
                     f"queue entry {index} is sample {sid}, not {msg['id']!r}: reload the editor"
                 )
             action = msg.get("action")
-            if action not in ("accept", "label", "remove"):
-                raise ProtocolError(f"malformed request: unknown action {action!r}")
+            if action not in DECISIONS:
+                raise ProtocolError(
+                    f"malformed request: unknown action {action!r} (one of {DECISIONS})"
+                )
             present, current = self._current_label(sid)
             if not present:
                 raise ProtocolError(f"sample {sid} is no longer in the dataset")
             version_after: int | None = None
-            if action == "remove":
+            target: Any = current
+            done = action
+            if action == "accept":
+                done, target = self._accept_target(sid)
+                op, version_after = self._accept(
+                    self._findings, [sid], reason="LabelEditor: accept suggestion"
+                )
+                if op == "remove":
+                    done, target = "remove", None
+            elif action == "remove":
                 with self._widget_source():
                     version_after = int(self._ds.remove([sid], reason="LabelEditor: remove"))
                 target = None
-            else:
-                if action == "accept":
-                    suggested = self._issue_value(sid, "suggested_label")
-                    if suggested is None:
-                        raise ProtocolError(f"sample {sid} has no suggested label")
-                    target = self._match_class(json_scalar(suggested))
-                else:
-                    if "label" not in msg:
-                        raise ProtocolError("malformed request: a label decision needs a label")
-                    target = self._match_class(msg["label"])
-                if not _same_label(target, current):
-                    reason = (
-                        f"LabelEditor: {'accept suggestion' if action == 'accept' else 'relabel'}"
-                    )
+            elif action == "label":
+                if "label" not in msg:
+                    raise ProtocolError("malformed request: a label decision needs a label")
+                target = self._match_class(msg["label"])
+                if not same_label(target, current):
                     with self._widget_source():
-                        version_after = int(self._ds.relabel([sid], [target], reason=reason))
-            self._decisions[index] = _Decision(action, sid, current, target, version_after)
+                        version_after = int(
+                            self._ds.relabel([sid], [target], reason="LabelEditor: relabel")
+                        )
+            self._decisions[index] = _Decision(done, sid, current, target, version_after)
             if index in self._undo_stack:
                 self._undo_stack.remove(index)
             self._undo_stack.append(index)
@@ -245,13 +359,27 @@ class LabelEditor(DatasetWidget):
                 self.position = min(index + 1, len(self._queue))
             return {
                 "type": "ok",
-                "op": action,
+                "op": done,
                 "id": sid,
                 "version": int(self._ds.version),
                 "position": self.position,
                 "reviewed": self.reviewed,
                 "changed": version_after is not None,
             }
+
+    def _accept_target(self, sid: int) -> tuple[str, Any]:
+        """What accepting ``sid``'s finding will do: ``("accept", label)`` or ``("remove", None)``."""
+        findings = self._findings
+        if findings is None:
+            raise ProtocolError(
+                f"sample {sid} has no suggested label (no findings were given): pick a class"
+            )
+        if findings.action == "remove":
+            return "remove", None
+        suggested = self._finding_value(sid, "suggestion")
+        if suggested is None:
+            raise ProtocolError(f"sample {sid} has no suggested label: pick a class")
+        return "accept", self._match_class(json_scalar(suggested))
 
     def _on_move(self, msg: dict[str, Any]) -> dict[str, Any]:
         to = self._index(msg, "to")
@@ -292,12 +420,3 @@ class LabelEditor(DatasetWidget):
                 "position": index,
                 "reviewed": self.reviewed,
             }
-
-
-def _same_label(a: Any, b: Any) -> bool:
-    if is_null_scalar(a) or is_null_scalar(b):
-        return is_null_scalar(a) and is_null_scalar(b)
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False

@@ -7,36 +7,38 @@ from typing import Any
 import traitlets as t
 
 from ._base import MISSING_FRONT_END, DatasetWidget, static_asset
-from ._protocol import (
-    PageSource,
-    ProtocolError,
-    build_schema,
-    normalize_issues,
-    parse_ids,
-    parse_page_request,
-)
+from ._protocol import ProtocolError, parse_ids, parse_page_request
+from ._schema import as_findings, build_schema, has_origins
+from ._source import PageSource
 
 __all__ = ["SampleGrid"]
 
 
 class SampleGrid(DatasetWidget):
-    """Inline grid of a Dataset's samples: images, text, numbers, labels and label issues.
+    """Inline grid of a Dataset's samples: images, text, numbers, labels and findings.
 
     Scrolls over any number of rows: the browser asks the kernel for the page it shows, so
     what crosses the wire is bounded by the screen, not the dataset. Sort by any column
-    (click a header), filter by label, issues only or text, select rows (synced to
+    (click a header), filter by label, flagged only or text, select rows (synced to
     :attr:`selected_ids`) and relabel inline (dropdown or digit keys 1-9 on a focused row).
-    Edits are ``Dataset`` method calls recorded with provenance source ``widget``; every open
-    view refreshes after any change of the dataset.
+    With findings, ``a`` accepts the finding of the focused row (or of the selection): its
+    suggested label (action ``relabel``) or its removal (action ``remove``). Edits are
+    ``Dataset`` method calls recorded with provenance source ``widget``; every open view
+    refreshes after any change of the dataset. Rows an operation made (``ds.origins``) show
+    their origin in an ``origin`` column.
 
     Parameters
     ----------
     ds : Dataset
         The dataset to show.
-    issues : pd.DataFrame, optional
-        Label issues indexed by sample id (``given_label``, ``suggested_label``,
-        ``label_quality``, ``is_issue``), e.g. from ``find_label_issues``: shown as columns
-        and badges, sortable, and usable as the "issues only" filter.
+    findings : Findings, optional
+        What a find step found (``ds.find_label_issues()``, duplicates, outliers, ...):
+        its columns are shown by their declared roles (suggestion, score, flag, group,
+        keeper, reason), sortable, with the flag as the "flagged only" filter. With a group
+        role, sorting by the score or the group keeps each group's rows adjacent, the
+        keeper first; "flagged only" then shows whole groups.
+    issues : Findings, optional
+        Alias of ``findings``.
     layout : {"table", "gallery"}
         Table rows, or a contact sheet of thumbnails (image datasets); switch later with
         the toolbar button or ``grid.mode = "gallery"``.
@@ -47,7 +49,7 @@ class SampleGrid(DatasetWidget):
 
     Examples
     --------
-    >>> grid = SampleGrid(ds, issues=issues, layout="gallery")  # doctest: +SKIP
+    >>> grid = SampleGrid(ds, findings=ds.find_label_issues(), layout="gallery")  # doctest: +SKIP
     >>> grid.selected_ids  # doctest: +SKIP
     [12, 40]
     """
@@ -57,7 +59,13 @@ class SampleGrid(DatasetWidget):
     _widget_name = "SampleGrid"
 
     schema = t.List(t.Dict(), help="Columns: name, kind, role, sortable").tag(sync=True)
-    has_issues = t.Bool(False).tag(sync=True)
+    has_findings = t.Bool(False, help="Findings are shown (the flagged filter works)").tag(
+        sync=True
+    )
+    action = t.Unicode("", help="What accepting a finding does (relabel, remove, ...)").tag(
+        sync=True
+    )
+    findings_op = t.Unicode("", help="Operation family of the findings shown").tag(sync=True)
     image_column = t.Unicode("").tag(sync=True)
     mode = t.Enum(
         ("table", "gallery"),
@@ -72,18 +80,22 @@ class SampleGrid(DatasetWidget):
         self,
         ds: Any,
         *,
+        findings: Any = None,
         issues: Any = None,
         layout: str = "table",
         height: int = 480,
         page_size: int = 50,
     ) -> None:
-        frame = normalize_issues(issues)
-        schema = build_schema(ds, frame)
-        self._source = PageSource(ds, frame, schema)
+        found = as_findings(findings, issues)
+        schema = build_schema(ds, found, origins=has_origins(ds))
+        self._findings = found
+        self._source = PageSource(ds, found, schema)
         super().__init__(
             ds,
             schema=schema,
-            has_issues=frame is not None,
+            has_findings=found is not None,
+            action="" if found is None else found.action,
+            findings_op="" if found is None else found.op,
             image_column=str(getattr(ds, "image_column", None) or ""),
             mode=layout,
             height=int(height),
@@ -91,24 +103,39 @@ class SampleGrid(DatasetWidget):
         )
 
     @property
+    def findings(self) -> Any:
+        """The Findings shown, or None."""
+        return self._findings
+
+    @property
     def issues(self) -> Any:
-        """The issues frame shown (normalized), or None."""
-        return self._source.issues
+        """Alias of :attr:`findings`."""
+        return self._findings
 
     def _on_change(self, change: Any) -> None:
         self._source.changed(change)
+        if not any(c["role"] == "origin" for c in self.schema) and has_origins(self._ds):
+            # an operation made rows since: show where they came from
+            schema = build_schema(self._ds, self._findings, origins=True)
+            self._source.set_schema(schema)
+            self.schema = schema
 
     # -- requests ----------------------------------------------------------------------
     def _handlers(self) -> dict[str, Any]:
-        return {"page": self._on_page, "relabel": self._on_relabel, "remove": self._on_remove}
+        return {
+            "page": self._on_page,
+            "relabel": self._on_relabel,
+            "remove": self._on_remove,
+            "accept": self._on_accept,
+        }
 
-    def _on_page(self, msg: dict[str, Any]) -> dict[str, Any]:
+    def _on_page(self, msg: dict[str, Any]) -> Any:
         sortable = [c["name"] for c in self.schema if c.get("sortable")]
         query = parse_page_request(
             msg,
             sortable=sortable,
             match_class=self._match_class,
-            has_issues=self._source.issues is not None,
+            has_findings=self._findings is not None,
         )
         return self._source.page(query)
 
@@ -125,8 +152,25 @@ class SampleGrid(DatasetWidget):
         ids = parse_ids(msg.get("ids"))
         with self._widget_source():
             version = self._ds.remove(ids)
+        self._deselect(ids)
+        return {"type": "ok", "op": "remove", "version": int(version), "ids": ids}
+
+    def _on_accept(self, msg: dict[str, Any]) -> dict[str, Any]:
+        ids = parse_ids(msg.get("ids"))
+        op_name = self._findings.op if self._findings is not None else "findings"
+        op, version = self._accept(self._findings, ids, reason=f"SampleGrid: accept {op_name}")
+        if op == "remove":
+            self._deselect(ids)
+        return {
+            "type": "ok",
+            "op": op,
+            "version": int(self._ds.version if version is None else version),
+            "ids": ids,
+            "changed": version is not None,
+        }
+
+    def _deselect(self, ids: list[int]) -> None:
         with self._lock:
             gone = set(ids)
             if gone & set(self.selected_ids):
                 self.selected_ids = [i for i in self.selected_ids if i not in gone]
-        return {"type": "ok", "op": "remove", "version": int(version), "ids": ids}

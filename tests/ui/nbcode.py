@@ -30,22 +30,29 @@ len(ds), ds.version
 
 
 def issues(n_flagged: int) -> str:
-    """An issues frame ``issues`` for ``ds``: indexed by sample id, the ``n_flagged`` samples of
-    lowest (unique) label_quality flagged, each with a suggested label different from its own."""
+    """Label-issue ``Findings`` ``issues`` for ``ds``, shaped as ``ds.find_label_issues()`` makes
+    them: the ``n_flagged`` samples of lowest (unique) label_quality flagged, each with a
+    suggested label different from its own."""
     return f"""\
 quality = (rng.permutation(len(ds)) + 0.5) / len(ds)
 given = ds.column("label")
 is_issue = quality < {n_flagged} / len(ds)
 next_class = {{c: CLASSES[(i + 1) % len(CLASSES)] for i, c in enumerate(CLASSES)}}
 suggested = np.array([next_class[g] if f else g for g, f in zip(given, is_issue)], dtype=object)
-issues = pd.DataFrame(
-    {{
-        "given_label": given,
-        "suggested_label": suggested,
-        "label_quality": quality,
-        "is_issue": is_issue,
-    }},
-    index=pd.Index(ds.ids, name="sample_id"),
+issues = dj.Findings(
+    pd.DataFrame(
+        {{
+            "given_label": given,
+            "suggested_label": suggested,
+            "label_quality": quality,
+            "score": 1 - quality,
+            "is_issue": is_issue,
+        }},
+        index=pd.Index(ds.ids, name="sample_id"),
+    ),
+    op="label_issues",
+    roles={{"score": "score", "flag": "is_issue", "suggestion": "suggested_label"}},
+    action="relabel",
 )
 int(issues.is_issue.sum())
 """

@@ -356,14 +356,22 @@ df = pd.DataFrame({{
     "label": ([XSS] + ["ok"] * 4) * 4,
 }})
 ds = dj.Dataset(df, label="label", classes=["ok", XSS], text="text", history=":memory:")
-issues = pd.DataFrame(
-    {{
-        "given_label": ds.column("label"),
-        "suggested_label": ["ok" if v == XSS else XSS for v in ds.column("label")],
-        "label_quality": np.linspace(0.01, 0.99, len(ds)),
-        "is_issue": [True] * 3 + [False] * (len(ds) - 3),
-    }},
-    index=pd.Index(ds.ids, name="sample_id"),
+issues = dj.Findings(
+    pd.DataFrame(
+        {{
+            "given_label": ds.column("label"),
+            "suggested_label": ["ok" if v == XSS else XSS for v in ds.column("label")],
+            "label_quality": np.linspace(0.01, 0.99, len(ds)),
+            "score": np.linspace(0.99, 0.01, len(ds)),
+            "is_issue": [True] * 3 + [False] * (len(ds) - 3),
+            "reason": [XSS] * len(ds),
+        }},
+        index=pd.Index(ds.ids, name="sample_id"),
+    ),
+    op="label_issues",
+    roles={{"score": "score", "flag": "is_issue", "suggestion": "suggested_label",
+            "reason": "reason"}},
+    action="relabel",
 )
 """,
         nbcode.GRID_ISSUES,
