@@ -20,6 +20,7 @@ from .. import _version
 from . import _codec
 from . import _fingerprint as fpr
 from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError
+from ._history_compare import CompareMixin
 from ._provenance import Provenance
 from ._table import Table, apply_all
 
@@ -116,7 +117,7 @@ def default_path(name: str, directory: str | os.PathLike[str] | None = None) -> 
     return Path(directory or ".") / ".dcai" / f"{safe}.sqlite"
 
 
-class History:
+class History(CompareMixin):
     """Append-only record of every change to one dataset, stored in SQLite.
 
     Parameters
