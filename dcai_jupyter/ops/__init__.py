@@ -7,6 +7,7 @@ Fix labels: :func:`find_label_issues` (bring your own ``pred_probs``),
 :func:`accept_suggestions`.
 """
 
+from ._augment import Augment
 from ._features import feature_matrix
 from ._label_issues import (
     accept_suggestions,
@@ -19,8 +20,11 @@ from ._label_issues import (
     out_of_sample_pred_probs,
     scores_digest,
 )
+from ._synthesize import Synthesize, synthesis_counts
 
 __all__ = [
+    "Augment",
+    "Synthesize",
     "accept_suggestions",
     "confident_joint",
     "default_label_issues",
@@ -31,4 +35,5 @@ __all__ = [
     "label_quality_scores",
     "out_of_sample_pred_probs",
     "scores_digest",
+    "synthesis_counts",
 ]

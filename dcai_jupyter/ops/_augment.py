@@ -1,0 +1,131 @@
+"""Modify data: augmented copies of samples, each pointing to the sample it was made from.
+
+``Augment`` is the operation behind ``ds.augment(transform, ids=, n=)``. It takes the source
+rows, makes ``n`` copies of each, runs the transform(s) on the copies and adds them as one
+recorded change. Every new row carries the origin ``augmented:<transform names>`` and its
+source sample id (``ds.origins``), so the grid can show and filter them and
+``ds.remove_augmented()`` takes them all out again in one change.
+
+Transforms are built-ins by name (see :mod:`dcai_jupyter.ops._transforms`: ``jitter``,
+``shift``, ``rotate``, ``flip``, ``noise``, ``token_dropout``, ``token_swap``,
+``char_noise``), a dict ``{"name": "jitter", "scale": 0.1}`` with a built-in's parameters,
+or a module-level function ``fn(rows, rng) -> rows``; a list applies them in order. A
+transform must keep the columns, dtypes, row count and labels and must not produce missing
+values: otherwise the error names it and nothing is recorded. In-place repairs of existing
+rows go through ``ds.update(ids, column, values)``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._base import Operation, register
+from ._synthesize import apply_added
+from ._transforms import Context, check_output, resolve_transforms
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core import ChangePlan, Dataset, Findings
+
+__all__ = ["Augment"]
+
+#: rows with these origins are not augmented again unless their ids are given
+DERIVED = ("synthetic", "augmented")
+
+
+@register
+class Augment(Operation):
+    """Add ``n`` transformed copies of each source sample; one recorded change.
+
+    Parameters
+    ----------
+    transform
+        A built-in name, a dict ``{"name": ..., **params}``, a module-level function
+        ``fn(rows, rng) -> rows``, or a list of those (composed in order).
+    n
+        Copies per source sample.
+    random_state
+        Seed of the transforms' random generator: the same data and parameters give the
+        same rows.
+
+    Notes
+    -----
+    The apply option ``ids`` names the source samples (default: every labeled row that is
+    not itself synthetic or augmented).
+    """
+
+    name = "augment"
+    change_op = "augment"
+    action = "review"
+    needs_findings = False
+
+    def __init__(self, *, transform: Any, n: int = 1, random_state: int | None = 0) -> None:
+        self.transform = transform
+        self.n = n
+        self.random_state = random_state
+
+    def origin(self) -> str:
+        """The origin tag of the rows this operation makes (``augmented:shift+noise``)."""
+        return "augmented:" + "+".join(s.name for s in resolve_transforms(self.transform))
+
+    def apply_added(self, ds: Dataset, *, ids: Any = None, reason: str | None = None) -> np.ndarray:
+        """Apply (one recorded change) and return the new rows' sample ids."""
+        return apply_added(self, ds, ids=ids, reason=reason)
+
+    def _sources(self, ds: Dataset, ids: Any) -> np.ndarray:
+        if ids is None:
+            labels = ds.column(ds.label)
+            import pandas as pd
+
+            labeled = ~pd.isna(pd.Series(labels, dtype=object)).to_numpy()
+            derived = {int(i) for o in DERIVED for i in ds.ids_with_origin(o)}
+            src = np.asarray(
+                [i for i, ok in zip(ds.ids.tolist(), labeled, strict=True) if ok and i not in derived],
+                dtype=np.int64,
+            )
+            if len(src) == 0:
+                raise ValueError(
+                    "no row to augment: the dataset has no labeled row that is not synthetic "
+                    "or augmented already; pass ids= to choose rows"
+                )
+            return src
+        if isinstance(ids, (str, bytes)) or np.ndim(ids) != 1:
+            raise ValueError("ids must be a 1-D list of sample ids")
+        src = np.asarray(ids)
+        if len(src) == 0:
+            raise ValueError("ids is empty: name the samples to augment")
+        if src.dtype.kind not in "iu":
+            raise ValueError(f"ids must be integer sample ids; got {src.dtype}")
+        src = src.astype(np.int64)
+        uniq, counts = np.unique(src, return_counts=True)
+        if (counts > 1).any():
+            raise ValueError(
+                f"ids repeat {uniq[counts > 1][:10].tolist()}; pass each sample once and use n= "
+                "for more copies"
+            )
+        ds.positions(src)  # KeyError naming unknown ids
+        return src
+
+    def _plan(
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, **options: Any
+    ) -> dict[str, Any]:
+        ids = options.pop("ids", None)
+        if options:
+            raise TypeError(f"augment takes the apply option ids=; got {sorted(options)}")
+        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 1:
+            raise ValueError(f"n (copies per sample) must be a positive integer; got {self.n!r}")
+        steps = resolve_transforms(self.transform)
+        if len(ds) == 0:
+            raise ValueError("the dataset is empty: there is nothing to augment")
+        src = self._sources(ds, ids)
+        rep = np.repeat(src, int(self.n))
+        rows = ds.take(rep)
+        ctx = Context.of(ds)
+        rng = np.random.default_rng(self.random_state)
+        for step in steps:
+            out = step(rows.copy(), rng, ctx)
+            rows = check_output(rows, out, repr(step.name), ds.label)
+        origin = "augmented:" + "+".join(s.name for s in steps)
+        plan.add(rows.reset_index(drop=True), origin=origin, source_ids=rep.tolist())
+        return {"origin": origin, "n_sources": len(src), "added": len(rep)}

@@ -1,0 +1,573 @@
+"""Synthesize data: new labeled rows for rare or weak classes (SMOTE, or your generator).
+
+``Synthesize`` is the operation behind ``ds.synthesize()``. It interpolates new rows of
+chosen classes in the space of the feature columns and adds them as one recorded change,
+each row tagged with its origin (``synthetic:smote``, or ``synthetic:<generator>``) so the
+grid can show and filter them and ``ds.remove(ds.ids_with_origin("synthetic"))`` takes them
+all out again in one change.
+
+How many rows per class (``target``):
+
+- ``"balance"``: every class up to the size of the largest one;
+- ``{class: n}``: class ``class`` up to ``n`` rows in total (classes not named get none);
+- ``"weakest"``: the classes the model gets most wrong. Per-class F1 comes from
+  out-of-sample predictions of the shared cross-validation runner
+  (:func:`~dcai_jupyter.ops.out_of_sample_pred_probs`); each class whose F1 is below the
+  mean over classes gets ``round(n_largest * (F1_best - F1_c) / F1_best)`` new rows, so the
+  weaker a class, the more rows, whether it is rare or not.
+
+Methods:
+
+- ``"smote"`` (imbalanced-learn): ``SMOTE`` on numeric feature columns, ``SMOTENC`` when
+  some feature columns are categorical (strings, booleans, pandas categoricals) and
+  ``SMOTEN`` when all are. Integer columns are interpolated and rounded. Text and image
+  feature columns cannot be interpolated: that is an error naming them (augment such rows
+  with ``ds.augment`` instead, or pass a generator). Columns that are not features (e.g. a
+  display image) are left empty in synthetic rows.
+- an imbalanced-learn over-sampler instance (``ADASYN(...)``, ``BorderlineSMOTE(...)``):
+  its ``sampling_strategy`` and ``random_state`` are set from ``target`` and
+  ``random_state``; same column rules as ``"smote"``.
+- a module-level callable ``generator(X, y, counts, *, random_state, **method_params)``: ``X``
+  the labeled rows' non-label columns (a DataFrame), ``y`` their labels (a Series),
+  ``counts`` the rows to make per class (``{class: n}``); it returns a DataFrame with the
+  columns of ``X`` plus the label column, one row per new sample. It is recorded by its
+  qualified name (and ``method_params``) so recipe replay can call it again.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import pandas as pd
+
+from ._base import Operation, register
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core import Change, ChangePlan, Dataset, Findings
+
+__all__ = ["Synthesize", "added_ids", "apply_added", "synthesis_counts"]
+
+TARGETS = ("balance", "weakest")
+
+
+# ---------------------------------------------------------------------------- helpers
+def _labeled(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and labels of the rows that have a label (the unlabeled pool is left out)."""
+    labels = np.asarray(ds.column(ds.label), dtype=object)
+    if len(labels) == 0:
+        raise ValueError("the dataset is empty: there is nothing to synthesize from")
+    has = ~pd.isna(pd.Series(labels, dtype=object)).to_numpy()
+    if not has.any():
+        raise ValueError(
+            "no row has a label: synthesis makes rows of a class from labeled rows of it; "
+            "label some rows first"
+        )
+    return np.asarray(ds.ids)[has], labels[has]
+
+
+def _class_counts(ds: Dataset, labels: np.ndarray) -> dict[Any, int]:
+    """Rows per class present, in the dataset's class order."""
+    vc = pd.Series(labels, dtype=object).value_counts()
+    present = {_plain(k): int(v) for k, v in vc.items()}
+    order = [c for c in ds.classes if c in present]
+    return {c: present[c] for c in order + [c for c in present if c not in order]}
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _class_name(v: Any) -> str:
+    return repr(_plain(v))
+
+
+def synthesis_counts(
+    counts: Mapping[Any, int],
+    target: str | Mapping[Any, int],
+    *,
+    f1: Mapping[Any, float] | None = None,
+) -> dict[Any, int]:
+    """Rows to synthesize per class for ``target`` (see the module docstring).
+
+    Parameters
+    ----------
+    counts
+        Labeled rows per class now.
+    target
+        ``"balance"``, ``"weakest"`` (needs ``f1``) or ``{class: total rows wanted}``.
+    f1
+        Cross-validated F1 per class (for ``"weakest"``).
+
+    Returns
+    -------
+    dict
+        ``{class: rows to add}`` for the classes that get rows (> 0), in ``counts`` order.
+
+    Raises
+    ------
+    ValueError
+        An unknown target, a class in a dict target that has no labeled row, or a total
+        below the rows the class already has.
+    """
+    if not counts:
+        raise ValueError("no labeled rows: there is nothing to synthesize from")
+    largest = max(counts.values())
+    if isinstance(target, str):
+        if target == "balance":
+            add = {c: largest - n for c, n in counts.items()}
+        elif target == "weakest":
+            if f1 is None:
+                raise ValueError("target='weakest' needs the per-class F1 scores (f1=)")
+            scores = {c: float(f1[c]) for c in counts}
+            best = max(scores.values())
+            mean = float(np.mean(list(scores.values())))
+            add = {
+                c: round(largest * (best - s) / best) if best > 0 and s < mean else 0
+                for c, s in scores.items()
+            }
+        else:
+            raise ValueError(
+                f"target must be 'balance', 'weakest' or a dict {{class: rows}}; got {target!r}"
+            )
+    elif isinstance(target, Mapping):
+        if not target:
+            raise ValueError("target is an empty dict: name at least one class and its row count")
+        unknown = [k for k in target if k not in counts]
+        if unknown:
+            raise ValueError(
+                f"target names classes {unknown} that have no labeled row; the classes are "
+                f"{list(counts)}. Synthesis needs rows of a class to make more of it"
+            )
+        add = {}
+        for c, want in target.items():
+            if isinstance(want, bool) or not isinstance(want, (int, np.integer)):
+                raise ValueError(
+                    f"target[{_class_name(c)}] must be a whole number of rows; got {want!r}"
+                )
+            if want < counts[c]:
+                raise ValueError(
+                    f"target[{_class_name(c)}] = {int(want)} is below the {counts[c]} rows the "
+                    "class already has: synthesis only adds rows (the target is the total "
+                    "after synthesis); remove rows with ds.remove or ds.prune"
+                )
+            add[c] = int(want) - counts[c]
+    else:
+        raise TypeError(
+            f"target must be 'balance', 'weakest' or a dict {{class: rows}}; got "
+            f"{type(target).__name__}"
+        )
+    return {c: n for c, n in add.items() if n > 0}
+
+
+def _cv_f1(
+    ds: Dataset,
+    ids: np.ndarray,
+    labels: np.ndarray,
+    classes: list[Any],
+    *,
+    features: Sequence[str] | None,
+    model: Any,
+    cv: int,
+    n_jobs: int | None,
+    random_state: int | None,
+    progress: bool,
+) -> dict[Any, float]:
+    """Per-class F1 of out-of-sample predictions (the shared cross-validation runner)."""
+    from sklearn.metrics import f1_score
+
+    from ._crossval import out_of_sample_pred_probs
+    from ._features import dataset_feature_matrix
+
+    X, _ = dataset_feature_matrix(ds, features)
+    X = X[ds.positions(ids)]
+    probs = out_of_sample_pred_probs(
+        X,
+        labels,
+        model=model,
+        cv=cv,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        progress=progress,
+        classes=classes,
+    )
+    pred = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
+    scores = f1_score(
+        pd.Series(labels, dtype=object).astype(str),
+        pd.Series(pred, dtype=object).astype(str),
+        labels=[str(c) for c in classes],
+        average=None,
+        zero_division=0,
+    )
+    return {c: float(s) for c, s in zip(classes, scores, strict=True)}
+
+
+def added_ids(change: Change) -> np.ndarray:
+    """Sample ids of the rows a change inserts, in order."""
+    return np.asarray([i for d in change.deltas if d["t"] == "ins" for i in d["i"]], dtype=np.int64)
+
+
+def apply_added(op: Operation, ds: Dataset, **options: Any) -> np.ndarray:
+    """``ds.apply(op.plan(ds, None, **options))`` and the ids of the rows it added."""
+    change = op.plan(ds, None, **options)
+    ds.apply(change)
+    return added_ids(change)
+
+
+# ---------------------------------------------------------------------------- columns
+def _kind(ds: Dataset, col: str) -> str:
+    """``continuous``, ``integer``, ``categorical``, or ``text``/``image``/``array``/``other``."""
+    if col == ds.image_column:
+        return "image"
+    if col == ds.text_column:
+        return "text"
+    s = ds.df[col]
+    dt = s.dtype
+    if pd.api.types.is_bool_dtype(dt) or isinstance(dt, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_integer_dtype(dt):
+        return "integer"
+    if pd.api.types.is_float_dtype(dt):
+        return "continuous"
+    present = s[s.notna()]
+    if len(present) and all(isinstance(v, np.ndarray) for v in present):
+        return "array"
+    if all(isinstance(v, (str, bool, np.bool_)) for v in present):
+        if len(present) and pd.api.types.is_string_dtype(present) and present.nunique() > 50:
+            spaced = present.astype(str).str.contains(r"\s", regex=True).mean()
+            if spaced >= 0.5:
+                return "text"
+        return "categorical"
+    return "other"
+
+
+def _empty_column(ds: Dataset, col: str, n: int) -> pd.Series:
+    """``n`` missing values for a column synthetic rows have no value for."""
+    dt = ds.df[col].dtype
+    if isinstance(dt, np.dtype) and dt.kind in "biu":
+        raise ValueError(
+            f"column {col!r} is not a feature column and holds {dt} values, which cannot be "
+            "missing: synthetic rows would have no value for it. Make it a feature "
+            "(features=[...]) or store it as a nullable type (df[col].astype('Int64'))"
+        )
+    return pd.Series([None] * n, dtype=object).astype(dt)
+
+
+def _restore(ds: Dataset, col: str, kind: str, values: np.ndarray, uniques: Any) -> pd.Series:
+    dt = ds.df[col].dtype
+    if kind == "categorical":
+        codes = np.asarray(np.rint(values.astype(np.float64)), dtype=np.int64)
+        return pd.Series(np.asarray(uniques, dtype=object)[codes], dtype=object).astype(dt)
+    v = values.astype(np.float64)
+    if kind == "integer":
+        v = np.rint(v)
+    return pd.Series(v).astype(dt)
+
+
+# ---------------------------------------------------------------------------- operation
+@register
+class Synthesize(Operation):
+    """Add synthetic labeled rows for rare or weak classes; one recorded change.
+
+    Parameters
+    ----------
+    method
+        ``"smote"`` (SMOTE / SMOTENC / SMOTEN from imbalanced-learn, by the feature
+        columns' kinds), an imbalanced-learn over-sampler instance, or a module-level
+        generator callable (see the module docstring).
+    target
+        ``"balance"``, ``"weakest"`` or ``{class: total rows wanted}``.
+    k_neighbors
+        Neighbours SMOTE interpolates between; every class that gets rows needs more
+        labeled rows than this.
+    features
+        Columns to synthesize from (default: the dataset's feature columns).
+    model, cv, n_jobs, progress
+        For ``target="weakest"``: the classifier, folds, joblib workers and progress bar of
+        the cross-validation that measures per-class F1 (``model=None``: the default
+        ensemble of :func:`~dcai_jupyter.ops.out_of_sample_pred_probs`).
+    random_state
+        Seed: the same data and parameters give the same rows.
+    method_params
+        Extra keyword arguments of a generator callable (JSON values).
+    """
+
+    name = "synthesize"
+    change_op = "synthesize"
+    action = "review"
+    needs_findings = False
+
+    def __init__(
+        self,
+        *,
+        method: str | Callable[..., pd.DataFrame] | Any = "smote",
+        target: str | Mapping[Any, int] = "balance",
+        k_neighbors: int = 5,
+        features: Sequence[str] | None = None,
+        model: Any = None,
+        cv: int = 5,
+        n_jobs: int | None = None,
+        progress: bool = True,
+        random_state: int | None = 0,
+        method_params: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.k_neighbors = k_neighbors
+        self.features = features
+        self.model = model
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.progress = progress
+        self.random_state = random_state
+        self.method_params = method_params
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        m = self.method
+        if isinstance(m, str):
+            if m != "smote":
+                raise ValueError(
+                    f"method must be 'smote', an imbalanced-learn over-sampler or a generator "
+                    f"callable; got {m!r}"
+                )
+        elif not (hasattr(m, "fit_resample") or callable(m)):
+            raise TypeError(
+                f"method must be 'smote', an imbalanced-learn over-sampler or a generator "
+                f"callable; got {type(m).__name__}"
+            )
+        if self.method_params and not _is_generator(m):
+            raise ValueError("method_params is for a generator callable; pass sampler options "
+                             "to the sampler instance instead")
+        if isinstance(self.k_neighbors, bool) or not isinstance(self.k_neighbors, (int, np.integer)) \
+                or self.k_neighbors < 1:
+            raise ValueError(f"k_neighbors must be a positive integer; got {self.k_neighbors!r}")
+
+    def _feature_columns(self, ds: Dataset) -> list[str]:
+        cols = list(ds.feature_columns) if self.features is None else list(self.features)
+        cols = [c for c in cols if c != ds.label]
+        unknown = [c for c in cols if c not in ds.columns]
+        if unknown:
+            raise ValueError(f"feature columns {unknown} are not in the dataset; columns are {ds.columns}")
+        if not cols:
+            raise ValueError(
+                "the dataset has no feature column to synthesize from (only the label); pass "
+                "features=[...]"
+            )
+        return cols
+
+    def origin(self) -> str:
+        """The origin tag of the rows this operation makes (``synthetic:smote``, ...)."""
+        m = self.method
+        if isinstance(m, str):
+            return f"synthetic:{m}"
+        if hasattr(m, "fit_resample"):
+            return f"synthetic:{type(m).__name__}"
+        return f"synthetic:{getattr(m, '__qualname__', type(m).__name__)}"
+
+    def apply_added(self, ds: Dataset, *, reason: str | None = None) -> np.ndarray:
+        """Apply (one recorded change) and return the new rows' sample ids."""
+        return apply_added(self, ds, reason=reason)
+
+    # ------------------------------------------------------------------ plan
+    def _plan(
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, **options: Any
+    ) -> dict[str, Any]:
+        if options:
+            raise TypeError(f"synthesize takes no apply options; got {sorted(options)}")
+        self._check_params()
+        ids, labels = _labeled(ds)
+        counts = _class_counts(ds, labels)
+        cols = self._feature_columns(ds)
+        kinds = {c: _kind(ds, c) for c in cols}
+        extra: dict[str, Any] = {"counts_before": [[_plain(c), n] for c, n in counts.items()]}
+        f1 = None
+        if isinstance(self.target, str) and self.target == "weakest":
+            if len(counts) < 2:
+                raise ValueError("target='weakest' needs at least two classes to compare")
+            f1 = _cv_f1(
+                ds,
+                ids,
+                labels,
+                list(counts),
+                features=self.features,
+                model=self.model,
+                cv=self.cv,
+                n_jobs=self.n_jobs,
+                random_state=self.random_state,
+                progress=self.progress,
+            )
+            extra["f1"] = [[_plain(c), round(s, 6)] for c, s in f1.items()]
+        add = synthesis_counts(counts, self.target, f1=f1)
+        extra["added"] = [[_plain(c), n] for c, n in add.items()]
+        if not add:
+            warnings.warn(
+                f"nothing to synthesize for target={self.target!r}: no class needs rows "
+                f"(rows per class: {counts}); nothing is recorded",
+                UserWarning,
+                stacklevel=4,
+            )
+            return extra
+        if _is_generator(self.method):
+            rows, info = self._generate(ds, ids, labels, counts, add)
+        else:
+            rows, info = self._resample(ds, ids, labels, counts, add, cols, kinds)
+        extra.update(info)
+        plan.add(rows, origin=self.origin())
+        return extra
+
+    def _resample(
+        self,
+        ds: Dataset,
+        ids: np.ndarray,
+        labels: np.ndarray,
+        counts: dict[Any, int],
+        add: dict[Any, int],
+        cols: list[str],
+        kinds: dict[str, str],
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+        from threadpoolctl import threadpool_limits
+
+        bad = {c: k for c, k in kinds.items() if k in ("text", "image", "array", "other")}
+        if bad:
+            detail = ", ".join(f"{c!r} ({k})" for c, k in bad.items())
+            raise ValueError(
+                f"SMOTE interpolates numeric and categorical columns; it cannot make values for "
+                f"{detail}. Leave them out with features=[...], make new rows of text or "
+                "images with ds.augment(...), or pass a generator callable as method="
+            )
+        few = {c: counts[c] for c in add if counts[c] <= self.k_neighbors}
+        if few:
+            detail = ", ".join(f"{_class_name(c)} has {n}" for c, n in few.items())
+            raise ValueError(
+                f"k_neighbors={self.k_neighbors} is larger than what exists: SMOTE needs more "
+                f"labeled rows of a class than k_neighbors, and {detail}. Pass "
+                f"k_neighbors={max(1, min(few.values()) - 1)} or fewer, add real rows of "
+                "those classes, or leave them out of target"
+            )
+        pos = ds.positions(ids)
+        frame = ds.df.iloc[pos]
+        blocks, uniques, cat_idx = [], {}, []
+        for j, c in enumerate(cols):
+            s = frame[c]
+            if kinds[c] == "categorical":
+                codes, uq = pd.factorize(s.astype(object), use_na_sentinel=False)
+                uniques[c] = uq
+                blocks.append(codes.astype(np.float64))
+                cat_idx.append(j)
+            else:
+                v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+                if not np.isfinite(v).all():
+                    raise ValueError(
+                        f"column {c!r} has {int((~np.isfinite(v)).sum())} missing or infinite "
+                        "values among labeled rows; SMOTE cannot interpolate them. Fill them "
+                        f"first (ds.update(ids, {c!r}, values)) or leave the column out "
+                        "with features=[...]"
+                    )
+                blocks.append(v)
+        X = np.column_stack(blocks)
+        codes, classes = pd.factorize(pd.Series(labels, dtype=object))
+        cls_list = [_plain(c) for c in classes]
+        strategy = {cls_list.index(c): counts[c] + n for c, n in add.items()}
+        sampler, sampler_name = self._sampler(len(cat_idx), len(cols), cat_idx, strategy)
+        with threadpool_limits(limits=1), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            X_res, y_res = sampler.fit_resample(X, codes)
+        new_X, new_y = X_res[len(X) :], np.asarray(y_res)[len(X) :]
+        n = len(new_X)
+        data: dict[str, pd.Series] = {}
+        for c in ds.columns:
+            if c == ds.label:
+                lab = pd.Series(np.asarray(cls_list, dtype=object)[new_y], dtype=object)
+                data[c] = lab.astype(ds.df[c].dtype) if _castable(ds, c) else lab
+            elif c in cols:
+                j = cols.index(c)
+                data[c] = _restore(ds, c, kinds[c], new_X[:, j], uniques.get(c))
+            else:
+                data[c] = _empty_column(ds, c, n)
+        rows = pd.DataFrame(data)
+        info = {
+            "sampler": sampler_name,
+            "categorical": [cols[j] for j in cat_idx],
+            "features": cols,
+        }
+        return rows, info
+
+    def _sampler(
+        self, n_cat: int, n_cols: int, cat_idx: list[int], strategy: dict[int, int]
+    ) -> tuple[Any, str]:
+        from sklearn.base import clone
+
+        m = self.method
+        if hasattr(m, "fit_resample"):
+            sampler = clone(m)
+            sampler.set_params(sampling_strategy=strategy, random_state=self.random_state)
+            if n_cat and "categorical_features" not in sampler.get_params():
+                raise ValueError(
+                    f"{type(m).__name__} does not handle categorical columns; use "
+                    "method='smote' (SMOTENC) or leave them out with features=[...]"
+                )
+            return sampler, type(m).__name__
+        from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC
+
+        kw = {"sampling_strategy": strategy, "k_neighbors": self.k_neighbors,
+              "random_state": self.random_state}
+        if n_cat == 0:
+            return SMOTE(**kw), "SMOTE"
+        if n_cat == n_cols:
+            return SMOTEN(**kw), "SMOTEN"
+        return SMOTENC(categorical_features=cat_idx, **kw), "SMOTENC"
+
+    def _generate(
+        self,
+        ds: Dataset,
+        ids: np.ndarray,
+        labels: np.ndarray,
+        counts: dict[Any, int],
+        add: dict[Any, int],
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+        gen = cast(Callable[..., Any], self.method)
+        name = getattr(gen, "__qualname__", type(gen).__name__)
+        frame = ds.df.iloc[ds.positions(ids)]
+        X = frame.drop(columns=[ds.label])
+        y = frame[ds.label]
+        out = gen(X.copy(), y.copy(), dict(add), random_state=self.random_state,
+                  **dict(self.method_params or {}))
+        if not isinstance(out, pd.DataFrame):
+            raise TypeError(f"generator {name} must return a DataFrame; got {type(out).__name__}")
+        want = set(ds.columns)
+        missing, extra = sorted(want - set(out.columns)), sorted(set(out.columns) - want)
+        if missing or extra:
+            raise ValueError(
+                f"generator {name} changed the schema: its rows must have exactly the "
+                f"dataset's columns; missing {missing}, extra {extra}"
+            )
+        got = pd.Series(out[ds.label], dtype=object).value_counts()
+        got_counts = {_plain(k): int(v) for k, v in got.items()}
+        if got_counts != {c: n for c, n in add.items()}:
+            raise ValueError(
+                f"generator {name} returned rows per class {got_counts}; it was asked for "
+                f"{dict(add)}"
+            )
+        for c in ds.columns:
+            if c == ds.label:
+                continue
+            miss = out[c].isna().to_numpy()
+            if miss.any():
+                raise ValueError(
+                    f"generator {name} returned {int(miss.sum())} missing (NaN/None) values in "
+                    f"column {c!r}; return a value for every cell"
+                )
+        rows = out.reset_index(drop=True)[ds.columns]
+        return rows, {"generator": name}
+
+
+def _is_generator(m: Any) -> bool:
+    return callable(m) and not isinstance(m, str) and not hasattr(m, "fit_resample")
+
+
+def _castable(ds: Dataset, col: str) -> bool:
+    dt = ds.df[col].dtype
+    return not (isinstance(dt, np.dtype) and dt.kind == "O")
