@@ -1,4 +1,5 @@
-"""Unit and property tests of the label-issue ops (issue 3)."""
+"""Unit and property tests of the label-issue ops: confident learning, the cross-validation
+runner, the LabelIssues operation and its dataset glue (issues 3 and 7)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_blobs
+from sklearn.linear_model import LogisticRegression
 
 import dcai_jupyter as dj
 from dcai_jupyter.ops import (
+    LabelIssues,
     accept_suggestions,
     confident_joint,
     default_label_issues,
@@ -29,6 +32,8 @@ from dcai_jupyter.ops import (
 )
 
 COLUMNS = ["given_label", "suggested_label", "label_quality", "is_issue"]
+#: what ds.find_label_issues() returns: the same columns plus the Findings score
+DATASET_COLUMNS = ["given_label", "suggested_label", "label_quality", "score", "is_issue"]
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -149,11 +154,24 @@ def test_matches_cleanlab_default_on_the_same_probabilities():
         assert (ours.is_issue.to_numpy() == theirs).all()
 
 
-def test_confident_joint_rows_sum_to_class_counts():
+def test_confident_joint_by_hand():
+    # thresholds: class 0 = mean(.9, .8, .2) = .633, class 1 = mean(.9, .7, .4) = .667
+    labels = [0, 0, 0, 1, 1, 1]
+    p1 = np.array([0.1, 0.2, 0.8, 0.9, 0.7, 0.4])
+    # confident: 0->0, 1->0, 2->1, 3->1, 4->1, 5->none; row 1 [0, 2] calibrated to 3 samples
+    cj = confident_joint(labels, np.c_[1 - p1, p1])
+    assert cj.tolist() == [[2, 1], [0, 3]]
+    assert cj.dtype == np.int64
+
+
+def test_confident_joint_rows_sum_to_class_counts_and_match_cleanlab():
     labels = np.array([0] * 30 + [1] * 50 + [2] * 20)
-    cj = confident_joint(labels, _dirichlet(100, 3, 1))
+    probs = _dirichlet(100, 3, 1)
+    cj = confident_joint(labels, probs)
     assert cj.sum(axis=1).tolist() == [30, 50, 20]
-    assert (cj.diagonal() >= 0).all()
+    assert cj.tolist() == [[12, 8, 10], [12, 25, 13], [5, 6, 9]]
+    count = pytest.importorskip("cleanlab.count")
+    assert (cj == count.compute_confident_joint(labels, probs)).all()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -317,21 +335,32 @@ def test_default_pipeline_is_deterministic_and_parallel_safe():
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_default_pipeline_handles_nan_duplicates_and_progress_bar():
-    X, _, noisy, _ = _blobs(120, 2, 6, seed=3)
+def test_default_pipeline_handles_nan_duplicates_and_progress_bar(capfd):
+    X, y, noisy, _ = _blobs(120, 2, 6, seed=3)
     X = np.vstack([X, X[:10]])  # exact duplicates
     noisy = np.concatenate([noisy, noisy[:10]])
     X[5, 1] = np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tqdm may warn that no notebook front end is present
         out = default_label_issues(X, noisy, progress=True)
-    assert len(out) == 130 and out.label_quality.notna().all()
+    bar = capfd.readouterr().err
+    assert "label issues" in bar and "it/s" in bar  # the bar ran (5 folds + 2 kNN chunks)
+    quiet = default_label_issues(X, noisy, progress=False)
+    pd.testing.assert_frame_equal(out, quiet)  # the bar changes nothing
+    assert sorted(out.index) == list(range(130))
+    assert out.label_quality.between(0, 1).all()
+    # the NaN cell is imputed, not dropped: its sample is scored like its clean neighbours
+    assert out.loc[5, "suggested_label"] == y[5] == noisy[5]
+    wrong = noisy != np.concatenate([y, y[:10]])  # the flips, and copies of flipped rows
+    assert wrong.sum() == 7
+    assert wrong[out.index[:6]].all()  # the most suspicious are wrong labels
+    assert wrong[out.index[out.is_issue]].all() and out.is_issue.sum() >= 3
 
 
 def test_knn_reference_subset_for_large_data(monkeypatch):
-    from dcai_jupyter.ops import _label_issues as li
+    from dcai_jupyter.ops import _crossval
 
-    monkeypatch.setattr(li, "KNN_MAX_REFERENCE", 100)
+    monkeypatch.setattr(_crossval, "KNN_MAX_REFERENCE", 100)
     X, _, noisy, idx = _blobs(300, 3, 15, seed=4)
     out = default_label_issues(X, noisy, progress=False)
     assert len(set(out.index[out.is_issue]) & set(idx.tolist())) >= 12
@@ -386,7 +415,7 @@ def test_feature_matrix_errors_name_the_columns():
         feature_matrix(df, [])
 
 
-# ---------------------------------------------------------------------------- Dataset glue
+# ---------------------------------------------------------------------------- the operation
 def _dataset(n: int = 150, flips: int = 10) -> tuple[dj.Dataset, np.ndarray]:
     X, _, noisy, idx = _blobs(n, 3, flips, seed=5)
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
@@ -394,42 +423,78 @@ def _dataset(n: int = 150, flips: int = 10) -> tuple[dj.Dataset, np.ndarray]:
     return dj.Dataset(df, label="label", history=":memory:"), idx
 
 
-def test_find_dataset_label_issues_records_an_event():
+class _NotebookLR(LogisticRegression):
+    """A model class from a module recipe replay does not trust (like one defined in a notebook)."""
+
+
+def test_find_label_issues_returns_findings_and_records_an_event():
     ds, idx = _dataset()
     ds.remove([0, 1])  # ids need not be 0..n-1
     issues = ds.find_label_issues(progress=False)
-    assert list(issues.columns) == COLUMNS
-    assert set(issues.index) == set(ds.ids.tolist())
-    assert issues.attrs["version"] == ds.version == 1
-    events = ds.history.events
-    last = events.iloc[-1]
-    assert last["op"] == "find_label_issues"
+    assert isinstance(issues, dj.Findings)
+    assert issues.op == "label_issues" and issues.action == "relabel"
+    assert issues.roles == {"score": "score", "flag": "is_issue", "suggestion": "suggested_label"}
+    assert list(issues.columns) == DATASET_COLUMNS
+    assert set(issues.index) == set(ds.ids.tolist()) and len(issues) == 148
+    assert issues.version == issues.attrs["version"] == ds.version == 1
+    assert issues.params == LabelIssues(progress=False).json_params()
+    np.testing.assert_allclose(issues["score"], 1.0 - issues["label_quality"])
+    # the frame is in the Findings order: flagged first, most suspicious first
+    flagged = issues.flagged
+    assert list(issues.index[: len(flagged)]) == list(flagged.index)
+    assert issues["is_issue"].iloc[: len(flagged)].all()
+    assert not issues["is_issue"].iloc[len(flagged) :].any()
+    last = ds.history.events.iloc[-1]
+    assert last["op"] == "find_label_issues" and last["version"] == 1
     params, summary = last["params"], last["summary"]
-    params = json.loads(params) if isinstance(params, str) else params
-    summary = json.loads(summary) if isinstance(summary, str) else summary
-    json.dumps(params)
-    assert params["cv"] == 5 and params["features"] == ["a", "b", "c", "d"]
+    assert json.loads(json.dumps(params)) == params == issues.params
+    assert params["cv"] == 5 and params["features"] is None and params["model"] is None
+    assert summary["features"] == ["a", "b", "c", "d"] and summary["n_unlabeled"] == 0
+    assert summary["digest"] == issues.digest()
+    assert summary["n"] == 148 and summary["n_flagged"] == len(flagged)
+    assert summary["top_ids"] == [int(i) for i in issues.sorted().index[:20]]
     q = issues["label_quality"].sort_index().to_numpy(dtype=np.float64)
-    assert summary["digest"] == hashlib.sha256(q.tobytes()).hexdigest() == scores_digest(issues)
-    assert summary["n_issues"] == int(issues.is_issue.sum())
-    assert summary["n_rows"] == 148 and summary["version"] == 1
-    flagged = set(issues.index[issues.is_issue])
-    assert len(flagged & set(idx.tolist())) >= 7
+    assert (
+        issues.attrs["digest"] == hashlib.sha256(q.tobytes()).hexdigest() == scores_digest(issues)
+    )
+    assert len(set(flagged.index) & set(idx.tolist())) >= 7
 
 
-def test_find_dataset_label_issues_with_a_model_and_features():
-    from sklearn.linear_model import LogisticRegression
-
+def test_find_with_a_model_and_features_records_them():
     ds, _ = _dataset()
     issues = find_dataset_label_issues(
         ds, model=LogisticRegression(C=0.5), cv=3, progress=False, features=["a", "b"]
     )
-    assert len(issues) == 150
-    params = ds.history.events.iloc[-1]["params"]
-    params = json.loads(params) if isinstance(params, str) else params
-    assert params["model"] == "LogisticRegression"
-    assert params["model_params"]["C"] == 0.5
-    assert params["features"] == ["a", "b"]
+    assert isinstance(issues, dj.Findings) and len(issues) == 150
+    last = ds.history.events.iloc[-1]
+    model = last["params"]["model"]
+    assert model["__estimator__"].endswith("LogisticRegression")
+    assert model["params"]["C"] == 0.5
+    assert last["params"]["features"] == ["a", "b"] and last["params"]["cv"] == 3
+    assert last["summary"]["features"] == ["a", "b"]
+    # the operation is rebuilt from what the findings record
+    again = LabelIssues.for_findings(issues)
+    assert again.json_params() == issues.params
+    assert isinstance(again.model, LogisticRegression) and again.model.C == 0.5
+
+
+def test_find_is_deterministic_and_changes_nothing():
+    ds, _ = _dataset()
+    fp, v = ds.fingerprint, ds.version
+    a = ds.find_label_issues(progress=False, random_state=7)
+    b = ds.find_label_issues(progress=False, random_state=7, n_jobs=2)
+    assert a.digest() == b.digest()
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert (ds.fingerprint, ds.version) == (fp, v)
+    assert len(ds.history.events) == 2
+
+
+def test_bad_features_are_clear_errors():
+    ds, _ = _dataset()
+    with pytest.raises(ValueError, match=r"\['nope'\] are not columns"):
+        ds.find_label_issues(progress=False, features=["a", "nope"])
+    with pytest.raises(ValueError, match="is the label column"):
+        ds.find_label_issues(progress=False, features=["a", "label"])
 
 
 def test_dataset_without_usable_features_is_a_clear_error():
@@ -437,6 +502,7 @@ def test_dataset_without_usable_features_is_a_clear_error():
     ds = dj.Dataset(df, label="label", history=":memory:")
     with pytest.raises(ValueError, match="no usable feature column: 'uid'"):
         ds.find_label_issues(progress=False)
+    assert len(ds.history.events) == 0  # a failed find records nothing
 
 
 def test_dataset_rare_class_error_names_the_class():
@@ -453,37 +519,99 @@ def test_accept_suggestions_is_one_recorded_change():
     ds, _ = _dataset()
     issues = ds.find_label_issues(progress=False)
     flagged = issues[issues.is_issue]
-    assert len(flagged) >= 3
+    assert isinstance(flagged, dj.Findings) and len(flagged) >= 3
     before = ds.version
     v = ds.accept_suggestions(issues, top=3, reason="label issue")
     assert v == before + 1
     change = ds.history.changes.iloc[-1]
-    assert change["op"] == "accept_suggestions"
+    assert change["op"] == "accept_suggestions" and change["n_rows"] == 3
+    assert change["ids"] == [int(i) for i in flagged.index[:3]]  # most suspicious first
+    params = change["params"]
+    assert params["options"] == {"top": 3} and params["reason"] == "label issue"
+    assert params["operation"] == issues.params
+    assert params["findings"] == {
+        "op": "label_issues",
+        "version": issues.version,
+        "digest": issues.digest(),
+    }
+    assert params["n"] == 3 and params["skipped_changed_since"] == 0
     labels = pd.Series(ds.column("label"), index=ds.ids)
     for sid in flagged.index[:3]:
         assert labels[sid] == flagged.loc[sid, "suggested_label"]
+        assert labels[sid] != flagged.loc[sid, "given_label"]
     # applying again changes nothing (the labels no longer match given_label)
     assert ds.accept_suggestions(issues, top=3) == v
+    assert len(ds.history.changes) == 1
     ds.undo()
     labels = pd.Series(ds.column("label"), index=ds.ids)
     for sid in flagged.index[:3]:
         assert labels[sid] == flagged.loc[sid, "given_label"]
 
 
+def test_accept_suggestions_skips_rows_relabeled_since():
+    ds, _ = _dataset()
+    issues = ds.find_label_issues(progress=False)
+    first, second = (int(i) for i in issues.flagged.index[:2])
+    manual = next(
+        c
+        for c in ds.classes
+        if c not in (issues.loc[first, "given_label"], issues.loc[first, "suggested_label"])
+    )
+    ds.relabel([first], [manual])
+    v = ds.accept_suggestions(issues, top=2)
+    params = ds.history.changes.iloc[-1]["params"]
+    assert params["n"] == 1 and params["skipped_changed_since"] == 1
+    labels = pd.Series(ds.column("label"), index=ds.ids)
+    assert labels[first] == manual  # the person's later decision wins
+    assert labels[second] == issues.loc[second, "suggested_label"]
+    assert ds.history.changes.iloc[-1]["ids"] == [second] and v == 2
+
+
 def test_accept_suggestions_errors():
     ds, _ = _dataset()
     issues = ds.find_label_issues(progress=False)
-    flagged = issues[issues.is_issue]
-    ds.remove([int(flagged.index[0])])
-    with pytest.raises(KeyError, match="removed since"):
+    gone = int(issues.flagged.index[0])
+    ds.remove([gone])
+    v = ds.version
+    with pytest.raises(KeyError, match=rf"removed since.*\[{gone}\]"):
         accept_suggestions(ds, issues, top=2)
     with pytest.raises(TypeError, match="DataFrame"):
         accept_suggestions(ds, [1, 2, 3])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="suggested_label"):
-        accept_suggestions(ds, issues.drop(columns="suggested_label"))
-    with pytest.raises(ValueError, match="top must be"):
-        accept_suggestions(ds, issues, top=-1)
-    assert accept_suggestions(ds, issues, top=0) == ds.version
+        accept_suggestions(ds, issues.frame.drop(columns="suggested_label"))
+    for bad in (-1, 1.5, True, "3"):
+        with pytest.raises(ValueError, match="top must be a non-negative integer"):
+            ds.accept_suggestions(issues, top=bad)  # type: ignore[arg-type]
+    other = dj.Findings(issues.frame, op="duplicates", roles={"score": "score", "flag": "is_issue"})
+    with pytest.raises(ValueError, match="come from 'duplicates'"):
+        ds.accept_suggestions(other)
+    assert ds.version == v and len(ds.history.changes) == 1  # nothing half-applied
+    assert accept_suggestions(ds, issues, top=0) == v
+    assert len(ds.history.changes) == 1
+
+
+def test_accept_suggestions_from_a_plain_frame():
+    ds, _ = _dataset()
+    issues = ds.find_label_issues(progress=False)
+    frame = issues.frame[["given_label", "suggested_label", "is_issue"]]
+    picked = frame[frame["is_issue"]].iloc[[1, 0]]  # any order; the ids decide
+    v = ds.accept_suggestions(picked)  # type: ignore[arg-type]
+    assert v == 1
+    labels = pd.Series(ds.column("label"), index=ds.ids)
+    assert (labels[picked.index] == picked["suggested_label"]).all()
+
+
+def test_accept_suggestions_with_a_model_replay_cannot_rebuild():
+    ds, _ = _dataset()
+    issues = ds.find_label_issues(model=_NotebookLR(C=2.0), cv=3, progress=False)
+    recorded = issues.params["model"]
+    assert recorded["__estimator__"].endswith("_NotebookLR")
+    with pytest.raises(dj.ops.ParamError, match="not from a trusted module"):
+        LabelIssues.from_params(issues.params)
+    op = LabelIssues.for_findings(issues)
+    assert op.json_params() == issues.params  # the change records what the find step used
+    v = ds.accept_suggestions(issues, top=2)
+    assert v == 1 and ds.history.changes.iloc[-1]["params"]["operation"]["model"] == recorded
 
 
 def test_label_issue_chart():
@@ -495,8 +623,30 @@ def test_label_issue_chart():
     values = next(iter(spec["datasets"].values()))
     pairs = {(r["given_label"], r["suggested_label"]): r["count"] for r in values}
     assert pairs == {("a", "b"): 1, ("b", "a"): 1}
-    with pytest.raises(ValueError):
+    assert spec["title"] == "Label issues: given vs suggested label (2 samples)"
+    everything = label_issue_chart(find_label_issues(labels, probs), flagged_only=False)
+    values = next(iter(everything.to_dict()["datasets"].values()))
+    assert sum(r["count"] for r in values) == 6
+    with pytest.raises(ValueError, match="given_label and suggested_label"):
         label_issue_chart(pd.DataFrame({"x": [1]}))
+    with pytest.raises(TypeError, match="Findings"):
+        label_issue_chart([1, 2])  # type: ignore[arg-type]
+
+
+def test_label_issue_chart_of_findings():
+    ds, _ = _dataset()
+    issues = ds.find_label_issues(progress=False)
+    spec = dj.label_issue_chart(issues).to_dict()
+    values = next(iter(spec["datasets"].values()))
+    flagged = issues.flagged
+    expected = flagged.frame.groupby(["given_label", "suggested_label"]).size().to_dict()
+    assert {(r["given_label"], r["suggested_label"]): r["count"] for r in values} == expected
+    for r in values:
+        rows = flagged.frame[
+            (flagged["given_label"] == r["given_label"])
+            & (flagged["suggested_label"] == r["suggested_label"])
+        ]
+        assert r["mean_quality"] == pytest.approx(rows["label_quality"].mean())
 
 
 def test_dataset_features_text_and_image_columns():

@@ -1,39 +1,57 @@
-"""Data operations: pure computations on arrays and frames, plus thin recorded wrappers.
+"""Data operations: pure computations on arrays and frames, and one ``Operation`` per family.
 
-Fix labels: :func:`find_label_issues` (bring your own ``pred_probs``),
-:func:`out_of_sample_pred_probs`, :func:`default_label_issues` (the default pipeline),
-:func:`feature_matrix`, :func:`label_issue_chart`; ``Dataset.find_label_issues`` /
-``Dataset.accept_suggestions`` call :func:`find_dataset_label_issues` /
-:func:`accept_suggestions`.
+Operations (recorded, replayable; see :class:`Operation` and :func:`registry`):
+
+- :class:`LabelIssues`: fix labels (``ds.find_label_issues()`` /
+  ``ds.accept_suggestions()``).
+
+Computations (array in, array or frame out; they change nothing):
+
+- confident learning: :func:`find_label_issues` (bring your own ``pred_probs``),
+  :func:`confident_joint`, :func:`label_quality_scores`;
+- out-of-sample probabilities: :func:`out_of_sample_pred_probs` (stratified K-fold, any
+  classifier or the default ensemble) over :func:`run_tasks`, the joblib runner every
+  model-based operation shares; :func:`default_label_issues` (both together);
+- features: :func:`feature_matrix`, :func:`dataset_feature_matrix`;
+- charts: :func:`label_issue_chart`.
+
+Recipe replay rebuilds estimators and functions only from trusted modules; add yours
+with :func:`trust_module`.
 """
 
-from ._augment import Augment
-from ._features import feature_matrix
+from ._base import Operation, get_operation, rebuild, register, registry
+from ._charts import label_issue_chart
+from ._confident_learning import confident_joint, find_label_issues, label_quality_scores
+from ._crossval import out_of_sample_pred_probs, run_tasks
+from ._features import dataset_feature_matrix, feature_matrix
 from ._label_issues import (
+    LabelIssues,
     accept_suggestions,
-    confident_joint,
     default_label_issues,
     find_dataset_label_issues,
-    find_label_issues,
-    label_issue_chart,
-    label_quality_scores,
-    out_of_sample_pred_probs,
     scores_digest,
 )
-from ._synthesize import Synthesize, synthesis_counts
+from ._params import ParamError, trust_module
 
 __all__ = [
-    "Augment",
-    "Synthesize",
+    "LabelIssues",
+    "Operation",
+    "ParamError",
     "accept_suggestions",
     "confident_joint",
+    "dataset_feature_matrix",
     "default_label_issues",
     "feature_matrix",
     "find_dataset_label_issues",
     "find_label_issues",
+    "get_operation",
     "label_issue_chart",
     "label_quality_scores",
     "out_of_sample_pred_probs",
+    "rebuild",
+    "register",
+    "registry",
+    "run_tasks",
     "scores_digest",
-    "synthesis_counts",
+    "trust_module",
 ]

@@ -139,9 +139,14 @@ class Operation:
     def find(self, ds: Dataset) -> Findings:
         """Compute the findings on ``ds`` (nothing changes) and record a ``find_<name>`` event."""
         findings = self._find(ds)
-        ds.history.record_event(f"find_{self.name}", self.json_params(), findings.summary())
+        ds.history.record_event(f"find_{self.name}", self.json_params(), self._summary(ds, findings))
         self.findings_ = findings
         return findings
+
+    def _summary(self, ds: Dataset, findings: Findings) -> dict[str, Any]:
+        """What the find event records: ``findings.summary()``, plus what a family adds
+        (e.g. the feature columns a model used)."""
+        return findings.summary()
 
     def plan(self, ds: Dataset, findings: Findings | None = None, **options: Any) -> Change:
         """The one ``Change`` that acting on ``findings`` makes (nothing is recorded yet).

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["feature_matrix"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core import Dataset
+
+__all__ = ["dataset_feature_matrix", "feature_matrix"]
 
 #: a string column with at most this many distinct values is one-hot encoded
 MAX_CATEGORIES = 50
@@ -210,3 +213,54 @@ def feature_matrix(
     if len(df) == 0:
         return np.zeros((0, 0)), used
     return np.hstack(blocks).astype(np.float64, copy=False), used
+
+
+def dataset_feature_matrix(
+    ds: Dataset, features: Sequence[str] | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """The feature matrix of a dataset's current rows (row order), for a model-based operation.
+
+    Parameters
+    ----------
+    ds
+        The dataset (read through its public API; nothing changes).
+    features
+        Columns to use; any column that cannot be encoded is an error naming it. Default:
+        the feature columns plus the text column, leaving out (with a warning) columns that
+        cannot be encoded; the image column (flattened arrays) only when nothing else is
+        usable, since beside other features it usually repeats them at great size.
+
+    Returns
+    -------
+    X, used
+        As :func:`feature_matrix`.
+    """
+
+    def frame(cols: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({c: ds.column(c) for c in cols})
+
+    if features is not None:
+        cols = list(features)
+        unknown = [c for c in cols if c not in ds.columns]
+        if unknown:
+            raise ValueError(f"features {unknown} are not columns of the dataset ({ds.columns})")
+        if ds.label in cols:
+            raise ValueError(f"{ds.label!r} is the label column; it cannot be a feature")
+        return feature_matrix(frame(cols), cols)
+    cols = [c for c in ds.feature_columns if c != ds.label]
+    text = getattr(ds, "text_column", None)
+    image = getattr(ds, "image_column", None)
+    if text and text not in cols and text != ds.label:
+        cols.append(text)
+    if cols:
+        try:
+            return feature_matrix(frame(cols), cols, on_unusable="skip")
+        except ValueError:
+            if not image or image in cols:
+                raise
+    if image and image != ds.label:
+        return feature_matrix(frame([image]), [image])
+    raise ValueError(
+        "the dataset has no feature column (only the label): add feature columns, or compute "
+        "model outputs yourself (e.g. pred_probs for dcai_jupyter.find_label_issues)"
+    )

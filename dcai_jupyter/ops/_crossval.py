@@ -1,0 +1,366 @@
+"""Out-of-sample probabilities: ONE cross-validation runner every model-based operation uses.
+
+- :func:`out_of_sample_pred_probs`: stratified K-fold ``predict_proba`` for any
+  scikit-learn classifier, or (``model=None``) the default ensemble: a leave-one-out
+  k-nearest-neighbour vote on standardised features averaged with a small histogram
+  gradient-boosting model fit per fold.
+- :func:`run_tasks`: the runner underneath. It runs ``(key, fn, args)`` tasks through
+  joblib (``n_jobs``; a ``joblib.parallel_backend(...)`` context, e.g. dask, is honoured),
+  with one native BLAS/OpenMP thread per task (threadpoolctl) and a ``tqdm.auto``
+  progress bar.
+- :func:`stratified_folds` and :func:`fit_predict_proba`: the folds and the per-fold fit,
+  for operations that need their own tasks.
+
+scikit-learn, joblib, threadpoolctl and tqdm are imported when first used.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._features import feature_matrix
+from ._validation import encode_labels
+
+__all__ = [
+    "HGB_PARAMS",
+    "KNN_K",
+    "KNN_MAX_DIMS",
+    "KNN_MAX_REFERENCE",
+    "Task",
+    "fit_predict_proba",
+    "out_of_sample_pred_probs",
+    "run_tasks",
+    "stratified_folds",
+]
+
+#: neighbours in the leave-one-out vote (fewer on small data sets)
+KNN_K = 20
+#: above this many features the kNN vote runs on this many principal components
+KNN_MAX_DIMS = 64
+#: above this many rows, neighbours are searched among a fixed random subset of this size
+KNN_MAX_REFERENCE = 10_000
+#: the gradient-boosting member of the default ensemble (small and fast on purpose)
+HGB_PARAMS: dict[str, Any] = {
+    "max_iter": 12,
+    "learning_rate": 0.3,
+    "max_leaf_nodes": 15,
+    "max_bins": 63,
+    "early_stopping": False,
+}
+
+#: one unit of work for :func:`run_tasks`: ``(key, function, positional arguments)``
+Task = tuple[Any, Callable[..., Any], tuple[Any, ...]]
+
+
+def _as_matrix(X: Any) -> np.ndarray:
+    if isinstance(X, pd.DataFrame):
+        if all(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t) for t in X.dtypes):
+            return X.to_numpy(dtype=np.float64, na_value=np.nan)
+        return feature_matrix(X)[0]
+    if hasattr(X, "tocsr"):  # scipy sparse: models handle it; the kNN part densifies
+        return X
+    arr = np.asarray(X)
+    if arr.ndim == 1:
+        raise ValueError("X must be 2-D (n_samples, n_features); got a 1-D array")
+    if arr.ndim > 2:
+        arr = arr.reshape(len(arr), -1)
+    try:
+        return arr.astype(np.float64, copy=False)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "X must be numeric; for a DataFrame with text or categorical columns pass the "
+            "DataFrame itself (it is encoded with feature_matrix)"
+        ) from None
+
+
+def _check_cv(codes: np.ndarray, cls: list[Any], cv: int) -> None:
+    if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
+        raise ValueError(f"cv must be an integer number of folds >= 2; got {cv!r}")
+    counts = np.bincount(codes, minlength=len(cls))
+    present = np.flatnonzero(counts)
+    if len(present) < 2:
+        raise ValueError(
+            f"every label is {cls[int(present[0])]!r}: cross-validated probabilities need "
+            "samples of at least two classes"
+        )
+    small = [int(c) for c in present if counts[c] < cv]
+    if small:
+        worst = min(small, key=lambda c: counts[c])
+        m = int(counts[worst])
+        names = ", ".join(f"{cls[c]!r} ({counts[c]})" for c in small[:10])
+        hint = (
+            f"use cv={m}"
+            if m >= 2
+            else "add samples of it or remove it (cross-validation needs at least 2 per class)"
+        )
+        raise ValueError(
+            f"class {cls[worst]!r} has only {m} sample(s), fewer than cv={cv} folds "
+            f"(classes below {cv}: {names}): {hint}"
+        )
+
+
+def _progress(total: int, enabled: bool, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, leave=False)
+
+
+def run_tasks(
+    tasks: Sequence[Task],
+    *,
+    n_jobs: int | None = None,
+    progress: bool = True,
+    desc: str = "",
+    prefer: str | None = None,
+) -> dict[Any, Any]:
+    """Run ``(key, fn, args)`` tasks through joblib; the results by key.
+
+    Parameters
+    ----------
+    tasks
+        ``(key, fn, args)`` triples; ``fn(*args)`` is one unit of work (a fold's fit, a
+        chunk of neighbour searches). ``fn`` must be a module-level function so process
+        and cluster backends can send it.
+    n_jobs
+        joblib workers (``None``: 1, or what an enclosing ``joblib.parallel_backend``
+        context says; ``-1``: all cores).
+    progress
+        Show a ``tqdm.auto`` bar (a notebook widget in Jupyter) that advances per task.
+    desc
+        The bar's label.
+    prefer
+        joblib's soft backend hint (``"threads"`` for tasks that release the GIL); an
+        enclosing ``parallel_backend`` context wins.
+
+    Returns
+    -------
+    dict
+        ``{key: fn(*args)}`` for every task.
+
+    Notes
+    -----
+    Every task runs with one native (BLAS/OpenMP) thread, set inside the worker
+    (threadpoolctl limits are per thread and per process), so ``n_jobs`` workers use about
+    ``n_jobs`` cores. The results do not depend on ``n_jobs`` or the backend.
+    """
+    from joblib import Parallel, delayed
+    from threadpoolctl import threadpool_limits
+
+    out: dict[Any, Any] = {}
+    with threadpool_limits(1), _progress(len(tasks), progress, desc) as bar:
+        par = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator")
+        for key, value in par(delayed(_limited)(key, fn, args) for key, fn, args in tasks):
+            out[key] = value
+            bar.update(1)
+    return out
+
+
+def _limited(key: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, Any]:
+    from threadpoolctl import threadpool_limits
+
+    # threadpoolctl's OpenMP limit is per thread: set it inside every worker.
+    with threadpool_limits(1):
+        return key, fn(*args)
+
+
+def fit_predict_proba(
+    model: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray, n_classes: int
+) -> np.ndarray:
+    """Fit a clone of ``model`` on rows ``train`` and predict the probabilities of ``test``.
+
+    Parameters
+    ----------
+    model
+        A scikit-learn classifier with ``predict_proba`` (cloned; never fit in place).
+    X, y
+        Features and class codes ``0..n_classes-1`` of every row.
+    train, test
+        Row indices.
+    n_classes
+        Columns of the result: a class missing from a training fold gets probability 0.
+
+    Returns
+    -------
+    np.ndarray of shape (len(test), n_classes)
+    """
+    from sklearn.base import clone
+
+    est = clone(model).fit(X[train], y[train])
+    p = np.asarray(est.predict_proba(X[test]), dtype=np.float64)
+    out = np.zeros((len(test), n_classes))
+    cols = np.asarray(getattr(est, "classes_", np.arange(p.shape[1])), dtype=np.int64)
+    out[:, cols] = p
+    return out
+
+
+def stratified_folds(
+    codes: np.ndarray, cv: int, random_state: int | None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``cv`` shuffled stratified ``(train, test)`` index pairs over the class codes ``codes``."""
+    from sklearn.model_selection import StratifiedKFold
+
+    skf = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
+    return list(skf.split(np.zeros(len(codes)), codes))
+
+
+def out_of_sample_pred_probs(
+    X: Any,
+    y: Any,
+    *,
+    model: Any = None,
+    cv: int = 5,
+    n_jobs: int | None = None,
+    random_state: int | None = 0,
+    progress: bool = True,
+    classes: Sequence[Any] | None = None,
+) -> np.ndarray:
+    """Out-of-sample predicted probabilities by stratified K-fold cross-validation.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d) or DataFrame
+        Features. A DataFrame with non-numeric columns is encoded with
+        :func:`~dcai_jupyter.ops.feature_matrix`.
+    y : sequence of length n
+        Labels (any class values; no missing values).
+    model : scikit-learn classifier with ``predict_proba``, optional
+        Cloned and fit once per fold. ``None``: the default ensemble, a leave-one-out
+        k-nearest-neighbour vote (k = 20) on standardised features (at most 64 principal
+        components; above 10,000 rows the neighbours come from a fixed random subset of
+        10,000 reference rows, so the cost grows linearly) averaged with a small
+        ``HistGradientBoostingClassifier`` fit per fold.
+    cv : int
+        Number of stratified folds (every class needs at least ``cv`` samples).
+    n_jobs : int, optional
+        Passed to joblib (``None`` = 1, ``-1`` = all cores). Every task runs with one
+        native (BLAS/OpenMP) thread.
+    random_state : int, optional
+        Seed of the fold shuffle and of the models.
+    progress : bool
+        Show a progress bar (a notebook widget in Jupyter).
+    classes : sequence, optional
+        Column order of the result (default: the sorted unique labels).
+
+    Returns
+    -------
+    np.ndarray of shape (n, K)
+        Row i: the probabilities of each class for sample i from a model that did not see it.
+    """
+    codes, cls = encode_labels(y, classes)
+    Xm = _as_matrix(X)
+    if Xm.shape[0] != len(codes):
+        raise ValueError(f"X has {Xm.shape[0]} rows but y has {len(codes)} labels")
+    _check_cv(codes, cls, cv)
+    if model is None:
+        return _ensemble_probs(Xm, codes, len(cls), cv, n_jobs, random_state, progress)
+    if not hasattr(model, "predict_proba"):
+        raise TypeError(
+            f"model {type(model).__name__} has no predict_proba: pass a classifier that "
+            "predicts probabilities (e.g. LogisticRegression, or SVC(probability=True))"
+        )
+    folds = stratified_folds(codes, cv, random_state)
+    tasks = [
+        (i, fit_predict_proba, (model, Xm, codes, tr, te, len(cls)))
+        for i, (tr, te) in enumerate(folds)
+    ]
+    res = run_tasks(
+        tasks, n_jobs=n_jobs, progress=progress, desc=f"{cv}-fold {type(model).__name__}"
+    )
+    probs = np.zeros((len(codes), len(cls)))
+    for i, (_, te) in enumerate(folds):
+        probs[te] = res[i]
+    return probs
+
+
+def _standardize(X: Any) -> np.ndarray:
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    X = np.asarray(X, dtype=np.float64)
+    finite = np.isfinite(X)
+    if not finite.all():
+        med = np.nanmedian(np.where(finite, X, np.nan), axis=0)
+        X = np.where(finite, X, np.nan_to_num(med)[None, :])
+    mu = X.mean(axis=0)
+    sd = X.std(axis=0)
+    sd[sd == 0] = 1.0
+    Z = (X - mu) / sd
+    if Z.shape[1] > KNN_MAX_DIMS:
+        from sklearn.decomposition import PCA
+
+        Z = PCA(n_components=KNN_MAX_DIMS, svd_solver="randomized", random_state=0).fit_transform(Z)
+    return np.ascontiguousarray(Z, dtype=np.float32)
+
+
+def _neighbours(Z: np.ndarray, ref: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """Indices (into Z) of the k nearest reference points of ``rows``, excluding the row itself."""
+    from sklearn.neighbors import NearestNeighbors
+
+    kk = min(k + 1, len(ref))
+    nn = NearestNeighbors(n_neighbors=kk, algorithm="brute").fit(Z[ref])
+    got = ref[nn.kneighbors(Z[rows], return_distance=False)]
+    is_self = got == rows[:, None]
+    # drop the row itself where found (duplicates may hide it), else the farthest neighbour
+    drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), kk - 1)
+    keep = np.ones(got.shape, dtype=bool)
+    keep[np.arange(len(rows)), drop] = False
+    return got[keep].reshape(len(rows), -1)
+
+
+def _knn_task(
+    Z: np.ndarray, ref: np.ndarray, rows: np.ndarray, k: int, codes: np.ndarray, K: int
+) -> np.ndarray:
+    nb = _neighbours(Z, ref, rows, k)
+    votes = np.zeros((len(rows), K))
+    for j in range(nb.shape[1]):
+        np.add.at(votes, (np.arange(len(rows)), codes[nb[:, j]]), 1.0)
+    # one pseudo-vote spread evenly: no class gets probability 0
+    return (votes + 1.0 / K) / (nb.shape[1] + 1.0)
+
+
+def _hgb_task(
+    X: Any, codes: np.ndarray, train: np.ndarray, test: np.ndarray, K: int, seed: int | None
+) -> np.ndarray:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(random_state=seed, **HGB_PARAMS)
+    return fit_predict_proba(model, X, codes, train, test, K)
+
+
+def _ensemble_probs(
+    X: Any,
+    codes: np.ndarray,
+    K: int,
+    cv: int,
+    n_jobs: int | None,
+    random_state: int | None,
+    progress: bool,
+) -> np.ndarray:
+    n = len(codes)
+    Z = _standardize(X)
+    k = int(max(1, min(KNN_K, n - 1, max(5, round(np.sqrt(n))))))
+    rng = np.random.default_rng(random_state)
+    ref = (
+        np.arange(n)
+        if n <= KNN_MAX_REFERENCE
+        else np.sort(rng.choice(n, KNN_MAX_REFERENCE, replace=False))
+    )
+    n_chunks = max(2, int(np.ceil(n / 10_000)))
+    chunks = np.array_split(np.arange(n), n_chunks)
+    Xh = X if hasattr(X, "tocsr") else np.asarray(X, dtype=np.float32)
+    folds = stratified_folds(codes, cv, random_state)
+    tasks: list[Task] = [
+        (("hgb", i), _hgb_task, (Xh, codes, tr, te, K, random_state))
+        for i, (tr, te) in enumerate(folds)
+    ]
+    tasks += [(("knn", i), _knn_task, (Z, ref, rows, k, codes, K)) for i, rows in enumerate(chunks)]
+    res = run_tasks(tasks, n_jobs=n_jobs, progress=progress, desc="label issues", prefer="threads")
+    p_knn = np.vstack([res[("knn", i)] for i in range(len(chunks))])
+    p_hgb = np.zeros((n, K))
+    for i, (_, te) in enumerate(folds):
+        p_hgb[te] = res[("hgb", i)]
+    return (p_knn + p_hgb) / 2.0
