@@ -19,6 +19,7 @@ Recipe replay rebuilds estimators and functions only from trusted modules; add y
 with :func:`trust_module`.
 """
 
+from ._active import STRATEGIES, SuggestSamples, entropy, least_confidence, margin, select_samples
 from ._base import Operation, get_operation, rebuild, register, registry
 from ._charts import label_issue_chart
 from ._confident_learning import confident_joint, find_label_issues, label_quality_scores
@@ -32,26 +33,35 @@ from ._label_issues import (
     scores_digest,
 )
 from ._params import ParamError, trust_module
+from ._pseudo import PseudoLabel, RemovePseudoLabels
 
 __all__ = [
+    "STRATEGIES",
     "LabelIssues",
     "Operation",
     "ParamError",
+    "PseudoLabel",
+    "RemovePseudoLabels",
+    "SuggestSamples",
     "accept_suggestions",
     "confident_joint",
     "dataset_feature_matrix",
     "default_label_issues",
+    "entropy",
     "feature_matrix",
     "find_dataset_label_issues",
     "find_label_issues",
     "get_operation",
     "label_issue_chart",
     "label_quality_scores",
+    "least_confidence",
+    "margin",
     "out_of_sample_pred_probs",
     "rebuild",
     "register",
     "registry",
     "run_tasks",
     "scores_digest",
+    "select_samples",
     "trust_module",
 ]

@@ -1,0 +1,196 @@
+"""Pseudo-labels: give confidently predicted pool rows a model's label, flagged as such.
+
+- :class:`PseudoLabel` (recorded as ``pseudo_label``): ``find(ds)`` fits a model on the
+  rows a person labeled (earlier pseudo-labels are left out, so pseudo-labels never
+  train the next ones), predicts the pool (rows whose label is missing) and flags the rows
+  whose top probability is at least ``threshold``; ``apply`` sets their labels in one
+  change with label origin ``"pseudo"`` (see ``ds.origins``).
+- :class:`RemovePseudoLabels` (recorded as ``remove_pseudo_labels``): every
+  pseudo-labeled row goes back to the pool (its label missing again) in one change. The
+  rows themselves are kept: they are real data that a person may still label. A label a
+  person gave over a pseudo-label is no longer pseudo and stays.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..core import ChangePlan, Findings
+from ._active import _check_model, _labeled_mask, pool_predictions
+from ._base import Operation, register
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core import Dataset
+
+__all__ = ["PSEUDO", "PseudoLabel", "RemovePseudoLabels", "pseudo_label_ids"]
+
+#: the label origin of pseudo-labels (``ds.origins["label_origin"]``)
+PSEUDO = "pseudo"
+#: the Findings roles of pseudo-label candidates
+ROLES = {"score": "confidence", "flag": "pseudo_label", "suggestion": "predicted_label"}
+COLUMNS = ["predicted_label", "confidence", "pseudo_label"]
+
+
+def pseudo_label_ids(ds: Dataset) -> np.ndarray:
+    """Ids of the rows whose current label is a pseudo-label, in row order."""
+    origins = ds.origins
+    if len(origins) == 0:
+        return np.empty(0, dtype=np.int64)
+    hit = set(origins.index[origins["label_origin"] == PSEUDO].tolist())
+    return np.array([i for i in np.asarray(ds.ids).tolist() if i in hit], dtype=np.int64)
+
+
+@register
+class PseudoLabel(Operation):
+    """Label the pool rows a model predicts confidently, marked as pseudo-labels.
+
+    Parameters
+    ----------
+    threshold
+        Minimum predicted probability of the top class (in ``(0, 1]``).
+    model
+        A scikit-learn classifier with ``predict_proba``; ``None``: the default of
+        :class:`~dcai_jupyter.ops.SuggestSamples` (a kNN vote averaged with a small
+        gradient-boosting model).
+    features
+        Columns to use (default: the feature and text columns).
+    random_state
+        Seed of the model.
+    progress
+        Show a progress bar while the model fits (large data only).
+
+    Notes
+    -----
+    Findings (action ``"relabel"``): every pool row, with ``predicted_label``,
+    ``confidence`` (the score) and ``pseudo_label`` (the flag: ``confidence >=
+    threshold``).
+    """
+
+    name: ClassVar[str] = "pseudo_label"
+    change_op: ClassVar[str] = "pseudo_label"
+    action: ClassVar[str] = "relabel"
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.95,
+        model: Any = None,
+        features: Sequence[str] | None = None,
+        random_state: int | None = 0,
+        progress: bool = True,
+    ) -> None:
+        self.threshold = threshold
+        self.model = model
+        self.features = features
+        self.random_state = random_state
+        self.progress = progress
+
+    def _find(self, ds: Dataset) -> Findings:
+        from ._features import dataset_feature_matrix
+
+        t = self.threshold
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0.0 < float(t) <= 1.0:
+            raise ValueError(f"threshold must be a probability in (0, 1]; got {t!r}")
+        _check_model(self.model)
+        labeled = _labeled_mask(ds)
+        pool = ~labeled
+        if not pool.any():
+            raise ValueError(
+                "the pool is empty: there is no unlabeled row to pseudo-label. Add rows "
+                "without a label with ds.add(rows) to form a pool"
+            )
+        ids = np.asarray(ds.ids)
+        # Only labels a person gave train the model: pseudo-labels never breed pseudo-labels.
+        train = labeled & ~np.isin(ids, pseudo_label_ids(ds))
+        if not train.any():
+            raise ValueError("no row has a label a person gave: label some pool rows first")
+        X, _ = dataset_feature_matrix(ds, self.features)
+        labels = np.asarray(ds.column(ds.label), dtype=object)[train]
+        probs, cls = pool_predictions(
+            X[train],
+            labels,
+            X[pool],
+            model=self.model,
+            classes=list(ds.classes),
+            random_state=self.random_state,
+            progress=self.progress,
+        )
+        best = probs.argmax(axis=1)
+        conf = probs.max(axis=1)
+        frame = pd.DataFrame(index=pd.Index(ids[pool], name="sample_id"))
+        frame["predicted_label"] = pd.Series([cls[int(j)] for j in best], index=frame.index, dtype=object)
+        frame["confidence"] = conf
+        frame["pseudo_label"] = conf >= float(t)
+        order = np.lexsort((frame.index.to_numpy(), -conf))
+        return Findings(
+            frame.iloc[order][COLUMNS],
+            op=self.name,
+            roles=ROLES,
+            action=self.action,
+            params=self.json_params(),
+            version=int(ds.version),
+        )
+
+    def _plan(
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, **options: Any
+    ) -> dict[str, Any]:
+        if options:
+            raise TypeError(f"pseudo_label takes no apply options; got {sorted(options)}")
+        assert findings is not None
+        if findings.version is not None and findings.version != ds.version:
+            raise ValueError(
+                f"these findings were computed at version {findings.version}; the dataset is "
+                f"at {ds.version}. Run pseudo_label again on the current data"
+            )
+        flagged = findings.flagged
+        if len(flagged) == 0:
+            return {"n_pseudo": 0}
+        plan.relabel(
+            flagged.ids, list(flagged.frame["predicted_label"]), origin=PSEUDO
+        )
+        return {"n_pseudo": len(flagged)}
+
+
+@register
+class RemovePseudoLabels(Operation):
+    """Put every pseudo-labeled row back into the pool (label missing), as one change.
+
+    Rows keep their ids and features; ``undo`` brings the pseudo-labels back. A label a
+    person gave over a pseudo-label is kept (it is no longer a pseudo-label).
+    """
+
+    name: ClassVar[str] = "remove_pseudo_labels"
+    change_op: ClassVar[str] = "remove_pseudo_labels"
+    action: ClassVar[str] = "review"
+    needs_findings: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        pass
+
+    def _plan(
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, **options: Any
+    ) -> dict[str, Any]:
+        if options:
+            raise TypeError(f"remove_pseudo_labels takes no options; got {sorted(options)}")
+        ids = pseudo_label_ids(ds)
+        if len(ids) == 0:
+            return {"n_unlabeled": 0}
+        col = np.asarray(ds.column(ds.label))
+        old = col[ds.positions(ids)]
+        missing: Any = float("nan") if col.dtype.kind == "f" else None
+        delta = {
+            "t": "set",
+            "i": ids.tolist(),
+            "o": [v.item() if isinstance(v, np.generic) else v for v in old.tolist()],
+            "n": [missing] * len(ids),
+            "og": [PSEUDO] * len(ids),
+        }
+        # ChangePlan.relabel refuses missing labels (a person's label must be a value);
+        # taking a label away is this one step, recorded exactly like a relabel delta.
+        plan._step(delta)
+        return {"n_unlabeled": len(ids)}
