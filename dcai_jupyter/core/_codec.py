@@ -77,7 +77,11 @@ def encode_value(v: Any) -> Any:
     if isinstance(v, pd.Timedelta):
         return {"$td": [v.value, v.unit]}
     if isinstance(v, _dt.datetime):
-        return {"$pydt": v.isoformat()}
+        key = getattr(v.tzinfo, "key", None)  # a zoneinfo zone: keep it, not just the offset
+        key = key if isinstance(key, str) else None
+        if key is None and not v.fold:
+            return {"$pydt": v.isoformat()}
+        return {"$pydt": [v.isoformat(), key, v.fold]}
     if isinstance(v, _dt.date):
         return {"$pyd": v.isoformat()}
     if isinstance(v, (list, tuple)):
@@ -127,7 +131,14 @@ def decode_value(v: Any) -> Any:
         td = pd.Timedelta(x[0], unit="ns")
         return td.as_unit(x[1]) if x[1] else td
     if tag == "$pydt":
-        return _dt.datetime.fromisoformat(x)
+        if not isinstance(x, list):
+            return _dt.datetime.fromisoformat(x)
+        d = _dt.datetime.fromisoformat(x[0]).replace(fold=x[2])
+        if x[1] is not None:
+            import zoneinfo
+
+            d = d.replace(tzinfo=zoneinfo.ZoneInfo(x[1]))  # same wall time, fold and zone
+        return d
     if tag == "$pyd":
         return _dt.date.fromisoformat(x)
     if tag == "$l":

@@ -71,7 +71,7 @@ def _element_bytes(v: Any) -> bytes:
     """
     if v is None or v is pd.NA or v is pd.NaT:
         return b"\x00null"
-    if isinstance(v, float) and math.isnan(v):
+    if isinstance(v, (float, np.floating)) and math.isnan(v):
         return b"\x00nan"
     if isinstance(v, np.ndarray):
         if v.dtype.hasobject:  # the buffer holds pointers: hash the elements instead
@@ -83,6 +83,8 @@ def _element_bytes(v: Any) -> bytes:
         return b"b" + bytes(v)
     if isinstance(v, (bool, np.bool_)):
         return b"t" if v else b"f"
+    if isinstance(v, (np.datetime64, np.timedelta64)):  # (timedelta64 is an np.integer)
+        return b"M" + v.dtype.str.encode() + np.array(v).view("i8").tobytes()
     if isinstance(v, (int, np.integer)):
         return b"i" + str(int(v)).encode()
     if isinstance(v, (float, np.floating)):
