@@ -36,6 +36,10 @@ SETUP = textwrap.dedent(
 
     ours = w.Button(description="ours")
     ours.on_click(_ours)
+
+    # a trait observer: what interact and most widget callbacks are
+    slider = w.IntSlider(value=0, max=3)
+    slider.observe(lambda change: ds.relabel([change["new"]], ["b"]), names="value")
     """
 )
 
@@ -53,16 +57,23 @@ def _run_to_idle(kc: Any, msg_id: str, timeout: float = 60) -> list[dict[str, An
             return out
 
 
-def _click(kc: Any, model_id: str) -> None:
-    """What the front end sends when a Button is clicked."""
-    msg = kc.session.msg(
-        "comm_msg",
-        {"comm_id": model_id, "data": {"method": "custom", "content": {"event": "click"}}},
-    )
+def _send(kc: Any, model_id: str, data: dict[str, Any]) -> None:
+    """Send a widget message as the front end does, and wait until the kernel handled it."""
+    msg = kc.session.msg("comm_msg", {"comm_id": model_id, "data": data})
     kc.shell_channel.send(msg)
     outputs = _run_to_idle(kc, msg["header"]["msg_id"])
     errors = [m["content"] for m in outputs if m["msg_type"] == "error"]
     assert not errors, errors
+
+
+def _click(kc: Any, model_id: str) -> None:
+    """What the front end sends when a Button is clicked."""
+    _send(kc, model_id, {"method": "custom", "content": {"event": "click"}})
+
+
+def _drag(kc: Any, model_id: str, value: int) -> None:
+    """What the front end sends when a slider is moved."""
+    _send(kc, model_id, {"method": "update", "state": {"value": value}, "buffer_paths": []})
 
 
 def test_user_widget_callback_is_not_the_last_cells_change(tmp_path):
@@ -70,24 +81,28 @@ def test_user_widget_callback_is_not_the_last_cells_change(tmp_path):
     try:
         reply = kc.execute_interactive(
             SETUP,
-            user_expressions={"flip": "flip.model_id", "ours": "ours.model_id"},
+            user_expressions={k: f"{k}.model_id" for k in ("flip", "ours", "slider")},
             timeout=120,
         )
         assert reply["content"]["status"] == "ok", reply["content"]
         exprs = reply["content"]["user_expressions"]
-        flip, ours = (ast.literal_eval(exprs[k]["data"]["text/plain"]) for k in ("flip", "ours"))
+        flip, ours, slider = (
+            ast.literal_eval(exprs[k]["data"]["text/plain"]) for k in ("flip", "ours", "slider")
+        )
         _click(kc, flip)
         _click(kc, ours)
         reply = kc.execute_interactive("ds.relabel([3], ['a'])", timeout=60)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        _drag(kc, slider, 3)  # relabels row 3 back to "b"
         assert reply["content"]["status"] == "ok", reply["content"]
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
 
     ch = dj.open_history(tmp_path / "cb.sqlite").changes
-    assert ch["ids"].tolist() == [[0], [1], [2], [3]]
-    assert ch["source"].tolist() == ["cell", "callback", "widget", "cell"]
-    setup, callback, ours_change, after = (ch.iloc[i] for i in range(4))
+    assert ch["ids"].tolist() == [[0], [1], [2], [3], [3]]
+    assert ch["source"].tolist() == ["cell", "callback", "widget", "cell", "callback"]
+    setup, callback, ours_change, after, dragged = (ch.iloc[i] for i in range(5))
     assert setup["code"] == SETUP and setup["widget"] is None
     # the click ran no cell: no code, and the widget that was clicked
     assert callback["code"] is None and callback["widget"] == flip
@@ -95,5 +110,8 @@ def test_user_widget_callback_is_not_the_last_cells_change(tmp_path):
     # our own widgets name themselves, inside a comm message too
     assert ours_change["widget"] == "label-editor" and ours_change["code"] is None
     assert after["code"] == "ds.relabel([3], ['a'])" and after["widget"] is None
+    # the slider moved after that cell ran: its change is not that cell's either
+    assert dragged["code"] is None and dragged["widget"] == slider
+    assert dragged["execution_count"] == after["execution_count"]
     it = dj.open_history(tmp_path / "cb.sqlite").iterations
-    assert it["source"].tolist() == ["cell", "callback", "widget", "cell"]
+    assert it["source"].tolist() == ["cell", "callback", "widget", "cell", "callback"]
