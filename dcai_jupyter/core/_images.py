@@ -56,7 +56,8 @@ def encode(img: Any) -> tuple[str, Any]:
         png_ok = img.getextrema()[1] < n_colours
     if png_ok:
         buf = io.BytesIO()
-        img.save(buf, format="PNG")
+        # level 1: ~4x faster than the default for ~15% more bytes (224x224 RGB: 10 vs 38 ms)
+        img.save(buf, format="PNG", compress_level=1)
         return "$png", buf.getvalue()
     return "$pil", (mode, [w, h], img.tobytes(), _palette(img))
 
