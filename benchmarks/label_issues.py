@@ -1,4 +1,4 @@
-"""Label-issue detection: dcai_jupyter vs cleanlab (issue 3).
+"""Label-issue detection: dcai_jupyter vs cleanlab (issues 3 and 7).
 
 Cases: sklearn ``load_digits()`` and ``make_classification(n_samples=20000, n_features=20,
 n_informative=10, n_classes=5, random_state=0)``; noise: exactly 10 % / 20 % of the rows
@@ -9,12 +9,18 @@ Methods:
   (a) cleanlab ``find_label_issues`` (default: prune_by_noise_rate) on 5-fold
       cross-validated LogisticRegression(StandardScaler) probabilities;
   (b) ``dcai_jupyter.find_label_issues`` on the same probabilities;
-  (c) ``dcai_jupyter.ops.default_label_issues`` (the default pipeline).
+  (c) the default pipeline: ``out_of_sample_pred_probs(model=None)`` (the default
+      ensemble) + ``dcai_jupyter.find_label_issues`` (= ``default_label_issues``);
+  (d) cleanlab ``find_label_issues`` on the default pipeline's probabilities (those of c).
+
+(a) vs (d) shows what the model contributes (same algorithm, other probabilities);
+(d) vs (c) what our algorithm does beyond cleanlab's on the same probabilities.
 
 Per case: precision, recall, F1 of ``is_issue`` against the flipped rows, average
 precision of the ranking (low ``label_quality`` / cleanlab's self-confidence = suspicious)
-and wall time (a and b: cross-validation + detection; c: the whole pipeline). Then the
-mean F1 of (c) minus (a), and the 20k-case pipeline times of (c) and (a) from this run.
+and wall time (a, b: cross-validation + detection; c, d: ensemble probabilities +
+detection). Then the mean F1 of each method and the differences, and the 20k-case
+pipeline times of (c) and (a) from this run.
 
 Numbers are printed, never asserted. Run: ``python benchmarks/label_issues.py``.
 """
@@ -37,9 +43,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from dcai_jupyter.ops import default_label_issues, find_label_issues
+from dcai_jupyter.ops import default_label_issues, find_label_issues, out_of_sample_pred_probs
 
 NOISES = ("u10", "u20", "a20")
+METHODS = ("a", "b", "c", "d")
 
 
 def load(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -113,18 +120,26 @@ def run_case(name: str, X: np.ndarray, y: np.ndarray, kind: str, seed: int) -> d
     }
 
     t0 = time.perf_counter()
-    full = default_label_issues(X, noisy, progress=False).sort_index()
+    ens = out_of_sample_pred_probs(X, noisy, progress=False)  # the default ensemble
+    t_ens = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    full = find_label_issues(noisy, ens).sort_index()  # = default_label_issues(X, noisy)
     out["c"] = {
         **scores(truth, full["is_issue"].to_numpy(), full["label_quality"].to_numpy()),
-        "time": time.perf_counter() - t0,
+        "time": t_ens + time.perf_counter() - t0,
     }
+
+    t0 = time.perf_counter()
+    mask, q = cleanlab_issues(noisy, ens)
+    out["d"] = {**scores(truth, mask, q), "time": t_ens + time.perf_counter() - t0}
     return out
 
 
 def print_table(rows: list[dict[str, Any]], seed: int) -> float:
     print(f"\nnoise seed {seed}")
-    head = f"{'case':<12}{'flipped':>8} | " + " | ".join(
-        f"{m + ')':<3}{'P':>6}{'R':>6}{'F1':>6}{'AP':>6}{'s':>6}" for m in ("(a", "(b", "(c")
+    head = f"{'case':<14}{'flipped':>8} | " + " | ".join(
+        f"{'(' + m + ')':<3}{'P':>6}{'R':>6}{'F1':>6}{'AP':>6}{'s':>6}" for m in METHODS
     )
     print(head)
     print("-" * len(head))
@@ -133,18 +148,28 @@ def print_table(rows: list[dict[str, Any]], seed: int) -> float:
             "   "
             + "".join(f"{row[m][k]:>6.3f}" for k in ("P", "R", "F1", "AP"))
             + f"{row[m]['time']:>6.2f}"
-            for m in ("a", "b", "c")
+            for m in METHODS
         )
-        print(f"{row['case']:<12}{row['n_flipped']:>8} | {cells}")
-    f1 = {m: float(np.mean([r[m]["F1"] for r in rows])) for m in ("a", "b", "c")}
+        print(f"{row['case']:<14}{row['n_flipped']:>8} | {cells}")
+    f1 = {m: float(np.mean([r[m]["F1"] for r in rows])) for m in METHODS}
+    ap = {m: float(np.mean([r[m]["AP"] for r in rows])) for m in METHODS}
     worst = min(r["c"]["F1"] - r["a"]["F1"] for r in rows)
     print(
-        f"mean F1: (a) cleanlab {f1['a']:.3f}  (b) ours on the same probs {f1['b']:.3f}  "
-        f"(c) default pipeline {f1['c']:.3f}"
+        f"mean F1: (a) cleanlab on CV LR {f1['a']:.3f}  (b) ours on the same probs "
+        f"{f1['b']:.3f}  (c) default pipeline {f1['c']:.3f}  (d) cleanlab on (c)'s probs "
+        f"{f1['d']:.3f}"
+    )
+    print(
+        f"mean AP: (a) {ap['a']:.3f}  (b) {ap['b']:.3f}  (c) {ap['c']:.3f}  (d) {ap['d']:.3f}"
     )
     print(
         f"mean F1 (c) - (a) = {f1['c'] - f1['a']:+.3f}   (b) - (a) = {f1['b'] - f1['a']:+.3f}   "
         f"worst case (c) - (a) = {worst:+.3f}"
+    )
+    print(
+        f"model vs algorithm: (d) - (a) = {f1['d'] - f1['a']:+.3f} (the ensemble's probabilities, "
+        f"cleanlab's algorithm)   (c) - (d) = {f1['c'] - f1['d']:+.3f} (our algorithm, the "
+        "same probabilities)"
     )
     return f1["c"] - f1["a"]
 

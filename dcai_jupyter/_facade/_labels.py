@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..core import Findings
 
 
@@ -34,8 +36,11 @@ class LabelsMixin:
         Returns
         -------
         Findings
-            By sample id, most suspicious first: ``given_label``, ``suggested_label``,
-            ``label_quality`` (0..1), ``score`` (1 - quality), ``is_issue``.
+            By sample id, flagged first, most suspicious first: ``given_label``,
+            ``suggested_label`` (the suggestion role), ``label_quality`` (0..1),
+            ``score`` (1 - quality; the score role), ``is_issue`` (the flag role). Rows
+            without a label (an unlabeled pool) are left out. An event
+            ``find_label_issues`` records the parameters, the features used and a digest.
         """
         from ..ops import LabelIssues
 
@@ -49,9 +54,38 @@ class LabelsMixin:
         ).find(self)  # type: ignore[arg-type]
 
     def accept_suggestions(
-        self, issues: Findings, *, top: int | None = None, reason: str | None = None
+        self,
+        issues: Findings | pd.DataFrame,
+        *,
+        top: int | None = None,
+        reason: str | None = None,
     ) -> int:
-        """Relabel the ``top`` flagged samples to their suggested label: one recorded change."""
+        """Relabel the ``top`` flagged samples to their suggested label: one recorded change.
+
+        Parameters
+        ----------
+        issues
+            The ``Findings`` from :meth:`find_label_issues` (or a subset of them, or a
+            frame with a ``suggested_label`` column).
+        top
+            How many flagged samples to take, most suspicious first; ``None``: all.
+        reason
+            Recorded with the change.
+
+        Returns
+        -------
+        int
+            The new version (unchanged when there was nothing to change). Samples
+            relabeled since the issues were found (current label differs from
+            ``given_label``) are left alone.
+
+        Raises
+        ------
+        KeyError
+            Sample ids in ``issues`` removed since; run ``find_label_issues()`` again.
+        ValueError
+            ``top`` is not a non-negative integer; ``issues`` are not label issues.
+        """
         from ..ops import LabelIssues
 
         return LabelIssues.for_findings(issues).apply(self, issues, top=top, reason=reason)  # type: ignore[arg-type]
