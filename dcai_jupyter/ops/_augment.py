@@ -65,6 +65,34 @@ class Augment(Operation):
         self.n = n
         self.random_state = random_state
 
+    @classmethod
+    def conformance_example(cls) -> list[dict[str, Any]]:
+        """Small cases for the operations conformance test (``tests/test_operations.py``)."""
+        import pandas as pd
+
+        rng = np.random.default_rng(0)
+        n = 12
+        words = "the quick brown fox jumps over the lazy dog again and again".split()
+        frame = pd.DataFrame(
+            {
+                "x": rng.normal(size=n),
+                "k": rng.integers(0, 50, n).astype(np.int64),
+                "img": [rng.integers(0, 256, (6, 6), dtype=np.uint8) for _ in range(n)],
+                "note": [" ".join(rng.choice(words, 8)) for _ in range(n)],
+                "y": ["a", "b", "c"] * (n // 3),
+            }
+        )
+        ds_kw = {"label": "y", "image": "img", "text": "note"}
+        return [
+            {"frame": frame, "dataset": ds_kw,
+             "operation": cls(transform=["jitter", "shift", "token_swap"], n=2, random_state=0),
+             "options": {"ids": [0, 1, 2]}, "name": "numbers, image and text composed"},
+            {"frame": frame, "dataset": ds_kw,
+             "operation": cls(transform=[{"name": "rotate", "degrees": 10}, "noise", "char_noise"],
+                              random_state=3),
+             "name": "every labeled row"},
+        ]
+
     def origin(self) -> str:
         """The origin tag of the rows this operation makes (``augmented:shift+noise``)."""
         return "augmented:" + "+".join(s.name for s in resolve_transforms(self.transform))

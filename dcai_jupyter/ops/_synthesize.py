@@ -358,6 +358,40 @@ class Synthesize(Operation):
             )
         return cols
 
+    @classmethod
+    def conformance_example(cls) -> list[dict[str, Any]]:
+        """Small cases for the operations conformance test (``tests/test_operations.py``)."""
+        rng = np.random.default_rng(0)
+        n = 90
+        y = np.array(["common"] * 60 + ["rare"] * 30, dtype=object)
+        shiftby = np.where(y == "rare", 1.5, 0.0)
+        mixed = pd.DataFrame(
+            {
+                "a": rng.normal(size=n) + shiftby,
+                "b": rng.normal(size=n) - shiftby,
+                "k": rng.integers(0, 9, n).astype(np.int64),
+                "color": rng.choice(["red", "green", "blue"], n),
+                "y": y,
+            }
+        )
+        # three classes; "mid" overlaps "low" (weak) though it is not the rarest
+        centers = np.repeat([[0.0, 0.0], [0.6, 0.6], [4.0, 4.0]], [100, 80, 30], axis=0)
+        blobs = pd.DataFrame(centers + rng.normal(scale=0.8, size=centers.shape), columns=["u", "v"])
+        blobs["label"] = np.repeat(["low", "mid", "high"], [100, 80, 30])
+        from sklearn.linear_model import LogisticRegression
+
+        return [
+            {"frame": mixed, "dataset": {"label": "y"},
+             "operation": cls(target="balance", random_state=0), "name": "SMOTENC balance"},
+            {"frame": mixed[["a", "b", "y"]], "dataset": {"label": "y"},
+             "operation": cls(target={"rare": 45}, k_neighbors=3, random_state=1),
+             "name": "SMOTE dict target"},
+            {"frame": blobs, "dataset": {"label": "label"},
+             "operation": cls(target="weakest", model=LogisticRegression(max_iter=300), cv=3,
+                              progress=False, random_state=0),
+             "name": "weakest by cross-validated F1"},
+        ]
+
     def origin(self) -> str:
         """The origin tag of the rows this operation makes (``synthetic:smote``, ...)."""
         m = self.method
