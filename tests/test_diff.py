@@ -50,7 +50,9 @@ def _run(ds: dj.Dataset, plan: list[tuple[str, int, int]]) -> None:
             v = float("nan") if kind == "nan" else float(value)
             ds.update([ids[pick % len(ids)]], "x", [v])
         elif kind == "add":
-            ds.add(pd.DataFrame({"x": [float(value)], "t": [f"new{value}"], "y": [CLASSES[pick % 3]]}))
+            ds.add(
+                pd.DataFrame({"x": [float(value)], "t": [f"new{value}"], "y": [CLASSES[pick % 3]]})
+            )
         elif kind == "undo":
             try:
                 ds.undo()

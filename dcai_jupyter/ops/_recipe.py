@@ -1,0 +1,548 @@
+"""Recipe replay: re-run a history's recorded changes on new data (next month's export).
+
+Two kinds of recorded change, two ways to carry them over:
+
+- **operations** (a registered op whose params hold ``"operation"``, e.g.
+  ``accept_suggestions``, ``synthesize``): rebuilt from the registry and re-run with their
+  recorded parameters on the new data (``Operation.replay``: find again, then plan);
+- **human decisions** (``relabel``, ``remove``, ``update``, ``add`` and any other change a
+  person made from a cell or a widget): carried over by sample id where the sample is
+  unchanged, i.e. its content hash in the new data equals its content hash when the
+  decision was made; where the sample changed or is gone the decision is listed for review.
+
+Undo, redo and revert are followed: a change undone or reverted in the history is skipped
+(with that reason), as are the undo/redo/revert changes themselves. Every recorded change
+lands in ``applied``, ``skipped`` (with a reason) or ``needs_review``: nothing is dropped
+silently. The replayed dataset records everything with provenance source ``recipe`` and
+an event ``replay_recipe`` naming the history it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..core import Dataset, History, _codec
+from ..core._provenance import source as provenance_source
+from ..core._recipe_steps import (
+    RecordedChange,
+    StateWalker,
+    effective_changes,
+    recorded_changes,
+    row_hashes,
+)
+from ._base import Operation, get_operation, rebuild
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core import Change
+
+__all__ = ["RecipeResult", "replay_recipe"]
+
+_APPLIED_COLUMNS = ["op", "kind", "version", "rows", "carried", "review", "detail"]
+_SKIPPED_COLUMNS = ["op", "reason"]
+_REVIEW_COLUMNS = ["seq", "op", "sample_id", "column", "old", "new", "reason"]
+
+
+@dataclass(frozen=True)
+class RecipeResult:
+    """The outcome of a recipe replay.
+
+    Attributes
+    ----------
+    dataset
+        The new data with the recipe applied; its history says it came from the recipe
+        (provenance source ``recipe``, an event ``replay_recipe``).
+    applied
+        By recorded version (``seq``): ``op``, ``kind`` (``operation`` re-run or
+        ``decision`` carried over), ``version`` in the new history (None when nothing needed
+        to change), ``rows`` changed, ``carried`` (decided rows carried over), ``review``
+        (rows of this change listed for review), ``detail``.
+    skipped
+        By recorded version: ``op`` and ``reason`` (undone, reverted, an operation that
+        could not be re-run, ...).
+    needs_review
+        One row per decision not carried over: ``seq``, ``op``, ``sample_id``, ``column``
+        (None for the label or a whole row), ``old`` -> ``new`` as decided, ``reason``.
+    content_check
+        ``"rows"`` when whole rows were compared by content hash, ``"recorded values"``
+        when only the values the history holds could be compared (a history file replayed
+        without its base data; pass ``base=``).
+    """
+
+    dataset: Any
+    applied: pd.DataFrame
+    skipped: pd.DataFrame
+    needs_review: pd.DataFrame
+    content_check: str
+    source: dict[str, Any] = field(repr=False)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "applied": len(self.applied),
+            "skipped": len(self.skipped),
+            "needs_review": len(self.needs_review),
+        }
+
+    def accounted(self) -> set[int]:
+        """Every recorded version this result accounts for (all of ``1 .. head``)."""
+        out = set(self.applied.index.tolist()) | set(self.skipped.index.tolist())
+        return out | set(self.needs_review["seq"].tolist())
+
+    def report(self) -> str:
+        """A short text report: what was applied, skipped (why) and needs review."""
+        lines = [
+            f"recipe of {self.source.get('name')!r} ({self.source.get('head')} recorded changes) "
+            f"onto {len(self.dataset)} rows: applied {len(self.applied)}, skipped "
+            f"{len(self.skipped)}, needs review {len(self.needs_review)} sample decision(s)"
+        ]
+        for seq, r in self.applied.iterrows():
+            lines.append(f"  applied  v{seq} {r['op']}: {r['detail']}")
+        for seq, r in self.skipped.iterrows():
+            lines.append(f"  skipped  v{seq} {r['op']}: {r['reason']}")
+        for r in self.needs_review.head(50).itertuples():
+            col = f" {r.column}" if r.column else ""
+            lines.append(
+                f"  review   v{r.seq} {r.op} sample {r.sample_id}{col} "
+                f"{_short(r.old)} -> {_short(r.new)}: {r.reason}"
+            )
+        if len(self.needs_review) > 50:
+            lines.append(f"  ... and {len(self.needs_review) - 50} more to review")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        c = self.counts()
+        return (
+            f"RecipeResult(applied={c['applied']}, skipped={c['skipped']}, "
+            f"needs_review={c['needs_review']}, rows={len(self.dataset)})"
+        )
+
+
+def _short(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) <= 40 else s[:37] + "..."
+
+
+# ---------------------------------------------------------------------------- rows
+def _rows_frame(enc: dict[str, list[Any]], ids: list[int], like: pd.DataFrame) -> pd.DataFrame:
+    """Recorded (encoded) rows as a frame with the dtypes of ``like``."""
+    data = {}
+    for c in like.columns:
+        s = pd.Series(_codec.decode_list(enc[c]), dtype=object)
+        try:
+            s = s.astype(like.dtypes[c])
+        except (TypeError, ValueError):
+            pass
+        data[c] = s
+    out = pd.DataFrame(data, columns=list(like.columns))
+    out.index = pd.Index(ids, dtype=np.int64, name=like.index.name)
+    return out
+
+
+def _same_value(x: Any, y: Any) -> bool:
+    if _codec.is_missing(x) and _codec.is_missing(y):
+        return True
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return bool(
+            isinstance(x, np.ndarray)
+            and isinstance(y, np.ndarray)
+            and x.shape == y.shape
+            and np.array_equal(x, y)
+        )
+    try:
+        return bool(x == y)
+    except (TypeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------------- the replay
+class _Replay:
+    def __init__(
+        self,
+        h: History,
+        ds: Dataset,
+        old: StateWalker | None,
+        progress: bool,
+    ) -> None:
+        self.h = h
+        self.ds = ds
+        self.old = old
+        self.progress = progress
+        self.label = ds.label
+        self.id_map: dict[int, int] = {}  # ids of rows a person added -> their new ids
+        self.applied: dict[int, dict[str, Any]] = {}
+        self.skipped: dict[int, dict[str, Any]] = {}
+        self.review: list[dict[str, Any]] = []
+
+    # -- helpers ----------------------------------------------------------------------
+    def _present(self, ids: list[int]) -> set[int]:
+        if not ids:
+            return set()
+        have = np.asarray(self.ds.ids)
+        return set(np.asarray(ids, dtype=np.int64)[np.isin(ids, have)].tolist())
+
+    def _new_rows(self, ids: list[int]) -> pd.DataFrame:
+        return self.ds.take(ids) if ids else self.ds.df.iloc[:0]
+
+    def _old_rows(self, ids: list[int]) -> pd.DataFrame | None:
+        if self.old is None:
+            return None
+        return self.old.rows(ids)
+
+    def _flag(
+        self, seq: int, op: str, sid: int, column: str | None, old: Any, new: Any, why: str
+    ) -> None:
+        self.review.append(
+            {
+                "seq": seq,
+                "op": op,
+                "sample_id": sid,
+                "column": column,
+                "old": old,
+                "new": new,
+                "reason": why,
+            }
+        )
+
+    # -- operations -------------------------------------------------------------------
+    def operation(self, seq: int, op: str, params: dict[str, Any]) -> None:
+        try:
+            operation: Operation = rebuild(op, params)
+            if hasattr(operation, "progress"):
+                operation.progress = self.progress
+            change: Change = operation.replay(self.ds, params)
+        except Exception as e:  # the recorded operation cannot run on these data
+            self.skipped[seq] = {"op": op, "reason": f"could not re-run {op}: {e}"}
+            return
+        if change.empty:
+            self.applied[seq] = {
+                "op": op,
+                "kind": "operation",
+                "version": None,
+                "rows": 0,
+                "carried": 0,
+                "review": 0,
+                "detail": "re-run: nothing to change on the new data",
+            }
+            return
+        change = dataclasses.replace(change, params={**change.params, "recipe": {"seq": seq}})
+        version = self.ds.apply(change)
+        counts = ", ".join(f"{k} {v}" for k, v in change.counts().items())
+        self.applied[seq] = {
+            "op": op,
+            "kind": "operation",
+            "version": int(version),
+            "rows": change.n_rows,
+            "carried": 0,
+            "review": 0,
+            "detail": f"re-run with the recorded parameters: {counts}",
+        }
+
+    # -- decisions --------------------------------------------------------------------
+    def decision(self, rec: RecordedChange) -> None:
+        seq, op, deltas = rec.seq, rec.op, rec.deltas
+        plan = self.ds.plan(op, {**rec.params, "recipe": {"seq": seq}})
+        carried = already = flagged = 0
+        for d in deltas:
+            t = d["t"]
+            if t == "set":
+                c, a, f = self._set(seq, op, plan, d)
+            elif t == "del":
+                c, a, f = self._del(seq, op, plan, d)
+            elif t == "ins":
+                c, a, f = self._ins(plan, d), 0, 0
+            else:  # pragma: no cover - the history knows only these
+                raise ValueError(f"unknown delta type {t!r}")
+            carried, already, flagged = carried + c, already + a, flagged + f
+        change = plan.change()
+        version = None if change.empty else int(self.ds.apply(change))
+        if carried == 0 and already == 0 and flagged:
+            return  # every row of it is in needs_review
+        detail = f"{carried} carried over by sample id"
+        if already:
+            detail += f", {already} already so in the new data"
+        if flagged:
+            detail += f", {flagged} for review"
+        self.applied[seq] = {
+            "op": op,
+            "kind": "decision",
+            "version": version,
+            "rows": change.n_rows,
+            "carried": carried,
+            "review": flagged,
+            "detail": detail,
+        }
+
+    def _set(self, seq: int, op: str, plan: Any, d: dict[str, Any]) -> tuple[int, int, int]:
+        column = d.get("c")
+        col = column or self.label
+        old_ids = [int(i) for i in d["i"]]
+        ids = [self.id_map.get(i, i) for i in old_ids]
+        olds = _codec.decode_list(d["o"])
+        news = _codec.decode_list(d["n"])
+        present = self._present(ids)
+        new_rows = self._new_rows([i for i in ids if i in present])
+        old_rows = self._old_rows([o for o, i in zip(old_ids, ids, strict=True) if i in present])
+        same_rest: dict[int, bool] = {}
+        if old_rows is not None and len(new_rows):
+            # a relabel: the other columns must be as decided on; an update: every column
+            # but the updated one (the label included)
+            keep = [c for c in new_rows.columns if c != column]
+            hn = row_hashes(new_rows[keep], self.label)
+            ho = row_hashes(old_rows[keep], self.label)
+            for o, i in zip(old_ids, ids, strict=True):
+                if i in present:
+                    same_rest[i] = hn[i][0] == ho[o][0] and (column is None or hn[i][1] == ho[o][1])
+        todo_ids: list[int] = []
+        todo_vals: list[Any] = []
+        carried = already = flagged = 0
+        for o_id, i, old, new in zip(old_ids, ids, olds, news, strict=True):
+            show = None if column is None else column
+            if i not in present:
+                self._flag(seq, op, o_id, show, old, new, "not in the new data")
+                flagged += 1
+                continue
+            if not same_rest.get(i, True):
+                self._flag(
+                    seq,
+                    op,
+                    i,
+                    show,
+                    old,
+                    new,
+                    "the sample changed since the decision (content differs)",
+                )
+                flagged += 1
+                continue
+            current = new_rows.at[i, col]
+            if _same_value(current, new):
+                already += 1
+            elif _same_value(current, old):
+                todo_ids.append(i)
+                todo_vals.append(new)
+                carried += 1
+            else:
+                self._flag(
+                    seq,
+                    op,
+                    i,
+                    show,
+                    old,
+                    new,
+                    f"{col} is {_short(current)} in the new data, not the {_short(old)} decided on",
+                )
+                flagged += 1
+        if todo_ids:
+            if column is None:
+                origins = d.get("g")
+                origin = origins[0] if origins and len(set(origins)) == 1 else None
+                plan.relabel(todo_ids, todo_vals, origin=origin)
+            else:
+                plan.update(todo_ids, column, todo_vals)
+        return carried, already, flagged
+
+    def _del(self, seq: int, op: str, plan: Any, d: dict[str, Any]) -> tuple[int, int, int]:
+        old_ids = [int(i) for i in d["i"]]
+        ids = [self.id_map.get(i, i) for i in old_ids]
+        present = self._present(ids)
+        new_rows = self._new_rows([i for i in ids if i in present])
+        recorded = _rows_frame(d["r"], old_ids, self.ds.df.iloc[:0])
+        hn = row_hashes(new_rows, self.label)
+        ho = row_hashes(recorded, self.label)
+        todo: list[int] = []
+        flagged = 0
+        for o_id, i in zip(old_ids, ids, strict=True):
+            if i not in present:
+                self._flag(seq, op, o_id, None, "present", "removed", "not in the new data")
+                flagged += 1
+            elif hn[i] != ho[o_id]:
+                self._flag(
+                    seq,
+                    op,
+                    i,
+                    None,
+                    "present",
+                    "removed",
+                    "the sample changed since it was removed (content differs)",
+                )
+                flagged += 1
+            else:
+                todo.append(i)
+        if todo:
+            plan.remove(todo)
+        return len(todo), 0, flagged
+
+    def _ins(self, plan: Any, d: dict[str, Any]) -> int:
+        old_ids = [int(i) for i in d["i"]]
+        rows = _rows_frame(d["r"], old_ids, self.ds.df.iloc[:0]).reset_index(drop=True)
+        g = d.get("g")
+        origin = g[0] if g and len(set(g)) == 1 else None
+        src = d.get("s")
+        sources = None
+        if src is not None:
+            mapped = [self.id_map.get(int(s), int(s)) for s in src]
+            if set(mapped) <= self._present(mapped):
+                sources = mapped
+        lg = d.get("lg")
+        label_origin = next((v for v in lg if v is not None), None) if lg else None
+        new_ids = plan.add(rows, origin=origin, source_ids=sources, label_origin=label_origin)
+        for o, n in zip(old_ids, np.asarray(new_ids).tolist(), strict=True):
+            self.id_map[o] = int(n)
+        return len(old_ids)
+
+
+def _is_operation(op: str, params: dict[str, Any] | None) -> bool:
+    if not params or "operation" not in params:
+        return False
+    try:
+        get_operation(op)
+    except KeyError:
+        return False
+    return True
+
+
+def replay_recipe(
+    h: History,
+    new_df: pd.DataFrame,
+    *,
+    source: Dataset | None = None,
+    base: pd.DataFrame | None = None,
+    name: str | None = None,
+    history: str | None = None,
+    progress: bool = True,
+    dataset_class: Callable[..., Dataset] | None = None,
+) -> RecipeResult:
+    """Re-run the recorded changes of ``h`` on ``new_df`` (see the module docstring).
+
+    Parameters
+    ----------
+    h
+        The history to take the recipe from (a live dataset's, or ``open_history(path)``).
+    new_df
+        The new data: the recorded columns, sample ids in the index.
+    source
+        The live dataset ``h`` belongs to: decisions are then checked against whole rows
+        as they were when decided (walked back from its current state).
+    base
+        Instead of ``source``, the base data ``h`` started from (checked by fingerprint):
+        whole rows are compared too. Without either, only the values the history holds
+        are compared (the label a relabel saw, the row a removal deleted).
+    name
+        Name of the replayed dataset (default ``<name>-recipe``).
+    history
+        History path of the replayed dataset (default: in memory).
+    progress
+        Progress bars of re-run operations.
+    dataset_class
+        The Dataset class to build (the facade passes its own; default core's).
+
+    Returns
+    -------
+    RecipeResult
+
+    Raises
+    ------
+    ValueError
+        ``new_df`` lacks the recorded label column or has other columns than the recorded
+        base. Nothing is created then.
+    BaseMismatchError
+        ``base`` is not the data the history started from.
+    """
+    recorded = h.base
+    if recorded is None:
+        raise ValueError(f"{h.path} has no recorded base data; it holds no recipe")
+    if not isinstance(new_df, pd.DataFrame):
+        raise TypeError(f"new_df must be a pandas DataFrame; got {type(new_df).__name__}")
+    label = recorded["label"]
+    want, got = list(recorded["columns"]), [str(c) for c in new_df.columns]
+    if label not in got:
+        raise ValueError(f"the new data has no label column {label!r} (columns: {got})")
+    if set(want) != set(got):
+        raise ValueError(
+            f"the new data's columns differ from the recorded ones: missing "
+            f"{sorted(set(want) - set(got))}, extra {sorted(set(got) - set(want))}. Give the "
+            "new data the same columns (rename, add or drop them first)"
+        )
+    new_df = new_df[want]
+    old: StateWalker | None = None
+    if source is not None:
+        old = StateWalker(source.checkout(0), label)
+    elif base is not None:
+        h.replay(base, to=0)  # BaseMismatchError when it is not this history's base
+        old = StateWalker(base, label)
+    classes = recorded.get("classes")
+    kwargs: dict[str, Any] = {}
+    if classes is not None:
+        kwargs["classes"] = _codec.decode_value(classes)
+    if source is not None:
+        kwargs.update(
+            features=list(source.feature_columns),
+            image=source.image_column,
+            text=source.text_column,
+        )
+    make = dataset_class or Dataset
+    ds_name = name or f"{h.name or 'dataset'}-recipe"
+    info = {
+        "from": h.path,
+        "name": h.name,
+        "head": h.head,
+        "base_fingerprint": recorded.get("fingerprint"),
+    }
+    with provenance_source("recipe"):
+        ds = make(new_df, label=label, name=ds_name, history=history or ":memory:", **kwargs)
+        ds.history.record_event("replay_recipe", info, {"rows": len(ds)})
+        run = _Replay(h, ds, old, progress)
+        changes = recorded_changes(h)
+        alive, why = effective_changes(changes)
+        live = set(alive)
+        for c in changes:
+            if c.seq in live:
+                if _is_operation(c.op, c.params):
+                    run.operation(c.seq, c.op, c.params)
+                else:
+                    run.decision(c)
+            else:
+                run.skipped[c.seq] = {
+                    "op": c.op,
+                    "reason": why.get(c.seq, "not in effect at the head"),
+                }
+            if old is not None:
+                old.advance(c)
+        result = RecipeResult(
+            dataset=ds,
+            applied=_frame(run.applied, _APPLIED_COLUMNS),
+            skipped=_frame(run.skipped, _SKIPPED_COLUMNS),
+            needs_review=_review_frame(run.review),
+            content_check="rows" if old is not None else "recorded values",
+            source=info,
+        )
+        ds.history.record_event(
+            "recipe_result",
+            info,
+            json.loads(json.dumps({**result.counts(), "content_check": result.content_check})),
+        )
+    return result
+
+
+def _review_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    data: dict[str, Any] = {}
+    for c in _REVIEW_COLUMNS:
+        values = [r[c] for r in rows]
+        if c in ("seq", "sample_id"):
+            data[c] = pd.Series(values, dtype=np.int64)
+        else:  # None stays None (no NaN for "the label" / "the whole row")
+            data[c] = pd.Series(values, dtype=object)
+    return pd.DataFrame(data, columns=_REVIEW_COLUMNS)
+
+
+def _frame(rows: dict[int, dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame([rows[s] for s in sorted(rows)], columns=columns)
+    frame.index = pd.Index(sorted(rows), name="seq", dtype=np.int64)
+    if "version" in frame.columns:
+        frame["version"] = frame["version"].astype("Int64")
+    return frame
