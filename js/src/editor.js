@@ -1,19 +1,35 @@
 // LabelEditor front end: one sample at a time, large, decided with one key.
 // The queue, the position and the decisions live in the kernel; this view asks for the
-// current item and sends decisions. All values are rendered as text.
+// current item and sends decisions. What is shown about a finding comes from its declared
+// roles (suggestion, score, reason, group, keeper). All values are rendered as text.
 import {
   Channel,
+  ConnectionBanner,
   KernelError,
   classForKey,
   classIndex,
   formatValue,
   h,
+  isDisconnected,
   isEditable,
   safeImageSrc,
 } from "./shared.js";
 
-const KEY_HELP =
-  "Enter accept suggestion · 1-9 pick class (0 = 10th) · Del remove · → / j next · ← / k previous · s skip · u undo";
+/** What Enter does, by the findings' action. */
+const ACCEPT_TEXT = {
+  relabel: "accept suggestion",
+  label: "accept suggestion",
+  remove: "remove (accept)",
+  review: "—",
+  "": "accept suggestion",
+};
+
+function keyHelp(action) {
+  return (
+    `Enter ${ACCEPT_TEXT[action] ?? "accept"} · 1-9 pick class (0 = 10th) · Del remove · ` +
+    "→ / j next · ← / k previous · s skip · u undo"
+  );
+}
 
 class EditorView {
   constructor(model, host) {
@@ -52,7 +68,7 @@ class EditorView {
     this.progress = h("span", { className: "dcai-progress", "data-testid": "editor-progress" });
     this.status = h("span", { className: "dcai-status", "data-testid": "editor-status" });
     this.errorBox = h("div", { className: "dcai-error", "data-testid": "editor-error", role: "alert" });
-    this.staleBox = h("div", { className: "dcai-stale", "data-testid": "editor-stale", hidden: true });
+    this.banner = new ConnectionBanner("editor-stale", "this editor");
     this.media = h("div", { className: "dcai-editor-media" });
     this.text = h("div", { className: "dcai-editor-text", "data-testid": "editor-text", hidden: true });
     this.caption = h("div", { className: "dcai-caption" });
@@ -63,13 +79,25 @@ class EditorView {
     ]);
     this.given = h("span", { "data-testid": "editor-given" });
     this.suggested = h("span", { "data-testid": "editor-suggested" });
-    this.quality = h("span", { "data-testid": "editor-quality" });
+    this.score = h("span", { "data-testid": "editor-score" });
+    this.reason = h("div", { className: "dcai-reason", "data-testid": "editor-reason" });
+    this.findingFacts = h("dl", { className: "dcai-facts dcai-finding-facts", "data-testid": "editor-finding" });
+    this.peers = h("div", { className: "dcai-peers", "data-testid": "editor-group", hidden: true });
     this.decision = h("div", { className: "dcai-decision", "data-testid": "editor-decision" });
     this.classBar = h("div", { className: "dcai-classes" });
     this.fields = h("table", { className: "dcai-fields" });
+    const action = this.model.get("action") || "";
     this.actions = h("div", { className: "dcai-actions" }, [
-      button("editor-accept", "Accept (Enter)", "Accept the suggested label", { kind: "accept" }),
+      button(
+        "editor-accept",
+        action === "remove" ? "Remove (Enter)" : "Accept (Enter)",
+        action === "remove" ? "Accept the finding: remove this sample" : "Accept the suggested label",
+        { kind: "accept" },
+      ),
       button("editor-remove", "Remove (Del)", "Remove this sample from the dataset", { kind: "remove" }),
+      action === "remove"
+        ? button("editor-keep", "Keep", "Keep this sample (a decision; nothing changes)", { kind: "keep" })
+        : null,
       button("editor-prev", "← Prev", "Previous sample (← or k)", { kind: "move", step: -1 }),
       button("editor-skip", "Skip (s)", "Skip without deciding", { kind: "move", step: 1 }),
       button("editor-undo", "Undo (u)", "Undo the last decision", { kind: "undo" }),
@@ -77,19 +105,22 @@ class EditorView {
     this.done = h("div", { className: "dcai-done", "data-testid": "editor-done", hidden: true });
     this.panel = h("div", { className: "dcai-editor-panel" }, [
       h("dl", { className: "dcai-facts" }, [
-        h("dt", { text: "given" }),
+        h("dt", { text: "label" }),
         h("dd", {}, [this.given]),
-        h("dt", { text: "suggested" }),
-        h("dd", {}, [this.suggested]),
-        h("dt", { text: "label quality" }),
-        h("dd", {}, [this.quality]),
+        ...(this.model.get("has_suggestions") ? [h("dt", { text: "suggested" }), h("dd", {}, [this.suggested])] : []),
+        ...(this.model.get("score_name")
+          ? [h("dt", { text: this.model.get("score_name") }), h("dd", {}, [this.score])]
+          : []),
       ]),
+      this.reason,
+      this.findingFacts,
       this.decision,
       this.classBar,
       this.actions,
       this.fields,
     ]);
     this.main = h("div", { className: "dcai-editor-main" }, [this.current, this.panel]);
+    const op = this.model.get("findings_op");
     this.root = h(
       "div",
       {
@@ -97,19 +128,20 @@ class EditorView {
         "data-testid": "dcai-editor",
         tabindex: "0",
         "data-lm-suppress-shortcuts": "true",
-        "aria-label": "Label editor: " + KEY_HELP,
+        "aria-label": "Label editor: " + keyHelp(action),
       },
       [
         h("div", { className: "dcai-toolbar" }, [
-          h("strong", { text: "Label review" }),
+          h("strong", { text: op ? `Review: ${op}` : "Label review" }),
           this.progress,
           this.status,
         ]),
         this.errorBox,
-        this.staleBox,
+        this.banner.el,
         this.main,
+        this.peers,
         this.done,
-        h("div", { className: "dcai-help", text: KEY_HELP }),
+        h("div", { className: "dcai-help", "data-testid": "editor-help", text: keyHelp(action) }),
       ],
     );
     this.root.addEventListener("keydown", (e) => this.onKey(e));
@@ -168,13 +200,7 @@ class EditorView {
   onHealth(state, seconds) {
     this.health = state;
     this.root.dataset.state = state;
-    this.staleBox.hidden = state !== "stale" && state !== "gone";
-    this.staleBox.textContent =
-      state === "gone"
-        ? "Disconnected: this editor's kernel object is gone (kernel restarted or shut down). Re-run the cell."
-        : state === "stale"
-          ? `Disconnected: no answer from the kernel for ${seconds} s (busy, or restarted: then re-run the cell).`
-          : "";
+    this.banner.update(state, seconds);
     this.renderProgress();
   }
 
@@ -190,7 +216,7 @@ class EditorView {
     const v = this.item ? this.item.version : m.get("version");
     const parts = [`v${v}`];
     if (this.health === "waiting") parts.push("waiting for the kernel…");
-    if (this.health === "stale" || this.health === "gone") parts.push("disconnected");
+    if (isDisconnected(this.health)) parts.push("disconnected");
     this.status.textContent = parts.join(" · ");
   }
 
@@ -221,6 +247,7 @@ class EditorView {
     const done = Boolean(item.done);
     this.done.hidden = !done;
     this.main.hidden = done;
+    if (done) this.peers.hidden = true;
     if (done) {
       const m = this.model;
       this.done.textContent =
@@ -242,9 +269,19 @@ class EditorView {
     this.text.textContent = hasText ? String(item.text) : "";
     this.caption.textContent =
       `sample ${item.id} · ${item.index + 1} of ${item.total}` + (item.present ? "" : " · removed from the dataset");
-    this.given.textContent = formatValue(item.given, "label");
+    this.current.dataset.keeper = item.keeper ? "true" : "false";
+    this.given.textContent = item.given === null ? "—" : formatValue(item.given, "label");
     this.suggested.textContent = item.suggested === null ? "—" : formatValue(item.suggested, "label");
-    this.quality.textContent = item.quality === null ? "—" : formatValue(item.quality, "number");
+    this.score.textContent = item.score === null || item.score === undefined ? "—" : formatValue(item.score, "number");
+    this.reason.textContent = item.reason ?? "";
+    this.reason.hidden = !item.reason;
+    this.findingFacts.replaceChildren(
+      ...(item.finding || []).flatMap(([name, value]) => [
+        h("dt", { text: name }),
+        h("dd", { "data-testid": "editor-fact", "data-name": name, text: formatValue(value, typeof value === "number" ? "number" : "text") }),
+      ]),
+    );
+    this.showGroup(item);
     this.suggested.classList.toggle(
       "dcai-suggest",
       item.suggested !== null && String(item.suggested) !== String(item.given),
@@ -253,7 +290,9 @@ class EditorView {
     this.decision.textContent = d
       ? d.action === "remove"
         ? "decided: removed"
-        : `decided: ${d.action === "accept" ? "accepted" : "labelled"} ${formatValue(d.label, "label")}`
+        : d.action === "keep"
+          ? "decided: kept"
+          : `decided: ${d.action === "accept" ? "accepted" : "labelled"} ${formatValue(d.label, "label")}`
       : "";
     const classes = this.model.get("classes") || [];
     const gi = classIndex(classes, item.given);
@@ -264,6 +303,43 @@ class EditorView {
       ),
     );
     this.renderProgress();
+  }
+
+  /** The other members of the current sample's group (duplicates), the keeper marked. */
+  showGroup(item) {
+    const g = item.group;
+    this.peers.hidden = !g;
+    if (!g) {
+      this.peers.replaceChildren();
+      return;
+    }
+    const head = h("div", {
+      className: "dcai-peers-head",
+      text: `group ${formatValue(g.id, "text")} · ${g.size} samples` + (item.keeper ? " · this one is the keeper" : ""),
+    });
+    const tiles = (g.peers || []).map((p) => {
+      const src = safeImageSrc(p.image);
+      return h(
+        "div",
+        {
+          className: `dcai-peer${p.keeper ? " dcai-keeper" : ""}${p.present ? "" : " dcai-removed"}`,
+          "data-testid": "editor-peer",
+          "data-id": String(p.id),
+          "data-keeper": p.keeper ? "true" : "false",
+        },
+        [
+          src ? h("img", { className: "dcai-peer-img", src, alt: "" }) : null,
+          p.text !== null && p.text !== undefined ? h("div", { className: "dcai-peer-text", text: String(p.text) }) : null,
+          h("div", { className: "dcai-caption" }, [
+            `sample ${p.id}`,
+            p.label !== null && p.label !== undefined ? ` · ${formatValue(p.label, "label")}` : "",
+            p.present ? "" : " · removed",
+          ]),
+          p.keeper ? h("span", { className: "dcai-badge dcai-badge-keep", "data-testid": "peer-keeper", text: "keeper" }) : null,
+        ],
+      );
+    });
+    this.peers.replaceChildren(head, h("div", { className: "dcai-peer-row" }, tiles));
   }
 
   // ---------------------------------------------------------------- actions

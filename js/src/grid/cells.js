@@ -1,0 +1,224 @@
+// Rendering of the grid's items: table rows, their cells, gallery tiles. Every value is text
+// (textContent), never HTML; images only from the kernel's data:image URLs. Findings columns
+// are rendered by their declared role (schema `finding`), never by their name.
+import { classIndex, formatValue, h, safeImageSrc } from "../shared.js";
+import { ROW_H, ROW_H_IMAGES } from "./viewport.js";
+
+const WIDTHS = { id: 84, image: 56, label: 130, number: 110, bool: 64, datetime: 170, text: 280, origin: 130 };
+
+/** What the flag badge says, by the findings' action. */
+const FLAG_TEXT = { relabel: "relabel", remove: "remove", label: "to label", review: "flagged" };
+
+export function colWidth(c) {
+  const byName = Math.min(220, 7.5 * String(c.name).length + 28);
+  return Math.max(WIDTHS[c.kind] ?? 120, c.kind === "image" ? 0 : byName);
+}
+
+export class Cells {
+  /**
+   * view: the GridView (columns, classes, label column, selection, findings roles) and its
+   * handlers: onItemClick(event, index, id), relabel(ids, label), showExpand(name, text).
+   */
+  constructor(view) {
+    this.view = view;
+  }
+
+  get columns() {
+    return this.view.columns;
+  }
+  get rowHeight() {
+    return this.columns.some((c) => c.kind === "image") ? ROW_H_IMAGES : ROW_H;
+  }
+  templateColumns() {
+    return this.columns.map((c) => `${colWidth(c)}px`).join(" ");
+  }
+  rowWidth() {
+    return this.columns.reduce((s, c) => s + colWidth(c), 0);
+  }
+
+  /** The value of column `name` for an item ({page, i, id}). */
+  value(it, name) {
+    if (name === "sample_id") return it.id;
+    const col = name ? it.page.columns[name] : undefined;
+    return col ? col[it.i] : null;
+  }
+
+  /** The value of the findings column playing `role` (null without such a role). */
+  role(it, role) {
+    const name = this.view.roleColumn[role];
+    return name ? this.value(it, name) : null;
+  }
+
+  placeholder(gallery) {
+    return h(
+      "div",
+      {
+        className: gallery ? "dcai-tile dcai-loading" : "dcai-row dcai-loading",
+        "data-testid": "grid-placeholder",
+        style: gallery ? {} : { height: `${this.rowHeight}px`, width: `${this.rowWidth()}px` },
+      },
+      [h("span", { text: "…" })],
+    );
+  }
+
+  /** Shared marks of an item: selection, flag, keeper, group (first of its group). */
+  marks(it, groupStart) {
+    const v = this.view;
+    const flagged = Boolean(this.role(it, "flag"));
+    const keeper = Boolean(this.role(it, "keeper"));
+    const group = this.role(it, "group");
+    return {
+      selected: v.selected.has(it.id),
+      flagged,
+      keeper,
+      group,
+      classes:
+        (v.selected.has(it.id) ? " dcai-selected" : "") +
+        (flagged ? " dcai-flagged" : "") +
+        (keeper ? " dcai-keeper" : "") +
+        (group !== null && group !== undefined && groupStart ? " dcai-group-start" : ""),
+    };
+  }
+
+  row(it, index, groupStart) {
+    const mk = this.marks(it, groupStart);
+    const row = h("div", {
+      className: `dcai-row${mk.classes}`,
+      "data-testid": "grid-row",
+      "data-id": String(it.id),
+      "data-group": mk.group === null || mk.group === undefined ? null : String(mk.group),
+      "data-keeper": mk.keeper ? "true" : null,
+      "data-flagged": mk.flagged ? "true" : null,
+      role: "row",
+      tabindex: "-1",
+      "aria-selected": mk.selected ? "true" : "false",
+      style: {
+        gridTemplateColumns: this.templateColumns(),
+        height: `${this.rowHeight}px`,
+        width: `${this.rowWidth()}px`,
+      },
+    });
+    for (const c of this.columns) row.append(this.cell(it, c));
+    row.addEventListener("click", (e) => this.view.onItemClick(e, index, it.id));
+    return row;
+  }
+
+  cell(it, c) {
+    const v = this.value(it, c.name);
+    const cell = h("div", {
+      className: `dcai-td dcai-kind-${c.kind}`,
+      "data-testid": "cell",
+      "data-col": c.name,
+      role: "gridcell",
+    });
+    if (c.kind === "image") {
+      const src = safeImageSrc(v);
+      if (src) cell.append(h("img", { "data-testid": "thumb", src, alt: "", draggable: "false" }));
+      else cell.append(h("span", { className: "dcai-muted", text: "no image" }));
+    } else if (c.role === "label") {
+      cell.append(this.labelSelect(it.id, v));
+    } else if (c.role === "finding" && c.finding === "flag") {
+      if (v) cell.append(this.badge("flag-badge", FLAG_TEXT[this.view.action] || "flagged"));
+    } else if (c.role === "finding" && c.finding === "keeper") {
+      if (v) cell.append(this.badge("keeper-badge", "keeper", "dcai-badge-keep"));
+    } else if (c.kind === "origin") {
+      if (v !== null && v !== undefined) cell.append(this.badge("origin-badge", String(v), "dcai-badge-origin"));
+    } else if (c.kind === "text") {
+      const text = formatValue(v, c.kind);
+      cell.textContent = text;
+      cell.title = text;
+      cell.classList.add("dcai-clamp");
+      if (text.length > 40) {
+        cell.classList.add("dcai-expandable");
+        cell.addEventListener("click", (e) => {
+          e.stopPropagation();
+          this.view.showExpand(c.name, text);
+        });
+      }
+    } else {
+      const text = formatValue(v, c.kind);
+      cell.textContent = text;
+      cell.title = text;
+      if (c.finding === "suggestion" && v !== null && String(v) !== String(this.value(it, this.view.labelCol))) {
+        cell.classList.add("dcai-suggest");
+      }
+    }
+    return cell;
+  }
+
+  badge(testid, text, extra = "") {
+    return h("span", { className: `dcai-badge ${extra}`.trim(), "data-testid": testid, text, title: text });
+  }
+
+  labelSelect(id, value) {
+    const classes = this.view.classes;
+    const select = h("select", {
+      "data-testid": "label-select",
+      "aria-label": `Label of sample ${id}`,
+      className: "dcai-label-select",
+    });
+    const idx = classIndex(classes, value);
+    if (idx < 0) {
+      select.append(h("option", { value: "", text: value === null ? "—" : String(value), disabled: true }));
+    }
+    for (const c of classes) select.append(h("option", { value: String(c), text: String(c) }));
+    select.selectedIndex = idx < 0 ? 0 : idx;
+    select.addEventListener("click", (e) => e.stopPropagation());
+    select.addEventListener("keydown", (e) => e.stopPropagation());
+    select.addEventListener("change", () => {
+      const off = idx < 0 ? 1 : 0;
+      const k = select.selectedIndex - off;
+      if (k >= 0 && k < classes.length) this.view.relabel([id], classes[k]);
+    });
+    return select;
+  }
+
+  tile(it, index, groupStart) {
+    const view = this.view;
+    const mk = this.marks(it, groupStart);
+    const label = this.value(it, view.labelCol);
+    const tile = h("div", {
+      className: `dcai-tile${mk.classes}`,
+      "data-testid": "tile",
+      "data-id": String(it.id),
+      "data-group": mk.group === null || mk.group === undefined ? null : String(mk.group),
+      "data-keeper": mk.keeper ? "true" : null,
+      "data-flagged": mk.flagged ? "true" : null,
+      tabindex: "-1",
+      role: "gridcell",
+      "aria-selected": mk.selected ? "true" : "false",
+      title: `sample ${it.id}`,
+    });
+    const imageCol = this.columns.find((c) => c.kind === "image");
+    if (imageCol) {
+      const src = safeImageSrc(this.value(it, imageCol.name));
+      tile.append(
+        src
+          ? h("img", { "data-testid": "thumb", src, alt: "", draggable: "false" })
+          : h("div", { className: "dcai-noimg", text: "no image" }),
+      );
+    } else {
+      const textCol = this.columns.find((c) => c.kind === "text") || this.columns.find((c) => c.role === "feature");
+      const text = textCol ? formatValue(this.value(it, textCol.name), textCol.kind) : "";
+      tile.append(h("div", { className: "dcai-tile-text", text, title: text }));
+    }
+    const meta = h("div", { className: "dcai-tile-meta" }, [
+      h("span", { className: "dcai-tile-label", "data-testid": "tile-label", text: formatValue(label, "label") }),
+    ]);
+    if (mk.keeper) meta.append(this.badge("tile-keeper", "keeper", "dcai-badge-keep"));
+    if (mk.flagged) {
+      const suggested = this.role(it, "suggestion");
+      const score = this.role(it, "score");
+      const has = suggested !== null && suggested !== undefined;
+      const badge = this.badge("tile-badge", has ? `→ ${suggested}` : FLAG_TEXT[view.action] || "flagged");
+      badge.title =
+        `flagged by ${view.findingsOp || "the findings"}` +
+        (has ? `; suggested ${suggested}` : "") +
+        (score !== null && score !== undefined ? `; score ${formatValue(score, "number")}` : "");
+      meta.append(badge);
+    }
+    tile.append(meta);
+    tile.addEventListener("click", (e) => view.onItemClick(e, index, it.id));
+    return tile;
+  }
+}

@@ -1,0 +1,107 @@
+// The grid's pager: which pages of the current query the kernel has answered, which are on
+// their way, and asking for the ones the viewport needs. A query is a sort and a filter; a
+// new query (generation) forgets every page of the old one.
+import { KernelError } from "../shared.js";
+
+const MAX_INFLIGHT = 4;
+const MAX_CACHED_PAGES = 60;
+
+export class Pager {
+  /**
+   * channel: the view's Channel; pageSize(): rows per request; onPage(answer): called after
+   * a page of the current query arrived; onError(message): after one was refused.
+   */
+  constructor(channel, pageSize, { onPage, onError }) {
+    this.channel = channel;
+    this.pageSize = pageSize;
+    this.onPage = onPage;
+    this.onError = onError;
+    this.sort = null; // {column, ascending}
+    this.filter = { label: null, flagged: false, text: "" };
+    this.gen = 0;
+    this.pages = new Map(); // page number -> answer {version, offset, ids, columns}
+    this.inflight = new Map(); // page number -> query generation
+    this.failedGen = null; // the generation whose last request was refused
+    this.total = null; // rows of the current query, once known
+    this.version = null; // dataset version of the newest page received
+    this.disposed = false;
+  }
+
+  /** A new sort/filter: forget the pages of the old one. */
+  reset() {
+    this.gen++;
+    this.pages.clear();
+    this.inflight.clear();
+    this.failedGen = null;
+  }
+
+  /** The dataset changed: a page refused before may be answered now. */
+  retry() {
+    this.failedGen = null;
+  }
+
+  payload(page) {
+    const P = this.pageSize();
+    return { type: "page", offset: page * P, limit: P, sort: this.sort, filter: { ...this.filter } };
+  }
+
+  /** Ask for the pages covering display indexes [i0, i1) that are missing or older than `version`. */
+  want(i0, i1, version) {
+    if (this.failedGen === this.gen) return;
+    const P = this.pageSize();
+    const p0 = Math.floor(i0 / P);
+    const p1 = this.total === 0 ? p0 : Math.floor(Math.max(i0, i1 - 1) / P);
+    const needed = [];
+    for (let p = p0; p <= p1; p++) {
+      const page = this.pages.get(p);
+      if ((!page || page.version < version) && this.inflight.get(p) !== this.gen) needed.push(p);
+    }
+    if (this.pages.size === 0 && this.inflight.size === 0 && needed.length === 0) needed.push(p0);
+    for (const p of needed) {
+      if (this.inflight.size >= MAX_INFLIGHT) break;
+      this.request(p);
+    }
+  }
+
+  request(page) {
+    const gen = this.gen;
+    this.inflight.set(page, gen);
+    this.channel
+      .request(this.payload(page))
+      .then((answer) => {
+        if (this.inflight.get(page) === gen) this.inflight.delete(page);
+        if (gen !== this.gen || this.disposed) return;
+        this.pages.set(page, answer);
+        if (this.pages.size > MAX_CACHED_PAGES) this.evict(page);
+        this.total = answer.total;
+        this.version = answer.version;
+        this.onPage(answer);
+      })
+      .catch((err) => {
+        if (this.inflight.get(page) === gen) this.inflight.delete(page);
+        if (gen !== this.gen || this.disposed) return;
+        this.failedGen = gen;
+        this.onError(err instanceof KernelError ? err.message : String(err));
+      });
+  }
+
+  evict(keep) {
+    const far = [...this.pages.keys()].sort((a, b) => Math.abs(b - keep) - Math.abs(a - keep));
+    while (this.pages.size > MAX_CACHED_PAGES) this.pages.delete(far.shift());
+  }
+
+  /** The row at display index `index`: {page, i, id}, or null while its page is not here. */
+  item(index) {
+    const page = this.pages.get(Math.floor(index / this.pageSize()));
+    if (!page) return null;
+    const i = index - page.offset;
+    if (i < 0 || i >= page.ids.length) return null;
+    return { page, i, id: page.ids[i] };
+  }
+
+  dispose() {
+    this.disposed = true;
+    this.pages.clear();
+    this.inflight.clear();
+  }
+}
