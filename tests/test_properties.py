@@ -337,8 +337,12 @@ def test_codec_round_trip_is_exact(v):
 def test_codec_round_trips_whole_columns(arr):
     back = _codec.decode_list(_codec.loads(_codec.dumps(_codec.encode_array(arr))))
     out = np.array(back).astype(arr.dtype) if arr.dtype.kind == "M" else np.array(back, arr.dtype)
-    assert out.tobytes() == arr.tobytes()
-    assert (fpr.hash_values(out) == fpr.hash_values(arr)).all()
+    if arr.dtype.kind == "f":  # NaN payloads are not kept (JSON has one NaN); signs of zero are
+        assert np.array_equal(out, arr, equal_nan=True)
+        assert (np.signbit(out) == np.signbit(arr))[~np.isnan(arr)].all()
+    else:
+        assert out.tobytes() == arr.tobytes()
+    assert (fpr.hash_values(out) == fpr.hash_values(arr)).all()  # hashing ignores NaN payloads
 
 
 def test_codec_round_trips_pil_images_exactly():
