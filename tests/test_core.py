@@ -275,7 +275,7 @@ def test_resume_replays_and_continues(small_df, capsys):
     state, version = ds.df, ds.version
     ds.history.close()
     ds2 = dj.Dataset(small_df, label="label", name="res")
-    assert "resumed 'res' at version 2" in capsys.readouterr().err
+    assert "resumed 'res' at version 2" in capsys.readouterr().out
     pd.testing.assert_frame_equal(ds2.df, state)
     assert ds2.version == version
     ds2.undo()

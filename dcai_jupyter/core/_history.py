@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -23,9 +23,6 @@ from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError
 from ._history_compare import CompareMixin
 from ._provenance import Provenance
 from ._table import Table, apply_all
-
-if TYPE_CHECKING:
-    from ._dataset import Dataset
 
 SCHEMA_VERSION = 1
 _MAGIC = "dcai_jupyter.history"
@@ -152,7 +149,6 @@ class History(CompareMixin):
         self.read_only = bool(read_only)
         self._lock = threading.RLock()
         self._prov_ids: dict[str, int] = {}
-        self._live: Dataset | None = None
         in_memory = self.path == ":memory:"
         if in_memory and self.read_only:
             raise ValueError("an in-memory history cannot be opened read-only; pass a file path")
@@ -599,22 +595,23 @@ class History(CompareMixin):
     def checkout(self, version: int, *, base: pd.DataFrame | None = None) -> pd.DataFrame:
         """The dataset as it was at ``version`` (0 = the base data).
 
-        With a live ``Dataset`` attached, walks back from its current state, so no base
-        data is needed; otherwise pass ``base=``.
+        A history opened from a file replays onto ``base``; ``ds.history.checkout(v)`` on a
+        live ``Dataset`` needs no base (it walks back from the dataset's current state).
         """
-        head = self.head
-        version = int(version)
-        if not 0 <= version <= head:
-            raise ValueError(f"no version {version}; this history has versions 0..{head}")
-        if base is not None:
-            return self.replay(base, to=version)
-        live = self._live
-        if live is None:
+        version = self._check_version(version)
+        if base is None:
             raise ValueError(
                 "this history is not attached to a live Dataset; pass the base data: "
                 "checkout(version, base=base_df)"
             )
-        return live._checkout(version)
+        return self.replay(base, to=version)
+
+    def _check_version(self, version: int) -> int:
+        head = self.head
+        version = int(version)
+        if not 0 <= version <= head:
+            raise ValueError(f"no version {version}; this history has versions 0..{head}")
+        return version
 
     def close(self) -> None:
         with self._lock:
@@ -637,7 +634,7 @@ def _compact(deltas: list[dict[str, Any]]) -> tuple[int, Any, Any] | None:
     if len(deltas) != 1:
         return None
     d = deltas[0]
-    if d["t"] != "set" or "c" in d or len(d["i"]) != 1:
+    if d["t"] != "set" or len(d) != 4 or len(d["i"]) != 1:  # t, i, o, n: no column, no origin
         return None
     old, new = d["o"][0], d["n"][0]
     for v in (old, new):
