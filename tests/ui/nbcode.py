@@ -60,3 +60,32 @@ int(issues.is_issue.sum())
 
 GRID = "grid = dj.SampleGrid(ds)\ngrid"
 GRID_ISSUES = "grid = dj.SampleGrid(ds, issues=issues)\ngrid"
+
+
+#: duplicate groups (sample ids, keeper first) of :func:`duplicates`
+DUP_GROUPS = {7: [40, 10, 70], 3: [6, 5], 9: [20, 90, 33, 60]}
+#: how sure each match is (the keeper 0)
+DUP_SCORES = {40: 0.0, 10: 0.6, 70: 0.95, 6: 0.0, 5: 0.7, 20: 0.0, 90: 0.8, 33: 0.3, 60: 0.81}
+
+
+def duplicates() -> str:
+    """Remove-family ``Findings`` ``dups`` with duplicate groups and keepers, its columns named
+    unlike any label-issue column (the widgets read the declared roles, not names)."""
+    return f"""\
+groups = {DUP_GROUPS!r}
+scores = {DUP_SCORES!r}
+rows = [
+    {{"sample_id": sid, "match": scores[sid], "drop": k > 0, "dup_of": g, "keep_me": k == 0,
+      "why": "keeper" if k == 0 else f"same as {{members[0]}}"}}
+    for g, members in groups.items()
+    for k, sid in enumerate(members)
+]
+dups = dj.Findings(
+    pd.DataFrame(rows).set_index("sample_id"),
+    op="duplicates",
+    roles={{"score": "match", "flag": "drop", "group": "dup_of", "keeper": "keep_me",
+            "reason": "why"}},
+    action="remove",
+)
+int(dups.flags.sum())
+"""
