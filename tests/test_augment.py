@@ -339,3 +339,25 @@ def test_recipe_replay_rebuilds_the_operation_and_reproduces_the_rows(monkeypatc
     fresh = _ds()
     fresh.apply(op.replay(fresh, last["params"]))
     assert fresh.fingerprint == ds.fingerprint
+
+
+def nan_late(rows, rng):
+    """NaN only for rows past the first batch: all or nothing across batches."""
+    out = rows.copy()
+    out.loc[out.index >= 1500, "x"] = np.nan
+    return out
+
+
+def test_large_data_runs_in_batches_deterministically_and_all_or_nothing():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=2500), "y": rng.integers(0, 2, 2500)})
+    a, b = dj.Dataset(df, label="y"), dj.Dataset(df, label="y")
+    na = a.augment("jitter", progress=False)
+    nb = b.augment("jitter", progress=True)
+    assert len(na) == 2500 and a.fingerprint == b.fingerprint
+    assert a.origins.loc[na, "source_id"].tolist() == list(range(2500))
+    c = dj.Dataset(df, label="y")
+    with pytest.raises(ValueError, match="NaN or missing values in column 'x'"):
+        c.augment(nan_late)
+    assert c.version == 0 and len(c) == 2500 and len(c.history) == 0
+    del nb

@@ -16,6 +16,7 @@ class ModifyMixin:
         ids: Sequence[int] | np.ndarray | None = None,
         n: int = 1,
         random_state: int | None = 0,
+        progress: bool = True,
         reason: str | None = None,
     ) -> np.ndarray:
         """Add ``n`` transformed copies of samples: one recorded change.
@@ -35,6 +36,8 @@ class ModifyMixin:
             Copies per source sample.
         random_state
             Seed: the same data and parameters give the same rows.
+        progress
+            Show a progress bar (large data, slow transforms).
         reason
             Recorded with the change.
 
@@ -53,7 +56,9 @@ class ModifyMixin:
         """
         from ..ops import Augment
 
-        return Augment(transform=transform, n=n, random_state=random_state).apply_added(
+        return Augment(
+            transform=transform, n=n, random_state=random_state, progress=progress
+        ).apply_added(
             self, ids=ids, reason=reason  # type: ignore[arg-type]
         )
 

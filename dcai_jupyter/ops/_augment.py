@@ -32,6 +32,8 @@ __all__ = ["Augment"]
 
 #: rows with these origins are not augmented again unless their ids are given
 DERIVED = ("synthetic", "augmented")
+#: transforms run on batches of at most this many rows (the progress bar advances per batch)
+BATCH = 1024
 
 
 @register
@@ -48,11 +50,14 @@ class Augment(Operation):
     random_state
         Seed of the transforms' random generator: the same data and parameters give the
         same rows.
+    progress
+        Show a ``tqdm.auto`` progress bar (per batch of 1024 rows, and while recording).
 
     Notes
     -----
     The apply option ``ids`` names the source samples (default: every labeled row that is
-    not itself synthetic or augmented).
+    not itself synthetic or augmented). Transforms are called on batches of at most
+    1024 rows, in order, with one random generator.
     """
 
     name = "augment"
@@ -60,10 +65,13 @@ class Augment(Operation):
     action = "review"
     needs_findings = False
 
-    def __init__(self, *, transform: Any, n: int = 1, random_state: int | None = 0) -> None:
+    def __init__(
+        self, *, transform: Any, n: int = 1, random_state: int | None = 0, progress: bool = True
+    ) -> None:
         self.transform = transform
         self.n = n
         self.random_state = random_state
+        self.progress = progress
 
     @classmethod
     def conformance_example(cls) -> list[dict[str, Any]]:
@@ -148,12 +156,24 @@ class Augment(Operation):
             raise ValueError("the dataset is empty: there is nothing to augment")
         src = self._sources(ds, ids)
         rep = np.repeat(src, int(self.n))
+        import pandas as pd
+        from tqdm.auto import tqdm
+
         rows = ds.take(rep)
         ctx = Context.of(ds)
         rng = np.random.default_rng(self.random_state)
-        for step in steps:
-            out = step(rows.copy(), rng, ctx)
-            rows = check_output(rows, out, repr(step.name), ds.label)
         origin = "augmented:" + "+".join(s.name for s in steps)
+        starts = range(0, len(rows), BATCH)
+        done = []
+        show = bool(self.progress) and len(starts) > 1
+        with tqdm(total=len(rows), desc=origin, disable=not show, leave=False) as bar:
+            for start in starts:
+                batch = rows.iloc[start : start + BATCH]
+                for step in steps:
+                    out = step(batch.copy(), rng, ctx)
+                    batch = check_output(batch, out, repr(step.name), ds.label)
+                done.append(batch)
+                bar.update(len(batch))
+        rows = pd.concat(done) if len(done) > 1 else done[0]
         plan.add(rows.reset_index(drop=True), origin=origin, source_ids=rep.tolist())
         return {"origin": origin, "n_sources": len(src), "added": len(rep)}

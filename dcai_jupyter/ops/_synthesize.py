@@ -210,9 +210,21 @@ def added_ids(change: Change) -> np.ndarray:
 
 
 def apply_added(op: Operation, ds: Dataset, **options: Any) -> np.ndarray:
-    """``ds.apply(op.plan(ds, None, **options))`` and the ids of the rows it added."""
-    change = op.plan(ds, None, **options)
-    ds.apply(change)
+    """``ds.apply(op.plan(ds, None, **options))`` and the ids of the rows it added.
+
+    With the operation's ``progress`` on, a ``tqdm.auto`` bar names the stage (making the
+    rows, then recording them in the history: both take seconds on large data).
+    """
+    from tqdm.auto import tqdm
+
+    enabled = bool(getattr(op, "progress", False))
+    with tqdm(total=2, desc=op.name, disable=not enabled, leave=False) as bar:
+        bar.set_postfix_str("making rows")
+        change = op.plan(ds, None, **options)
+        bar.update(1)
+        bar.set_postfix_str(f"recording {sum(change.counts().values())} rows")
+        ds.apply(change)
+        bar.update(1)
     return added_ids(change)
 
 
