@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -92,10 +93,38 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         raise HistoryError(f"{args.path} has no recorded base data; nothing to replay")
     dtypes = dict(zip(base["columns"], base["dtypes"], strict=True))
     data = _read_table(Path(args.data), dtypes)
+    if args.recipe:
+        return _replay_recipe(h, data, dtypes, args)
+    if args.base or args.review or args.history:
+        raise ValueError("--base, --review and --history go with --recipe")
     out = h.replay(data, to=args.to, strict=not args.no_strict)
     _write_table(out, Path(args.out))
     to = h.head if args.to is None else args.to
     print(f"replayed {h.name!r} to version {to}: {len(out)} rows -> {args.out}")
+    return 0
+
+
+def _replay_recipe(
+    h: Any, data: pd.DataFrame, dtypes: dict[str, str], args: argparse.Namespace
+) -> int:
+    # The ops layer (the registry) is imported only for a recipe; it pulls no widgets.
+    from .ops._recipe import replay_recipe
+
+    if args.to is not None or args.no_strict:
+        raise ValueError("--to and --no-strict are for exact replay; a recipe runs every change")
+    old = _read_table(Path(args.base), dtypes) if args.base else None
+    result = replay_recipe(h, data, base=old, history=args.history, progress=not args.quiet)
+    _write_table(result.dataset.df, Path(args.out))
+    print(result.report())
+    if result.content_check != "rows":
+        print(
+            "note: without --base (the data the history started from) a decision is "
+            "checked against the values the history holds only, not the whole row"
+        )
+    if args.review:
+        _write_table(result.needs_review.set_index("seq"), Path(args.review))
+        print(f"needs review: {len(result.needs_review)} -> {args.review}")
+    print(f"{len(result.dataset)} rows -> {args.out}")
     return 0
 
 
@@ -109,11 +138,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--json", action="store_true", help="print JSON records")
     p.set_defaults(func=_cmd_history)
-    r = sub.add_parser("replay", help="replay a history onto its base data exactly")
+    r = sub.add_parser(
+        "replay",
+        help="replay a history onto its base data exactly, or (--recipe) onto new data",
+    )
     r.add_argument("path")
     r.add_argument(
-        "--data", required=True, help="the base data (.csv with the sample id first, or .parquet)"
+        "--data",
+        required=True,
+        help="the base data, or with --recipe the new data "
+        "(.csv with the sample id first, or .parquet)",
     )
+    r.add_argument(
+        "--recipe",
+        action="store_true",
+        help="re-run the recorded operations on new data; carry human decisions over by "
+        "sample id where the sample is unchanged, list the rest for review",
+    )
+    r.add_argument(
+        "--base",
+        default=None,
+        help="with --recipe: the data the history started from, to compare whole rows",
+    )
+    r.add_argument(
+        "--review", default=None, help="with --recipe: write the decisions to review here"
+    )
+    r.add_argument(
+        "--history",
+        default=None,
+        help="with --recipe: keep the replayed dataset's history in this file",
+    )
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.add_argument("--out", required=True, help="where to write the result (.csv or .parquet)")
     r.add_argument(
         "--to", type=int, default=None, help="stop at this version (default: the newest)"
