@@ -245,6 +245,17 @@ def test_text_and_image_feature_columns_are_named_in_a_clear_error():
     assert rows["img"].isna().all() and rows["note"].isna().all()
 
 
+def test_an_image_only_dataset_points_to_augment():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {"img": [rng.integers(0, 255, (8, 8), dtype=np.uint8) for _ in range(30)], "y": [0, 1, 1] * 10}
+    )
+    ds = dj.Dataset(df, label="y")
+    with pytest.raises(ValueError, match=r"samples are in \['img'\].*ds.augment"):
+        ds.synthesize()
+    assert ds.version == 0
+
+
 def test_missing_feature_values_are_a_clear_error():
     df = _frame()
     df.loc[df.index[df.y == "rare"][0], "b"] = np.nan

@@ -364,10 +364,18 @@ class Synthesize(Operation):
         if unknown:
             raise ValueError(f"feature columns {unknown} are not in the dataset; columns are {ds.columns}")
         if not cols:
-            raise ValueError(
-                "the dataset has no feature column to synthesize from (only the label); pass "
-                "features=[...]"
-            )
+            shown = [c for c in (ds.image_column, ds.text_column) if c]
+            if shown and not _is_generator(self.method):
+                raise ValueError(
+                    f"the dataset's samples are in {shown} (images or text), which SMOTE cannot "
+                    "interpolate: make new rows of them with ds.augment([...]) (e.g. 'shift', "
+                    "'rotate', 'token_swap'), or pass a generator callable as method="
+                )
+            if not shown:
+                raise ValueError(
+                    "the dataset has no feature column to synthesize from (only the label); "
+                    "pass features=[...]"
+                )
         return cols
 
     @classmethod
