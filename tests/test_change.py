@@ -142,3 +142,29 @@ def test_history_view_checks_out_from_the_live_state_and_delegates(df):
     assert ds.history is ds.history
     with pytest.raises(ValueError, match="pass the base data"):
         ds._history.checkout(1)
+
+
+def test_update_of_an_image_column_takes_arrays_of_any_shape_and_leaves_them_writable():
+    imgs = [np.zeros((2, 2)), np.ones((3, 3)), np.full((2, 2), 2.0)]
+    df = pd.DataFrame({"img": pd.Series(imgs, dtype=object), "x": [1, 2, 3], "label": [0, 1, 0]})
+    ds = dj.Dataset(df, label="label", image="img")
+    mine = [np.eye(4), np.zeros((1, 5))]  # different shapes: not one 2-D array
+    ds.update([0, 1], "img", mine)
+    assert mine[0].flags.writeable, "the caller's arrays stay theirs"
+    mine[0][0, 0] = 99.0
+    assert ds.df.loc[0, "img"][0, 0] == 1.0
+    one = np.full((2, 3), 7.0)
+    ds.update([2], "img", one)  # one array for one id is that row's value
+    assert ds.df.loc[2, "img"].shape == (2, 3)
+    with pytest.raises(ValueError, match="list of 2 values"):
+        ds.update([0, 1], "img", np.zeros((2, 4)))  # ambiguous: refused, not split into rows
+    ds.undo()
+    ds.undo()
+    assert ds.df.loc[0, "img"].shape == (2, 2)
+
+
+def test_a_read_only_history_handle_is_refused_up_front(df, tmp_path):
+    path = tmp_path / "ro.sqlite"
+    dj.Dataset(df, label="label", name="ro", history=path).relabel([0], ["b"])
+    with pytest.raises(dj.HistoryError, match="read-only"):
+        dj.Dataset(df, label="label", name="ro", history=dj.open_history(path))

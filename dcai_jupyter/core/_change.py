@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import _codec
 from . import _fingerprint as fpr
-from ._table import Table
+from ._table import Table, _to_internal
 from ._validate import ids_array, labels_array
 
 _COUNT_NAMES = {"set": "relabeled", "del": "removed", "ins": "added"}
@@ -253,32 +253,50 @@ class ChangePlan:
 
 
 def _column_values(t: Table, column: str, values: Any, n: int) -> np.ndarray:
-    """``values`` for ``n`` rows of ``column``, in the column's dtype; clear errors."""
-    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
-        values = [values] * n
-    if isinstance(values, np.ndarray) and values.ndim > 1 and t.arrays[column].dtype == object:
-        values = list(values)
-    vals = list(values.tolist() if isinstance(values, (pd.Series, pd.Index)) else values)
+    """``values`` for ``n`` rows of ``column``, in the column's dtype; clear errors.
+
+    A single value (a scalar, a string, or one image array for an object column) is
+    repeated for every row; otherwise one value per row. Arrays are copied and frozen, so
+    the caller's arrays stay theirs.
+    """
+    is_object = t.arrays[column].dtype == object
+    if isinstance(values, (str, bytes)) or (
+        not isinstance(values, (list, tuple, pd.Series, pd.Index, np.ndarray))
+    ):
+        vals = [values] * n
+    elif isinstance(values, np.ndarray) and is_object and values.dtype != object:
+        if values.ndim == 1 and n != 1:
+            vals = list(values)  # n numbers for an object column
+        elif n == 1 and values.ndim >= 1:
+            vals = [values]  # one array value (an image) for one row
+        else:
+            raise ValueError(
+                f"column {column!r} holds one object per row: pass a list of {n} values "
+                f"(e.g. a list of arrays), not one array of shape {values.shape}"
+            )
+    elif isinstance(values, np.ndarray):
+        vals = list(values)
+    else:
+        vals = list(values.tolist() if isinstance(values, (pd.Series, pd.Index)) else values)
     if len(vals) != n:
         raise ValueError(f"got {len(vals)} values for {n} ids; pass one value per id")
     dt = t.dtypes[column]
-    if t.arrays[column].dtype == object and not isinstance(dt, pd.CategoricalDtype):
+    if is_object and not isinstance(dt, pd.CategoricalDtype):
         if pd.api.types.is_string_dtype(dt) and not isinstance(dt, np.dtype):
             bad = [v for v in vals if not isinstance(v, str) and not _codec.is_missing(v)]
             if bad:
                 raise ValueError(f"column {column!r} holds strings; got {bad[:5]!r}")
         out = np.empty(n, dtype=object)
-        out[:] = vals
-        for v in out:
+        for i, v in enumerate(vals):
             if isinstance(v, np.ndarray):
+                v = v.copy()
                 v.flags.writeable = False
+            out[i] = v
         return out
     try:
         s = pd.Series(vals, dtype=object).astype(dt)
     except (TypeError, ValueError) as e:
         raise ValueError(f"column {column!r}: cannot store the values as {dt}: {e}") from None
-    from ._table import _to_internal
-
     return _to_internal(s)
 
 

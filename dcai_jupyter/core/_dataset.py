@@ -172,6 +172,11 @@ class Dataset:
     def _open_history(self, history: Any, name: str | None, resume: bool) -> History:
         if isinstance(history, History):
             h = history
+            if h.read_only:
+                raise HistoryError(
+                    f"{h.path} was opened read-only (open_history); a Dataset writes its history: "
+                    f"pass the path instead, history={h.path!r}"
+                )
         else:
             if history is None:
                 history = ":memory:" if name is None else default_path(self.name)

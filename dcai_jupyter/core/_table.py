@@ -48,6 +48,8 @@ def _to_internal(s: pd.Series) -> np.ndarray:
             c = v.copy()
             c.flags.writeable = False
             arr[i] = c
+        elif type(v).__module__.startswith("PIL.") and hasattr(v, "copy"):
+            arr[i] = v.copy()  # a private copy: the caller's image can be edited freely
     return arr
 
 
