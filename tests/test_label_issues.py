@@ -28,6 +28,7 @@ from dcai_jupyter.ops import (
     label_issue_chart,
     label_quality_scores,
     out_of_sample_pred_probs,
+    run_tasks,
     scores_digest,
 )
 
@@ -274,6 +275,24 @@ def test_native_threads_are_capped_inside_fits():
     out_of_sample_pred_probs(X, y, model=clone(Recorder()), cv=3, progress=False)
     assert len(seen) == 3 and all(seen)
     assert all(t == 1 for threads in seen for t in threads)
+
+
+def _square_and_threads(i: int) -> tuple[int, int]:
+    from threadpoolctl import threadpool_info
+
+    return i * i, max([p["num_threads"] for p in threadpool_info()] or [1])
+
+
+def test_run_tasks_keys_results_caps_threads_and_counts_progress(capfd):
+    tasks = [(("sq", i), _square_and_threads, (i,)) for i in range(6)]
+    expected = {("sq", i): (i * i, 1) for i in range(6)}
+    assert run_tasks(tasks, progress=False) == expected
+    assert run_tasks(tasks, n_jobs=2, prefer="threads", progress=False) == expected
+    capfd.readouterr()
+    run_tasks(tasks, progress=True, desc="squares")
+    bar = capfd.readouterr().err
+    assert "squares:" in bar and "0/6" in bar  # one step per task (tqdm redraws at most 10/s)
+    assert run_tasks([], progress=False) == {}
 
 
 def test_folds_are_stratified():

@@ -192,7 +192,7 @@ def find_label_issues(
         The given labels: any class values (strings, ints, ...). No missing values.
     pred_probs : array of shape (n, K)
         Out-of-sample predicted probabilities (e.g. from cross-validation, see
-        :func:`out_of_sample_pred_probs`); rows sum to 1.
+        :func:`~dcai_jupyter.ops.out_of_sample_pred_probs`); rows sum to 1.
     classes : sequence of K values, optional
         The class value of each ``pred_probs`` column. Default: the columns of a
         ``pred_probs`` DataFrame, else the sorted unique labels.

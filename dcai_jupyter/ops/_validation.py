@@ -64,6 +64,11 @@ def encode_labels(labels: Any, classes: Sequence[Any] | None) -> tuple[np.ndarra
 
 
 def check_probs(pred_probs: Any, n: int, k: int) -> np.ndarray:
+    """``pred_probs`` as an (n, k) float64 array whose rows sum to 1; clear errors otherwise.
+
+    Rows within ``PROB_SUM_TOL`` of 1 are renormalised exactly; values a hair outside
+    [0, 1] (rounding) are clipped.
+    """
     try:
         p = np.asarray(pred_probs, dtype=np.float64)
     except (TypeError, ValueError):
@@ -96,6 +101,7 @@ def check_probs(pred_probs: Any, n: int, k: int) -> np.ndarray:
 
 
 def check_ids(ids: Any, n: int) -> pd.Index:
+    """``n`` unique sample ids as an index named ``sample_id`` (default ``0..n-1``)."""
     if ids is None:
         return pd.RangeIndex(n, name="sample_id")
     idx = pd.Index(np.asarray(ids) if not isinstance(ids, pd.Index) else ids, name="sample_id")
