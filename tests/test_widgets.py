@@ -937,3 +937,28 @@ def test_origin_badge_column(ds: Any, talk: Talk) -> None:
     assert origin[3] == "pseudo label" and origin[0] is None
     by_origin = page(talk, grid, offset=0, limit=3, sort={"column": "origin", "ascending": True})
     assert set(by_origin["ids"]) == {3, *map(int, made)}
+
+
+def test_label_action_findings_ask_a_person(ds: Any, talk: Talk) -> None:
+    """Active-learning candidates (action "label", no suggestion): a person picks the class."""
+    frame = pd.DataFrame(
+        {"uncertainty": [0.9, 0.4, 0.7], "ask": [True, True, False]}, index=[12, 30, 55]
+    )
+    pool = dj.Findings(
+        frame, op="active_learning", roles={"score": "uncertainty", "flag": "ask"}, action="label"
+    )
+    grid = SampleGrid(ds, findings=pool)
+    refused = talk(grid, {"type": "accept", "request_id": 1, "ids": [12]})
+    assert refused["type"] == "error" and "pick a class" in refused["message"]
+    ed = LabelEditor(ds, pool)
+    assert ed.queue.tolist() == [12, 30] and not ed.has_suggestions
+    enter = talk(ed, {"type": "decide", "request_id": 2, "index": 0, "action": "accept"})
+    assert enter["type"] == "error" and "pick a class" in enter["message"] and ds.version == 0
+    current = ds.take([12])["label"].iloc[0]
+    new = next(c for c in CLASSES if c != current)
+    pick = talk(
+        ed, {"type": "decide", "request_id": 3, "index": 0, "action": "label", "label": new}
+    )
+    assert pick["type"] == "ok" and pick["changed"] and ds.take([12])["label"].iloc[0] == new
+    last = ds.history.changes.iloc[-1]
+    assert (last.op, last.source, last.widget) == ("relabel", "widget", "LabelEditor")
