@@ -33,7 +33,7 @@ def test_example_notebook_executes(path, tmp_path):
         cell = next(c for c in nb.cells if c.cell_type == "code" and c.source == relabel["code"])
         assert "ds.relabel(" in cell.source
         assert relabel["execution_count"] == cell.execution_count
-    if path.name == "02_fix_labels.ipynb":
+    if path.name == "05_fix_labels.ipynb":
         h = dj.open_history(tmp_path / ".dcai" / "digits_fix.sqlite")
         ch = h.changes
         assert ch["op"].tolist() == ["accept_suggestions"] and ch["n_rows"].iloc[0] == 20
