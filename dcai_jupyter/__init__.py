@@ -29,6 +29,7 @@ __all__ = [
     "Findings",
     "History",
     "HistoryError",
+    "HistoryView",
     "LabelEditor",
     "SampleGrid",
     "StateError",
@@ -43,6 +44,7 @@ _LAZY = {
     "label_issue_chart": ("dcai_jupyter.ops", "label_issue_chart"),
     "SampleGrid": ("dcai_jupyter.widgets", "SampleGrid"),
     "LabelEditor": ("dcai_jupyter.widgets", "LabelEditor"),
+    "HistoryView": ("dcai_jupyter.widgets", "HistoryView"),
 }
 
 

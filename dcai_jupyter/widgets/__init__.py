@@ -7,6 +7,7 @@ every edit is a ``Dataset`` method call recorded with provenance source ``widget
 
 from ._editor import LabelEditor
 from ._grid import SampleGrid
+from ._history_view import HistoryView
 from ._images import encode_png, image_data_url
 
-__all__ = ["LabelEditor", "SampleGrid", "encode_png", "image_data_url"]
+__all__ = ["HistoryView", "LabelEditor", "SampleGrid", "encode_png", "image_data_url"]
