@@ -1,0 +1,130 @@
+"""HistoryView kernel side: paged timeline, iterations and metrics, preview, revert, charts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dcai_jupyter as dj
+from dcai_jupyter._charts import VEGALITE_MIME, OfflineChart, offline_chart
+from dcai_jupyter.core._provenance import widget_source
+
+
+def _ds(n: int = 40) -> dj.Dataset:
+    df = pd.DataFrame(
+        {"x": np.arange(n, dtype=float), "y": [["a", "b", "c"][i % 3] for i in range(n)]}
+    )
+    return dj.Dataset(df, label="y")
+
+
+def _msg(widget, **content):
+    content.setdefault("request_id", "r")
+    return widget.handle_message(content)
+
+
+def _sessions(ds: dj.Dataset, k: int, per: int) -> None:
+    """``k`` iterations of ``per`` one-row relabels each (widget sessions, as in a notebook)."""
+    ids = ds.ids.tolist()
+    for s in range(k):
+        with widget_source(f"session{s}"):
+            for j in range(per):
+                i = ids[(s * per + j) % len(ids)]
+                cur = ds.df.at[i, "y"]
+                ds.relabel([i], ["b" if cur == "a" else "a"])
+
+
+def test_timeline_pages_newest_first_with_ops_sources_and_metrics():
+    ds = _ds()
+    ds.history.record_metrics(0, {"accuracy": 0.5})
+    ds.relabel([0, 1], ["b", "c"])
+    ds.remove([5])
+    ds.history.record_metrics(ds.version, {"accuracy": 0.6, "macro_f1": 0.55})
+    _sessions(ds, 3, 2)
+    view = dj.HistoryView(ds)
+    tl = view.timeline
+    assert tl.n_iterations == 5  # base + script + 3 widget sessions
+    page = _msg(tl, type="page", offset=0, limit=2)
+    assert page["total"] == 5 and [e["iteration"] for e in page["items"]] == [4, 3]
+    assert page["items"][0]["title"] == "session2 session"
+    older = _msg(tl, type="page", offset=3, limit=2)
+    assert [e["iteration"] for e in older["items"]] == [1, 0]
+    script, base = older["items"]
+    assert script["summary"] == "relabel (relabeled 2) · remove (removed 1)"
+    assert script["metrics"] == {"accuracy": 0.6, "macro_f1": 0.55}
+    assert (base["rows"], base["metrics"]) == (40, {"accuracy": 0.5})
+    assert script["rows"] == 39
+    for bad in ({"offset": -1}, {"limit": 0}, {"limit": 10_000}, {"offset": "1"}):
+        assert _msg(tl, type="page", **bad)["type"] == "error"
+
+
+def test_selecting_previews_the_diff_read_only_and_revert_is_one_change():
+    ds = _ds()
+    ds.relabel([0, 1], ["b", "c"])
+    ds.remove([5])
+    ds.update([7], "x", [70.0])
+    view = dj.HistoryView(ds)
+    tl = view.timeline
+    ans = _msg(tl, type="select", iteration=1)
+    assert ans["type"] == "ok" and "relabeled 2" in ans["preview"]
+    assert view.preview_diff.counts() == {"added": 0, "removed": 1, "relabeled": 2, "modified": 1}
+    rows = _msg(view.preview, type="page", offset=0, limit=50)
+    assert rows["ids"] == [0, 1, 5, 7]
+    assert rows["columns"]["change"] == [
+        "relabeled a → b",
+        "relabeled b → c",
+        "removed",
+        "modified x",
+    ]
+    # the preview is read-only, with what to do instead; the dataset is untouched
+    v = ds.version
+    refused = _msg(view.preview, type="relabel", ids=[0], label="a")
+    assert refused["type"] == "error" and "read-only preview" in refused["message"]
+    assert ds.version == v
+    assert _msg(tl, type="select", iteration=9)["type"] == "error"
+
+    # revert to the base: one new recorded change, state equal to version 0
+    ans = _msg(tl, type="revert", iteration=0)
+    assert ans["type"] == "ok" and ds.version == v + 1
+    assert ds.history.changes["op"].iloc[-1] == "revert"
+    assert ds.history.changes["source"].iloc[-1] == "widget"
+    assert ds.df.equals(ds.checkout(0))
+    assert tl.n_iterations == 3  # the revert is a new iteration (the HistoryView session)
+    # the Python side does the same
+    view.select(1)
+    assert view.revert_to_selected() == ds.version
+    assert ds.df.equals(ds.checkout(ds.version - 2))
+
+
+def test_a_long_history_ships_one_page_and_small_charts():
+    ds = _ds(200)
+    _sessions(ds, 150, 4)  # 600 changes in 150 iterations
+    ds.history.record_metrics(ds.version, {"accuracy": 0.8})
+    view = dj.HistoryView(ds)
+    page = _msg(view.timeline, type="page", offset=0, limit=50)
+    assert len(page["items"]) == 50 and page["total"] == 151
+    assert len(json.dumps(page)) < 30_000
+    data = view.charts.outputs[0]["data"]
+    assert VEGALITE_MIME in data
+    spec = data[VEGALITE_MIME]
+    assert spec["$schema"].endswith("/vega-lite/v5.json")
+    assert len(json.dumps(spec)) < 100_000  # sampled to at most 120 iterations per chart
+    # the state synced to the browser holds no history rows
+    state = view.timeline.get_state()
+    assert len(json.dumps({k: v for k, v in state.items() if k not in ("_esm", "_css")})) < 5_000
+
+
+def test_offline_chart_shows_a_vega_lite_5_spec_and_keeps_the_altair_chart():
+    import altair as alt
+
+    chart = alt.Chart(pd.DataFrame({"a": [1, 2]})).mark_bar().encode(x="a:Q").properties(title="t")
+    oc = offline_chart(chart)
+    assert isinstance(oc, OfflineChart) and offline_chart(oc) is oc and oc.chart is chart
+    bundle, meta = oc._repr_mimebundle_()
+    assert bundle[VEGALITE_MIME]["$schema"] == "https://vega.github.io/schema/vega-lite/v5.json"
+    assert meta[VEGALITE_MIME]["embed_options"]["renderer"] == "svg"
+    assert oc.to_dict()["mark"]["type"] == "bar"  # the chart's own API
+    with pytest.raises(TypeError, match="altair chart"):
+        offline_chart({"mark": "bar"})
