@@ -24,6 +24,7 @@ from ._base import Operation, get_operation, rebuild, register, registry
 from ._charts import label_issue_chart
 from ._confident_learning import confident_joint, find_label_issues, label_quality_scores
 from ._crossval import out_of_sample_pred_probs, run_tasks
+from ._duplicates import Duplicates, content_keys, find_duplicates, normalize_text
 from ._features import dataset_feature_matrix, feature_matrix
 from ._label_issues import (
     LabelIssues,
@@ -32,36 +33,48 @@ from ._label_issues import (
     find_dataset_label_issues,
     scores_digest,
 )
+from ._outliers import Outliers, find_outliers, outlier_scores
 from ._params import ParamError, trust_module
+from ._prune import Prune, prune_mask, select_prune_rule
 from ._pseudo import PseudoLabel, RemovePseudoLabels
 
 __all__ = [
     "STRATEGIES",
+    "Duplicates",
     "LabelIssues",
     "Operation",
+    "Outliers",
     "ParamError",
+    "Prune",
     "PseudoLabel",
     "RemovePseudoLabels",
     "SuggestSamples",
     "accept_suggestions",
     "confident_joint",
+    "content_keys",
     "dataset_feature_matrix",
     "default_label_issues",
     "entropy",
     "feature_matrix",
     "find_dataset_label_issues",
+    "find_duplicates",
     "find_label_issues",
+    "find_outliers",
     "get_operation",
     "label_issue_chart",
     "label_quality_scores",
     "least_confidence",
     "margin",
+    "normalize_text",
     "out_of_sample_pred_probs",
+    "outlier_scores",
+    "prune_mask",
     "rebuild",
     "register",
     "registry",
     "run_tasks",
     "scores_digest",
+    "select_prune_rule",
     "select_samples",
     "trust_module",
 ]

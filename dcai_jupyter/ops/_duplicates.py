@@ -1,0 +1,801 @@
+"""Duplicates: exact and near copies of samples, grouped, with one keeper per group.
+
+Exact copies share their content: the same numbers, the same text after normalising case,
+whitespace and punctuation, the same image pixels (array cells of one shape and values,
+whatever their dtype; PIL images by their pixels). Near copies are closer to each other,
+in a scaled feature space (see :func:`~dcai_jupyter.ops._space.scale_columns`; at most 32
+principal components on wide data), than ``threshold`` times the *typical* distance
+between a sample and its nearest other sample (the median over distinct samples), so the
+threshold is relative and needs no tuning per dataset. Samples linked by exact or near
+copies form a group (connected components); each group keeps one member:
+
+- ``keep="first"``: the member with the smallest sample id (the oldest);
+- ``keep="best"``: a member whose label is the group's majority label; when the labels
+  tie, the member whose label an out-of-sample model finds most probable (the shared
+  cross-validation runner), else the first.
+
+:func:`find_duplicates` works on arrays; :class:`Duplicates` is the recorded operation
+behind ``ds.find_duplicates()`` / ``ds.remove_duplicates()``: its change removes every
+group member but the keeper, as one change.
+"""
+
+from __future__ import annotations
+
+import numbers
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..core import Findings
+from ._base import Operation, register
+from ._removal import RemovalOperation, known_ids
+from ._space import as_float_matrix, dataset_matrix, nearest, reduce_dims, scale_columns
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core import Change, ChangePlan, Dataset
+
+__all__ = [
+    "DUPLICATE_THRESHOLD",
+    "Duplicates",
+    "content_keys",
+    "duplicate_groups",
+    "find_duplicates",
+    "normalize_text",
+]
+
+#: near copies: closer than this fraction of the median nearest-neighbour distance
+DUPLICATE_THRESHOLD = 0.3
+#: the neighbour search runs on at most this many principal components
+MAX_DIMS = 32
+#: near links are looked for among this many nearest neighbours of each sample
+LINK_NEIGHBOURS = 8
+KEEP = ("first", "best")
+ROLES = {
+    "score": "score",
+    "flag": "is_duplicate",
+    "group": "group",
+    "keeper": "keeper",
+    "reason": "reason",
+}
+COLUMNS = ["score", "is_duplicate", "group", "keeper", "reason", "nearest_id", "distance"]
+
+
+# ---------------------------------------------------------------------------- exact content
+def normalize_text(text: str) -> str:
+    """Lower case (casefold), punctuation removed, runs of whitespace as one space, stripped."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    t = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in t)
+    return " ".join(t.split())
+
+
+def _cell_key(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and v != v):
+        return ("na",)
+    if isinstance(v, str):
+        return ("s", normalize_text(v))
+    if isinstance(v, (bytes, bytearray)):
+        return ("b", bytes(v))
+    if type(v).__module__.startswith("PIL."):
+        v = np.asarray(v)
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind in "biuf":
+            a = np.ascontiguousarray(v, dtype=np.float64) + 0.0  # -0.0 == 0.0
+            return ("a", v.shape, a.tobytes())
+        return ("a", v.shape, repr(v.tolist()))
+    if isinstance(v, (bool, np.bool_, numbers.Number)):
+        try:
+            f = float(v)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return ("r", repr(v))
+        return ("n", ("na",) if f != f else f + 0.0)
+    try:
+        hash(v)
+    except TypeError:
+        return ("r", repr(v))
+    return ("o", v)
+
+
+def _column_codes(values: Any) -> np.ndarray:
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        f = s.to_numpy(dtype=np.float64, na_value=np.nan) + 0.0
+        codes, _ = pd.factorize(f, use_na_sentinel=True)
+        return codes.astype(np.int64)
+    keys = [_cell_key(v) for v in s.to_numpy(dtype=object)]
+    codes, _ = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
+    return codes.astype(np.int64)
+
+
+def content_keys(columns: Mapping[str, Any] | pd.DataFrame) -> np.ndarray:
+    """One integer per row: equal for rows whose content is exactly the same.
+
+    Parameters
+    ----------
+    columns
+        The columns to compare (a DataFrame or ``{name: values}``, equal lengths). Numbers
+        compare by value (``1 == 1.0``, ``-0.0 == 0.0``, NaN equals NaN), strings after
+        :func:`normalize_text`, arrays (images) by shape and values, PIL images by their
+        pixels, bytes as they are.
+
+    Returns
+    -------
+    np.ndarray of int64
+        Key per row, numbered in order of first appearance.
+    """
+    cols = dict(columns.items()) if isinstance(columns, pd.DataFrame) else dict(columns)
+    if not cols:
+        raise ValueError("no column to compare: pass at least one column")
+    codes = [_column_codes(v) for v in cols.values()]
+    n = {len(c) for c in codes}
+    if len(n) != 1:
+        raise ValueError(f"the columns have different lengths: {sorted(n)}")
+    if next(iter(n)) == 0:
+        return np.zeros(0, dtype=np.int64)
+    M = np.stack(codes, axis=1)
+    _, first, inverse = np.unique(M, axis=0, return_index=True, return_inverse=True)
+    # number keys by first appearance (deterministic and readable)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[np.asarray(inverse).ravel()].astype(np.int64)
+
+
+# ---------------------------------------------------------------------------- groups
+def duplicate_groups(
+    X: Any = None,
+    *,
+    keys: Any = None,
+    near: bool = True,
+    threshold: float = DUPLICATE_THRESHOLD,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Group exact and near copies (rows in the given order; no keeper chosen yet).
+
+    Parameters
+    ----------
+    X : array-like (n, d), optional
+        Numeric features for near copies (and exact copies when ``keys`` is not given).
+    keys : array-like of n ints, optional
+        Exact-content keys (see :func:`content_keys`); default: identical rows of ``X``.
+    near : bool
+        Also group near copies (needs ``X``).
+    threshold : float
+        Near copies are closer than ``threshold`` times the median distance from a distinct
+        sample to its nearest other distinct sample, in the scaled feature space.
+    random_state : int, optional
+        Seed of the principal components on wide data.
+
+    Returns
+    -------
+    pd.DataFrame, one row per input row (positional index)
+        ``group`` (int, -1 = in no group; groups numbered by their first row),
+        ``exact`` (bool: another row has the same content), ``nearest`` (position of the
+        nearest other distinct row, -1 when unknown), ``distance`` (to it, as a fraction of
+        the typical nearest-neighbour distance; 0 for exact copies).
+    """
+    return _group_rows(X, keys, near, threshold, random_state)[0]
+
+
+_Space = tuple[np.ndarray, np.ndarray, float]  # scaled representatives, rep of each row, typical
+
+
+def _group_rows(
+    X: Any, keys: Any, near: bool, threshold: float, random_state: int | None
+) -> tuple[pd.DataFrame, _Space | None]:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, numbers.Real)
+        or not (0 < float(threshold) < 1)
+    ):
+        raise ValueError(
+            f"threshold must be a number between 0 and 1 (a fraction of the typical "
+            f"nearest-neighbour distance); got {threshold!r}"
+        )
+    if X is None and keys is None:
+        raise ValueError("pass X (features) or keys (exact-content keys)")
+    if near and X is None:
+        raise ValueError("near duplicates need features: pass X, or near=False")
+    M = None if X is None else as_float_matrix(X)
+    if keys is None:
+        assert M is not None
+        keys = content_keys({f"c{j}": M[:, j] for j in range(M.shape[1])})
+    keys = np.asarray(keys, dtype=np.int64)
+    n = len(keys)
+    if M is not None and M.shape[0] != n:
+        raise ValueError(f"X has {M.shape[0]} rows but keys has {n}")
+    reps = np.sort(np.unique(keys, return_index=True)[1])
+    rep_index = {int(keys[r]): i for i, r in enumerate(reps)}
+    rep_of = np.fromiter((rep_index[int(k)] for k in keys), dtype=np.int64, count=n)
+    counts = np.bincount(rep_of, minlength=len(reps))
+    exact = counts[rep_of] > 1
+    # union-find over representatives: near links; exact copies share their representative
+    parent = np.arange(len(reps))
+    near_pos = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    space: _Space | None = None
+    if near and M is not None and len(reps) >= 2:
+        Z = reduce_dims(scale_columns(M[reps]), MAX_DIMS, random_state)
+        dk, ik = nearest(Z, LINK_NEIGHBOURS)
+        d1, i1 = dk[:, 0], ik[:, 0]
+        positive = d1[d1 > 0]
+        typical = float(np.median(positive)) if len(positive) else 1.0
+        space = (Z, rep_of, typical)
+        near_pos = reps[i1][rep_of]
+        dist = (d1 / typical)[rep_of]
+        # link each sample to its neighbours within the radius (one neighbour search)
+        a, b = np.nonzero(dk < float(threshold) * typical)
+        for x, y in zip(a.tolist(), ik[a, b].tolist(), strict=True):
+            _union(parent, x, y)
+    dist = np.where(exact, 0.0, dist)
+    if exact.any():
+        # an exact copy's nearest row is another copy: the first of them, or the second
+        first_of = reps[rep_of]
+        second = {}
+        for pos in np.flatnonzero(exact & (first_of != np.arange(n))).tolist():
+            second.setdefault(int(rep_of[pos]), pos)
+        near_pos = np.where(
+            exact,
+            np.where(first_of != np.arange(n), first_of, [second.get(int(r), -1) for r in rep_of]),
+            near_pos,
+        )
+    roots = np.fromiter((_find(parent, i) for i in range(len(reps))), dtype=np.int64)
+    root_of_row = roots[rep_of]
+    size = np.bincount(root_of_row, minlength=len(reps))
+    in_group = size[root_of_row] > 1
+    group = np.full(n, -1, dtype=np.int64)
+    if in_group.any():
+        # number groups by their first row
+        first_row: dict[int, int] = {}
+        for pos in np.flatnonzero(in_group).tolist():
+            first_row.setdefault(int(root_of_row[pos]), pos)
+        numbering = {
+            root: g for g, (root, _) in enumerate(sorted(first_row.items(), key=lambda t: t[1]))
+        }
+        group[in_group] = [numbering[int(r)] for r in root_of_row[in_group]]
+    frame = pd.DataFrame({"group": group, "exact": exact, "nearest": near_pos, "distance": dist})
+    return frame, space
+
+
+def _find(parent: np.ndarray, i: int) -> int:
+    root = i
+    while parent[root] != root:
+        root = int(parent[root])
+    while parent[i] != root:
+        parent[i], i = root, int(parent[i])
+    return root
+
+
+def _union(parent: np.ndarray, a: int, b: int) -> None:
+    ra, rb = _find(parent, a), _find(parent, b)
+    if ra != rb:
+        parent[max(ra, rb)] = min(ra, rb)
+
+
+def choose_keepers(
+    group: np.ndarray,
+    *,
+    keep: str = "first",
+    ids: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    confidence: np.ndarray | None = None,
+) -> np.ndarray:
+    """Boolean mask of the keeper of each group (``group`` -1 = no group: never a keeper).
+
+    ``keep="first"``: the smallest id. ``keep="best"``: among the members carrying the
+    group's majority label (all tied labels on a tie), the highest ``confidence`` (the
+    out-of-sample probability of the member's own label), then the smallest id.
+    Unlabeled members are kept only when no member has a label.
+    """
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {KEEP}; got {keep!r}")
+    group = np.asarray(group)
+    n = len(group)
+    ids = np.arange(n) if ids is None else np.asarray(ids)
+    keeper = np.zeros(n, dtype=bool)
+    members: dict[int, list[int]] = {}
+    for pos in np.flatnonzero(group >= 0).tolist():
+        members.setdefault(int(group[pos]), []).append(pos)
+    for rows in members.values():
+        cand = sorted(rows, key=lambda p: ids[p])
+        if keep == "best" and labels is not None:
+            labs = pd.Series([labels[p] for p in cand], dtype=object)
+            has = ~labs.isna().to_numpy()
+            if has.any():
+                counts = labs[has].value_counts()
+                top = counts[counts == counts.max()].index
+                cand = [
+                    p for p, lab, h in zip(cand, labs, has, strict=True) if h and lab in set(top)
+                ]
+                if len(top) > 1 and confidence is not None:
+                    cand = sorted(
+                        cand, key=lambda p: (-float(np.nan_to_num(confidence[p], nan=-1.0)), ids[p])
+                    )
+        keeper[cand[0]] = True
+    return keeper
+
+
+def _reasons(
+    group: np.ndarray,
+    keeper: np.ndarray,
+    keys: np.ndarray,
+    ids: np.ndarray,
+    pos_dist: Any,
+) -> list[str | None]:
+    keeper_of = {int(group[p]): p for p in np.flatnonzero(keeper).tolist()}
+    sizes = pd.Series(group[group >= 0]).value_counts().to_dict()
+    out: list[str | None] = [None] * len(group)
+    for p in np.flatnonzero(group >= 0).tolist():
+        g = int(group[p])
+        k = keeper_of[g]
+        if p == k:
+            out[p] = f"keeper of group {g} ({sizes[g]} samples)"
+        elif keys[p] == keys[k]:
+            out[p] = f"exact copy of {ids[k]}"
+        else:
+            out[p] = f"near copy of {ids[k]}: distance {pos_dist(p, k):.2f}"
+    return out
+
+
+def _frame(
+    groups: pd.DataFrame,
+    keeper: np.ndarray,
+    keys: np.ndarray,
+    ids: np.ndarray,
+    space: _Space | None,
+) -> pd.DataFrame:
+    group = groups["group"].to_numpy()
+
+    def pos_dist(p: int, k: int) -> float:
+        if space is None:
+            return float("nan")
+        Z, rep_of, typical = space
+        return float(np.linalg.norm(Z[rep_of[p]] - Z[rep_of[k]]) / typical)
+
+    dist = groups["distance"].to_numpy(dtype=np.float64)
+    score = 1.0 - np.clip(np.nan_to_num(dist, nan=1.0), 0.0, 1.0)
+    nearest_pos = groups["nearest"].to_numpy()
+    nearest_id = pd.array(
+        [ids[p] if p >= 0 else pd.NA for p in nearest_pos.tolist()], dtype="Int64"
+    )
+    frame = pd.DataFrame(
+        {
+            "score": score,
+            "is_duplicate": (group >= 0) & ~keeper,
+            "group": pd.array(np.where(group >= 0, group, 0), dtype="Int64"),
+            "keeper": keeper,
+            "reason": pd.Series(_reasons(group, keeper, keys, ids, pos_dist), dtype=object),
+            "nearest_id": nearest_id,
+            "distance": dist,
+        },
+        index=pd.Index(ids, name="sample_id"),
+    )
+    frame.loc[group < 0, "group"] = pd.NA
+    return frame
+
+
+def find_duplicates(
+    X: Any,
+    *,
+    keys: Any = None,
+    ids: Any = None,
+    labels: Any = None,
+    confidence: Any = None,
+    near: bool = True,
+    threshold: float = DUPLICATE_THRESHOLD,
+    keep: str = "first",
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Exact and near duplicates of the rows of ``X``, grouped, one keeper per group.
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Numeric features (encode other columns with
+        :func:`~dcai_jupyter.ops.feature_matrix`).
+    keys : array-like of n ints, optional
+        Exact-content keys (:func:`content_keys`); default: identical rows of ``X``.
+    ids : array-like, optional
+        Sample ids (default 0..n-1); ``keep="first"`` keeps the smallest.
+    labels, confidence : array-like, optional
+        For ``keep="best"``: the labels, and the out-of-sample probability of each row's
+        own label (breaks label ties).
+    near, threshold, random_state
+        As in :func:`duplicate_groups`.
+    keep : {"first", "best"}
+        Which member each group keeps (see the module docstring).
+
+    Returns
+    -------
+    pd.DataFrame indexed by sample id
+        ``score`` (1 = exact copy, falling to 0 at the typical nearest-neighbour distance),
+        ``is_duplicate`` (in a group and not its keeper: the rows to remove), ``group``
+        (Int64, NA outside groups), ``keeper``, ``reason`` (``"exact copy of 12"``,
+        ``"near copy of 12: distance 0.03"``), ``nearest_id`` and ``distance`` (to the
+        nearest other distinct row, relative to the typical one).
+    """
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {KEEP}; got {keep!r}")
+    M = as_float_matrix(X)
+    n = M.shape[0]
+    k = (
+        content_keys({f"c{j}": M[:, j] for j in range(M.shape[1])})
+        if keys is None
+        else np.asarray(keys, dtype=np.int64)
+    )
+    idx = np.arange(n) if ids is None else np.asarray(ids)
+    if len(idx) != n or len(k) != n:
+        raise ValueError(f"X has {n} rows but ids/keys have {len(idx)}/{len(k)}")
+    if pd.Index(idx).has_duplicates:
+        raise ValueError("ids must be unique")
+    groups, space = _group_rows(M, k, near, threshold, random_state)
+    keeper = choose_keepers(
+        groups["group"].to_numpy(),
+        keep=keep,
+        ids=idx,
+        labels=None if labels is None else np.asarray(labels, dtype=object),
+        confidence=None if confidence is None else np.asarray(confidence, dtype=np.float64),
+    )
+    return _frame(groups, keeper, k, idx, space)
+
+
+# ---------------------------------------------------------------------------- the operation
+@register
+class Duplicates(RemovalOperation):
+    """Find exact and near copies of samples; remove all but one per group.
+
+    ``find(ds)`` groups the samples whose content is the same (feature, text and image
+    columns) or whose features are near copies (see the module docstring), and suggests a
+    keeper per group. ``apply(ds, findings, groups=None)`` removes every member of the
+    chosen groups but its keeper, as one recorded change (op ``remove_duplicates``).
+
+    Parameters
+    ----------
+    near
+        Also find near copies (``False``: exact copies only).
+    threshold
+        Near copies are closer than this fraction of the typical (median) distance from a
+        sample to its nearest other sample, in the scaled feature space.
+    keep
+        ``"first"`` (smallest sample id) or ``"best"`` (majority label of the group; a tie
+        goes to the member whose label an out-of-sample model finds most probable).
+    features
+        Columns to compare. Default: the feature columns plus the text and image columns
+        for exact copies; the feature columns plus the text column for near copies (the
+        image column when nothing else is usable).
+    model, cv, n_jobs, progress
+        The classifier, folds, workers and progress bar of the out-of-sample model that
+        breaks label ties for ``keep="best"`` (run only when a group's labels tie; ``None``:
+        the default ensemble of the shared cross-validation runner).
+    random_state
+        Seed of the principal components and of the tie-breaking model.
+    """
+
+    name: ClassVar[str] = "duplicates"
+    change_op: ClassVar[str] = "remove_duplicates"
+    action: ClassVar[str] = "remove"
+
+    def __init__(
+        self,
+        *,
+        near: bool = True,
+        threshold: float = DUPLICATE_THRESHOLD,
+        keep: str = "first",
+        features: Sequence[str] | None = None,
+        model: Any = None,
+        cv: int = 5,
+        n_jobs: int | None = None,
+        random_state: int | None = 0,
+        progress: bool = True,
+    ) -> None:
+        self.near = near
+        self.threshold = threshold
+        self.keep = keep
+        self.features = features
+        self.model = model
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.progress = progress
+
+    @classmethod
+    def conformance_example(cls) -> list[dict[str, Any]]:
+        """Small data for the operations conformance test (tests/test_operations.py)."""
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(40, 3))
+        X = np.vstack([X, X[:3], X[3:6] + 1e-3])
+        df = pd.DataFrame(X, columns=["a", "b", "c"])
+        df["text"] = (
+            [f"row {i}" for i in range(40)]
+            + ["Row 0!", "row 1", "ROW  2"]
+            + [f"row {i}" for i in range(3, 6)]
+        )
+        df["label"] = np.array(["x", "y"], dtype=object)[np.arange(len(df)) % 2]
+        return [
+            {
+                "frame": df,
+                "dataset": {"label": "label", "text": "text"},
+                "operation": cls(random_state=0, progress=False),
+                "options": {"reason": "conformance"},
+                "name": "exact and near",
+            },
+            {
+                "frame": df,
+                "dataset": {"label": "label", "text": "text"},
+                "operation": cls(near=False, keep="best", random_state=1, progress=False),
+                "options": {"groups": [0, 1]},
+                "name": "exact only, best keeper, two groups",
+            },
+        ]
+
+    def _check(self) -> None:
+        if self.keep not in KEEP:
+            raise ValueError(f"keep must be one of {KEEP}; got {self.keep!r}")
+        if not isinstance(self.near, (bool, np.bool_)):
+            raise ValueError(f"near must be True or False; got {self.near!r}")
+        t = self.threshold
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not (0 < float(t) < 1):
+            raise ValueError(
+                "threshold must be a number between 0 and 1 (a fraction of the typical "
+                f"nearest-neighbour distance); got {t!r}"
+            )
+
+    def _content(self, ds: Dataset) -> dict[str, np.ndarray]:
+        if self.features is not None:
+            cols = list(self.features)
+            unknown = [c for c in cols if c not in ds.columns]
+            if unknown:
+                raise ValueError(
+                    f"features {unknown} are not columns of the dataset ({ds.columns})"
+                )
+            if ds.label in cols:
+                raise ValueError(f"{ds.label!r} is the label column; it cannot be a feature")
+        else:
+            cols = [c for c in ds.feature_columns if c != ds.label]
+            for extra in (getattr(ds, "text_column", None), getattr(ds, "image_column", None)):
+                if extra and extra not in cols and extra != ds.label:
+                    cols.append(extra)
+        if not cols:
+            raise ValueError(
+                "the dataset has no column to compare (only the label): add feature columns"
+            )
+        return {c: np.asarray(ds.column(c)) for c in cols}
+
+    def _find(self, ds: Dataset) -> Findings:
+        self._check()
+        if len(ds) == 0:
+            raise ValueError("the dataset is empty: there is nothing to compare")
+        keys = content_keys(self._content(ds))
+        M: np.ndarray | None = None
+        used: list[str] = []
+        if self.near:
+            M, used = dataset_matrix(ds, self.features)
+        groups, space = _group_rows(
+            M, keys, bool(self.near), float(self.threshold), self.random_state
+        )
+        ids = np.asarray(ds.ids)
+        keeper = self._keepers(ds, groups["group"].to_numpy(), M)
+        frame = _frame(groups, keeper, keys, ids, space)
+        version = int(ds.version)
+        frame.attrs.update({"version": version, "features": [str(c) for c in used]})
+        return Findings(
+            frame,
+            op=self.name,
+            roles=ROLES,
+            action=self.action,
+            params=self.json_params(),
+            version=version,
+        )
+
+    def _keepers(self, ds: Dataset, group: np.ndarray, M: np.ndarray | None) -> np.ndarray:
+        ids = np.asarray(ds.ids)
+        if self.keep != "best":
+            return choose_keepers(group, keep="first", ids=ids)
+        labels = np.asarray(ds.column(ds.label), dtype=object)
+        confidence = None
+        if _has_label_tie(group, labels):
+            confidence = self._confidence(ds, labels, M)
+        return choose_keepers(group, keep="best", ids=ids, labels=labels, confidence=confidence)
+
+    def _confidence(self, ds: Dataset, labels: np.ndarray, M: np.ndarray | None) -> np.ndarray:
+        from ._crossval import out_of_sample_pred_probs
+
+        if M is None:
+            M, _ = dataset_matrix(ds, self.features)
+        has = ~pd.isna(pd.Series(labels, dtype=object)).to_numpy()
+        present = [c for c in ds.classes if c in set(labels[has].tolist())]
+        probs = out_of_sample_pred_probs(
+            M[has],
+            labels[has],
+            model=self.model,
+            cv=self.cv,
+            n_jobs=self.n_jobs,
+            random_state=self.random_state,
+            progress=bool(self.progress),
+            classes=present,
+        )
+        col = pd.Index(present).get_indexer(labels[has])
+        out = np.full(len(labels), np.nan)
+        out[has] = probs[np.arange(len(col)), col]
+        return out
+
+    def rekeep(self, ds: Dataset, findings: Findings) -> Findings:
+        """``findings`` with keepers chosen again by this operation's ``keep`` rule."""
+        if findings.op != self.name:
+            raise TypeError(f"these are {findings.op!r} findings, not duplicates")
+        self._check()
+        frame = findings.to_frame()
+        ids = np.asarray(frame.index)
+        known_ids(ds, ids)
+        order = np.argsort(ds.positions(ids))
+        frame = frame.iloc[order]
+        group = frame["group"].fillna(-1).to_numpy(dtype=np.int64)
+        if self.keep == "best":
+            pos = ds.positions(frame.index)
+            labels = np.asarray(ds.column(ds.label), dtype=object)[pos]
+            confidence = None
+            if _has_label_tie(group, labels):
+                M, _ = dataset_matrix(ds, self.features)
+                allconf = self._confidence(ds, np.asarray(ds.column(ds.label), dtype=object), M)
+                confidence = allconf[pos]
+            keeper = choose_keepers(
+                group,
+                keep="best",
+                ids=np.asarray(frame.index),
+                labels=labels,
+                confidence=confidence,
+            )
+        else:
+            keeper = choose_keepers(group, keep="first", ids=np.asarray(frame.index))
+        frame["keeper"] = keeper
+        frame["is_duplicate"] = (group >= 0) & ~keeper
+        keeper_id = {
+            int(g): int(i) for g, i in zip(group[keeper], frame.index[keeper], strict=True)
+        }
+        reasons = frame["reason"].to_numpy(dtype=object).copy()
+        for p in np.flatnonzero(group >= 0).tolist():
+            g = int(group[p])
+            size = int((group == g).sum())
+            if keeper[p]:
+                reasons[p] = f"keeper of group {g} ({size} samples)"
+            elif isinstance(reasons[p], str) and reasons[p].startswith("keeper"):
+                reasons[p] = f"same group as {keeper_id[g]}"
+        frame["reason"] = reasons
+        return Findings(
+            frame,
+            op=self.name,
+            roles=ROLES,
+            action=self.action,
+            params=self.json_params(),
+            version=findings.version,
+        )
+
+    # ------------------------------------------------------------------ plan / apply
+    def plan(  # type: ignore[override]
+        self,
+        ds: Dataset,
+        findings: Findings | None = None,
+        *,
+        groups: Sequence[int] | None = None,
+        top: int | None = None,
+        reason: str | None = None,
+    ) -> Change:
+        """The change that removes every member of ``groups`` but its keeper.
+
+        Parameters
+        ----------
+        ds
+            The dataset the findings are about.
+        findings
+            From :meth:`find` (default: the last ones this object found).
+        groups
+            Group numbers to act on (the ``group`` column); ``None``: every group.
+        top
+            Not used by duplicates (groups are removed whole): must be ``None``.
+        reason
+            Recorded with the change.
+        """
+        if top is not None:
+            raise ValueError(
+                "duplicates are removed by whole groups, not by top: pick groups with "
+                "groups=[...] (the findings' group numbers)"
+            )
+        if groups is not None:
+            if isinstance(groups, (str, bytes)) or not all(
+                isinstance(g, numbers.Integral) and not isinstance(g, bool) for g in groups
+            ):
+                raise ValueError(f"groups must be a list of group numbers (ints); got {groups!r}")
+            groups = sorted({int(g) for g in groups})
+        return Operation.plan(self, ds, findings, groups=groups, reason=reason)
+
+    def apply(  # type: ignore[override]
+        self,
+        ds: Dataset,
+        findings: Findings | None = None,
+        *,
+        groups: Sequence[int] | None = None,
+        top: int | None = None,
+        reason: str | None = None,
+    ) -> int:
+        """``ds.apply(self.plan(ds, findings, groups=groups, reason=reason))``; the new version."""
+        return ds.apply(self.plan(ds, findings, groups=groups, top=top, reason=reason))
+
+    @classmethod
+    def remove(
+        cls,
+        ds: Dataset,
+        findings: Findings | None = None,
+        *,
+        keep: str = "first",
+        groups: Sequence[int] | None = None,
+        near: bool = True,
+        threshold: float = DUPLICATE_THRESHOLD,
+        features: Sequence[str] | None = None,
+        random_state: int | None = 0,
+        reason: str | None = None,
+    ) -> int:
+        """``ds.remove_duplicates``: find (unless ``findings`` are given), re-keep, remove."""
+        if findings is None:
+            op = cls(
+                near=near,
+                threshold=threshold,
+                keep=keep,
+                features=features,
+                random_state=random_state,
+                progress=False,
+            )
+            findings = op.find(ds)
+        else:
+            op = cls.for_findings(findings)  # type: ignore[assignment]
+            if op.keep != keep:
+                op.keep = keep
+                findings = op.rekeep(ds, findings)
+        return op.apply(ds, findings, groups=groups, reason=reason)
+
+    def _plan(  # type: ignore[override]
+        self,
+        ds: Dataset,
+        findings: Findings | None,
+        plan: ChangePlan,
+        *,
+        groups: list[int] | None = None,
+        top: int | None = None,
+    ) -> dict[str, Any]:
+        assert findings is not None
+        if findings.op != self.name:
+            raise TypeError(
+                f"these are {findings.op!r} findings; remove_duplicates takes the findings of "
+                "find_duplicates"
+            )
+        frame = findings.frame
+        g = frame["group"]
+        present = sorted(int(x) for x in g.dropna().unique())
+        if groups is not None:
+            missing = [x for x in groups if x not in set(present)]
+            if missing:
+                raise ValueError(
+                    f"groups {missing[:10]} are not in the findings; their groups are "
+                    f"{present[:20]}{' ...' if len(present) > 20 else ''}"
+                )
+            chosen = g.isin(groups).fillna(False).to_numpy(dtype=bool)
+        else:
+            chosen = g.notna().to_numpy()
+        keepers = frame.index[chosen & frame["keeper"].to_numpy(dtype=bool)]
+        drop = frame.index[chosen & frame["is_duplicate"].to_numpy(dtype=bool)]
+        known_ids(ds, np.asarray(keepers), what="keeper")
+        known_ids(ds, np.asarray(drop))
+        if len(drop):
+            plan.remove(np.asarray(drop, dtype=np.int64))
+        return {"n_removed": len(drop), "n_groups": len(set(g[chosen].dropna().tolist()))}
+
+
+def _has_label_tie(group: np.ndarray, labels: np.ndarray) -> bool:
+    s = pd.DataFrame({"g": group, "y": pd.Series(labels, dtype=object)})
+    s = s[(s["g"] >= 0) & s["y"].notna()]
+    for _, y in s.groupby("g")["y"]:
+        counts = y.value_counts()
+        if (counts == counts.max()).sum() > 1:
+            return True
+    return False

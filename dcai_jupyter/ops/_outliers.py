@@ -1,0 +1,255 @@
+"""Outliers: samples far from every other sample, flagged by a cut-off that needs no rate.
+
+The score of a sample is how unusually far its ``k`` nearest neighbours are, in robust
+standard deviations: the mean distance to the ``k`` nearest other samples, on a log
+scale, minus its median over the dataset, divided by the scaled median absolute
+deviation. It is measured in two views of the features and averaged:
+
+- the scaled feature space (see :func:`~dcai_jupyter.ops._space.scale_columns`), where a
+  sample far from the data's bulk in the informative columns stands out;
+- the whitened principal components (each direction of variation at unit variance, at
+  most 64 of them), where a sample off the directions the data varies along stands out
+  even when its raw distances look ordinary.
+
+A sample is flagged when its score is above ``threshold`` (4 robust standard deviations
+by default). The cut-off is in units of the data's own spread, so no contamination rate is
+needed; on clean data it flags (almost) nothing.
+
+:func:`outlier_scores` works on arrays; :class:`Outliers` is the recorded operation
+behind ``ds.find_outliers()`` / ``ds.remove_outliers()``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..core import Findings
+from ._base import register
+from ._removal import RemovalOperation
+from ._space import as_float_matrix, dataset_matrix, nearest, scale_columns
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core import Dataset
+
+__all__ = ["OUTLIER_THRESHOLD", "Outliers", "find_outliers", "outlier_scores"]
+
+#: flag samples whose score is above this many robust standard deviations
+OUTLIER_THRESHOLD = 4.0
+#: neighbours whose mean distance is the raw score
+K = 10
+#: the whitened view keeps at most this many principal components
+MAX_DIMS = 64
+ROLES = {"score": "score", "flag": "is_outlier", "reason": "reason"}
+#: the MAD of a normal distribution is this many standard deviations
+_MAD_TO_SD = 1.4826
+
+
+def _robust_z(log_dist: np.ndarray) -> np.ndarray:
+    med = float(np.median(log_dist))
+    mad = float(np.median(np.abs(log_dist - med))) * _MAD_TO_SD
+    if not mad > 0:
+        spread = float(np.std(log_dist))
+        mad = spread if spread > 0 else 1.0
+    return (log_dist - med) / mad
+
+
+def _whiten(Z: np.ndarray, random_state: int | None) -> np.ndarray | None:
+    from sklearn.decomposition import PCA
+    from threadpoolctl import threadpool_limits
+
+    n, d = Z.shape
+    k = min(d, n - 1, MAX_DIMS)
+    if k < 1:
+        return None
+    with threadpool_limits(1):
+        solver = "full" if k == min(n, d) else "randomized"
+        pca = PCA(n_components=k, svd_solver=solver, random_state=random_state).fit(Z)
+        var = pca.explained_variance_
+        keep = var > 1e-3 * var[0] if len(var) and var[0] > 0 else np.zeros(0, dtype=bool)
+        if not keep.any():
+            return None
+        return pca.transform(Z)[:, keep] / np.sqrt(var[keep])
+
+
+def _view_score(Z: np.ndarray, k: int) -> np.ndarray:
+    d, _ = nearest(Z, k)
+    mean = d.mean(axis=1)
+    floor = mean[mean > 0].min() if (mean > 0).any() else 1.0
+    return _robust_z(np.log(np.maximum(mean, floor * 1e-3)))
+
+
+def outlier_scores(X: Any, *, k: int = K, random_state: int | None = 0) -> np.ndarray:
+    """The outlier score of each row of ``X`` (see the module docstring); higher = stranger.
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Numeric features (encode other columns with
+        :func:`~dcai_jupyter.ops.feature_matrix`).
+    k : int
+        Neighbours whose mean distance is measured (fewer on tiny data).
+    random_state : int, optional
+        Seed of the randomized principal components on wide data.
+
+    Returns
+    -------
+    np.ndarray of float, shape (n,)
+        Robust standard deviations above the typical neighbour distance (0 = typical).
+    """
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}")
+    M = as_float_matrix(X)
+    n = M.shape[0]
+    if n < 3:
+        raise ValueError(
+            f"outliers need at least 3 samples to compare (got {n}): there is no typical "
+            "distance to measure against"
+        )
+    k = min(int(k), n - 1)
+    Z = scale_columns(M)
+    plain = _view_score(Z, k)
+    W = _whiten(Z, random_state)
+    if W is None:
+        return plain
+    return (plain + _view_score(W, k)) / 2.0
+
+
+def find_outliers(
+    X: Any,
+    *,
+    ids: Any = None,
+    k: int = K,
+    threshold: float = OUTLIER_THRESHOLD,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Score and flag the outliers among the rows of ``X``.
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Numeric features.
+    ids : array-like, optional
+        Sample ids (default 0..n-1).
+    k, random_state
+        As in :func:`outlier_scores`.
+    threshold : float
+        Flag rows whose score is above this (robust standard deviations).
+
+    Returns
+    -------
+    pd.DataFrame indexed by sample id
+        ``score``, ``is_outlier``, ``reason`` (``"neighbours 5.2 robust SD farther than
+        typical"`` for flagged rows).
+    """
+    _check_threshold(threshold)
+    score = outlier_scores(X, k=k, random_state=random_state)
+    idx = pd.Index(np.arange(len(score)) if ids is None else np.asarray(ids), name="sample_id")
+    if len(idx) != len(score):
+        raise ValueError(f"X has {len(score)} rows but ids has {len(idx)}")
+    flag = score > float(threshold)
+    reason = np.full(len(score), None, dtype=object)
+    reason[flag] = [f"neighbours {s:.1f} robust SD farther than typical" for s in score[flag]]
+    return pd.DataFrame({"score": score, "is_outlier": flag, "reason": reason}, index=idx)
+
+
+def _check_threshold(threshold: Any) -> None:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, numbers.Real)
+        or not np.isfinite(float(threshold))
+    ):
+        raise ValueError(
+            f"threshold must be a number (robust standard deviations, default "
+            f"{OUTLIER_THRESHOLD}); got {threshold!r}"
+        )
+
+
+@register
+class Outliers(RemovalOperation):
+    """Find samples far from all others; remove the flagged ones.
+
+    ``find(ds)`` scores every sample (see the module docstring) and flags those above
+    ``threshold``. ``apply(ds, findings, top=None)`` removes the flagged samples (the
+    ``top`` highest-scoring ones) as one recorded change (op ``remove_outliers``).
+
+    Parameters
+    ----------
+    threshold
+        Flag samples whose score is above this many robust standard deviations.
+    k
+        Neighbours whose mean distance is measured.
+    features
+        Columns to use (default: the feature columns plus the text column; the image column
+        when nothing else is usable).
+    random_state
+        Seed of the randomized principal components on wide data.
+    """
+
+    name: ClassVar[str] = "outliers"
+    change_op: ClassVar[str] = "remove_outliers"
+    action: ClassVar[str] = "remove"
+
+    def __init__(
+        self,
+        *,
+        threshold: float = OUTLIER_THRESHOLD,
+        k: int = K,
+        features: Sequence[str] | None = None,
+        random_state: int | None = 0,
+    ) -> None:
+        self.threshold = threshold
+        self.k = k
+        self.features = features
+        self.random_state = random_state
+
+    @classmethod
+    def conformance_example(cls) -> list[dict[str, Any]]:
+        """Small data for the operations conformance test (tests/test_operations.py)."""
+        rng = np.random.default_rng(0)
+        X = np.vstack([rng.normal(size=(60, 3)), [[9.0, -9.0, 9.0], [-8.0, 8.0, 8.0]]])
+        df = pd.DataFrame(X, columns=["a", "b", "c"])
+        df["label"] = np.array(["x", "y"], dtype=object)[np.arange(len(df)) % 2]
+        return [
+            {
+                "frame": df,
+                "dataset": {"label": "label"},
+                "operation": cls(random_state=0),
+                "options": {"reason": "conformance"},
+                "name": "default cut-off",
+            },
+            {
+                "frame": df,
+                "dataset": {"label": "label"},
+                "operation": cls(threshold=3.0, k=5, features=["a", "b"], random_state=1),
+                "options": {"top": 1},
+                "name": "top 1 on two features",
+            },
+        ]
+
+    def _find(self, ds: Dataset) -> Findings:
+        _check_threshold(self.threshold)
+        if len(ds) == 0:
+            raise ValueError("the dataset is empty: there is nothing to compare")
+        M, used = dataset_matrix(ds, self.features)
+        frame = find_outliers(
+            M,
+            ids=np.asarray(ds.ids),
+            k=self.k,
+            threshold=float(self.threshold),
+            random_state=self.random_state,
+        )
+        version = int(ds.version)
+        frame.attrs.update({"version": version, "features": [str(c) for c in used]})
+        return Findings(
+            frame,
+            op=self.name,
+            roles=ROLES,
+            action=self.action,
+            params=self.json_params(),
+            version=version,
+        )

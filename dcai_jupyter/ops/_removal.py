@@ -1,0 +1,120 @@
+"""What the remove-data operations share: removing what findings flag, as one change.
+
+:class:`RemovalOperation` is the base of :class:`~dcai_jupyter.ops.Outliers`,
+:class:`~dcai_jupyter.ops.Prune` and :class:`~dcai_jupyter.ops.Duplicates`: it rebuilds the
+operation that made some findings (:meth:`RemovalOperation.for_findings`) and removes the
+flagged samples, most suspicious first; :func:`remove_flagged_findings` does that for any
+remove-findings (``ds.remove_flagged``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..core import Findings
+from ._base import Operation, get_operation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core import Change, ChangePlan, Dataset
+
+__all__ = ["RemovalOperation", "check_top", "known_ids", "remove_flagged_findings"]
+
+
+def check_top(top: Any) -> int | None:
+    """``top`` as an int (or None); a clear error for anything else."""
+    if top is None:
+        return None
+    if isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 0:
+        raise ValueError(f"top must be a non-negative integer or None; got {top!r}")
+    return int(top)
+
+
+def known_ids(ds: Dataset, ids: np.ndarray, what: str = "sample") -> None:
+    """KeyError naming the ids (from findings) that are no longer in ``ds``."""
+    if len(ids) == 0:
+        return
+    known = set(np.asarray(ds.ids).tolist())
+    gone = [int(i) for i in ids if int(i) not in known]
+    if gone:
+        raise KeyError(
+            f"{len(gone)} {what} id(s) in the findings are no longer in the dataset (removed "
+            f"since the findings were made?): {gone[:10]}; find them again"
+        )
+
+
+class RemovalOperation(Operation):
+    """An operation whose change removes the samples its findings flag."""
+
+    action = "remove"
+
+    @classmethod
+    def for_findings(cls, findings: Findings) -> RemovalOperation:
+        """The operation that made ``findings``, rebuilt from the parameters they record."""
+        if not isinstance(findings, Findings):
+            raise TypeError(
+                f"pass the Findings a find step returned; got {type(findings).__name__}"
+            )
+        if findings.op != cls.name:
+            raise TypeError(f"these are {findings.op!r} findings, not {cls.name!r} findings")
+        return cls.from_params(dict(findings.params))  # type: ignore[return-value]
+
+    def plan(  # type: ignore[override]
+        self,
+        ds: Dataset,
+        findings: Findings | None = None,
+        *,
+        top: int | None = None,
+        reason: str | None = None,
+    ) -> Change:
+        """The change that removes the flagged samples (the ``top`` most suspicious ones)."""
+        return super().plan(ds, findings, top=check_top(top), reason=reason)
+
+    def apply(  # type: ignore[override]
+        self,
+        ds: Dataset,
+        findings: Findings | None = None,
+        *,
+        top: int | None = None,
+        reason: str | None = None,
+    ) -> int:
+        """``ds.apply(self.plan(ds, findings, top=top, reason=reason))``; the new version."""
+        return ds.apply(self.plan(ds, findings, top=top, reason=reason))
+
+    def _plan(  # type: ignore[override]
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, *, top: int | None = None
+    ) -> dict[str, Any]:
+        assert findings is not None
+        if findings.op != self.name:
+            raise TypeError(f"these are {findings.op!r} findings, not {self.name!r} findings")
+        rows = findings.flagged
+        ids = np.asarray(rows.ids[: len(rows) if top is None else top], dtype=np.int64)
+        known_ids(ds, ids)
+        if len(ids):
+            plan.remove(ids)
+        return {"n_removed": len(ids)}
+
+
+def remove_flagged_findings(
+    ds: Dataset, findings: Findings, *, top: int | None = None, reason: str | None = None
+) -> int:
+    """Remove what remove-findings flag, recorded under the operation that made them."""
+    if not isinstance(findings, Findings):
+        raise TypeError(f"pass the Findings a find step returned; got {type(findings).__name__}")
+    if findings.action != "remove":
+        raise ValueError(
+            f"{findings.op!r} findings do not propose removals (their action is "
+            f"{findings.action!r})"
+        )
+    try:
+        cls = get_operation(findings.op)
+    except KeyError:
+        cls = None
+    if cls is None or not issubclass(cls, RemovalOperation):
+        raise ValueError(
+            f"{findings.op!r} findings come from no removal operation; remove their flagged "
+            "samples with ds.remove(findings.flagged.index)"
+        )
+    return cls.for_findings(findings).apply(ds, findings, top=top, reason=reason)

@@ -1,0 +1,133 @@
+"""The geometry the remove-data operations share: a scaled feature space and neighbours in it.
+
+Near duplicates and outliers are both questions about distances between samples, so both
+need features on comparable scales (a column in thousands must not drown one in units)
+without letting a column that hardly ever varies dominate (a pixel that is almost always
+0, a rarely non-zero count): :func:`scale_columns`. :func:`reduce_dims` keeps the neighbour
+search fast on wide data, and :func:`nearest` runs it with native threads capped.
+
+scikit-learn and threadpoolctl are imported when first used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._features import dataset_feature_matrix
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core import Dataset
+
+__all__ = ["as_float_matrix", "dataset_matrix", "nearest", "reduce_dims", "scale_columns"]
+
+#: a column where at least this share of rows hold one value is scaled by the other rows
+MODE_SHARE = 0.5
+
+
+def as_float_matrix(X: Any, what: str = "X") -> np.ndarray:
+    """``X`` as a finite 2-D float64 matrix (NaN/inf in a column -> that column's median)."""
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    try:
+        M = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{what} must be numeric (n_samples, n_features); encode other columns with "
+            "dcai_jupyter.ops.feature_matrix first"
+        ) from None
+    if M.ndim == 1:
+        M = M[:, None]
+    if M.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (n_samples, n_features); got shape {M.shape}")
+    if M.shape[0] == 0:
+        raise ValueError(f"{what} has no rows: there is nothing to compare")
+    finite = np.isfinite(M)
+    if not finite.all():
+        M = M.copy()
+        for j in np.flatnonzero(~finite.all(axis=0)):
+            ok = finite[:, j]
+            M[~ok, j] = np.median(M[ok, j]) if ok.any() else 0.0
+    return M
+
+
+def scale_columns(X: np.ndarray) -> np.ndarray:
+    """Put every column on a comparable scale.
+
+    A column is z-scored (mean 0, standard deviation 1), except a column where at least
+    half the rows hold one value (``MODE_SHARE``): it is centred on that value and scaled by
+    the root-mean-square deviation of the *other* rows. A mostly-zero pixel therefore
+    measures its non-zero values in their own units instead of being blown up to unit
+    variance, where any small noise in it would outweigh the informative columns.
+    Constant columns become 0.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    if n == 0:
+        return X.copy()
+    med = np.median(X, axis=0)
+    same = X == med
+    share = same.mean(axis=0)
+    out = np.empty_like(X)
+    mostly = share >= MODE_SHARE
+    if (~mostly).any():
+        cols = ~mostly
+        sub = X[:, cols]
+        sd = sub.std(axis=0)
+        sd[sd == 0] = 1.0
+        out[:, cols] = (sub - sub.mean(axis=0)) / sd
+    if mostly.any():
+        cols = mostly
+        dev = X[:, cols] - med[cols]
+        off = (~same[:, cols]).sum(axis=0)
+        rms = np.sqrt((dev**2).sum(axis=0) / np.maximum(off, 1))
+        rms[rms == 0] = 1.0
+        out[:, cols] = dev / rms
+    return out
+
+
+def reduce_dims(Z: np.ndarray, max_dims: int, random_state: int | None) -> np.ndarray:
+    """The first ``max_dims`` principal components of ``Z`` (``Z`` itself when narrower)."""
+    n, d = Z.shape
+    if d <= max_dims or n <= max_dims:
+        return Z
+    from sklearn.decomposition import PCA
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return PCA(
+            n_components=max_dims, svd_solver="randomized", random_state=random_state
+        ).fit_transform(Z)
+
+
+def nearest(Z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and row positions of each row's ``k`` nearest *other* rows (ascending)."""
+    from sklearn.neighbors import NearestNeighbors
+    from threadpoolctl import threadpool_limits
+
+    n = Z.shape[0]
+    k = min(k, n - 1)
+    if k < 1:
+        return np.zeros((n, 0)), np.zeros((n, 0), dtype=np.int64)
+    # brute force (chunked, float32): the trees are slower than it beyond ~15 dimensions
+    Z32 = np.ascontiguousarray(Z, dtype=np.float32)
+    with threadpool_limits(1):
+        nn = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(Z32)
+        dist, idx = nn.kneighbors(Z32)
+    dist = dist.astype(np.float64)
+    # drop each row itself (normally column 0; with ties it may sit further right)
+    own = idx == np.arange(n)[:, None]
+    drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
+    keep = np.ones_like(own)
+    keep[np.arange(n), drop] = False
+    return dist[keep].reshape(n, k), idx[keep].reshape(n, k)
+
+
+def dataset_matrix(ds: Dataset, features: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
+    """The dataset's feature matrix (see :func:`~dcai_jupyter.ops.dataset_feature_matrix`)."""
+    if len(ds) == 0:
+        raise ValueError("the dataset is empty: there is nothing to compare")
+    X, used = dataset_feature_matrix(ds, features)
+    return as_float_matrix(X, "the feature matrix"), used
