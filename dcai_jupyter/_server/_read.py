@@ -118,7 +118,8 @@ class Summary:
     base: dict[str, Any] | None
     #: newest first
     iterations: list[dict[str, Any]]
-    #: oldest first: version, op, n_rows, iteration, source, cell_id, widget, count, reason, time
+    #: oldest first: version, op, n_rows, iteration, source, cell_id, widget, count, reason,
+    #: time (epoch ms)
     changes: list[dict[str, Any]]
     #: ids per change (index = version - 1), for the diff summary
     ids: list[list[int]]
@@ -159,6 +160,37 @@ def _metrics(path: Path, hist: Any) -> dict[int, dict[str, float]]:
     return out
 
 
+def _column(df: Any, name: str) -> list[Any]:
+    """A column as Python values, missing ones (NaN, NA, NaT) as None."""
+    col = df[name]
+    values = col.astype(object).where(col.notna(), None).tolist()
+    return [
+        _json_value(v) if v is not None and not isinstance(v, (str, int)) else v for v in values
+    ]
+
+
+def _ms(df: Any, name: str) -> list[int | None]:
+    """A UTC timestamp column as epoch milliseconds."""
+    import pandas as pd
+
+    col = pd.to_datetime(df[name], utc=True)
+    missing = col.isna().tolist()
+    # whatever the column's resolution (ns, us, ms)
+    ms = (
+        (col.fillna(pd.Timestamp(0, tz="UTC")) - pd.Timestamp(0, tz="UTC"))
+        // pd.Timedelta(milliseconds=1)
+    ).tolist()
+    return [None if na else int(v) for v, na in zip(ms, missing, strict=True)]
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+
+
 def _summarize(path: Path, stamp: str) -> Summary:
     from dcai_jupyter.core import open_history
 
@@ -179,41 +211,62 @@ def _summarize(path: Path, stamp: str) -> Summary:
 
     # Iterations, oldest first, with the provenance fields that identify them.
     it_rows: list[dict[str, Any]] = []
-    for number, r in zip(its.index, its.itertuples(index=False), strict=True):
-        code = _text(r.code)
+    started, ended = _ms(its, "started"), _ms(its, "ended")
+    for number, src, count, cell, widget, first, last, n, rows, code, t0, t1 in zip(
+        its.index.tolist(),
+        _column(its, "source"),
+        _column(its, "execution_count"),
+        _column(its, "cell_id"),
+        _column(its, "widget"),
+        _column(its, "first_version"),
+        _column(its, "last_version"),
+        _column(its, "n_changes"),
+        _column(its, "rows_touched"),
+        _column(its, "code"),
+        started,
+        ended,
+        strict=True,
+    ):
+        code = _text(code)
         it_rows.append(
             {
                 "iteration": int(number),
-                "source": str(r.source),
-                "execution_count": _int(r.execution_count),
-                "cell_id": _text(r.cell_id),
-                "widget": _text(r.widget),
-                "first_version": _req_int(r.first_version),
-                "last_version": _req_int(r.last_version),
-                "n_changes": _req_int(r.n_changes),
-                "rows_touched": _int(r.rows_touched) or 0,
-                "started": _json_value(r.started),
-                "ended": _json_value(r.ended),
+                "source": str(src),
+                "execution_count": _int(count),
+                "cell_id": _text(cell),
+                "widget": _text(widget),
+                "first_version": int(first),
+                "last_version": int(last),
+                "n_changes": int(n),
+                "rows_touched": _int(rows) or 0,
+                "started": _iso(t0),
+                "ended": _iso(t1),
                 "code": code[:CODE_CHARS] if code else None,
                 "code_truncated": bool(code and len(code) > CODE_CHARS),
                 "ops": {},
             }
         )
     firsts = [r["first_version"] for r in it_rows]
-
-    def key(src: Any, count: Any, cell: Any, widget: Any) -> tuple[Any, ...]:
-        return (str(src), _int(count), _text(cell), _text(widget))
-
-    it_keys = [key(r["source"], r["execution_count"], r["cell_id"], r["widget"]) for r in it_rows]
+    it_keys = [(r["source"], r["execution_count"], r["cell_id"], r["widget"]) for r in it_rows]
 
     import bisect
 
     changes: list[dict[str, Any]] = []
-    ids: list[list[int]] = []
-    cols = ch.reset_index()
-    for row in cols.itertuples(index=False):
-        version = int(row.version)
-        k = key(row.source, row.execution_count, row.cell_id, row.widget)
+    versions = [int(v) for v in ch.index.tolist()]
+    ids: list[list[int]] = [list(x) if x is not None else [] for x in ch["ids"].tolist()]
+    for version, op, n, src, count, cell, widget, reason, ms in zip(
+        versions,
+        _column(ch, "op"),
+        _column(ch, "n_rows"),
+        _column(ch, "source"),
+        _column(ch, "execution_count"),
+        _column(ch, "cell_id"),
+        _column(ch, "widget"),
+        _column(ch, "reason"),
+        _ms(ch, "timestamp"),
+        strict=True,
+    ):
+        k = (str(src), _int(count), _text(cell), _text(widget))
         # The iteration is the last one starting at or before this version with the same
         # provenance (iterations interleave only when a widget edits while a cell runs).
         i = bisect.bisect_right(firsts, version) - 1
@@ -222,11 +275,10 @@ def _summarize(path: Path, stamp: str) -> Summary:
         ):
             i -= 1
         it = it_rows[i] if i >= 0 else None
-        n = int(row.n_rows)
-        op = str(row.op)
+        n = int(n)
+        op = str(op)
         if it is not None:
-            ops = it["ops"]
-            entry = ops.setdefault(op, {"changes": 0, "rows": 0})
+            entry = it["ops"].setdefault(op, {"changes": 0, "rows": 0})
             entry["changes"] += 1
             entry["rows"] += n
         changes.append(
@@ -235,15 +287,14 @@ def _summarize(path: Path, stamp: str) -> Summary:
                 "op": op,
                 "n_rows": n,
                 "iteration": it["iteration"] if it else None,
-                "source": str(row.source),
-                "execution_count": _int(row.execution_count),
-                "cell_id": _text(row.cell_id),
-                "widget": _text(row.widget),
-                "reason": _text(row.reason),
-                "time": _json_value(row.timestamp),
+                "source": k[0],
+                "execution_count": k[1],
+                "cell_id": k[2],
+                "widget": k[3],
+                "reason": _text(reason),
+                "time": ms,
             }
         )
-        ids.append([int(x) for x in row.ids] if row.ids is not None else [])
 
     for it in it_rows:
         it["metrics"] = metrics.get(it["last_version"], {})

@@ -78,7 +78,8 @@ export interface Change {
   cell_id: string | null;
   widget: string | null;
   reason: string | null;
-  time: string | null;
+  /** epoch milliseconds */
+  time: number | null;
   n_ids?: number;
   ids?: number[];
   history?: string;

@@ -48,13 +48,14 @@ export function sourceText(it: {
   return it.source;
 }
 
-export function timeText(iso: string | null): string {
-  if (!iso) {
+/** Local time of an ISO string or epoch milliseconds (the date too when not today). */
+export function timeText(when: string | number | null): string {
+  if (when === null || when === undefined || when === '') {
     return '';
   }
-  const d = new Date(iso);
+  const d = new Date(when);
   if (isNaN(d.getTime())) {
-    return iso;
+    return String(when);
   }
   const now = new Date();
   const sameDay = d.toDateString() === now.toDateString();

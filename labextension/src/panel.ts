@@ -5,6 +5,7 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { Notebook, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import {
@@ -85,13 +86,30 @@ export class DataHistoryPanel extends Widget {
       role: 'status'
     });
     this._body = el('div', { class: 'dcai-hp-body', 'data-testid': 'dcai-hp-body' });
+    const reload = el('button', {
+      class: 'dcai-hp-reload',
+      'data-testid': 'dcai-hp-reload',
+      title: 'Read the histories again',
+      text: '⟳'
+    });
+    reload.addEventListener('click', () => {
+      this._histories = new Map();
+      this._stamp = null;
+      this._render();
+      void this.refresh();
+    });
     this.node.append(
-      el('div', { class: 'dcai-hp-title', text: 'Data history' }),
+      el('div', { class: 'dcai-hp-title' }, [el('span', { text: 'Data history' }), reload]),
       this._header,
       this._message,
       this._body
     );
     this._timer = window.setInterval(() => void this._tick(), POLL_VISIBLE);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    void this.refresh();
   }
 
   dispose(): void {
@@ -164,12 +182,17 @@ export class DataHistoryPanel extends Widget {
         });
       }
       this._histories = next;
-      await Promise.all(
-        [...next.values()]
-          .filter(h => !h.entry.error && h.stamp !== h.entry.stamp)
-          .map(h => this._loadIterations(h, Math.max(PAGE, h.iterations.length), false))
-      );
-      this._render();
+      // Iterations are read only while the panel is shown (the markers need the list only).
+      if (this.isVisible) {
+        await Promise.all(
+          [...next.values()]
+            .filter(h => !h.entry.error && h.stamp !== h.entry.stamp)
+            .map(h => this._loadIterations(h, Math.max(PAGE, h.iterations.length), false))
+        );
+      }
+      if (panel === this._notebook) {
+        this._render();
+      }
     } finally {
       this._refreshing = false;
       if (this._again) {
