@@ -196,6 +196,7 @@ def main() -> None:
     with threadpool_limits(1):
         t = time.perf_counter()
         import altair  # noqa: F401
+
         import dcai_jupyter.widgets  # noqa: F401  (widget stack and altair, once per process)
 
         print(f"import of the widget stack: {time.perf_counter() - t:.2f} s (once per process)")
