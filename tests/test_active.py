@@ -325,7 +325,8 @@ def test_pseudo_label_is_one_flagged_change_and_removable_as_a_group(tmp_path):
     assert ds.df.loc[person, "label"] == "cat"
     assert len(ds.ids_with_origin("pseudo")) == 0
     last = ds.history.changes.iloc[-1]
-    assert last["op"] == "remove_pseudo_labels" and last["n_rows"] == n - 1
+    assert last["op"] == "unlabel" and last["n_rows"] == n - 1
+    assert last["params"]["reason"] == "too eager" and last["params"]["n_unlabeled"] == n - 1
     # exact replay from the file, undo brings the pseudo-labels back
     replayed = dj.open_history(path).replay(df)
     pd.testing.assert_frame_equal(replayed, ds.df)
@@ -348,3 +349,34 @@ def test_pseudo_labels_only_learn_from_labels_people_gave():
     assert len(ds.ids_with_origin("pseudo")) == n1
     # nothing is confident enough: nothing is recorded
     assert ds.pseudo_label(threshold=1.0, model=LR) == ds.version
+
+
+def test_recipe_replay_re_runs_pseudo_labels_and_their_removal():
+    df = _pool_frame(["ant", "bee", "cat"], std=1.0)
+    ds = dj.Dataset(df, label="label")
+    ds.pseudo_label(threshold=0.9, model=LR)
+    person = int(ds.ids_with_origin("pseudo")[0])
+    other = next(c for c in ("ant", "bee", "cat") if c != ds.df.at[person, "label"])
+    ds.relabel([person], other)  # a person corrects a pseudo-label
+    ds.remove_pseudo_labels()
+    result = ds.history.replay_recipe(df, progress=False)
+    assert result.applied["op"].tolist() == ["pseudo_label", "relabel", "unlabel"]
+    assert len(result.skipped) == 0 and len(result.needs_review) == 0
+    again = result.dataset
+    pd.testing.assert_series_equal(again.df["label"], ds.df["label"])
+    assert again.origins.equals(ds.origins)
+
+
+def test_unlabel_puts_any_labels_back_into_the_pool():
+    ds = _str_ds()
+    labeled = ds.labeled.index[:4].tolist()
+    pool_id = int(ds.pool.index[0])
+    before = ds.df.loc[labeled, "label"].tolist()
+    v = ds.unlabel([*labeled, pool_id], reason="unsure")  # a pool row is skipped
+    assert v == 1 and len(ds.pool) == 94 and set(labeled) <= set(ds.pool.index)
+    assert ds.history.changes["n_rows"].tolist() == [4]
+    with pytest.raises(KeyError):
+        ds.unlabel([10_000])
+    assert ds.version == 1
+    ds.undo()
+    assert ds.df.loc[labeled, "label"].tolist() == before and len(ds.pool) == 90

@@ -117,6 +117,13 @@ class AddMixin:
         Returns the new version. To delete the rows instead:
         ``ds.remove(ds.ids_with_origin("pseudo"))``.
         """
-        from ..ops import RemovePseudoLabels
+        from ..ops import Unlabel
 
-        return RemovePseudoLabels().apply(self, reason=reason)  # type: ignore[arg-type]
+        return Unlabel().apply(self, reason=reason)  # type: ignore[arg-type]
+
+    def unlabel(self, ids: Sequence[int], *, reason: str | None = None) -> int:
+        """Put labeled rows back into the pool (label missing), whoever labeled them: one
+        recorded change. Rows already in the pool are skipped. Returns the new version."""
+        from ..ops import Unlabel
+
+        return Unlabel(ids=[int(i) for i in ids], label_origin=None).apply(self, reason=reason)  # type: ignore[arg-type]

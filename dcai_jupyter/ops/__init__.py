@@ -20,6 +20,7 @@ with :func:`trust_module`.
 """
 
 from ._active import STRATEGIES, SuggestSamples, entropy, least_confidence, margin, select_samples
+from ._augment import Augment
 from ._base import Operation, get_operation, rebuild, register, registry
 from ._charts import label_issue_chart
 from ._confident_learning import confident_joint, find_label_issues, label_quality_scores
@@ -36,10 +37,12 @@ from ._label_issues import (
 from ._outliers import Outliers, find_outliers, outlier_scores
 from ._params import ParamError, trust_module
 from ._prune import Prune, prune_mask, select_prune_rule
-from ._pseudo import PseudoLabel, RemovePseudoLabels
+from ._pseudo import PseudoLabel, Unlabel
+from ._synthesize import Synthesize, synthesis_counts
 
 __all__ = [
     "STRATEGIES",
+    "Augment",
     "Duplicates",
     "LabelIssues",
     "Operation",
@@ -47,8 +50,9 @@ __all__ = [
     "ParamError",
     "Prune",
     "PseudoLabel",
-    "RemovePseudoLabels",
     "SuggestSamples",
+    "Synthesize",
+    "Unlabel",
     "accept_suggestions",
     "confident_joint",
     "content_keys",
@@ -76,5 +80,6 @@ __all__ = [
     "scores_digest",
     "select_prune_rule",
     "select_samples",
+    "synthesis_counts",
     "trust_module",
 ]

@@ -5,10 +5,10 @@
   train the next ones), predicts the pool (rows whose label is missing) and flags the rows
   whose top probability is at least ``threshold``; ``apply`` sets their labels in one
   change with label origin ``"pseudo"`` (see ``ds.origins``).
-- :class:`RemovePseudoLabels` (recorded as ``remove_pseudo_labels``): every
-  pseudo-labeled row goes back to the pool (its label missing again) in one change. The
-  rows themselves are kept: they are real data that a person may still label. A label a
-  person gave over a pseudo-label is no longer pseudo and stays.
+- :class:`Unlabel` (recorded as ``unlabel``): by default every pseudo-labeled row goes
+  back to the pool (its label missing again) in one change (``ds.remove_pseudo_labels()``).
+  The rows themselves are kept: they are real data that a person may still label. A label
+  a person gave over a pseudo-label is no longer pseudo and stays.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ._base import Operation, register
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Dataset
 
-__all__ = ["PSEUDO", "PseudoLabel", "RemovePseudoLabels", "pseudo_label_ids"]
+__all__ = ["PSEUDO", "PseudoLabel", "Unlabel", "pseudo_label_ids"]
 
 #: the label origin of pseudo-labels (``ds.origins["label_origin"]``)
 PSEUDO = "pseudo"
@@ -188,43 +188,86 @@ class PseudoLabel(Operation):
         return {"n_pseudo": len(flagged)}
 
 
-class RemovePseudoLabels(Operation):
-    """Put every pseudo-labeled row back into the pool (label missing), as one change.
+@register
+class Unlabel(Operation):
+    """Put labeled rows back into the pool (label missing), as one change.
 
-    Rows keep their ids and features; ``undo`` brings the pseudo-labels back. A label a
-    person gave over a pseudo-label is kept (it is no longer a pseudo-label).
+    ``Unlabel()`` takes back every pseudo-label (what ``ds.remove_pseudo_labels()`` does);
+    ``Unlabel(ids=[...], label_origin=None)`` takes back the labels of those rows, whoever
+    gave them. Rows keep their ids and features, so a person can still label them; ``undo``
+    brings the labels (and their origin) back.
 
-    Not in the registry (yet): the conformance suite builds every registered family from
-    base data, which cannot hold pseudo-labels, so it has no example that changes a row.
+    Parameters
+    ----------
+    ids
+        The rows to consider (default: every row). Rows already in the pool are skipped.
+    label_origin
+        Only labels of this origin (default ``"pseudo"``); ``None``: any label.
     """
 
-    name: ClassVar[str] = "remove_pseudo_labels"
-    change_op: ClassVar[str] = "remove_pseudo_labels"
+    name: ClassVar[str] = "unlabel"
+    change_op: ClassVar[str] = "unlabel"
     action: ClassVar[str] = "review"
     needs_findings: ClassVar[bool] = False
 
-    def __init__(self) -> None:
-        pass
+    def __init__(
+        self, *, ids: Sequence[int] | None = None, label_origin: str | None = PSEUDO
+    ) -> None:
+        self.ids = ids
+        self.label_origin = label_origin
+
+    @classmethod
+    def conformance_example(cls) -> list[dict[str, Any]]:
+        """Base data holds no pseudo-labels: the example takes back labels by id."""
+        df = pd.DataFrame({"x": np.arange(12.0), "label": ["ant", "bee", "cat"] * 4})
+        return [
+            {
+                "frame": df,
+                "dataset": {"label": "label"},
+                "operation": cls(ids=[0, 4, 5, 9], label_origin=None),
+                "options": {"reason": "conformance"},
+            }
+        ]
+
+    def _targets(self, ds: Dataset) -> np.ndarray:
+        all_ids = np.asarray(ds.ids)
+        if self.ids is None:
+            ids = all_ids
+        else:
+            ids = np.asarray([int(i) for i in self.ids], dtype=np.int64)
+            ds.positions(ids)  # KeyError naming unknown ids
+        labeled = set(all_ids[_labeled_mask(ds)].tolist())
+        keep = [int(i) for i in ids.tolist() if int(i) in labeled]
+        if self.label_origin is not None:
+            origins = ds.origins
+            match = set(origins.index[origins["label_origin"] == self.label_origin].tolist())
+            keep = [i for i in keep if i in match]
+        return np.asarray(keep, dtype=np.int64)
 
     def _plan(
         self, ds: Dataset, findings: Findings | None, plan: ChangePlan, **options: Any
     ) -> dict[str, Any]:
         if options:
-            raise TypeError(f"remove_pseudo_labels takes no options; got {sorted(options)}")
-        ids = pseudo_label_ids(ds)
+            raise TypeError(f"unlabel takes no options; got {sorted(options)}")
+        ids = self._targets(ds)
         if len(ids) == 0:
             return {"n_unlabeled": 0}
         col = np.asarray(ds.column(ds.label))
         old = col[ds.positions(ids)]
+        origins = ds.origins
+        old_origin = [
+            origins.at[i, "label_origin"] if i in origins.index else None for i in ids.tolist()
+        ]
         missing: Any = float("nan") if col.dtype.kind == "f" else None
-        delta = {
+        delta: dict[str, Any] = {
             "t": "set",
             "i": ids.tolist(),
             "o": [v.item() if isinstance(v, np.generic) else v for v in old.tolist()],
             "n": [missing] * len(ids),
-            "og": [PSEUDO] * len(ids),
         }
-        # ChangePlan.relabel refuses missing labels (a person's label must be a value);
-        # taking a label away is this one step, recorded exactly like a relabel delta.
+        if any(o is not None for o in old_origin):
+            delta["og"] = old_origin
+        # ChangePlan.relabel refuses missing labels (a label a person gives must be a value);
+        # taking labels away is this one step, recorded exactly like a relabel's delta.
         plan._step(delta)
         return {"n_unlabeled": len(ids)}
