@@ -291,6 +291,15 @@ def test_iteration_diff_summary_and_changes(server, histories):
     truth = histories["ds"].history.changes
     assert relabel["ids"] == [int(i) for i in truth.loc[15, "ids"]]
     assert remove["ids"] == [int(i) for i in truth.loc[16, "ids"]]
+    # the row-level diff of the iteration (core's History.diff): 3 relabeled, 1 removed
+    diff = d["diff"]
+    assert diff["counts"] == {"added": 0, "removed": 1, "relabeled": 3, "modified": 0}, diff
+    truth_diff = histories["ds"].history.diff(14, 16)
+    pairs = truth_diff.relabeled.groupby(["old", "new"]).size()
+    assert {(p["old"], p["new"]): p["rows"] for p in diff["relabels"]} == {
+        (str(o), str(n)): int(c) for (o, n), c in pairs.items()
+    }
+    assert diff["ids"] == truth_diff.ids
     status, missing = server.api("iteration", path=path, iteration=121)
     assert status == 404 and "no iteration 121" in missing["message"]
 
@@ -318,15 +327,9 @@ def test_cell_endpoint_lists_the_changes_of_one_cell(server, histories):
 def test_metrics_recorded_at_a_version_are_shown(server, histories, tmp_path):
     folder = server.root / "metrics"
     folder.mkdir()
-    make_history(folder, "m", 3)
-    db = folder / ".dcai" / "m.sqlite"
-    with sqlite3.connect(db) as conn:  # as ds.evaluate() records them
-        pid = conn.execute("SELECT min(id) FROM provenance").fetchone()[0]
-        for version, value in ((0, 0.5), (2, 0.75), (6, 0.8)):
-            conn.execute(
-                "INSERT INTO metrics(version, name, value, prov, ts) VALUES (?, 'accuracy', ?, ?, 0)",
-                (version, value, pid),
-            )
+    ds = make_history(folder, "m", 3)
+    for version, value in ((0, 0.5), (2, 0.7), (2, 0.75), (6, 0.8)):  # the newest per version wins
+        ds.history.record_metrics(version, {"accuracy": value})
     _, body = server.api("iterations", path="metrics/.dcai/m.sqlite")
     by_it = {it["iteration"]: it["metrics"] for it in body["iterations"]}
     assert by_it == {1: {"accuracy": 0.75}, 2: {}, 3: {"accuracy": 0.8}}
@@ -498,3 +501,42 @@ def test_server_extension_imports_core_only():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+# ---------------------------------------------------------------------- reader, in process
+def test_an_append_recounts_only_new_iterations_and_matches_a_full_read(tmp_path):
+    from dcai_jupyter._server import _read
+
+    ds = make_history(tmp_path, "inc", 4)
+    path = tmp_path / ".dcai" / "inc.sqlite"
+    reader = _read.HistoryReader()
+    first = reader.summary(path)
+    assert first.recounted == 4  # every iteration relabels and removes: counted from changes
+    assert reader.summary(path) is first  # unchanged file: the cached summary
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with as_cell("cell-single", 50, "ds.relabel(...)"):
+            ds.relabel([int(ds.ids[0])], [other(ds.take([int(ds.ids[0])])["label"].iloc[0])])
+            ds.relabel([int(ds.ids[1])], [other(ds.take([int(ds.ids[1])])["label"].iloc[0])])
+        after_single = reader.summary(path)
+        assert after_single.recounted == 0  # one operation: no pass over the changes
+        with as_cell("cell-mixed", 51, "ds.remove(...)"):
+            ds.remove([int(ds.ids[2])])
+            ds.relabel([int(ds.ids[3])], [other(ds.take([int(ds.ids[3])])["label"].iloc[0])])
+    finally:
+        os.chdir(cwd)
+    after_mixed = reader.summary(path)
+    assert after_mixed.recounted == 1
+
+    full, _ = _read._summarize(path, "fresh", None)
+    assert after_mixed.iterations == full.iterations
+    assert after_mixed.cells == full.cells
+    assert after_mixed.iterations[0]["ops"] == {
+        "remove": {"changes": 1, "rows": 1},
+        "relabel": {"changes": 1, "rows": 1},
+    }
+    assert after_mixed.iterations[1]["ops"] == {"relabel": {"changes": 2, "rows": 2}}
+    truth = ds.history.changes
+    assert sum(it["n_changes"] for it in full.iterations) == len(truth)

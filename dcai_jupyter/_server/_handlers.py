@@ -126,6 +126,14 @@ class _Base(APIHandler):
             self.log.warning("dcai history: %s", exc)
             raise web.HTTPError(422, str(exc)) from None
 
+    async def _details(self, path: Path) -> _read.Details:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(_EXECUTOR, self.reader.details, path)
+        except _read.ReadError as exc:
+            self.log.warning("dcai history: %s", exc)
+            raise web.HTTPError(422, str(exc)) from None
+
     def _send(self, data: Any) -> None:
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
@@ -212,10 +220,23 @@ class IterationHandler(_Base):
         number = self._int_arg("iteration", 0, 1)
         offset, limit = self._paging()
         s = await self._summary(path)
+        d = await self._details(path)
         try:
-            detail = _read.iteration_detail(s, number, offset=offset, limit=limit)
+            detail = _read.iteration_detail(s, d, number, offset=offset, limit=limit)
         except KeyError as exc:
             raise web.HTTPError(404, str(exc.args[0])) from None
+        loop = asyncio.get_running_loop()
+        try:
+            detail["diff"] = await loop.run_in_executor(
+                _EXECUTOR,
+                _read.diff_summary,
+                path,
+                detail["version_before"],
+                detail["version_after"],
+            )
+        except _read.ReadError as exc:
+            detail["diff"] = None
+            detail["diff_error"] = str(exc)
         self._send({"path": self._api_path(path), "name": s.name or path.stem, **detail})
 
 
@@ -226,13 +247,14 @@ class ChangesHandler(_Base):
         path = self._history_path()
         offset, limit = self._paging()
         s = await self._summary(path)
-        newest_first = s.changes[::-1]
+        d = await self._details(path)
+        newest_first = d.changes[::-1]
         self._send(
             {
                 "path": self._api_path(path),
                 "name": s.name or path.stem,
                 "head": s.head,
-                "total": len(s.changes),
+                "total": len(d.changes),
                 "offset": offset,
                 "changes": _read.page(newest_first, offset, limit),
             }
@@ -257,9 +279,14 @@ class CellHandler(_Base):
                 s = await asyncio.get_running_loop().run_in_executor(
                     _EXECUTOR, self.reader.summary, real
                 )
+                if cell_id not in s.cells:
+                    continue
+                d = await asyncio.get_running_loop().run_in_executor(
+                    _EXECUTOR, self.reader.details, real
+                )
             except _read.ReadError:
                 continue
-            for c in _read.cell_changes(s, cell_id):
+            for c in _read.cell_changes(d, cell_id):
                 out.append({**c, "history": s.name or p.stem})
         out.sort(key=lambda c: str(c.get("time") or ""), reverse=True)
         self._send({"cell_id": cell_id, "changes": out[: _read.CELL_CHANGES_SHOWN]})

@@ -4,10 +4,12 @@ Everything here takes a resolved file system path and returns plain JSON-able da
 handlers check the paths; this module opens the files with ``dcai_jupyter.core.open_history``
 and never writes to them.
 
-Reading a history costs one pass over its change table (``History.changes`` and
-``History.iterations``); the result is cached per file and *stamp* (the size and modification
-time of the file and its write-ahead log), so paging through a long history or polling it
-re-reads nothing until the file changes.
+The list of iterations (with per-operation counts) comes from ``History.iterations``;
+only iterations that mix operations need a pass over ``History.changes``. Results are
+cached per file and *stamp* (the size and modification time of the file and its write-ahead
+log), and an append re-counts only the iterations it touched, so polling, paging and the
+update after a change stay cheap on long histories. The full change list (change pages,
+diffs, cell tooltips) is read on request and cached the same way.
 """
 
 from __future__ import annotations
@@ -110,7 +112,11 @@ def _int(v: Any) -> int | None:
 
 @dataclass
 class Summary:
-    """Everything the panel shows of one history file, computed once per stamp."""
+    """What the panel lists of one history file, computed once per stamp.
+
+    Cheap to refresh after an append: iterations whose extent did not change keep their
+    per-operation counts, and a new single-operation iteration needs no pass over the changes.
+    """
 
     stamp: str
     name: str | None
@@ -118,14 +124,24 @@ class Summary:
     base: dict[str, Any] | None
     #: newest first
     iterations: list[dict[str, Any]]
+    metrics: dict[int, dict[str, float]]
+    events: int
+    #: cell id -> {"ops", "n_changes", "versions"}
+    cells: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: how many iterations needed a pass over the change table this time
+    recounted: int = 0
+
+
+@dataclass
+class Details:
+    """Every change of one history file (for change pages, diffs and cell tooltips)."""
+
+    stamp: str
     #: oldest first: version, op, n_rows, iteration, source, cell_id, widget, count, reason,
     #: time (epoch ms)
     changes: list[dict[str, Any]]
-    #: ids per change (index = version - 1), for the diff summary
+    #: ids per change (index = version - 1)
     ids: list[list[int]]
-    metrics: dict[int, dict[str, float]]
-    events: int
-    cells: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _metrics(path: Path, hist: Any) -> dict[int, dict[str, float]]:
@@ -191,28 +207,10 @@ def _iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _summarize(path: Path, stamp: str) -> Summary:
-    from dcai_jupyter.core import open_history
-
-    hist = open_history(path)
-    try:
-        name = hist.name
-        base = hist.base
-        head = hist.head
-        its = hist.iterations
-        ch = hist.changes
-        try:
-            n_events = len(hist.events)
-        except Exception:  # events are extra information; a broken table must not hide changes
-            n_events = 0
-        metrics = _metrics(path, hist)
-    finally:
-        hist.close()
-
-    # Iterations, oldest first, with the provenance fields that identify them.
-    it_rows: list[dict[str, Any]] = []
-    started, ended = _ms(its, "started"), _ms(its, "ended")
-    for number, src, count, cell, widget, first, last, n, rows, code, t0, t1 in zip(
+def _iteration_rows(its: Any) -> list[dict[str, Any]]:
+    """``History.iterations`` as dicts, oldest first (``ops`` still empty)."""
+    rows: list[dict[str, Any]] = []
+    for number, src, count, cell, widget, first, last, n, touched, ops, code, t0, t1 in zip(
         its.index.tolist(),
         _column(its, "source"),
         _column(its, "execution_count"),
@@ -222,13 +220,14 @@ def _summarize(path: Path, stamp: str) -> Summary:
         _column(its, "last_version"),
         _column(its, "n_changes"),
         _column(its, "rows_touched"),
+        _column(its, "ops"),
         _column(its, "code"),
-        started,
-        ended,
+        _ms(its, "started"),
+        _ms(its, "ended"),
         strict=True,
     ):
         code = _text(code)
-        it_rows.append(
+        rows.append(
             {
                 "iteration": int(number),
                 "source": str(src),
@@ -238,19 +237,40 @@ def _summarize(path: Path, stamp: str) -> Summary:
                 "first_version": int(first),
                 "last_version": int(last),
                 "n_changes": int(n),
-                "rows_touched": _int(rows) or 0,
+                "rows_touched": _int(touched) or 0,
                 "started": _iso(t0),
                 "ended": _iso(t1),
                 "code": code[:CODE_CHARS] if code else None,
                 "code_truncated": bool(code and len(code) > CODE_CHARS),
                 "ops": {},
+                "_op_names": sorted(set(str(ops).split(","))) if ops else [],
             }
         )
-    firsts = [r["first_version"] for r in it_rows]
-    it_keys = [(r["source"], r["execution_count"], r["cell_id"], r["widget"]) for r in it_rows]
+    return rows
 
+
+def _extent(it: dict[str, Any]) -> tuple[Any, ...]:
+    """What identifies an iteration's content: it only grows while it is being recorded."""
+    return (
+        it["iteration"],
+        it["source"],
+        it["cell_id"],
+        it["first_version"],
+        it["last_version"],
+        it["n_changes"],
+    )
+
+
+def _assign_changes(
+    ch: Any, it_rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[list[int]]]:
+    """Every change as a dict, with its iteration; fills each iteration's per-op counts."""
     import bisect
 
+    for it in it_rows:
+        it["ops"] = {}
+    firsts = [r["first_version"] for r in it_rows]
+    it_keys = [(r["source"], r["execution_count"], r["cell_id"], r["widget"]) for r in it_rows]
     changes: list[dict[str, Any]] = []
     versions = [int(v) for v in ch.index.tolist()]
     ids: list[list[int]] = [list(x) if x is not None else [] for x in ch["ids"].tolist()]
@@ -274,11 +294,11 @@ def _summarize(path: Path, stamp: str) -> Summary:
             it_keys[i] == k and it_rows[i]["first_version"] <= version <= it_rows[i]["last_version"]
         ):
             i -= 1
-        it = it_rows[i] if i >= 0 else None
+        owner = it_rows[i] if i >= 0 else None
         n = int(n)
         op = str(op)
-        if it is not None:
-            entry = it["ops"].setdefault(op, {"changes": 0, "rows": 0})
+        if owner is not None:
+            entry = owner["ops"].setdefault(op, {"changes": 0, "rows": 0})
             entry["changes"] += 1
             entry["rows"] += n
         changes.append(
@@ -286,7 +306,7 @@ def _summarize(path: Path, stamp: str) -> Summary:
                 "version": version,
                 "op": op,
                 "n_rows": n,
-                "iteration": it["iteration"] if it else None,
+                "iteration": owner["iteration"] if owner else None,
                 "source": k[0],
                 "execution_count": k[1],
                 "cell_id": k[2],
@@ -295,44 +315,112 @@ def _summarize(path: Path, stamp: str) -> Summary:
                 "time": ms,
             }
         )
+    return changes, ids
 
-    for it in it_rows:
-        it["metrics"] = metrics.get(it["last_version"], {})
 
-    # Cell markers: every change that a cell id points at, by cell.
+def _summarize(path: Path, stamp: str, previous: Summary | None) -> tuple[Summary, Details | None]:
+    """The list of iterations with per-op counts; reuses ``previous`` where nothing changed.
+
+    Returns the summary and, when the change table had to be read anyway, its details.
+    """
+    from dcai_jupyter.core import open_history
+
+    hist = open_history(path)
+    try:
+        name = hist.name
+        base = hist.base
+        head = hist.head
+        it_rows = _iteration_rows(hist.iterations)
+        known = {_extent(it): it["ops"] for it in previous.iterations} if previous else {}
+        missing = 0
+        for it in it_rows:
+            ops = known.get(_extent(it))
+            if ops is not None:
+                it["ops"] = ops
+            elif len(it["_op_names"]) == 1:
+                # one operation: its counts are the iteration's own
+                it["ops"] = {
+                    it["_op_names"][0]: {"changes": it["n_changes"], "rows": it["rows_touched"]}
+                }
+            else:
+                missing += 1
+        details = None
+        if missing:
+            changes, ids = _assign_changes(hist.changes, it_rows)
+            details = Details(stamp, changes, ids)
+        try:
+            n_events = len(hist.events)
+        except Exception:  # events are extra information; a broken table must not hide changes
+            n_events = 0
+        metrics = _metrics(path, hist)
+    finally:
+        hist.close()
+
     cells: dict[str, dict[str, Any]] = {}
-    for c in changes:
-        cid = c["cell_id"]
+    for it in it_rows:
+        it.pop("_op_names", None)
+        it["metrics"] = metrics.get(it["last_version"], {})
+        cid = it["cell_id"]
         if not cid:
             continue
-        cell = cells.setdefault(cid, {"ops": {}, "n_changes": 0, "versions": [c["version"]] * 2})
-        entry = cell["ops"].setdefault(c["op"], {"changes": 0, "rows": 0})
-        entry["changes"] += 1
-        entry["rows"] += c["n_rows"]
-        cell["n_changes"] += 1
-        cell["versions"][1] = c["version"]
+        cell = cells.setdefault(
+            cid, {"ops": {}, "n_changes": 0, "versions": [it["first_version"], it["last_version"]]}
+        )
+        for op, c in it["ops"].items():
+            entry = cell["ops"].setdefault(op, {"changes": 0, "rows": 0})
+            entry["changes"] += c["changes"]
+            entry["rows"] += c["rows"]
+        cell["n_changes"] += it["n_changes"]
+        cell["versions"][1] = it["last_version"]
 
-    return Summary(
+    summary = Summary(
         stamp=stamp,
         name=name,
         head=head,
         base=base,
         iterations=it_rows[::-1],
-        changes=changes,
-        ids=ids,
         metrics=metrics,
         events=n_events,
         cells=cells,
+        recounted=missing,
     )
+    return summary, details
+
+
+def _read_details(path: Path, stamp: str) -> Details:
+    from dcai_jupyter.core import open_history
+
+    hist = open_history(path)
+    try:
+        it_rows = _iteration_rows(hist.iterations)
+        changes, ids = _assign_changes(hist.changes, it_rows)
+    finally:
+        hist.close()
+    return Details(stamp, changes, ids)
 
 
 class HistoryReader:
-    """Reads and caches history summaries; safe to call from several threads."""
+    """Reads and caches history summaries and details; safe to call from several threads."""
 
     def __init__(self, cache_size: int = _CACHE_SIZE) -> None:
         self._cache: OrderedDict[str, Summary] = OrderedDict()
+        self._details: OrderedDict[str, Details] = OrderedDict()
         self._lock = threading.Lock()
         self._size = cache_size
+
+    def _put(self, cache: OrderedDict[str, Any], key: str, value: Any) -> None:
+        with self._lock:
+            cache[key] = value
+            cache.move_to_end(key)
+            while len(cache) > self._size:
+                cache.popitem(last=False)
+
+    @staticmethod
+    def _wrap(path: Path, exc: Exception) -> ReadError:
+        # HistoryError says what is wrong with the file; anything else (a damaged table, an
+        # unexpected value) is reported the same way, never as a server error.
+        msg = str(exc) or type(exc).__name__
+        return ReadError(f"cannot read {path.name} as a dcai_jupyter history: {msg}")
 
     def summary(self, path: Path) -> Summary:
         """The summary of one history file (cached until the file changes)."""
@@ -340,24 +428,35 @@ class HistoryReader:
         key = str(path)
         with self._lock:
             hit = self._cache.get(key)
-            if hit is not None and hit.stamp == stamp:
+        if hit is not None and hit.stamp == stamp:
+            with self._lock:
                 self._cache.move_to_end(key)
-                return hit
+            return hit
         try:
-            s = _summarize(path, stamp)
+            s, details = _summarize(path, stamp, hit)
         except ReadError:
             raise
         except Exception as exc:
-            # HistoryError says what is wrong with the file; anything else (a damaged table,
-            # an unexpected value) is reported the same way, never as a server error.
-            msg = str(exc) or type(exc).__name__
-            raise ReadError(f"cannot read {path.name} as a dcai_jupyter history: {msg}") from exc
-        with self._lock:
-            self._cache[key] = s
-            self._cache.move_to_end(key)
-            while len(self._cache) > self._size:
-                self._cache.popitem(last=False)
+            raise self._wrap(path, exc) from exc
+        self._put(self._cache, key, s)
+        if details is not None:
+            self._put(self._details, key, details)
         return s
+
+    def details(self, path: Path) -> Details:
+        """Every change of one history file (cached until the file changes)."""
+        stamp = file_stamp(path)
+        key = str(path)
+        with self._lock:
+            hit = self._details.get(key)
+        if hit is not None and hit.stamp == stamp:
+            return hit
+        try:
+            d = _read_details(path, stamp)
+        except Exception as exc:
+            raise self._wrap(path, exc) from exc
+        self._put(self._details, key, d)
+        return d
 
 
 def page(items: list[Any], offset: int, limit: int) -> list[Any]:
@@ -386,17 +485,20 @@ def history_entry(reader: HistoryReader, path: Path, api_path: str) -> dict[str,
     return entry
 
 
-def iteration_detail(s: Summary, number: int, *, offset: int, limit: int) -> dict[str, Any]:
+def iteration_detail(
+    s: Summary, d: Details, number: int, *, offset: int, limit: int
+) -> dict[str, Any]:
     """One iteration's diff summary: per-op counts, version range, metrics, changes paged."""
     its = {it["iteration"]: it for it in s.iterations}
     it = its.get(number)
     if it is None:
         raise KeyError(f"no iteration {number}; this history has iterations 1..{len(its)}")
-    own = [c for c in s.changes if c["iteration"] == number]
-    before = it["first_version"] - 1
+    first, last = it["first_version"], it["last_version"]
+    own = [c for c in d.changes[first - 1 : last] if c["iteration"] == number]
+    before = first - 1
     rows = []
     for c in page(own, offset, limit):
-        ids = s.ids[c["version"] - 1]
+        ids = d.ids[c["version"] - 1]
         rows.append({**c, "n_ids": len(ids), "ids": ids[:IDS_SHOWN]})
     prev_metrics: dict[str, Any] = {}
     for v in range(before, -1, -1):
@@ -415,18 +517,58 @@ def iteration_detail(s: Summary, number: int, *, offset: int, limit: int) -> dic
     }
 
 
-def cell_changes(s: Summary, cell_id: str) -> list[dict[str, Any]]:
+def diff_summary(path: Path, a: int, b: int) -> dict[str, Any] | None:
+    """Row-level counts between versions ``a`` and ``b`` and the commonest relabels.
+
+    None when the core has no ``History.diff``; a ``ReadError`` when the file cannot be read.
+    """
+    from dcai_jupyter.core import open_history
+
+    try:
+        hist = open_history(path)
+        try:
+            diff = getattr(hist, "diff", None)
+            if diff is None:
+                return None
+            d = diff(a, b)
+        finally:
+            hist.close()
+        counts = {k: int(v) for k, v in d.counts().items()}
+        pairs = (
+            d.relabeled.astype({"old": str, "new": str})
+            .groupby(["old", "new"], sort=False)
+            .size()
+            .sort_values(ascending=False, kind="stable")
+        )
+        ids = d.ids
+    except Exception as exc:
+        msg = str(exc) or type(exc).__name__
+        raise ReadError(f"cannot diff v{a}..v{b} of {path.name}: {msg}") from exc
+    return {
+        "counts": counts,
+        "relabels": [
+            {"old": o, "new": n, "rows": int(c)} for (o, n), c in pairs.head(IDS_SHOWN).items()
+        ],
+        "n_relabel_pairs": len(pairs),
+        "ids": ids[:IDS_SHOWN],
+        "n_ids": len(ids),
+    }
+
+
+def cell_changes(d: Details, cell_id: str) -> list[dict[str, Any]]:
     """The newest changes a cell made (for the marker's tooltip)."""
-    own = [c for c in s.changes if c["cell_id"] == cell_id]
+    own = [c for c in d.changes if c["cell_id"] == cell_id]
     return own[-CELL_CHANGES_SHOWN:][::-1]
 
 
 __all__ = [
     "HISTORY_DIR",
+    "Details",
     "HistoryReader",
     "ReadError",
     "Summary",
     "cell_changes",
+    "diff_summary",
     "dir_stamp",
     "file_stamp",
     "history_entry",

@@ -85,6 +85,14 @@ export interface Change {
   history?: string;
 }
 
+export interface DiffSummary {
+  counts: Record<string, number>;
+  relabels: { old: string; new: string; rows: number }[];
+  n_relabel_pairs: number;
+  ids: number[];
+  n_ids: number;
+}
+
 export interface IterationReply {
   path: string;
   name: string;
@@ -96,6 +104,8 @@ export interface IterationReply {
   total: number;
   offset: number;
   changes: Change[];
+  diff?: DiffSummary | null;
+  diff_error?: string;
 }
 
 export interface CellReply {

@@ -430,6 +430,29 @@ export class DataHistoryPanel extends Widget {
           text: `v${d.version_before} → v${d.version_after}: ${d.total} change${d.total === 1 ? '' : 's'}, ${it.rows_touched} rows`
         })
       );
+      if (d.diff) {
+        const rows = Object.entries(d.diff.counts)
+          .filter(([, n]) => n > 0)
+          .map(([kind, n]) => `${kind} ${n}`);
+        box.append(
+          el('div', {
+            'data-testid': 'dcai-hp-diff',
+            text: `rows ${rows.length ? rows.join(' · ') : 'unchanged'} (v${d.version_before} vs v${d.version_after})`
+          })
+        );
+        if (d.diff.relabels.length) {
+          const more = d.diff.n_relabel_pairs - d.diff.relabels.length;
+          box.append(
+            el('div', {
+              text:
+                d.diff.relabels.map(p => `${p.old} → ${p.new} ${p.rows}`).join(', ') +
+                (more > 0 ? ` … (+${more} more)` : '')
+            })
+          );
+        }
+      } else if (d.diff_error) {
+        box.append(el('div', { class: 'dcai-hp-error', text: d.diff_error }));
+      }
       const before = metricsText(d.metrics_after, d.metrics_before);
       if (before.length) {
         box.append(el('div', { text: before.join(' · ') }));
