@@ -219,8 +219,71 @@ def _frame(
     return frame
 
 
+def _set_events(
+    changes: Iterable[Any], label: str
+) -> tuple[list[Any], list[int], list[str], list[Any], list[Any], set[int]]:
+    """One pass: every value set in order (id, column, old, new), and the ids that were
+    deleted or inserted (those need the full walk)."""
+    kept: list[Any] = []
+    ids: list[int] = []
+    cols: list[str] = []
+    olds: list[Any] = []
+    news: list[Any] = []
+    special: set[int] = set()
+    for ch in changes:
+        kept.append(ch)
+        if isinstance(ch, tuple):  # a compact one-row label set: (id, old, new)
+            ids.append(ch[0])
+            cols.append(label)
+            olds.append(ch[1])
+            news.append(ch[2])
+            continue
+        for d in ch:
+            if d["t"] == "set":
+                n = len(d["i"])
+                ids.extend(d["i"])
+                cols.extend([d.get("c", label)] * n)
+                olds.extend(d["o"])
+                news.extend(d["n"])
+            else:
+                special.update(int(i) for i in d["i"])
+    return kept, ids, cols, olds, news, special
+
+
+def _only(changes: list[Any], keep: set[int]) -> list[list[dict[str, Any]]]:
+    """The changes restricted to the ids ``keep`` (compact tuples expanded)."""
+    out: list[list[dict[str, Any]]] = []
+    for ch in changes:
+        if isinstance(ch, tuple):
+            if ch[0] in keep:
+                out.append([{"t": "set", "i": [ch[0]], "o": [ch[1]], "n": [ch[2]]}])
+            continue
+        part = []
+        for d in ch:
+            sel = [k for k, i in enumerate(d["i"]) if int(i) in keep]
+            if not sel:
+                continue
+            if len(sel) == len(d["i"]):
+                part.append(d)
+                continue
+            sub = {k: v for k, v in d.items() if k not in ("i", "o", "n", "p", "r")}
+            sub["i"] = [d["i"][k] for k in sel]
+            for key in ("o", "n", "p"):
+                if key in d:
+                    sub[key] = [d[key][k] for k in sel]
+            if "r" in d:
+                sub["r"] = {c: [v[k] for k in sel] for c, v in d["r"].items()}
+            for key in ("g", "s", "lg", "og"):
+                if key in d:
+                    sub[key] = [d[key][k] for k in sel]
+            part.append(sub)
+        if part:
+            out.append(part)
+    return out
+
+
 def diff_deltas(
-    changes: Iterable[list[dict[str, Any]]],
+    changes: Iterable[Any],
     *,
     a: int,
     b: int,
@@ -234,19 +297,50 @@ def diff_deltas(
     Parameters
     ----------
     changes
-        One list of deltas per change, oldest first.
+        One list of deltas per change, oldest first (a one-row label set may also be given
+        compactly as an ``(id, old, new)`` tuple).
     a, b
         The versions the changes lead from and to (recorded in the result).
     label, columns, dtypes, index_name
         The dataset's label column, its columns (in order), their dtype names, and the
         name of the sample-id index.
+
+    Notes
+    -----
+    Ids that were only ever set (the common case: relabels and updates) are diffed with
+    vectorized first-old / last-new lookups; ids deleted or inserted in the window take a
+    full walk of their deltas.
     """
-    rows = _walk(changes, label, columns)
+    kept, ids, cols, olds, news, special = _set_events(changes, label)
     dtypes = dtypes or {}
     added: list[tuple[int, dict[str, Any]]] = []
     removed: list[tuple[int, dict[str, Any]]] = []
     relabeled: list[tuple[int, Any, Any]] = []
     modified: list[tuple[int, str, Any, Any]] = []
+    if ids:
+        names = list(dict.fromkeys(cols))
+        code = {c: k for k, c in enumerate(names)}
+        id_arr = np.asarray(ids, dtype=np.int64)
+        key = id_arr * len(names) + np.fromiter((code[c] for c in cols), np.int64, len(cols))
+        plain = ~np.isin(id_arr, np.fromiter(special, np.int64, len(special)))
+        pos = np.flatnonzero(plain)
+        k = key[pos]
+        uniq, first = np.unique(k, return_index=True)
+        _, last_rev = np.unique(k[::-1], return_index=True)
+        last = len(k) - 1 - last_rev
+        for u, f, la in zip(uniq.tolist(), pos[first].tolist(), pos[last].tolist(), strict=True):
+            o, n = olds[f], news[la]
+            t = type(o)
+            if t is type(n) and (t is str or t is int) and o == n:  # the common case, inline
+                continue
+            if _same(o, n):
+                continue
+            i, c = divmod(u, len(names))
+            if names[c] == label:
+                relabeled.append((i, o, n))
+            else:
+                modified.append((i, names[c], o, n))
+    rows = _walk(_only(kept, special), label, columns) if special else {}
     for i in sorted(rows):
         r = rows[i]
         if r.existed and not r.exists:
@@ -264,6 +358,9 @@ def diff_deltas(
                     relabeled.append((i, o, n))
                 else:
                     modified.append((i, c, o, n))
+    order = {c: k for k, c in enumerate(columns)}
+    relabeled.sort(key=lambda r: r[0])
+    modified.sort(key=lambda r: (r[0], order.get(r[1], len(order))))
     rel = pd.DataFrame(
         {
             "old": pd.Series(_codec.decode_list([o for _, o, _ in relabeled]), dtype=object),
@@ -309,13 +406,18 @@ def _reverse(d: Diff) -> Diff:
 
 def _changes(h: History, lo: int, hi: int) -> list[list[dict[str, Any]]]:
     """Deltas of versions ``lo..hi`` with every JSON delta parsed in one call."""
+    return [
+        c if not isinstance(c, tuple) else [{"t": "set", "i": [c[0]], "o": [c[1]], "n": [c[2]]}]
+        for c in _raw_changes(h, lo, hi)
+    ]
+
+
+def _raw_changes(h: History, lo: int, hi: int) -> list[Any]:
+    """Like ``_changes``, but a compact one-row label set stays an ``(id, old, new)`` tuple."""
     rows = h._rows(lo, hi)
     texts = [r[0] for r in rows if r[0] is not None]
     parsed = iter(json.loads("[" + ",".join(texts) + "]") if texts else [])
-    return [
-        next(parsed) if r[0] is not None else [{"t": "set", "i": [r[1]], "o": [r[2]], "n": [r[3]]}]
-        for r in rows
-    ]
+    return [next(parsed) if r[0] is not None else (r[1], r[2], r[3]) for r in rows]
 
 
 def history_diff(h: History, a: int, b: int) -> Diff:
@@ -342,7 +444,7 @@ def history_diff(h: History, a: int, b: int) -> Diff:
     dtypes = dict(zip(columns, base["dtypes"], strict=True))
     lo, hi = min(a, b), max(a, b)
     d = diff_deltas(
-        _changes(h, lo + 1, hi) if hi > lo else [],
+        _raw_changes(h, lo + 1, hi) if hi > lo else [],
         a=lo,
         b=hi,
         label=base["label"],
