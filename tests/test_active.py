@@ -105,6 +105,20 @@ def test_random_depends_on_the_seed_and_diverse_spreads_the_batch():
     assert select_samples(p2, 10, strategy="auto", X=X2)[0].tolist() == div.tolist()
 
 
+def test_diverse_with_identical_rows_and_reasons_naming_classes():
+    p = np.tile([[0.55, 0.45]], (12, 1))
+    p[::2] = [0.9, 0.1]
+    picks, scores, reasons = select_samples(
+        p, 5, strategy="diverse", X=np.ones((12, 3)), classes=["no", "yes"]
+    )
+    # one distinct point, one cluster: its best row, then the next most uncertain ones
+    assert sorted(picks.tolist()) == [1, 3, 5, 7, 9]
+    np.testing.assert_allclose(scores, 0.9)
+    assert all(r.startswith("margin: torn between 'no' (") for r in reasons)
+    plain = select_samples(p, 2, strategy="margin")[2]
+    assert plain[0] == "margin: torn between class 0 (0.55) and class 1 (0.45)"
+
+
 def test_select_samples_bad_input():
     p = _probs(5, 2)
     with pytest.raises(ValueError, match="at most k=5"):

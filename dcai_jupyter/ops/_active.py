@@ -26,6 +26,7 @@ the class each row probably belongs to (per-class cross-validated F1).
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -180,10 +181,13 @@ def _diverse(
     if k == m:
         return short, np.arange(k)
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
 
     Z = _standardized(X[short])
-    with threadpool_limits(1):
+    with threadpool_limits(1), warnings.catch_warnings():
+        # fewer distinct rows than k: the empty clusters are filled by score below
+        warnings.simplefilter("ignore", ConvergenceWarning)
         km = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(Z)
     lab = km.labels_
     picks: list[int] = []
@@ -195,7 +199,8 @@ def _diverse(
             picks.append(int(best))
             clusters.append(c)
     if len(picks) < k:  # identical rows collapse clusters: fill by score
-        rest = [i for i in range(m) if i not in set(picks)]
+        taken = set(picks)
+        rest = [i for i in range(m) if i not in taken]
         for i in rest[: k - len(picks)]:
             picks.append(i)
             clusters.append(-1)
@@ -212,6 +217,7 @@ def select_samples(
     X: Any = None,
     weights: Any = None,
     random_state: int | None = 0,
+    classes: Sequence[Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Pick ``k`` pool rows to label next.
 
@@ -234,6 +240,8 @@ def select_samples(
         is where each row probably belongs).
     random_state : int, optional
         Seed of ``random`` and of k-means: the same seed, the same picks.
+    classes : sequence, optional
+        The class of each ``probs`` column, to name them in the reasons.
 
     Returns
     -------
@@ -263,10 +271,9 @@ def select_samples(
         if w.shape != (n,):
             raise ValueError(f"weights must have one value per pool row ({n}); got shape {w.shape}")
         scores = scores * w
-    reasons = _uncertainty_reasons(p, kind)
     if strategy in ("least_confidence", "margin", "entropy"):
         picks = _top(scores, k)
-        return picks, scores[picks], [reasons[i] for i in picks]
+        return picks, scores[picks], _uncertainty_reasons(p, picks, kind, classes)
     if X is None:
         raise ValueError(f"strategy {strategy!r} needs the pool's features X to spread the batch")
     Xa = np.asarray(X, dtype=np.float64)
@@ -275,37 +282,35 @@ def select_samples(
     m = min(n, max(k, SHORTLIST_FACTOR * k))
     picks, clusters = _diverse(scores, Xa, k, m, random_state)
     out = []
-    for i, c in zip(picks, clusters, strict=True):
+    for r, c in zip(_uncertainty_reasons(p, picks, kind, classes), clusters, strict=True):
         where = (
             f"; most uncertain of cluster {c + 1} of {k} among the {m} most uncertain rows"
             if c >= 0
             else f"; among the {m} most uncertain rows"
         )
-        out.append(reasons[i] + where)
+        out.append(r + where)
     return picks, scores[picks], out
 
 
-def _uncertainty_reasons(p: np.ndarray, kind: str) -> list[str]:
-    """Per row: the model's two likeliest classes as column numbers (named later)."""
+def _uncertainty_reasons(
+    p: np.ndarray, rows: np.ndarray, kind: str, classes: Sequence[Any] | None
+) -> list[str]:
+    """Per picked row: the model's two likeliest classes and their probabilities."""
+
+    def name(j: int) -> str:
+        return repr(classes[j]) if classes is not None else f"class {j}"
+
     K = p.shape[1]
-    order = np.argsort(-p, axis=1, kind="stable")
     out = []
-    for i in range(len(p)):
-        a = int(order[i, 0])
+    for i in rows.tolist():
+        order = np.argsort(-p[i], kind="stable")
+        a = int(order[0])
         if K < 2:
-            out.append(f"{kind}: the model knows one class only (c{a})")
+            out.append(f"{kind}: the model knows one class only ({name(a)})")
             continue
-        b = int(order[i, 1])
-        out.append(
-            f"{kind}: torn between {{c{a}}} ({p[i, a]:.2f}) and {{c{b}}} ({p[i, b]:.2f})"
-        )
+        b = int(order[1])
+        out.append(f"{kind}: torn between {name(a)} ({p[i, a]:.2f}) and {name(b)} ({p[i, b]:.2f})")
     return out
-
-
-def _name_classes(text: str, classes: Sequence[Any]) -> str:
-    for j in range(len(classes) - 1, -1, -1):  # c10 before c1
-        text = text.replace(f"{{c{j}}}", repr(classes[j]))
-    return text
 
 
 # ---------------------------------------------------------------------- models on a dataset
@@ -604,8 +609,9 @@ class SuggestSamples(Operation):
                 X=X[pool],
                 weights=weights,
                 random_state=self.random_state,
+                classes=cls,
             )
-            reasons = [_name_classes(r, cls) + extra[i] for r, i in zip(reasons, picks, strict=True)]
+            reasons = [r + extra[i] for r, i in zip(reasons, picks, strict=True)]
             predicted = [cls[int(j)] for j in probs[picks].argmax(axis=1)]
             conf = probs[picks].max(axis=1)
         out = frame.iloc[picks].copy()
