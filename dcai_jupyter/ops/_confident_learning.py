@@ -4,14 +4,28 @@ Pure functions of ``labels`` and out-of-sample ``pred_probs`` (from any model, e
 :func:`~dcai_jupyter.ops.out_of_sample_pred_probs`); nothing here fits a model or touches a
 dataset.
 
-- :func:`confident_joint`: the calibrated confident joint ``C[given, true]``;
+- :func:`confident_joint`: the (calibrated) confident joint ``C[given, true]``;
 - :func:`label_quality_scores`: a per-sample quality in [0, 1] (low = suspicious);
-- :func:`find_label_issues`: flags by pruning the noise rate (Northcutt et al., 2021),
-  as a frame by sample id.
+- :func:`find_label_issues`: flags by confident learning (Northcutt et al., 2021), with
+  cleanlab's options (``filter_by``, ``frac_noise``, ``num_to_remove_per_class``,
+  ``min_examples_per_class``, ``confident_joint``) under the same names and meanings, as a
+  frame by sample id.
+
+Exactness
+---------
+With ``min_support=0`` the flags are those of ``cleanlab.filter.find_label_issues`` (2.9)
+with the same options, on every input without ties. The arithmetic is done in the dtype of
+``pred_probs`` (float32 stays float32) in the same order, so thresholds, the calibrated joint
+and its rounding agree to the last digit. Where cleanlab's choice depends on the order its
+sort happens to produce (equal margins or probabilities at the edge of a cut), this module
+breaks ties by position: the earlier sample is taken first. That rule is deterministic and
+does not depend on the platform.
 """
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +35,9 @@ import pandas as pd
 from ._validation import check_ids, check_probs, encode_labels
 
 __all__ = [
+    "FILTER_BY",
     "MIN_SUPPORT",
+    "RANK_BY",
     "confident_joint",
     "find_label_issues",
     "label_quality_scores",
@@ -30,117 +46,241 @@ __all__ = [
 #: a sample whose given label gets less than this probability, while another class is the
 #: most probable, is flagged even when the confident-joint counts are used up
 MIN_SUPPORT = 0.05
+#: the flagging rules (cleanlab's ``filter_by`` values, same meanings)
+FILTER_BY = (
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+    "low_normalized_margin",
+    "low_self_confidence",
+)
+#: the label-quality scores (cleanlab's ``rank_by`` / ``return_indices_ranked_by`` values)
+RANK_BY = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
+
+#: slack of every probability comparison (cleanlab's FLOATING_POINT_COMPARISON)
+_EPS = 1e-6
+#: per-class thresholds are at least this (2 * _EPS), so a class nobody gives any
+#: probability to is never "confident"
+_THRESHOLD_FLOOR = 2e-6
+#: threshold of a class absent from the labels: no probability reaches it
+_ABSENT_THRESHOLD = 2.0
+_TINY = 1e-100
+#: filters whose number of flags is fixed by the joint (frac_noise, num_to_remove apply)
+_PRUNE_FILTERS = ("prune_by_noise_rate", "prune_by_class", "both")
+
+
+# ---------------------------------------------------------------------------- inputs
+def _prob_array(pred_probs: Any, n: int, k: int) -> np.ndarray:
+    """Validated probabilities in their own float dtype (float32 stays float32)."""
+    check_probs(pred_probs, n, k)  # raises the shared, explanatory errors
+    p = np.asarray(pred_probs)
+    if p.dtype not in (np.float32, np.float64):
+        p = p.astype(np.float64)
+    if (p < 0).any() or (p > 1).any():  # rounding a hair outside [0, 1]
+        p = np.clip(p, 0, 1)
+    return p
+
+
+def _encode(
+    labels: Any, pred_probs: Any, classes: Sequence[Any] | None
+) -> tuple[np.ndarray, list[Any], np.ndarray]:
+    if classes is None and isinstance(pred_probs, pd.DataFrame):
+        classes = list(pred_probs.columns)
+    codes, cls = encode_labels(labels, classes)
+    return codes, cls, _prob_array(pred_probs, len(codes), len(cls))
+
+
+# ---------------------------------------------------------------------------- the joint
+def _thresholds(codes: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Per class: the mean probability of the class over samples labelled with it.
+
+    Built like cleanlab's (a list of means, 2 for an absent class, clipped at 2e-6), so the
+    dtype, and with it the precision of the later comparison, is the same: float32 input
+    with every class present compares in float32.
+    """
+    present = np.bincount(codes, minlength=probs.shape[1]) > 0
+    means = [
+        np.mean(probs[codes == c, c]) if present[c] else _ABSENT_THRESHOLD
+        for c in range(probs.shape[1])
+    ]
+    return np.clip(means, _THRESHOLD_FLOOR, None)
+
+
+def _confident_counts(codes: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Uncalibrated confident joint (diagonal at least 1) and the off-diagonal sample indices.
+
+    A sample is confidently of class j when ``p_j >= t_j - 1e-6``; with several such
+    classes it counts for the most probable class overall, with none it is not counted.
+    """
+    k = probs.shape[1]
+    confident = probs >= _thresholds(codes, probs) - _EPS
+    n_conf = confident.sum(axis=1)
+    guess = np.where(n_conf > 1, probs.argmax(axis=1), confident.argmax(axis=1))
+    counted = n_conf > 0
+    # counted as [true, given] and transposed (a column-major view, like cleanlab's
+    # confusion_matrix(...).T): the calibration then sums in the same order, to the last digit
+    cj = np.bincount(guess[counted] * k + codes[counted], minlength=k * k).reshape(k, k).T
+    cj = cj.astype(np.int64, copy=False)
+    np.fill_diagonal(cj, np.maximum(cj.diagonal(), 1))
+    off = np.flatnonzero(counted & (guess != codes))
+    return cj, off
 
 
 def _round_rows(m: np.ndarray) -> np.ndarray:
-    """Round each row to integers keeping its rounded total.
+    """Round each row to integers that keep the row's rounded total.
 
-    Round half to even, then move the entries with the largest rounding error up (or down)
-    by one until the total matches (the rule cleanlab uses, so counts agree with it).
+    Round half to even; while the total is off, move the entries whose rounding lost the
+    most in that direction one step towards it. This is cleanlab's rule; where entries
+    lost exactly as much (a tie, common with equal counts in a row) the earlier class moves
+    first (cleanlab leaves that to its platform's sort).
     """
+    m = np.asarray(m, dtype=np.float64)
     out = np.empty(m.shape, dtype=np.int64)
-    for r, row in enumerate(np.asarray(m, dtype=np.float64)):
-        ints = np.round(row)
-        target = np.round(row.sum())
-        while abs(target - ints.sum()) > 1e-6:
-            diff = target - ints.sum()
-            step = 1 if diff > 0 else -1
-            n_changes = min(int(abs(round(diff))), len(row))
-            order = np.argsort(row - ints)[::-step][:n_changes]
+    for r, row in enumerate(m):
+        ints = row.round()
+        target = np.sum(row).round()
+        if not np.isfinite(target):  # a 0/0 rate (no noise in the row): nothing to move
+            out[r] = np.where(np.isfinite(ints), ints, 0).astype(np.int64)
+            continue
+        total = np.sum(ints).round()
+        while abs(total - target) > _EPS:
+            diff = np.round(target - total)
+            step = -1 if diff < 0 else 1
+            order = np.argsort(-step * (row - ints), kind="stable")[: min(int(abs(diff)), len(row))]
             ints[order] += step
+            total = np.sum(ints).round()
         out[r] = ints.astype(np.int64)
     return out
 
 
+def _calibrate(cj: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Scale row i of ``cj`` to the count of class i, the whole to n; round per row."""
+    rows = np.clip(cj.sum(axis=1), _TINY, None)
+    scaled = (cj.T / rows * counts).T  # same operations, same layout: same last digits
+    scaled = scaled / np.clip(np.sum(scaled), _TINY, None) * np.sum(counts)
+    return _round_rows(scaled)
+
+
 def confident_joint(
-    labels: Any, pred_probs: Any, *, classes: Sequence[Any] | None = None
+    labels: Any,
+    pred_probs: Any,
+    *,
+    classes: Sequence[Any] | None = None,
+    calibrate: bool = True,
 ) -> np.ndarray:
-    """Calibrated confident joint ``C[given, true]``: counts whose rows sum to the class counts.
+    """Confident joint ``C[given, true]``, as ``cleanlab.count.compute_confident_joint``.
 
     Parameters
     ----------
     labels, pred_probs, classes
         As in :func:`find_label_issues`.
+    calibrate
+        Scale row ``i`` to the number of samples given class ``i`` (and round, keeping row
+        totals). ``False``: the raw confident counts.
 
     Returns
     -------
     np.ndarray of shape (K, K), int64
         Row ``i``, column ``j``: how many samples given class ``i`` are confidently of
-        class ``j``, calibrated so that row ``i`` sums to the number of samples given ``i``.
+        class ``j``. Pass it back as ``find_label_issues(..., confident_joint=...)``.
 
     Notes
     -----
-    A sample counts towards the class whose probability reaches that class's threshold (the
-    mean probability the model gives the class on samples labelled with it); several such
-    classes: the most probable.
+    Class ``j``'s threshold ``t_j`` is the mean probability of ``j`` over samples labelled
+    ``j`` (at least 2e-6; a class nobody is labelled with gets 2, out of reach). A sample
+    counts towards the classes with ``p_j >= t_j - 1e-6``, the most probable of them when
+    there are several, and is left out when there are none. The diagonal is at least 1.
     """
-    if classes is None and isinstance(pred_probs, pd.DataFrame):
-        classes = list(pred_probs.columns)
-    codes, cls = encode_labels(labels, classes)
-    probs = check_probs(pred_probs, len(codes), len(cls))
-    return _confident_joint(codes, probs)
+    codes, _, probs = _encode(labels, pred_probs, classes)
+    cj, _ = _confident_counts(codes, probs)
+    if not calibrate:
+        return cj
+    return _calibrate(cj, np.bincount(codes, minlength=probs.shape[1]))
 
 
-def _confident_joint(codes: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """:func:`confident_joint` on validated class codes and probabilities."""
-    n, k = probs.shape
-    counts = np.bincount(codes, minlength=k).astype(np.float64)
-    self_conf = probs[np.arange(n), codes]
-    thresholds = np.bincount(codes, weights=self_conf, minlength=k) / np.maximum(counts, 1)
-    thresholds[counts == 0] = np.inf
-    confident = probs >= thresholds - 1e-6
-    n_conf = confident.sum(axis=1)
-    guess = np.where(n_conf > 1, probs.argmax(axis=1), confident.argmax(axis=1))
-    keep = n_conf > 0
-    cj = np.zeros((k, k), dtype=np.float64)
-    np.add.at(cj, (codes[keep], guess[keep]), 1.0)
-    np.fill_diagonal(cj, np.maximum(cj.diagonal(), 1.0))
-    cj = cj / cj.sum(axis=1, keepdims=True) * counts[:, None]
-    return _round_rows(cj)
-
-
-def _prune_counts(cj: np.ndarray) -> np.ndarray:
+# ---------------------------------------------------------------------------- pruning counts
+def _prune_matrix(cj: np.ndarray, min_examples: int, frac_noise: float) -> np.ndarray:
     """``P[true, given]``: how many of each given class to flag as each true class.
 
-    Keeps at least one sample per given class (the diagonal is raised to 1 at the expense
-    of that column's off-diagonal counts).
+    The diagonal (kept samples) is raised to ``min_examples``, taking the difference evenly
+    from the column's non-zero off-diagonal entries (the column's non-zero count minus one);
+    then the off-diagonal entries are scaled by ``frac_noise`` and truncated to integers.
     """
-    p = cj.T.astype(np.float64)
-    diag = p.diagonal().copy()
-    need = np.maximum(1.0 - diag, 0.0)
-    nonzero_off = np.maximum(np.count_nonzero(p, axis=0) - (diag > 0), 1)
-    p = np.where(p > 0, p - need / nonzero_off, 0.0)
-    p[p < 0] = 0.0
-    np.fill_diagonal(p, np.maximum(diag, 1.0))
-    return _round_rows(p)
+    p = cj.T
+    diag = p.diagonal()
+    new_diag = np.maximum(diag, min_examples)
+    share = np.maximum(np.count_nonzero(p, axis=0) - 1.0, 1.0)
+    m = p - (new_diag - diag) / share
+    m[m < 0] = 0
+    np.fill_diagonal(m, new_diag)
+    reduced = m * frac_noise
+    np.fill_diagonal(reduced, m.diagonal())
+    np.fill_diagonal(reduced, m.diagonal() + np.sum(m - reduced, axis=0))
+    return reduced.astype(np.int64)  # truncated, as cleanlab does
 
 
-def _prune_by_noise_rate(codes: np.ndarray, probs: np.ndarray, cj: np.ndarray) -> np.ndarray:
-    """Flag, for every (given k, true j) cell, the samples of k with the largest p_j - p_k."""
+def _per_class_removal(
+    prune: np.ndarray, counts: np.ndarray, num_to_remove: np.ndarray
+) -> np.ndarray:
+    """Rescale the prune matrix so that row ``k`` removes ``num_to_remove[k]`` (cleanlab's rule)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = prune / np.sum(prune, axis=1)
+        noise = rates.sum(axis=1) - rates.diagonal()
+        m = (rates.T * num_to_remove / noise).T
+        np.fill_diagonal(m, counts - num_to_remove)
+        return _round_rows(m)  # a row with a 0/0 rate flags nothing by noise rate
+
+
+def _by_noise_rate(
+    codes: np.ndarray, probs: np.ndarray, prune: np.ndarray, min_ex: int
+) -> np.ndarray:
+    """Per (given k, true j) cell: flag ``prune[j, k]`` samples of k with the largest p_j - p_k."""
     n, k = probs.shape
-    prune = _prune_counts(cj)
     mask = np.zeros(n, dtype=bool)
     for given in range(k):
         members = np.flatnonzero(codes == given)
-        if len(members) <= 1:
+        if len(members) <= max(min_ex, 1):
             continue
+        pk = probs[members, given]
         for true in range(k):
             m = int(prune[true, given])
             if true == given or m <= 0:
                 continue
-            margin = probs[members, true] - probs[members, given]
-            top = np.argsort(-margin, kind="stable")[:m]
-            mask[members[top]] = True
+            order = np.argsort(-(probs[members, true] - pk), kind="stable")
+            mask[members[order[:m]]] = True
     return mask
 
 
+def _by_class(codes: np.ndarray, probs: np.ndarray, prune: np.ndarray, min_ex: int) -> np.ndarray:
+    """Per given class k: flag all but ``prune[k, k]`` samples, lowest p_k first."""
+    n, k = probs.shape
+    mask = np.zeros(n, dtype=bool)
+    for given in range(k):
+        members = np.flatnonzero(codes == given)
+        if len(members) <= max(min_ex, 1):
+            continue
+        m = len(members) - int(prune[given, given])
+        if m >= 1:
+            order = np.argsort(probs[members, given], kind="stable")
+            mask[members[order[:m]]] = True
+    return mask
+
+
+def _given_is_top(codes: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Samples whose given label is (within 1e-6 of) the most probable class."""
+    return _predicted(codes, probs) == codes
+
+
 def _predicted(codes: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Argmax, with ties resolved in favour of the given label."""
+    """Argmax, the given label winning when within 1e-6 of the top."""
     bumped = probs.copy()
-    bumped[np.arange(len(codes)), codes] += 1e-6
+    bumped[np.arange(len(codes)), codes] += _EPS
     return bumped.argmax(axis=1)
 
 
+# ---------------------------------------------------------------------------- quality
 def label_quality_scores(
     labels: Any,
     pred_probs: Any,
@@ -154,12 +294,15 @@ def label_quality_scores(
     ----------
     labels, pred_probs, classes
         As in :func:`find_label_issues`.
-    method
-        ``"self_confidence"``: the probability of the given label. ``"normalized_margin"``:
-        ``(1 + p_given - max_other) / 2``.
+    method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
+        ``"self_confidence"``: the probability of the given label.
+        ``"normalized_margin"``: ``(1 + p_given - max_other) / 2``.
+        ``"confidence_weighted_entropy"``: ``log(1 + x) / x`` with ``x`` the normalised
+        entropy of the row divided by ``p_given`` (both clipped at 1e-6). The same scores as
+        ``cleanlab.rank.get_label_quality_scores(..., method=method)``.
     """
-    codes, cls = encode_labels(labels, classes)
-    probs = check_probs(pred_probs, len(codes), len(cls))
+    _check_choice("method", method, RANK_BY)
+    codes, _, probs = _encode(labels, pred_probs, classes)
     return _quality(codes, probs, method)
 
 
@@ -171,8 +314,202 @@ def _quality(codes: np.ndarray, probs: np.ndarray, method: str) -> np.ndarray:
     if method == "normalized_margin":
         other = probs.copy()
         other[np.arange(n), codes] = -np.inf
-        return (1.0 + self_conf - other.max(axis=1)) / 2.0
-    raise ValueError(f"method must be 'self_confidence' or 'normalized_margin'; got {method!r}")
+        return (self_conf - other.max(axis=1) + 1) / 2
+    if method == "confidence_weighted_entropy":
+        from scipy.special import xlogy
+
+        entropy = -np.sum(xlogy(probs, probs), axis=1) / np.log(probs.shape[1])
+        x = entropy / np.clip(self_conf, _EPS, None)
+        return np.log(x + 1) / np.clip(x, _EPS, None)
+    raise ValueError(f"rank_by must be one of {list(RANK_BY)}; got {method!r}")
+
+
+# ---------------------------------------------------------------------------- options
+def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}")
+    return value
+
+
+def check_options(
+    *,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: int | Sequence[int] | None = None,
+    min_examples_per_class: int = 1,
+    rank_by: str = "self_confidence",
+    min_support: float = MIN_SUPPORT,
+) -> dict[str, Any]:
+    """Validate the options of :func:`find_label_issues` (before any model is fit).
+
+    Returns the normalised values by name; raises ``ValueError`` saying what to pass.
+    Warns (like cleanlab) when ``frac_noise`` is set for a filter that ignores it.
+    """
+    _check_choice("filter_by", filter_by, FILTER_BY)
+    _check_choice("rank_by", rank_by, RANK_BY)
+    if isinstance(frac_noise, bool) or not isinstance(frac_noise, numbers.Real):
+        raise ValueError(f"frac_noise must be a number in (0, 1]; got {frac_noise!r}")
+    if not 0.0 < float(frac_noise) <= 1.0:
+        raise ValueError(
+            f"frac_noise must be in (0, 1] (1 = every confident issue); got {frac_noise}"
+        )
+    if (
+        isinstance(min_examples_per_class, bool)
+        or not isinstance(min_examples_per_class, numbers.Integral)
+        or min_examples_per_class < 0
+    ):
+        raise ValueError(
+            f"min_examples_per_class must be a non-negative integer; got {min_examples_per_class!r}"
+        )
+    if isinstance(min_support, bool) or not isinstance(min_support, numbers.Real):
+        raise ValueError(f"min_support must be a number in [0, 1); got {min_support!r}")
+    if not 0.0 <= float(min_support) < 1.0:
+        raise ValueError(f"min_support must be in [0, 1) (0 turns it off); got {min_support}")
+    ntr = None
+    if num_to_remove_per_class is not None:
+        if filter_by not in _PRUNE_FILTERS:
+            raise ValueError(
+                f"num_to_remove_per_class is not supported with filter_by={filter_by!r}: use "
+                f"one of {list(_PRUNE_FILTERS)} ('prune_by_class' removes exact counts)"
+            )
+        arr = np.asarray(num_to_remove_per_class)
+        if (
+            arr.ndim > 1
+            or not (
+                np.issubdtype(arr.dtype, np.integer)
+                or (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)))
+            )
+            or (arr < 0).any()
+        ):
+            raise ValueError(
+                "num_to_remove_per_class must be a non-negative integer or one per class (in "
+                f"the order of the pred_probs columns); got {num_to_remove_per_class!r}"
+            )
+        ntr = arr.astype(np.int64)
+    if filter_by not in _PRUNE_FILTERS and float(frac_noise) != 1.0:
+        warnings.warn(
+            f"frac_noise is only used by filter_by in {list(_PRUNE_FILTERS)}; "
+            f"filter_by={filter_by!r} ignores it",
+            UserWarning,
+            stacklevel=3,
+        )
+    return {
+        "filter_by": filter_by,
+        "frac_noise": float(frac_noise),
+        "num_to_remove_per_class": ntr,
+        "min_examples_per_class": int(min_examples_per_class),
+        "rank_by": rank_by,
+        "min_support": float(min_support),
+    }
+
+
+def _check_joint(cj: Any, k: int) -> np.ndarray:
+    try:
+        arr = np.asarray(cj, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("confident_joint must be a K x K array of counts") from None
+    if arr.shape != (k, k):
+        raise ValueError(
+            f"confident_joint must be {k} x {k} (one row and column per class); got shape "
+            f"{arr.shape}"
+        )
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise ValueError("confident_joint must hold non-negative finite counts")
+    return np.asarray(cj)
+
+
+# ---------------------------------------------------------------------------- flags
+def _flags(
+    codes: np.ndarray,
+    probs: np.ndarray,
+    *,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: np.ndarray | None = None,
+    min_examples_per_class: int = 1,
+    confident_joint: np.ndarray | None = None,
+    min_support: float = MIN_SUPPORT,
+) -> np.ndarray:
+    """The ``is_issue`` mask (validated inputs; see :func:`find_label_issues`)."""
+    n, k = probs.shape
+    counts = np.bincount(codes, minlength=k)
+    if num_to_remove_per_class is not None and np.ndim(num_to_remove_per_class) == 0:
+        num_to_remove_per_class = np.full(k, int(num_to_remove_per_class), dtype=np.int64)
+    if num_to_remove_per_class is not None and len(num_to_remove_per_class) != k:
+        raise ValueError(
+            f"num_to_remove_per_class has {len(num_to_remove_per_class)} values but there "
+            f"are {k} classes: one per pred_probs column"
+        )
+    if num_to_remove_per_class is not None and (num_to_remove_per_class > counts).any():
+        bad = int(np.flatnonzero(num_to_remove_per_class > counts)[0])
+        raise ValueError(
+            f"num_to_remove_per_class asks for {int(num_to_remove_per_class[bad])} samples of "
+            f"class #{bad}, which has only {int(counts[bad])}"
+        )
+    if confident_joint is not None:
+        confident_joint = _check_joint(confident_joint, k)
+        if filter_by == "confident_learning":
+            warnings.warn(
+                "filter_by='confident_learning' re-estimates the confident joint from the "
+                "labels; the confident_joint passed is ignored (use another filter_by to use it)",
+                UserWarning,
+                stacklevel=3,
+            )
+    raw, off = _confident_counts(codes, probs)
+    min_ex = min_examples_per_class
+    if filter_by in _PRUNE_FILTERS:
+        cj = confident_joint if confident_joint is not None else _calibrate(raw, counts)
+        prune = _prune_matrix(np.asarray(cj), min_ex, frac_noise)
+        if num_to_remove_per_class is not None:
+            prune = _per_class_removal(prune, counts, num_to_remove_per_class)
+        if filter_by == "prune_by_noise_rate":
+            mask = _by_noise_rate(codes, probs, prune, min_ex)
+        elif filter_by == "prune_by_class":
+            mask = _by_class(codes, probs, prune, min_ex)
+        else:
+            mask = _by_noise_rate(codes, probs, prune, min_ex) & _by_class(
+                codes, probs, prune, min_ex
+            )
+    elif filter_by == "confident_learning":
+        mask = np.zeros(n, dtype=bool)
+        mask[off] = True
+    elif filter_by == "predicted_neq_given":
+        mask = probs.argmax(axis=1) != codes
+    else:  # low_normalized_margin / low_self_confidence: the lowest, as many as CL finds
+        cl = np.zeros(n, dtype=bool)
+        cl[off] = True
+        n_issues = int((cl & ~_given_is_top(codes, probs)).sum())
+        q = _quality(codes, probs, filter_by[4:])
+        mask = np.zeros(n, dtype=bool)
+        mask[np.argsort(q, kind="stable")[:n_issues]] = True
+        return mask
+    mask &= ~_given_is_top(codes, probs)
+    if min_support > 0 and frac_noise == 1.0 and num_to_remove_per_class is None:
+        mask |= _low_support(codes, probs, mask, min_support, min_ex)
+    return mask
+
+
+def _low_support(
+    codes: np.ndarray, probs: np.ndarray, mask: np.ndarray, min_support: float, min_ex: int
+) -> np.ndarray:
+    """Extra flags: given label below ``min_support`` and not the most probable.
+
+    Per given class, at most as many as keep ``min_examples_per_class`` samples unflagged
+    (lowest probability of the given label first, ties by position).
+    """
+    n = len(codes)
+    self_conf = probs[np.arange(n), codes]
+    low = (self_conf < min_support) & ~_given_is_top(codes, probs) & ~mask
+    extra = np.zeros(n, dtype=bool)
+    for given in np.unique(codes[low]):
+        members = codes == given
+        room = int(members.sum() - mask[members].sum()) - min_ex
+        if room <= 0:
+            continue
+        cand = np.flatnonzero(low & members)
+        cand = cand[np.argsort(self_conf[cand], kind="stable")][:room]
+        extra[cand] = True
+    return extra
 
 
 def find_label_issues(
@@ -181,10 +518,18 @@ def find_label_issues(
     *,
     classes: Sequence[Any] | None = None,
     ids: Any = None,
-    quality: str = "self_confidence",
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: int | Sequence[int] | None = None,
+    min_examples_per_class: int = 1,
+    confident_joint: Any = None,
+    rank_by: str = "self_confidence",
     min_support: float = MIN_SUPPORT,
 ) -> pd.DataFrame:
     """Find samples whose given label is probably wrong, from out-of-sample probabilities.
+
+    The options have cleanlab's names and meanings (``cleanlab.filter.find_label_issues``),
+    so code can switch between the two.
 
     Parameters
     ----------
@@ -192,35 +537,89 @@ def find_label_issues(
         The given labels: any class values (strings, ints, ...). No missing values.
     pred_probs : array of shape (n, K)
         Out-of-sample predicted probabilities (e.g. from cross-validation, see
-        :func:`~dcai_jupyter.ops.out_of_sample_pred_probs`); rows sum to 1.
+        :func:`~dcai_jupyter.ops.out_of_sample_pred_probs`); rows sum to 1. float32 input
+        is computed in float32 (as cleanlab does).
     classes : sequence of K values, optional
         The class value of each ``pred_probs`` column. Default: the columns of a
         ``pred_probs`` DataFrame, else the sorted unique labels.
     ids : sequence of n unique values, optional
         Sample ids for the index (default ``0..n-1``).
-    quality : {"self_confidence", "normalized_margin"}
-        How ``label_quality`` is computed (see :func:`label_quality_scores`).
-    min_support : float
-        Also flag samples whose given label gets less than this probability while another
-        class is the most probable (0 turns this off).
+    filter_by : str
+        How samples are flagged:
+
+        - ``"prune_by_noise_rate"`` (default): for each off-diagonal cell (given k, true j)
+          of the calibrated confident joint, that many samples given k with the largest
+          ``p_j - p_k``;
+        - ``"prune_by_class"``: per given class k, all but the joint's diagonal count, lowest
+          ``p_k`` first;
+        - ``"both"``: flagged by both of the above;
+        - ``"confident_learning"``: the samples counted off the diagonal of the joint
+          (confidently of another class);
+        - ``"predicted_neq_given"``: the most probable class is not the given one;
+        - ``"low_self_confidence"`` / ``"low_normalized_margin"``: the samples with the
+          lowest such score, as many as ``"confident_learning"`` flags.
+    frac_noise : float in (0, 1]
+        Flag only this fraction of the estimated issues (the joint's off-diagonal counts are
+        scaled by it). Used by the three ``prune`` filters and ``"both"``.
+    num_to_remove_per_class : int or sequence of K ints, optional
+        How many samples of each given class to flag (one int: the same for every class;
+        exact with
+        ``filter_by="prune_by_class"``; within one or so with ``"prune_by_noise_rate"``).
+    min_examples_per_class : int
+        A class with this many samples or fewer is never flagged, and the pruning keeps at
+        least this many samples of every class.
+    confident_joint : array of shape (K, K), optional
+        A precomputed (calibrated) confident joint, e.g. from :func:`confident_joint`;
+        default: computed from ``labels`` and ``pred_probs``. Ignored, with a warning, by
+        ``filter_by="confident_learning"``.
+    rank_by : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
+        The ``label_quality`` score and the order of the result (see
+        :func:`label_quality_scores`).
+    min_support : float in [0, 1)
+        This project's addition: also flag samples whose given label gets less than this
+        probability while another class is the most probable (0 turns it off; then the
+        flags are cleanlab's). See Notes.
 
     Returns
     -------
     pd.DataFrame
         Indexed by sample id (``sample_id``), flagged samples first, each group by
-        ascending ``label_quality``; columns ``given_label``, ``suggested_label`` (the most
-        probable class), ``label_quality`` (0..1, low = suspicious) and ``is_issue`` (bool).
+        ascending ``label_quality`` (ties by position); columns ``given_label``,
+        ``suggested_label`` (the most probable class; the given one when within 1e-6 of the
+        top), ``label_quality`` (0..1, low = suspicious) and ``is_issue`` (bool).
+
+    Raises
+    ------
+    ValueError
+        Bad labels, probabilities, ids or options (the message says what to pass).
 
     Notes
     -----
-    ``is_issue`` follows confident learning (Northcutt et al., 2021): per-class thresholds
-    give a calibrated confident joint of (given, true) label counts, and for each
-    off-diagonal cell that many samples with the largest ``p_true - p_given`` are flagged.
-    With ``min_support=0`` the flags equal cleanlab's default ``find_label_issues``
-    (``filter_by="prune_by_noise_rate"``) on the same probabilities. Samples whose given
-    label gets less than ``min_support`` are flagged too, and samples whose given label is
-    (tied for) the most probable never are.
+    *Agreement with cleanlab.* With ``min_support=0``, ``is_issue`` equals cleanlab 2.9's
+    mask for the same options on inputs without ties (a seeded differential test checks
+    this). Where several answers are valid because margins or probabilities tie at the edge
+    of a cut, the earlier sample (by position) is flagged first; cleanlab leaves this to
+    its sort.
+
+    *Deliberate deviations* (``min_support > 0``, the default 0.05): after the filter,
+    samples whose given label gets probability below ``min_support`` while another class is
+    the most probable are flagged too, lowest first, but never so many that fewer than
+    ``min_examples_per_class`` samples of a given class stay unflagged (default: every class
+    keeps at least one). The rule is skipped when ``frac_noise < 1`` or
+    ``num_to_remove_per_class`` asks for a number of flags, and by the ``low_*`` filters
+    (whose count is fixed) and ``predicted_neq_given`` (which already flags them). As in
+    cleanlab, samples whose given label is within 1e-6 of the most probable class are never
+    flagged (except by the ``low_*`` filters), and a class with a single sample is not
+    flagged by the prune filters.
     """
+    opts = check_options(
+        filter_by=filter_by,
+        frac_noise=frac_noise,
+        num_to_remove_per_class=num_to_remove_per_class,
+        min_examples_per_class=min_examples_per_class,
+        rank_by=rank_by,
+        min_support=min_support,
+    )
     if classes is None and isinstance(pred_probs, pd.DataFrame):
         classes = list(pred_probs.columns)
     codes, cls = encode_labels(labels, classes)
@@ -231,11 +630,13 @@ def find_label_issues(
             f"every label is {cls[int(codes[0])]!r}: label issues need samples of at least "
             "two classes"
         )
-    probs = check_probs(pred_probs, len(codes), len(cls))
+    probs = _prob_array(pred_probs, len(codes), len(cls))
     index = check_ids(ids, len(codes))
-    if not 0.0 <= float(min_support) < 1.0:
-        raise ValueError(f"min_support must be in [0, 1); got {min_support}")
-    return _issues_frame(codes, probs, cls, index, quality, float(min_support))
+    rank = opts.pop("rank_by")
+    support = opts.pop("min_support")
+    return _issues_frame(
+        codes, probs, cls, index, rank, support, confident_joint=confident_joint, **opts
+    )
 
 
 def _issues_frame(
@@ -243,17 +644,17 @@ def _issues_frame(
     probs: np.ndarray,
     cls: list[Any],
     index: pd.Index,
-    quality: str,
-    min_support: float,
+    rank_by: str = "self_confidence",
+    min_support: float = MIN_SUPPORT,
+    **options: Any,
 ) -> pd.DataFrame:
+    """The result frame of :func:`find_label_issues` (validated inputs; ``options`` go to
+    the flagging: filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class,
+    confident_joint)."""
     n = len(codes)
-    q = _quality(codes, probs, quality)
+    q = np.asarray(_quality(codes, probs, rank_by), dtype=np.float64)
     pred = _predicted(codes, probs)
-    cj = _confident_joint(codes, probs)
-    flagged = _prune_by_noise_rate(codes, probs, cj)
-    if min_support > 0:
-        flagged |= probs[np.arange(n), codes] < min_support
-    flagged &= pred != codes
+    flagged = _flags(codes, probs, min_support=min_support, **options)
     cls_arr = np.empty(len(cls), dtype=object)
     cls_arr[:] = cls
     frame = pd.DataFrame(
