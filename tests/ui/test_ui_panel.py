@@ -184,6 +184,12 @@ def test_panel_lists_iterations_links_cells_and_marks_them(notebook, lab_server)
         describe=lambda: repr(active_cell(page)),
     )
 
+    # the iteration's diff summary, from the history file
+    iterations(panel).nth(1).get_by_test_id("dcai-hp-details").click()
+    diff = iterations(panel).nth(1).get_by_test_id("dcai-hp-diff")
+    diff.wait_for()
+    assert diff.inner_text().startswith("rows relabeled 3 (v0 vs v1)"), diff.inner_text()
+
     # insert a checkout cell for v1 and run it: it equals ds.history.checkout(1)
     n_before = cells.count()
     iterations(panel).nth(1).get_by_test_id("dcai-hp-checkout").click()
