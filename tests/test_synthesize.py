@@ -130,11 +130,16 @@ def test_k_neighbors_larger_than_a_class_is_a_clear_error():
     df = pd.concat([df[df["y"] == "common"], df.loc[keep]])
     ds = dj.Dataset(df, label="y")
     state = (ds.version, len(ds), ds.fingerprint, len(ds.history))
-    with pytest.raises(ValueError, match=r"k_neighbors=5 is larger than what exists.*'rare' has 4.*k_neighbors=3"):
+    match = r"k_neighbors=5 is larger than what exists.*class 'rare' has 4.*k_neighbors=3"
+    with pytest.raises(ValueError, match=match):
         ds.synthesize()
     _unchanged(ds, *state)
     new = ds.synthesize(k_neighbors=3)
     assert len(new) == (df["y"] == "common").sum() - 4
+    single = dj.Dataset(pd.concat([df[df["y"] == "common"], df.loc[keep[:1]]]), label="y")
+    with pytest.raises(ValueError, match=r"class 'rare' has 1.*needs at least 2 rows"):
+        single.synthesize(k_neighbors=1)
+    assert single.version == 0
 
 
 def test_balanced_data_needs_nothing_and_records_nothing():

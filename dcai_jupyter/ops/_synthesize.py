@@ -494,11 +494,16 @@ class Synthesize(Operation):
             )
         few = {c: counts[c] for c in add if counts[c] <= self.k_neighbors}
         if few:
-            detail = ", ".join(f"{_class_name(c)} has {n}" for c, n in few.items())
+            detail = ", ".join(f"class {_class_name(c)} has {n}" for c, n in few.items())
+            fewest = min(few.values())
+            fix = (
+                f"Pass k_neighbors={fewest - 1} or fewer, add"
+                if fewest > 1
+                else "SMOTE needs at least 2 rows of a class to interpolate: add"
+            )
             raise ValueError(
                 f"k_neighbors={self.k_neighbors} is larger than what exists: SMOTE needs more "
-                f"labeled rows of a class than k_neighbors, and {detail}. Pass "
-                f"k_neighbors={max(1, min(few.values()) - 1)} or fewer, add real rows of "
+                f"labeled rows of a class than k_neighbors, and {detail}. {fix} real rows of "
                 "those classes, or leave them out of target"
             )
         pos = ds.positions(ids)
