@@ -75,6 +75,7 @@ def test_decisions_carry_over_where_unchanged_and_the_rest_is_listed(worked):
     df = worked["df"]
     res = ds.history.replay_recipe(new, progress=False)
     out = res.dataset
+    assert isinstance(out, dj.Dataset)  # the facade's, with evaluate() and replay_recipe()
     _all_accounted(res, ds.version)
     assert res.content_check == "rows"
 

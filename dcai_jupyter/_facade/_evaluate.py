@@ -57,7 +57,13 @@ class RecipeHistory(DatasetHistory):
         from ..ops._recipe import replay_recipe
 
         return replay_recipe(
-            self._h, new_df, source=self._ds, name=name, history=history, progress=progress
+            self._h,
+            new_df,
+            source=self._ds,
+            name=name,
+            history=history,
+            progress=progress,
+            dataset_class=type(self._ds),
         )
 
     def __dir__(self) -> list[str]:
