@@ -370,3 +370,12 @@ def test_exact_replay_and_recipe_replay_reproduce_the_rows(tmp_path):
     assert isinstance(op, Synthesize) and op.random_state == 3
     fresh.apply(op.replay(fresh, last["params"]))
     assert fresh.fingerprint == fp
+
+
+def test_large_data_shows_a_stage_progress_bar_unless_asked_not_to(capsys):
+    df = _frame(3000)
+    dj.Dataset(df, label="y").synthesize(progress=False)
+    assert "synthesize" not in capsys.readouterr().err
+    dj.Dataset(df, label="y").synthesize()
+    err = capsys.readouterr().err
+    assert "synthesize" in err and "making rows" in err and "recording" in err

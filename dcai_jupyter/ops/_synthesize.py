@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Synthesize", "added_ids", "apply_added", "synthesis_counts"]
 
 TARGETS = ("balance", "weakest")
+#: datasets from this size on show a stage progress bar (smaller ones take well under a second)
+STAGE_BAR_ROWS = 2000
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -212,12 +214,13 @@ def added_ids(change: Change) -> np.ndarray:
 def apply_added(op: Operation, ds: Dataset, **options: Any) -> np.ndarray:
     """``ds.apply(op.plan(ds, None, **options))`` and the ids of the rows it added.
 
-    With the operation's ``progress`` on, a ``tqdm.auto`` bar names the stage (making the
-    rows, then recording them in the history: both take seconds on large data).
+    With the operation's ``progress`` on and at least ``STAGE_BAR_ROWS`` rows, a
+    ``tqdm.auto`` bar names the stage (making the rows, then recording them in the history:
+    both take seconds on large data).
     """
     from tqdm.auto import tqdm
 
-    enabled = bool(getattr(op, "progress", False))
+    enabled = bool(getattr(op, "progress", False)) and len(ds) >= STAGE_BAR_ROWS
     with tqdm(total=2, desc=op.name, disable=not enabled, leave=False) as bar:
         bar.set_postfix_str("making rows")
         change = op.plan(ds, None, **options)
