@@ -14,7 +14,7 @@ class RemoveMixin:
         self,
         *,
         near: bool = True,
-        threshold: float = 0.3,
+        threshold: float | None = None,
         keep: str = "first",
         features: Sequence[str] | None = None,
         model: Any = None,
@@ -31,8 +31,9 @@ class RemoveMixin:
             after normalising case, whitespace and punctuation, same image pixels).
         threshold
             Near copies are closer than this fraction of the typical distance from a sample
-            to its nearest other sample, in a scaled feature space (relative: no tuning
-            per dataset).
+            to its nearest other sample, in a scaled feature space. ``None``: automatic
+            (0.3, lower on low-dimensional data where chance neighbours are close); no
+            tuning per dataset.
         keep
             The suggested keeper: ``"first"`` (smallest sample id) or ``"best"`` (the
             group's majority label; a tie goes to the member an out-of-sample model
@@ -69,7 +70,7 @@ class RemoveMixin:
         keep: str = "first",
         groups: Sequence[int] | None = None,
         near: bool = True,
-        threshold: float = 0.3,
+        threshold: float | None = None,
         features: Sequence[str] | None = None,
         random_state: int | None = 0,
         reason: str | None = None,

@@ -4,10 +4,19 @@ Exact copies share their content: the same numbers, the same text after normalis
 whitespace and punctuation, the same image pixels (array cells of one shape and values,
 whatever their dtype; PIL images by their pixels). Near copies are closer to each other,
 in a scaled feature space (see :func:`~dcai_jupyter.ops._space.scale_columns`; at most 32
-principal components on wide data), than ``threshold`` times the *typical* distance
-between a sample and its nearest other sample (the median over distinct samples), so the
-threshold is relative and needs no tuning per dataset. Samples linked by exact or near
-copies form a group (connected components); each group keeps one member:
+principal components on wide data), than a threshold relative to the *typical* distance
+between a sample and its nearest other sample (the median over distinct samples), so it
+needs no tuning per dataset. The automatic threshold (``threshold=None``) is the smaller of
+
+- ``0.3`` of the typical distance (``DUPLICATE_THRESHOLD``), and
+- the distance below which, were the samples a locally uniform cloud of the data's
+  intrinsic dimension ``m`` (the Levina-Bickel estimate from the 8 nearest neighbours,
+  median over samples), fewer than ``CHANCE_PAIRS`` = 0.2 pairs would be that close by
+  chance among ``n`` samples: ``(CHANCE_PAIRS / (n ln 2)) ** (1 / m)``. This only binds on
+  low-dimensional data, where chance neighbours are close.
+
+Samples linked by exact or near copies form a group (connected components); each group
+keeps one member:
 
 - ``keep="first"``: the member with the smallest sample id (the oldest);
 - ``keep="best"``: a member whose label is the group's majority label; when the labels
@@ -46,8 +55,10 @@ __all__ = [
     "normalize_text",
 ]
 
-#: near copies: closer than this fraction of the median nearest-neighbour distance
+#: near copies: closer than this fraction of the median nearest-neighbour distance (at most)
 DUPLICATE_THRESHOLD = 0.3
+#: the automatic threshold expects fewer than this many chance pairs in a uniform cloud
+CHANCE_PAIRS = 0.2
 #: the neighbour search runs on at most this many principal components
 MAX_DIMS = 32
 #: near links are looked for among this many nearest neighbours of each sample
@@ -149,7 +160,7 @@ def duplicate_groups(
     *,
     keys: Any = None,
     near: bool = True,
-    threshold: float = DUPLICATE_THRESHOLD,
+    threshold: float | None = None,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """Group exact and near copies (rows in the given order; no keeper chosen yet).
@@ -162,9 +173,10 @@ def duplicate_groups(
         Exact-content keys (see :func:`content_keys`); default: identical rows of ``X``.
     near : bool
         Also group near copies (needs ``X``).
-    threshold : float
+    threshold : float, optional
         Near copies are closer than ``threshold`` times the median distance from a distinct
         sample to its nearest other distinct sample, in the scaled feature space.
+        ``None``: automatic (see the module docstring).
     random_state : int, optional
         Seed of the principal components on wide data.
 
@@ -179,21 +191,53 @@ def duplicate_groups(
     return _group_rows(X, keys, near, threshold, random_state)[0]
 
 
-_Space = tuple[np.ndarray, np.ndarray, float]  # scaled representatives, rep of each row, typical
+#: scaled representatives, the representative of each row, typical distance, threshold used
+_Space = tuple[np.ndarray, np.ndarray, float, float]
 
 
-def _group_rows(
-    X: Any, keys: Any, near: bool, threshold: float, random_state: int | None
-) -> tuple[pd.DataFrame, _Space | None]:
+def check_threshold(threshold: Any) -> None:
+    """A clear error unless ``threshold`` is None or a number strictly between 0 and 1."""
+    if threshold is None:
+        return
     if (
         isinstance(threshold, bool)
         or not isinstance(threshold, numbers.Real)
         or not (0 < float(threshold) < 1)
     ):
         raise ValueError(
-            f"threshold must be a number between 0 and 1 (a fraction of the typical "
-            f"nearest-neighbour distance); got {threshold!r}"
+            "threshold must be None (automatic) or a number between 0 and 1 (a fraction of "
+            f"the typical nearest-neighbour distance); got {threshold!r}"
         )
+
+
+def intrinsic_dimension(dk: np.ndarray) -> float:
+    """Levina-Bickel estimate from each row's sorted neighbour distances (median over rows)."""
+    k = dk.shape[1]
+    if k < 2:
+        return float("inf")
+    ok = (dk > 0).all(axis=1)
+    if not ok.any():
+        return float("inf")
+    d = dk[ok]
+    logs = np.log(d[:, -1:] / d[:, :-1]).sum(axis=1)
+    per_row = np.where(logs > 0, (k - 1) / np.where(logs > 0, logs, 1.0), np.inf)
+    return float(np.median(per_row))
+
+
+def automatic_threshold(dk: np.ndarray) -> float:
+    """The automatic near-copy threshold (module docstring) from the neighbour distances."""
+    n = dk.shape[0]
+    m = intrinsic_dimension(dk)
+    if not np.isfinite(m) or m <= 0:
+        return DUPLICATE_THRESHOLD
+    chance = (CHANCE_PAIRS / (max(n, 2) * np.log(2))) ** (1.0 / m)
+    return float(min(DUPLICATE_THRESHOLD, chance))
+
+
+def _group_rows(
+    X: Any, keys: Any, near: bool, threshold: float | None, random_state: int | None
+) -> tuple[pd.DataFrame, _Space | None]:
+    check_threshold(threshold)
     if X is None and keys is None:
         raise ValueError("pass X (features) or keys (exact-content keys)")
     if near and X is None:
@@ -222,18 +266,19 @@ def _group_rows(
         d1, i1 = dk[:, 0], ik[:, 0]
         positive = d1[d1 > 0]
         typical = float(np.median(positive)) if len(positive) else 1.0
-        space = (Z, rep_of, typical)
         near_pos = reps[i1][rep_of]
         dist = (d1 / typical)[rep_of]
         # link each sample to its neighbours within the radius (one neighbour search)
-        a, b = np.nonzero(dk < float(threshold) * typical)
+        cut = automatic_threshold(dk) if threshold is None else float(threshold)
+        space = (Z, rep_of, typical, cut)
+        a, b = np.nonzero(dk < cut * typical)
         for x, y in zip(a.tolist(), ik[a, b].tolist(), strict=True):
             _union(parent, x, y)
     dist = np.where(exact, 0.0, dist)
     if exact.any():
         # an exact copy's nearest row is another copy: the first of them, or the second
         first_of = reps[rep_of]
-        second = {}
+        second: dict[int, int] = {}
         for pos in np.flatnonzero(exact & (first_of != np.arange(n))).tolist():
             second.setdefault(int(rep_of[pos]), pos)
         near_pos = np.where(
@@ -351,7 +396,7 @@ def _frame(
     def pos_dist(p: int, k: int) -> float:
         if space is None:
             return float("nan")
-        Z, rep_of, typical = space
+        Z, rep_of, typical, _ = space
         return float(np.linalg.norm(Z[rep_of[p]] - Z[rep_of[k]]) / typical)
 
     dist = groups["distance"].to_numpy(dtype=np.float64)
@@ -384,7 +429,7 @@ def find_duplicates(
     labels: Any = None,
     confidence: Any = None,
     near: bool = True,
-    threshold: float = DUPLICATE_THRESHOLD,
+    threshold: float | None = None,
     keep: str = "first",
     random_state: int | None = 0,
 ) -> pd.DataFrame:
@@ -438,7 +483,9 @@ def find_duplicates(
         labels=None if labels is None else np.asarray(labels, dtype=object),
         confidence=None if confidence is None else np.asarray(confidence, dtype=np.float64),
     )
-    return _frame(groups, keeper, k, idx, space)
+    frame = _frame(groups, keeper, k, idx, space)
+    frame.attrs["threshold"] = None if space is None else space[3]
+    return frame
 
 
 # ---------------------------------------------------------------------------- the operation
@@ -457,7 +504,9 @@ class Duplicates(RemovalOperation):
         Also find near copies (``False``: exact copies only).
     threshold
         Near copies are closer than this fraction of the typical (median) distance from a
-        sample to its nearest other sample, in the scaled feature space.
+        sample to its nearest other sample, in the scaled feature space. ``None``: automatic
+        (at most 0.3, lower on low-dimensional data; see the module docstring). The
+        threshold used is in ``findings.frame.attrs["threshold"]``.
     keep
         ``"first"`` (smallest sample id) or ``"best"`` (majority label of the group; a tie
         goes to the member whose label an out-of-sample model finds most probable).
@@ -481,7 +530,7 @@ class Duplicates(RemovalOperation):
         self,
         *,
         near: bool = True,
-        threshold: float = DUPLICATE_THRESHOLD,
+        threshold: float | None = None,
         keep: str = "first",
         features: Sequence[str] | None = None,
         model: Any = None,
@@ -535,12 +584,7 @@ class Duplicates(RemovalOperation):
             raise ValueError(f"keep must be one of {KEEP}; got {self.keep!r}")
         if not isinstance(self.near, (bool, np.bool_)):
             raise ValueError(f"near must be True or False; got {self.near!r}")
-        t = self.threshold
-        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not (0 < float(t) < 1):
-            raise ValueError(
-                "threshold must be a number between 0 and 1 (a fraction of the typical "
-                f"nearest-neighbour distance); got {t!r}"
-            )
+        check_threshold(self.threshold)
 
     def _content(self, ds: Dataset) -> dict[str, np.ndarray]:
         if self.features is not None:
@@ -572,14 +616,18 @@ class Duplicates(RemovalOperation):
         used: list[str] = []
         if self.near:
             M, used = dataset_matrix(ds, self.features)
-        groups, space = _group_rows(
-            M, keys, bool(self.near), float(self.threshold), self.random_state
-        )
+        groups, space = _group_rows(M, keys, bool(self.near), self.threshold, self.random_state)
         ids = np.asarray(ds.ids)
         keeper = self._keepers(ds, groups["group"].to_numpy(), M)
         frame = _frame(groups, keeper, keys, ids, space)
         version = int(ds.version)
-        frame.attrs.update({"version": version, "features": [str(c) for c in used]})
+        frame.attrs.update(
+            {
+                "version": version,
+                "features": [str(c) for c in used],
+                "threshold": None if space is None else space[3],
+            }
+        )
         return Findings(
             frame,
             op=self.name,
@@ -731,7 +779,7 @@ class Duplicates(RemovalOperation):
         keep: str = "first",
         groups: Sequence[int] | None = None,
         near: bool = True,
-        threshold: float = DUPLICATE_THRESHOLD,
+        threshold: float | None = None,
         features: Sequence[str] | None = None,
         random_state: int | None = 0,
         reason: str | None = None,
