@@ -168,3 +168,14 @@ def test_a_read_only_history_handle_is_refused_up_front(df, tmp_path):
     dj.Dataset(df, label="label", name="ro", history=path).relabel([0], ["b"])
     with pytest.raises(dj.HistoryError, match="read-only"):
         dj.Dataset(df, label="label", name="ro", history=dj.open_history(path))
+
+
+def test_bool_labels_accept_numpy_bools(tmp_path):
+    df = pd.DataFrame({"x": [1.0, 2.0], "y": [True, False]})
+    ds = dj.Dataset(df, label="y", name="b", history=tmp_path / "b.sqlite")
+    new = ds.add(pd.DataFrame({"x": [3.0], "y": [np.True_]}))
+    ds.relabel([0], [np.False_])
+    assert ds.df["y"].dtype == bool and ds.df.loc[int(new[0]), "y"]
+    with pytest.raises(ValueError, match="holds bool"):
+        ds.relabel([1], [1])
+    assert dj.open_history(tmp_path / "b.sqlite").replay(df).equals(ds.df)

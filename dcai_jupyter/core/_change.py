@@ -51,6 +51,7 @@ class Change:
     fingerprint: str
     _table: Table | None = field(default=None, repr=False, compare=False)
     _planned: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+    _encoded: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def ids(self) -> list[int]:
@@ -119,6 +120,7 @@ class ChangePlan:
         self._classes = classes
         self._work = work
         self._deltas: list[dict[str, Any]] = []
+        self._texts: list[str] = []
 
     # ------------------------------------------------------------------ steps
     def relabel(self, ids: Any, labels: Any, *, origin: str | None = None) -> ChangePlan:
@@ -243,13 +245,16 @@ class ChangePlan:
             fpr.to_hex(self._work.fingerprint()),
             self._work,
             self._planned,
+            "[" + ",".join(self._texts) + "]",
         )
 
     def _step(self, delta: dict[str, Any]) -> None:
-        # Store, then apply from the stored form: memory equals what a replay produces.
-        _codec.dumps(delta)
+        # Encode once (the history stores this text), then apply from the stored form:
+        # memory equals what a replay produces.
+        text = _codec.dumps(delta)
         self._work.apply_delta(delta)
         self._deltas.append(delta)
+        self._texts.append(text)
 
 
 def _column_values(t: Table, column: str, values: Any, n: int) -> np.ndarray:

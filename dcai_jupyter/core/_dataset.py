@@ -372,10 +372,11 @@ class Dataset:
         n_rows: int,
         fp: int,
         apply: Callable[[], None],
+        encoded: str | None = None,
     ) -> int:
         """Write the change, then apply it in memory; nothing changes if the write fails."""
         version = self._history._append(
-            self._version, op, params, deltas, n_rows, fp, _provenance.current()
+            self._version, op, params, deltas, n_rows, fp, _provenance.current(), encoded
         )
         apply()
         self._version = version
@@ -499,6 +500,7 @@ class Dataset:
                 change.n_rows,
                 work.fingerprint(),
                 lambda: self._swap(work),
+                change._encoded,
             )
             note = {"version": version, "op": change.op, "ids": change.ids}
         self._notify(note)

@@ -352,12 +352,20 @@ class History(CompareMixin):
         n_rows: int,
         fp: int,
         prov: Provenance,
+        encoded: str | None = None,
     ) -> int:
-        """Commit one change; returns its version. Raises and writes nothing on any failure."""
+        """Commit one change; returns its version. Raises and writes nothing on any failure.
+
+        ``encoded`` is ``deltas`` already as JSON text (a planned change encodes each delta
+        once, when it is planned).
+        """
         self._require_writable()
         params_text = _codec.dumps(params) if params else None
         compact = _compact(deltas)
-        delta_text = None if compact else _codec.dumps(deltas)
+        if compact:
+            delta_text = None
+        else:
+            delta_text = encoded if encoded is not None else _codec.dumps(deltas)
         sid, old, new = compact or (None, None, None)
         with self._lock:
             conn = self._conn

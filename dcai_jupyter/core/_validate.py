@@ -80,7 +80,7 @@ def labels_array(table: Table, classes: list[Any] | None, labels: Any, n: int) -
         {
             repr(v)
             for v in values
-            if isinstance(v, bool) != (arr.dtype.kind == "b") or not isinstance(v, kinds)
+            if isinstance(v, (bool, np.bool_)) != (arr.dtype.kind == "b") or not isinstance(v, kinds)
         }
     )
     if bad:
