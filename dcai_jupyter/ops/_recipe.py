@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["RecipeResult", "replay_recipe"]
 
-_APPLIED_COLUMNS = ["op", "kind", "version", "rows", "carried", "review", "detail"]
+_APPLIED_COLUMNS = ["op", "kind", "version", "rows", "carried", "already", "review", "detail"]
 _SKIPPED_COLUMNS = ["op", "reason"]
 _REVIEW_COLUMNS = ["seq", "op", "sample_id", "column", "old", "new", "reason"]
 
@@ -61,8 +61,9 @@ class RecipeResult:
     applied
         By recorded version (``seq``): ``op``, ``kind`` (``operation`` re-run or
         ``decision`` carried over), ``version`` in the new history (None when nothing needed
-        to change), ``rows`` changed, ``carried`` (decided rows carried over), ``review``
-        (rows of this change listed for review), ``detail``.
+        to change), ``rows`` changed, ``carried`` (decided rows carried over), ``already``
+        (decided rows already so in the new data), ``review`` (rows of this change listed
+        for review), ``detail``.
     skipped
         By recorded version: ``op`` and ``reason`` (undone, reverted, an operation that
         could not be re-run, ...).
@@ -98,7 +99,7 @@ class RecipeResult:
         """A short text report: what was applied, skipped (why) and needs review."""
         lines = [
             f"recipe of {self.source.get('name')!r} ({self.source.get('head')} recorded changes) "
-            f"onto {len(self.dataset)} rows: applied {len(self.applied)}, skipped "
+            f"onto {self.source.get('rows', len(self.dataset))} rows: applied {len(self.applied)}, skipped "
             f"{len(self.skipped)}, needs review {len(self.needs_review)} sample decision(s)"
         ]
         for seq, r in self.applied.iterrows():
@@ -226,6 +227,7 @@ class _Replay:
                 "version": None,
                 "rows": 0,
                 "carried": 0,
+                "already": 0,
                 "review": 0,
                 "detail": "re-run: nothing to change on the new data",
             }
@@ -239,6 +241,7 @@ class _Replay:
             "version": int(version),
             "rows": change.n_rows,
             "carried": 0,
+            "already": 0,
             "review": 0,
             "detail": f"re-run with the recorded parameters: {counts}",
         }
@@ -274,6 +277,7 @@ class _Replay:
             "version": version,
             "rows": change.n_rows,
             "carried": carried,
+            "already": already,
             "review": flagged,
             "detail": detail,
         }
@@ -492,6 +496,7 @@ def replay_recipe(
         "name": h.name,
         "head": h.head,
         "base_fingerprint": recorded.get("fingerprint"),
+        "rows": len(new_df),
     }
     with provenance_source("recipe"):
         ds = make(new_df, label=label, name=ds_name, history=history or ":memory:", **kwargs)

@@ -373,7 +373,8 @@ class HistoryTimeline(DatasetWidget):
     """The timeline part of :class:`HistoryView` (an anywidget paged from the kernel).
 
     Requests: ``{"type": "page", "offset", "limit"}`` (newest first), ``{"type": "select",
-    "iteration"}``, ``{"type": "revert", "iteration"}``, ``{"type": "code", "iteration"}``.
+    "iteration"}``, ``{"type": "select_version", "version"}`` (a click on a chart mark),
+    ``{"type": "revert", "iteration"}``, ``{"type": "code", "iteration"}``.
     """
 
     _esm = static_asset("history_view.js", MISSING_FRONT_END)
@@ -414,6 +415,7 @@ class HistoryTimeline(DatasetWidget):
         return {
             "page": self._on_page,
             "select": self._on_select_msg,
+            "select_version": self._on_select_version,
             "revert": self._on_revert,
             "code": self._on_code,
         }
@@ -442,6 +444,15 @@ class HistoryTimeline(DatasetWidget):
     def _on_select_msg(self, msg: dict[str, Any]) -> dict[str, Any]:
         k = self._int(msg, "iteration")
         self.summary.entry(k)  # ProtocolError for an unknown iteration
+        self.select(k)
+        return {"type": "ok", "op": "select", "iteration": k, "preview": self.preview_text}
+
+    def _on_select_version(self, msg: dict[str, Any]) -> dict[str, Any]:
+        v = self._int(msg, "version")
+        s = self.summary
+        k = next((e["iteration"] for e in s.entries if e["first"] <= v <= e["last"]), None)
+        if k is None:
+            raise ProtocolError(f"no iteration holds version {v} (versions 0..{s.version})")
         self.select(k)
         return {"type": "ok", "op": "select", "iteration": k, "preview": self.preview_text}
 

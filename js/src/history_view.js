@@ -56,7 +56,27 @@ class HistoryTimelineView {
     model.on("change:selected", this.onSelected);
     model.on("change:preview_text", this.onPreview);
     model.on("change:last_action", this.onAction);
+    // Clicking a mark of the charts (a sibling output drawn by the notebook's Vega renderer)
+    // selects the iteration of its version: vega labels every SVG mark with its fields.
+    this.onChartClick = (e) => {
+      const target = e.target instanceof Element ? e.target : null;
+      const box = target?.closest(".dcai-history-view");
+      if (!box || !box.contains(this.host) || !target.closest(".dcai-history-charts")) return;
+      const mark = target.closest("[aria-label]");
+      const m = /\bversion: (\d+)/.exec(mark?.getAttribute("aria-label") || "");
+      if (m) this.selectVersion(Number(m[1]));
+    };
+    document.addEventListener("click", this.onChartClick);
     this.load();
+  }
+
+  async selectVersion(version) {
+    try {
+      await this.channel.request({ type: "select_version", version });
+      this.showError("");
+    } catch (err) {
+      this.showError(err instanceof KernelError ? err.message : `cannot select: ${err}`);
+    }
   }
 
   build() {
@@ -258,6 +278,7 @@ class HistoryTimelineView {
     this.model.off("change:selected", this.onSelected);
     this.model.off("change:preview_text", this.onPreview);
     this.model.off("change:last_action", this.onAction);
+    document.removeEventListener("click", this.onChartClick);
     this.channel.dispose();
   }
 }

@@ -62,7 +62,15 @@ def test_history_view_renders_iterations_and_charts_offline_previews_and_reverts
     assert got["svgs"] >= 1
     assert "Error" not in got["text"] and "error" not in got["text"].lower()
 
+    # clicking a mark of the charts (a churn bar of version 1) selects its iteration
+    bar = charts.locator('g.mark-rect path[aria-label*="version: 1;"]').first
+    bar.wait_for()
+    bar.click(force=True)
+    assert nb.kernel.wait_for("view.timeline.selected == 1", what="chart click selects iteration 1")
+
     # clicking an iteration previews that version: its diff in a grid of the touched rows
+    items.nth(0).click()
+    assert nb.kernel.wait_for("view.timeline.selected == 2", what="list click selects iteration 2")
     items.nth(1).click()
     preview = view.get_by_test_id("history-preview-text")
     wait_until(
