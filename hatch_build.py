@@ -80,7 +80,11 @@ class JSBuildHook(BuildHookInterface):  # type: ignore[misc]
                 "import sys; from jupyter_builder.jlpm import main; sys.exit(main())",
             ]
         )
-        if not (src / "node_modules").exists():
+        state = src / ".yarn" / "install-state.gz"  # rewritten by every `jlpm install`
+        lock = src / "yarn.lock"
+        installed = (src / "node_modules").is_dir() and state.exists()
+        if not installed or (lock.exists() and lock.stat().st_mtime > state.stat().st_mtime):
+            # a fresh clone, or a yarn.lock newer than the installed modules (e.g. after a pull)
             subprocess.run([*jlpm, "install", "--immutable"], cwd=src, env=env, check=True)
         # Always rebuild (incremental, a few seconds): a stale bundle must never ship.
         subprocess.run([*jlpm, "run", "build"], cwd=src, env=env, check=True)

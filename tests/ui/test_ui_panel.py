@@ -130,6 +130,46 @@ def message(panel: Any) -> str:
     return str(panel.get_by_test_id("dcai-hp-message").inner_text())
 
 
+def checkout_then_delete(nb: LabNotebook, panel: Any, ids: list[str], name: str) -> None:
+    """On a notebook [setup, RELABEL, REMOVE] that ran: "Insert checkout cell" for v1 adds code
+    that, run, equals ``ds.history.checkout(1)``; after deleting the RELABEL cell, a click on
+    its iteration says "Cell not found" and leaves the selection alone."""
+    page = nb.page
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    n_before = cells.count()
+    iterations(panel).nth(1).get_by_test_id("dcai-hp-checkout").click()
+    wait_until(lambda: cells.count() == n_before + 1, 10, "the inserted checkout cell")
+    inserted = page.locator('.jp-Cell[data-dcai-inserted="checkout"]')
+    code = inserted.locator(".cm-content").inner_text()
+    assert "ds.history.checkout(1)" in code, code
+    inserted.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+Enter")
+    nb.kernel.wait_for(f"'{name}_v1' in globals()", what="the checkout cell to run")
+    assert nb.kernel.eval(f"{name}_v1.equals(ds.history.checkout(1))") is True
+    assert nb.kernel.eval("ds.version") == 2, "a checkout must not change the data"
+
+    # delete the relabel cell: the panel says so instead of jumping elsewhere
+    n_cells = cells.count()
+    cells.nth(1).locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("d")
+    page.keyboard.press("d")
+    wait_until(lambda: cells.count() == n_cells - 1, 10, "the relabel cell to be deleted")
+    assert ids[1] not in [
+        cells.nth(i).get_attribute("data-dcai-cell-id") for i in range(n_cells - 1)
+    ]
+    before = active_cell(page)
+    click_iteration(panel, 1)
+    wait_until(
+        lambda: "Cell not found" in message(panel),
+        10,
+        "the cell-not-found message",
+        describe=lambda: message(panel),
+    )
+    assert active_cell(page) == before, "the selection moved although the cell is gone"
+
+
 # ---------------------------------------------------------------------- JupyterLab
 def test_panel_lists_iterations_links_cells_and_marks_them(notebook, lab_server):
     d = folder(lab_server, f"panel_{time.time_ns()}")
@@ -190,39 +230,7 @@ def test_panel_lists_iterations_links_cells_and_marks_them(notebook, lab_server)
     diff.wait_for()
     assert diff.inner_text().startswith("rows relabeled 3 (v0 vs v1)"), diff.inner_text()
 
-    # insert a checkout cell for v1 and run it: it equals ds.history.checkout(1)
-    n_before = cells.count()
-    iterations(panel).nth(1).get_by_test_id("dcai-hp-checkout").click()
-    wait_until(lambda: cells.count() == n_before + 1, 10, "the inserted checkout cell")
-    inserted = page.locator('.jp-Cell[data-dcai-inserted="checkout"]')
-    code = inserted.locator(".cm-content").inner_text()
-    assert "ds.history.checkout(1)" in code, code
-    inserted.locator(".jp-InputPrompt").click()
-    page.keyboard.press("Escape")
-    page.keyboard.press("Shift+Enter")
-    nb.kernel.wait_for("'pets_v1' in globals()", what="the checkout cell to run")
-    assert nb.kernel.eval("pets_v1.equals(ds.history.checkout(1))") is True
-    assert nb.kernel.eval("ds.version") == 2, "a checkout must not change the data"
-
-    # delete the relabel cell: the panel says so instead of jumping elsewhere
-    n_cells = cells.count()
-    cells.nth(1).locator(".jp-InputPrompt").click()
-    page.keyboard.press("Escape")
-    page.keyboard.press("d")
-    page.keyboard.press("d")
-    wait_until(lambda: cells.count() == n_cells - 1, 10, "the relabel cell to be deleted")
-    assert ids[1] not in [
-        cells.nth(i).get_attribute("data-dcai-cell-id") for i in range(n_cells - 1)
-    ]
-    before = active_cell(page)
-    click_iteration(panel, 1)
-    wait_until(
-        lambda: "Cell not found" in message(panel),
-        10,
-        "the cell-not-found message",
-        describe=lambda: message(panel),
-    )
-    assert active_cell(page) == before, "the selection moved although the cell is gone"
+    checkout_then_delete(nb, panel, ids, "pets")
 
 
 def test_label_editor_edit_shows_in_the_panel_within_a_second(notebook, lab_server):
@@ -355,6 +363,7 @@ def test_notebook7_panel_lists_and_links(nb7_server, browser):
         )
         marker = page.locator(".jp-Notebook .jp-Cell").nth(1).get_by_test_id("dcai-cell-marker")
         assert marker.inner_text().strip() == "relabeled 3"
+        checkout_then_delete(nb, panel, ids, "nb7pets")
     except BaseException:
         print("--- console\n" + "\n".join(console))
         print(f"--- notebook7 log\n{server.log_tail()}")
