@@ -26,7 +26,11 @@ EMBED_OPTIONS = {"renderer": "svg", "actions": False}
 
 def vegalite_spec(chart: Any) -> dict[str, Any]:
     """``chart`` as a Vega-Lite dict with the v5 schema (what the notebook's renderer draws)."""
-    spec: dict[str, Any] = chart.to_dict() if hasattr(chart, "to_dict") else dict(chart)
+    if hasattr(chart, "to_dict"):
+        # validated when built: a second schema validation here only costs time
+        spec: dict[str, Any] = chart.to_dict(validate=False)
+    else:
+        spec = dict(chart)
     spec["$schema"] = VEGALITE_SCHEMA
     return spec
 

@@ -27,7 +27,7 @@ import traitlets as t
 from .._charts import offline_chart
 from ..core import Dataset as CoreDataset
 from ..core import Findings
-from ..core._diff import _changes
+from ..core._diff import _raw_changes
 from ._base import MISSING_FRONT_END, DatasetWidget, static_asset
 from ._grid import SampleGrid
 from ._protocol import ProtocolError
@@ -56,10 +56,12 @@ _KIND_WORDS = {
 }
 
 
-def _change_counts(
-    deltas: list[dict[str, Any]], label: str
-) -> tuple[dict[str, int], dict[Any, int]]:
-    """Rows per kind, and the change of class counts, of one change."""
+def _change_counts(deltas: Any, label: str) -> tuple[dict[str, int], dict[Any, int]]:
+    """Rows per kind, and the change of class counts, of one change (a compact one-row label
+    set is an ``(id, old, new)`` tuple)."""
+    if isinstance(deltas, tuple):
+        o, n = _key(deltas[1]), _key(deltas[2])
+        return {"relabeled": 1}, ({o: -1, n: 1} if o != n else {})
     counts: dict[str, int] = {}
     classes: dict[Any, int] = {}
 
@@ -105,7 +107,7 @@ class _Summary:
         label = ds.label
         it = h.iterations
         metrics = h.metrics
-        changes = _changes(h, 1, head) if head else []
+        changes = _raw_changes(h, 1, head) if head else []
         per_change = [_change_counts(c, label) for c in changes]
         # class counts now, walked back to the base
         cur = pd.Series(np.asarray(ds.column(label), dtype=object)).value_counts(dropna=False)
