@@ -222,32 +222,43 @@ def _frame(
 def _set_events(
     changes: Iterable[Any], label: str
 ) -> tuple[list[Any], list[int], list[str], list[Any], list[Any], set[int]]:
-    """One pass: every value set in order (id, column, old, new), and the ids that were
-    deleted or inserted (those need the full walk)."""
-    kept: list[Any] = []
-    ids: list[int] = []
-    cols: list[str] = []
-    olds: list[Any] = []
-    news: list[Any] = []
+    """Every value set, in order (id, column, old, new), and the ids that were deleted or
+    inserted (those need the full walk)."""
+    kept = list(changes)
+    compact = [(k, ch) for k, ch in enumerate(kept) if type(ch) is tuple]
+    if len(compact) == len(kept):  # only one-row label sets (the common history)
+        ids = [ch[0] for ch in kept]
+        return kept, ids, [label] * len(ids), [ch[1] for ch in kept], [ch[2] for ch in kept], set()
+    order: list[int] = [k << 32 for k, _ in compact]
+    ids = [ch[0] for _, ch in compact]
+    cols = [label] * len(ids)
+    olds = [ch[1] for _, ch in compact]
+    news = [ch[2] for _, ch in compact]
     special: set[int] = set()
-    for ch in changes:
-        kept.append(ch)
-        if isinstance(ch, tuple):  # a compact one-row label set: (id, old, new)
-            ids.append(ch[0])
-            cols.append(label)
-            olds.append(ch[1])
-            news.append(ch[2])
+    for k, ch in enumerate(kept):
+        if type(ch) is tuple:
             continue
+        at = k << 32
         for d in ch:
             if d["t"] == "set":
                 n = len(d["i"])
+                order.extend(range(at, at + n))
+                at += n
                 ids.extend(d["i"])
                 cols.extend([d.get("c", label)] * n)
                 olds.extend(d["o"])
                 news.extend(d["n"])
             else:
                 special.update(int(i) for i in d["i"])
-    return kept, ids, cols, olds, news, special
+    by = np.argsort(np.asarray(order, dtype=np.int64), kind="stable").tolist()
+    return (
+        kept,
+        [ids[k] for k in by],
+        [cols[k] for k in by],
+        [olds[k] for k in by],
+        [news[k] for k in by],
+        special,
+    )
 
 
 def _only(changes: list[Any], keep: set[int]) -> list[list[dict[str, Any]]]:
