@@ -16,6 +16,7 @@ from uidom import (
     grid_root,
     header,
     row,
+    scroll_to,
     wait_aria_sort,
     wait_rows,
     wait_status,
@@ -133,3 +134,44 @@ def test_duplicates_grid_groups_and_one_key_removal(notebook):
     err = grid.get_by_test_id("grid-error")
     wait_until(lambda: "not flagged" in err.inner_text(), 10, "the refusal shown in the grid")
     assert nb.kernel.eval("ds.version") == 2 and nb.kernel.eval("20 in ds.ids")
+
+    # -- the gallery: the same order, keepers and flagged duplicates marked on the tiles
+    grid.get_by_test_id("layout-toggle").click()
+    tile = grid.locator('[data-testid="tile"][data-id="20"]')
+    tile.wait_for()
+    tiles = grid.evaluate(
+        """(root) => [...root.querySelectorAll('[data-testid="tile"]')]
+            .sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index))
+            .map(t => [Number(t.dataset.id), t.querySelector('[data-testid="tile-keeper"]') !== null,
+                       t.querySelector('[data-testid="tile-badge"]')?.textContent ?? null])"""
+    )
+    assert tiles == [
+        [20, True, None],
+        [90, False, "remove"],
+        [33, False, "remove"],
+        [6, True, None],
+        [5, False, "remove"],
+        [40, True, None],
+        [10, False, "remove"],
+    ], tiles
+    grid.get_by_test_id("layout-toggle").click()
+
+    # -- rows an operation makes appear with an origin badge, in a column added live
+    grid.get_by_test_id("filter-issues").uncheck()
+    header(grid, "match").click()  # third click: back to row order
+    wait_aria_sort(grid, "match", "none")
+    nb.kernel.run(
+        "plan = ds.plan('synthesize', {'method': 'test'})\n"
+        "made = plan.add(pd.DataFrame({'n': [1, 2], 'x': [0.1, 0.2], 'text': ['s1', 's2'], "
+        "'label': ['cat', 'dog']}), origin='synthetic:test', source_ids=[0, 1])\n"
+        "ds.apply(plan.change())"
+    )
+    made = nb.kernel.eval("[int(i) for i in made]")
+    header(grid, "origin").wait_for()
+    wait_status(grid, rows=100, version=3)  # 100 - 70 - 60 + 2 made
+    scroll_to(grid, 1.0)
+    wait_rows(grid, lambda ids: ids[-2:] == made, "the synthetic rows at the end")
+    for sid in made:
+        badge = row(grid, sid).get_by_test_id("origin-badge")
+        assert badge.inner_text().strip() == "synthetic:test"
+    assert row(grid, 0).get_by_test_id("origin-badge").count() == 0
