@@ -20,15 +20,12 @@ const ACCEPT_TEXT = {
   relabel: "accept suggestion",
   label: "accept suggestion",
   remove: "remove (accept)",
-  review: "—",
   "": "accept suggestion",
 };
 
 function keyHelp(action) {
-  return (
-    `Enter ${ACCEPT_TEXT[action] ?? "accept"} · 1-9 pick class (0 = 10th) · Del remove · ` +
-    "→ / j next · ← / k previous · s skip · u undo"
-  );
+  const enter = action in ACCEPT_TEXT ? `Enter ${ACCEPT_TEXT[action]} · ` : "";
+  return `${enter}1-9 pick class (0 = 10th) · Del remove · → / j next · ← / k previous · s skip · u undo`;
 }
 
 class EditorView {
