@@ -508,3 +508,17 @@ def test_recipe_replay_re_runs_the_removals_on_new_data() -> None:
     pr.remove_flagged(pr.prune(keep=0.5, method="random", progress=False))
     q = pr.history.changes["params"].iloc[0]
     assert isinstance(rebuild("prune", q), Prune) and q["rule"] == "random"
+
+
+def test_large_neighbour_searches_show_a_progress_bar(capfd: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(13)
+    X = rng.normal(size=(9000, 3))
+    find_outliers(X, progress=True)
+    err = capfd.readouterr().err
+    assert "outliers (scaled)" in err and "outliers (whitened)" in err
+    find_duplicates(X)  # the array function stays quiet
+    assert "near duplicates" not in capfd.readouterr().err
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["label"] = "z"
+    dj.Dataset(df, label="label").find_duplicates()
+    assert "near duplicates" in capfd.readouterr().err

@@ -117,6 +117,7 @@ class RemoveMixin:
         k: int = 10,
         features: Sequence[str] | None = None,
         random_state: int | None = 0,
+        progress: bool = True,
     ) -> Findings:
         """Score every sample by how far it lies from the others; flag the outliers.
 
@@ -131,6 +132,8 @@ class RemoveMixin:
             Columns to use (default: feature and text columns).
         random_state
             Seed of the principal components on wide data.
+        progress
+            Show a progress bar on large data.
 
         Returns
         -------
@@ -141,7 +144,11 @@ class RemoveMixin:
         from ..ops import Outliers
 
         return Outliers(
-            threshold=threshold, k=k, features=features, random_state=random_state
+            threshold=threshold,
+            k=k,
+            features=features,
+            random_state=random_state,
+            progress=progress,
         ).find(self)  # type: ignore[arg-type]
 
     def remove_outliers(

@@ -235,7 +235,12 @@ def automatic_threshold(dk: np.ndarray) -> float:
 
 
 def _group_rows(
-    X: Any, keys: Any, near: bool, threshold: float | None, random_state: int | None
+    X: Any,
+    keys: Any,
+    near: bool,
+    threshold: float | None,
+    random_state: int | None,
+    progress: bool = False,
 ) -> tuple[pd.DataFrame, _Space | None]:
     check_threshold(threshold)
     if X is None and keys is None:
@@ -262,7 +267,7 @@ def _group_rows(
     space: _Space | None = None
     if near and M is not None and len(reps) >= 2:
         Z = reduce_dims(scale_columns(M[reps]), MAX_DIMS, random_state)
-        dk, ik = nearest(Z, LINK_NEIGHBOURS)
+        dk, ik = nearest(Z, LINK_NEIGHBOURS, progress=progress, desc="near duplicates")
         d1, i1 = dk[:, 0], ik[:, 0]
         positive = d1[d1 > 0]
         typical = float(np.median(positive)) if len(positive) else 1.0
@@ -514,12 +519,14 @@ class Duplicates(RemovalOperation):
         Columns to compare. Default: the feature columns plus the text and image columns
         for exact copies; the feature columns plus the text column for near copies (the
         image column when nothing else is usable).
-    model, cv, n_jobs, progress
-        The classifier, folds, workers and progress bar of the out-of-sample model that
+    model, cv, n_jobs
+        The classifier, folds and workers of the out-of-sample model that
         breaks label ties for ``keep="best"`` (run only when a group's labels tie; ``None``:
         the default ensemble of the shared cross-validation runner).
     random_state
         Seed of the principal components and of the tie-breaking model.
+    progress
+        Show progress bars (the neighbour search on large data, the tie-breaking model).
     """
 
     name: ClassVar[str] = "duplicates"
@@ -616,7 +623,9 @@ class Duplicates(RemovalOperation):
         used: list[str] = []
         if self.near:
             M, used = dataset_matrix(ds, self.features)
-        groups, space = _group_rows(M, keys, bool(self.near), self.threshold, self.random_state)
+        groups, space = _group_rows(
+            M, keys, bool(self.near), self.threshold, self.random_state, bool(self.progress)
+        )
         ids = np.asarray(ds.ids)
         keeper = self._keepers(ds, groups["group"].to_numpy(), M)
         frame = _frame(groups, keeper, keys, ids, space)

@@ -76,14 +76,16 @@ def _whiten(Z: np.ndarray, random_state: int | None) -> np.ndarray | None:
         return pca.transform(Z)[:, keep] / np.sqrt(var[keep])
 
 
-def _view_score(Z: np.ndarray, k: int) -> np.ndarray:
-    d, _ = nearest(Z, k)
+def _view_score(Z: np.ndarray, k: int, progress: bool, desc: str) -> np.ndarray:
+    d, _ = nearest(Z, k, progress=progress, desc=desc)
     mean = d.mean(axis=1)
     floor = mean[mean > 0].min() if (mean > 0).any() else 1.0
     return _robust_z(np.log(np.maximum(mean, floor * 1e-3)))
 
 
-def outlier_scores(X: Any, *, k: int = K, random_state: int | None = 0) -> np.ndarray:
+def outlier_scores(
+    X: Any, *, k: int = K, random_state: int | None = 0, progress: bool = False
+) -> np.ndarray:
     """The outlier score of each row of ``X`` (see the module docstring); higher = stranger.
 
     Parameters
@@ -95,6 +97,8 @@ def outlier_scores(X: Any, *, k: int = K, random_state: int | None = 0) -> np.nd
         Neighbours whose mean distance is measured (fewer on tiny data).
     random_state : int, optional
         Seed of the randomized principal components on wide data.
+    progress : bool
+        Show a progress bar on large data (the neighbour searches).
 
     Returns
     -------
@@ -112,11 +116,11 @@ def outlier_scores(X: Any, *, k: int = K, random_state: int | None = 0) -> np.nd
         )
     k = min(int(k), n - 1)
     Z = scale_columns(M)
-    plain = _view_score(Z, k)
+    plain = _view_score(Z, k, progress, "outliers (scaled)")
     W = _whiten(Z, random_state)
     if W is None:
         return plain
-    return (plain + _view_score(W, k)) / 2.0
+    return (plain + _view_score(W, k, progress, "outliers (whitened)")) / 2.0
 
 
 def find_outliers(
@@ -126,6 +130,7 @@ def find_outliers(
     k: int = K,
     threshold: float = OUTLIER_THRESHOLD,
     random_state: int | None = 0,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Score and flag the outliers among the rows of ``X``.
 
@@ -135,7 +140,7 @@ def find_outliers(
         Numeric features.
     ids : array-like, optional
         Sample ids (default 0..n-1).
-    k, random_state
+    k, random_state, progress
         As in :func:`outlier_scores`.
     threshold : float
         Flag rows whose score is above this (robust standard deviations).
@@ -147,7 +152,7 @@ def find_outliers(
         typical"`` for flagged rows).
     """
     _check_threshold(threshold)
-    score = outlier_scores(X, k=k, random_state=random_state)
+    score = outlier_scores(X, k=k, random_state=random_state, progress=progress)
     idx = pd.Index(np.arange(len(score)) if ids is None else np.asarray(ids), name="sample_id")
     if len(idx) != len(score):
         raise ValueError(f"X has {len(score)} rows but ids has {len(idx)}")
@@ -188,6 +193,8 @@ class Outliers(RemovalOperation):
         when nothing else is usable).
     random_state
         Seed of the randomized principal components on wide data.
+    progress
+        Show a progress bar on large data.
     """
 
     name: ClassVar[str] = "outliers"
@@ -201,11 +208,13 @@ class Outliers(RemovalOperation):
         k: int = K,
         features: Sequence[str] | None = None,
         random_state: int | None = 0,
+        progress: bool = True,
     ) -> None:
         self.threshold = threshold
         self.k = k
         self.features = features
         self.random_state = random_state
+        self.progress = progress
 
     @classmethod
     def conformance_example(cls) -> list[dict[str, Any]]:
@@ -242,6 +251,7 @@ class Outliers(RemovalOperation):
             k=self.k,
             threshold=float(self.threshold),
             random_state=self.random_state,
+            progress=bool(self.progress),
         )
         version = int(ds.version)
         frame.attrs.update({"version": version, "features": [str(c) for c in used]})

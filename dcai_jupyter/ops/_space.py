@@ -102,21 +102,38 @@ def reduce_dims(Z: np.ndarray, max_dims: int, random_state: int | None) -> np.nd
         ).fit_transform(Z)
 
 
-def nearest(Z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and row positions of each row's ``k`` nearest *other* rows (ascending)."""
+#: above this many rows the neighbour search runs in chunks of queries with a progress bar
+CHUNK = 4000
+
+
+def nearest(
+    Z: np.ndarray, k: int, *, progress: bool = False, desc: str = "neighbours"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and row positions of each row's ``k`` nearest *other* rows (ascending).
+
+    Brute force (float32, one native thread): beyond ~15 dimensions it is faster than the
+    trees. Above ``CHUNK`` rows the queries run in chunks, with a ``tqdm.auto`` bar when
+    ``progress``.
+    """
     from sklearn.neighbors import NearestNeighbors
     from threadpoolctl import threadpool_limits
+    from tqdm.auto import tqdm
 
     n = Z.shape[0]
     k = min(k, n - 1)
     if k < 1:
         return np.zeros((n, 0)), np.zeros((n, 0), dtype=np.int64)
-    # brute force (chunked, float32): the trees are slower than it beyond ~15 dimensions
     Z32 = np.ascontiguousarray(Z, dtype=np.float32)
-    with threadpool_limits(1):
+    starts = list(range(0, n, CHUNK))
+    dist = np.empty((n, k + 1))
+    idx = np.empty((n, k + 1), dtype=np.int64)
+    show = progress and len(starts) > 1
+    with threadpool_limits(1), tqdm(total=n, desc=desc, disable=not show, leave=False) as bar:
         nn = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(Z32)
-        dist, idx = nn.kneighbors(Z32)
-    dist = dist.astype(np.float64)
+        for a in starts:
+            b = min(a + CHUNK, n)
+            dist[a:b], idx[a:b] = nn.kneighbors(Z32[a:b])
+            bar.update(b - a)
     # drop each row itself (normally column 0; with ties it may sit further right)
     own = idx == np.arange(n)[:, None]
     drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
