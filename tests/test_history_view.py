@@ -128,3 +128,22 @@ def test_offline_chart_shows_a_vega_lite_5_spec_and_keeps_the_altair_chart():
     assert oc.to_dict()["mark"]["type"] == "bar"  # the chart's own API
     with pytest.raises(TypeError, match="altair chart"):
         offline_chart({"mark": "bar"})
+
+
+def test_interleaved_widget_sessions_count_each_change_once():
+    ds = _ds()
+    with widget_source("A"):
+        ds.relabel([0], ["b"])
+    with widget_source("B"):
+        ds.remove([1, 2])
+    with widget_source("A"):  # the same session as before: one iteration spanning B's
+        ds.relabel([3], ["c"])
+    ds.history.record_metrics(2, {"accuracy": 0.9})
+    view = dj.HistoryView(ds)
+    items = {
+        e["iteration"]: e for e in _msg(view.timeline, type="page", offset=0, limit=10)["items"]
+    }
+    assert items[1]["summary"] == "relabel ×2 (relabeled 2)" and items[1]["rows"] == 38
+    assert items[2]["summary"] == "remove (removed 2)" and items[2]["rows"] == 38
+    assert items[2]["metrics"] == {"accuracy": 0.9} and items[1]["metrics"] == {}
+    assert _msg(view.timeline, type="select_version", version=2)["iteration"] == 2

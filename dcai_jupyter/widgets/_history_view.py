@@ -27,7 +27,7 @@ import traitlets as t
 from .._charts import offline_chart
 from ..core import Dataset as CoreDataset
 from ..core import Findings
-from ..core._diff import _raw_changes
+from ..core._diff import _change_iterations, _raw_changes
 from ._base import MISSING_FRONT_END, DatasetWidget, static_asset
 from ._grid import SampleGrid
 from ._protocol import ProtocolError
@@ -135,26 +135,38 @@ class _Summary:
                 "classes": {k: v for k, v in base.items() if v},
             }
         )
+        # every change to its iteration (iterations may interleave: two widget sessions
+        # clicked in turn), and the class counts at the end of every iteration
+        owner = _change_iterations(h._h if hasattr(h, "_h") else h)
+        rows = list(it.itertuples())
+        last_of_it = {int(r.Index): int(r.last_version) for r in rows}
+        ends_at = {v: k for k, v in last_of_it.items()}
+        stats: dict[int, dict[str, dict[str, Any]]] = {k: {} for k in last_of_it}
+        totals: dict[int, dict[str, int]] = {k: {} for k in last_of_it}
+        snapshot: dict[int, dict[Any, int]] = {}
         running = dict(base)
-        for row in it.itertuples():
-            first, last = int(row.first_version), int(row.last_version)
-            op_stats: dict[str, dict[str, Any]] = {}
-            total: dict[str, int] = {}
-            for v in range(first, last + 1):
-                counts, cls = per_change[v - 1]
-                op = ops[v - 1][1]
-                st = op_stats.setdefault(op, {"op": op, "n": 0, "counts": {}})
-                st["n"] += 1
-                for k, n in counts.items():
-                    st["counts"][k] = st["counts"].get(k, 0) + n
-                    total[k] = total.get(k, 0) + n
-                for k, n in cls.items():
-                    running[k] = running.get(k, 0) + n
+        for v in range(1, head + 1):
+            k_it = int(owner[v])
+            counts, cls = per_change[v - 1]
+            op = ops[v - 1][1]
+            st = stats[k_it].setdefault(op, {"op": op, "n": 0, "counts": {}})
+            st["n"] += 1
+            total = totals[k_it]
+            for k, n in counts.items():
+                st["counts"][k] = st["counts"].get(k, 0) + n
+                total[k] = total.get(k, 0) + n
+            for k, n in cls.items():
+                running[k] = running.get(k, 0) + n
+            if v in ends_at:
+                snapshot[ends_at[v]] = dict(running)
+        for row in rows:
+            k_it = int(row.Index)
+            classes = snapshot[k_it]
             entries.append(
                 {
-                    "iteration": int(row.Index),
-                    "first": first,
-                    "last": last,
+                    "iteration": k_it,
+                    "first": int(row.first_version),
+                    "last": int(row.last_version),
                     "n_changes": int(row.n_changes),
                     "source": str(row.source),
                     "title": _source_title(row),
@@ -167,25 +179,23 @@ class _Summary:
                     "started": row.started.isoformat(timespec="seconds")
                     if pd.notna(row.started)
                     else None,
-                    "ops": list(op_stats.values()),
-                    "counts": total,
-                    "rows": int(sum(running.values())),
-                    "classes": {k: v for k, v in running.items() if v},
+                    "ops": list(stats[k_it].values()),
+                    "counts": totals[k_it],
+                    "rows": int(sum(classes.values())),
+                    "classes": {k: v for k, v in classes.items() if v},
                 }
             )
+        self.owner = owner
         self.entries = entries
         self.metrics = metrics
         self.label = label
-        # metrics by iteration: recorded at a version the iteration ends on or spans
-        last_of = np.array([e["last"] for e in entries])
-        first_of = np.array([e["first"] for e in entries])
+        # metrics by iteration: the iteration of the version they were measured on
         by_it: dict[int, dict[str, float]] = {}
         for mv, name, value in zip(
             metrics["version"], metrics["name"], metrics["value"], strict=True
         ):
-            k = int(np.searchsorted(last_of, int(mv)))  # the iteration ending at or after mv
-            if k < len(entries) and first_of[k] <= int(mv) <= last_of[k]:
-                by_it.setdefault(k, {})[str(name)] = float(value)
+            if 0 <= int(mv) < len(owner):
+                by_it.setdefault(int(owner[int(mv)]), {})[str(name)] = float(value)
         for k, e in enumerate(entries):
             e["metrics"] = by_it.get(k, {})
 
@@ -452,9 +462,9 @@ class HistoryTimeline(DatasetWidget):
     def _on_select_version(self, msg: dict[str, Any]) -> dict[str, Any]:
         v = self._int(msg, "version")
         s = self.summary
-        k = next((e["iteration"] for e in s.entries if e["first"] <= v <= e["last"]), None)
-        if k is None:
+        if not 0 <= v < len(s.owner):
             raise ProtocolError(f"no iteration holds version {v} (versions 0..{s.version})")
+        k = int(s.owner[v])
         self.select(k)
         return {"type": "ok", "op": "select", "iteration": k, "preview": self.preview_text}
 
