@@ -14,6 +14,7 @@ import {
   Iteration,
   IterationReply,
   IterationsReply,
+  Metrics,
   request
 } from './api';
 import {
@@ -302,10 +303,12 @@ export class DataHistoryPanel extends Widget {
       h.collapsed = !h.collapsed;
       this._render();
     });
+    const baseMetrics = e.base_metrics ? metricsText(e.base_metrics) : [];
     const facts = e.error
       ? e.file
       : `v${e.head} · ${e.n_iterations} iteration${e.n_iterations === 1 ? '' : 's'}` +
-        (e.base_rows !== null && e.base_rows !== undefined ? ` · base ${e.base_rows} rows` : '');
+        (e.base_rows !== null && e.base_rows !== undefined ? ` · base ${e.base_rows} rows` : '') +
+        (baseMetrics.length ? ` (${baseMetrics.join(', ')})` : '');
     section.append(
       el('div', { class: 'dcai-hp-history-head' }, [
         toggle,
@@ -329,7 +332,17 @@ export class DataHistoryPanel extends Widget {
     }
     const list = el('ol', { class: 'dcai-hp-iterations', 'data-testid': 'dcai-hp-iterations' });
     h.iterations.forEach((it, i) => {
-      list.append(this._renderIteration(h, it, h.iterations[i + 1]));
+      // compare with the newest metrics recorded before this iteration (base included)
+      let before: Metrics | undefined = undefined;
+      for (let k = i + 1; k < h.iterations.length && !before; k++) {
+        if (Object.keys(h.iterations[k].metrics).length) {
+          before = h.iterations[k].metrics;
+        }
+      }
+      if (!before && h.iterations.length === h.total && e.base_metrics) {
+        before = e.base_metrics;
+      }
+      list.append(this._renderIteration(h, it, before));
     });
     section.append(list);
     if (h.iterations.length < h.total) {
@@ -348,7 +361,7 @@ export class DataHistoryPanel extends Widget {
     return section;
   }
 
-  private _renderIteration(h: HistoryState, it: Iteration, older?: Iteration): HTMLElement {
+  private _renderIteration(h: HistoryState, it: Iteration, before?: Metrics): HTMLElement {
     const item = el('li', {
       class: 'dcai-hp-iteration',
       'data-testid': 'dcai-hp-iteration',
@@ -360,7 +373,7 @@ export class DataHistoryPanel extends Widget {
       tabindex: '0',
       title: it.code ? it.code + (it.code_truncated ? '\n…' : '') : ''
     });
-    const metrics = metricsText(it.metrics, older?.metrics);
+    const metrics = metricsText(it.metrics, before);
     item.append(
       el('div', { class: 'dcai-hp-line1' }, [
         el('span', { class: 'dcai-hp-num', text: `#${it.iteration}` }),

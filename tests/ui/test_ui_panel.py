@@ -277,6 +277,11 @@ def test_panel_renders_with_no_kernel(notebook, lab_server):
     d = folder(lab_server, f"nokernel_{time.time_ns()}")
     nb = notebook([setup_cell("offline"), RELABEL, REMOVE], name=f"{d}/nb")
     page = nb.page
+    # metrics measured at v0 and v2 (as ds.evaluate() records them)
+    nb.kernel.run(
+        "ds.history.record_metrics(0, {'accuracy': 0.8})\n"
+        "ds.history.record_metrics(2, {'accuracy': 0.85})"
+    )
     kernel_id = lab_server.api("GET", f"/api/sessions/{nb.session_id}")["kernel"]["id"]
     lab_server.api("DELETE", f"/api/sessions/{nb.session_id}")
     wait_until(
@@ -287,6 +292,12 @@ def test_panel_renders_with_no_kernel(notebook, lab_server):
     panel = open_panel(page)
     items = wait_iterations(panel, 2)
     assert items[1]["ops"] == "relabeled 3" and items[0]["ops"] == "removed 2"
+    # the metrics, read from the file: at v2 against the base's
+    metrics = iterations(panel).nth(0).get_by_test_id("dcai-hp-metrics")
+    assert metrics.inner_text() == "accuracy 0.850 (+0.050)", metrics.inner_text()
+    assert iterations(panel).nth(1).get_by_test_id("dcai-hp-metrics").count() == 0
+    facts = panel.get_by_test_id("dcai-hp-facts").inner_text()
+    assert facts.endswith("(accuracy 0.800)"), facts
     # reverting needs a kernel, and the panel says so rather than failing silently
     iterations(panel).nth(1).get_by_test_id("dcai-hp-revert").click()
     wait_until(
