@@ -303,7 +303,14 @@ ROUTES = {
 
 
 def setup_handlers(web_app: Any) -> None:
-    """Register the API under ``<base_url>/dcai/api/``."""
+    """Register the API under ``<base_url>/dcai/api/``.
+
+    Parameters
+    ----------
+    web_app
+        The Jupyter server's tornado application (``serverapp.web_app``); its settings
+        get the shared ``HistoryReader`` cache.
+    """
     web_app.settings.setdefault("dcai_history_reader", _read.HistoryReader())
     base = web_app.settings.get("base_url", "/")
     web_app.add_handlers(

@@ -423,7 +423,23 @@ class HistoryReader:
         return ReadError(f"cannot read {path.name} as a dcai_jupyter history: {msg}")
 
     def summary(self, path: Path) -> Summary:
-        """The summary of one history file (cached until the file changes)."""
+        """The summary of one history file (cached until the file changes).
+
+        Parameters
+        ----------
+        path
+            A resolved ``.dcai/<name>.sqlite`` file (the handlers check containment).
+
+        Returns
+        -------
+        Summary
+            Iterations newest first with per-operation counts, metrics and cell markers.
+
+        Raises
+        ------
+        ReadError
+            The file is not a readable dcai_jupyter history; the message says why.
+        """
         stamp = file_stamp(path)
         key = str(path)
         with self._lock:
@@ -444,7 +460,18 @@ class HistoryReader:
         return s
 
     def details(self, path: Path) -> Details:
-        """Every change of one history file (cached until the file changes)."""
+        """Every change of one history file (cached until the file changes).
+
+        Parameters
+        ----------
+        path
+            A resolved ``.dcai/<name>.sqlite`` file.
+
+        Raises
+        ------
+        ReadError
+            The file is not a readable dcai_jupyter history.
+        """
         stamp = file_stamp(path)
         key = str(path)
         with self._lock:
@@ -464,7 +491,23 @@ def page(items: list[Any], offset: int, limit: int) -> list[Any]:
 
 
 def history_entry(reader: HistoryReader, path: Path, api_path: str) -> dict[str, Any]:
-    """One line of the history list: name, versions and iterations, or the error."""
+    """One line of the history list: name, versions and iterations, or the error.
+
+    Parameters
+    ----------
+    reader
+        The server's cache of summaries.
+    path
+        The resolved history file.
+    api_path
+        Its path relative to the server root, as the front end names it.
+
+    Returns
+    -------
+    dict
+        ``path``, ``file``, ``stamp`` and either ``error`` (a message) or ``name``, ``head``,
+        ``n_iterations``, ``n_events``, ``base_rows``, ``label``, ``base_metrics``.
+    """
     entry: dict[str, Any] = {"path": api_path, "file": path.name, "stamp": file_stamp(path)}
     try:
         s = reader.summary(path)
@@ -488,7 +531,22 @@ def history_entry(reader: HistoryReader, path: Path, api_path: str) -> dict[str,
 def iteration_detail(
     s: Summary, d: Details, number: int, *, offset: int, limit: int
 ) -> dict[str, Any]:
-    """One iteration's diff summary: per-op counts, version range, metrics, changes paged."""
+    """One iteration's diff summary: per-op counts, version range, metrics, changes paged.
+
+    Parameters
+    ----------
+    s, d
+        The summary and the change list of the history.
+    number
+        The iteration (1 = the oldest).
+    offset, limit
+        The page of the iteration's changes to include (each with its first sample ids).
+
+    Raises
+    ------
+    KeyError
+        No such iteration.
+    """
     its = {it["iteration"]: it for it in s.iterations}
     it = its.get(number)
     if it is None:
@@ -520,7 +578,24 @@ def iteration_detail(
 def diff_summary(path: Path, a: int, b: int) -> dict[str, Any] | None:
     """Row-level counts between versions ``a`` and ``b`` and the commonest relabels.
 
-    None when the core has no ``History.diff``; a ``ReadError`` when the file cannot be read.
+    Parameters
+    ----------
+    path
+        The resolved history file.
+    a, b
+        The versions compared (``History.diff(a, b)``).
+
+    Returns
+    -------
+    dict or None
+        ``counts`` (added, removed, relabeled, modified rows), ``relabels`` (old -> new label
+        pairs with their row counts, commonest first), ``ids`` (the first sample ids) and
+        ``n_ids``; None when the core has no ``History.diff``.
+
+    Raises
+    ------
+    ReadError
+        The file cannot be read or diffed.
     """
     from dcai_jupyter.core import open_history
 
