@@ -962,3 +962,33 @@ def test_label_action_findings_ask_a_person(ds: Any, talk: Talk) -> None:
     assert pick["type"] == "ok" and pick["changed"] and ds.take([12])["label"].iloc[0] == new
     last = ds.history.changes.iloc[-1]
     assert (last.op, last.source, last.widget) == ("relabel", "widget", "LabelEditor")
+
+
+def test_most_suspicious_first_agrees_with_findings_and_editor(ds: Any, talk: Talk) -> None:
+    """Sorting by the score, descending: ties in row order, as Findings.sorted() and the
+    editor's queue have them (not the reversed ascending order)."""
+    scores = np.repeat([0.9, 0.5, 0.2, 0.0], 25)[np.random.default_rng(5).permutation(100)]
+    frame = pd.DataFrame({"s": scores, "f": scores >= 0.5}, index=pd.Index(ds.ids))
+    found = dj.Findings(frame, op="ties", roles={"score": "s", "flag": "f"}, action="remove")
+    grid = SampleGrid(ds, findings=found)
+    expect = found.sorted().ids.tolist()
+    for _ in range(2):  # from a partition first, then from the full sort
+        pages = [
+            page(talk, grid, offset=o, limit=20, sort={"column": "s", "ascending": False})
+            for o in range(0, 100, 20)
+        ]
+        assert [i for p in pages for i in p["ids"]] == expect
+        for thread in threading.enumerate():
+            if thread.name == "dcai-grid-sort":
+                thread.join()
+    flagged = page(
+        talk,
+        grid,
+        offset=0,
+        limit=100,
+        filter={"flagged": True},
+        sort={"column": "s", "ascending": False},
+    )
+    assert flagged["ids"] == LabelEditor(ds, found).queue.tolist() == found.flagged.ids.tolist()
+    asc = page(talk, grid, offset=0, limit=100, sort={"column": "s", "ascending": True})
+    assert asc["ids"] == pd.Series(scores, index=ds.ids).sort_values(kind="stable").index.tolist()

@@ -26,6 +26,9 @@ __all__ = ["PageSource"]
 
 #: key of the group codes among the aligned findings arrays (not a column name)
 _GROUP_CODES = "\0group"
+#: prefix of a negated column: the score sorted "most suspicious first" is its negation
+#: sorted ascending, so ties stay in row order (as in ``Findings.sorted()`` and the editor)
+_NEGATED = "\0-"
 
 
 def _origin_text(origin: Any, label_origin: Any) -> str | None:
@@ -187,6 +190,8 @@ class PageSource:
         """All values of a schema column in row order."""
         if name == ID_COLUMN:
             return self.ids(version)
+        if name.startswith(_NEGATED):
+            return -self.full_column(name[len(_NEGATED) :], version)
         role = self.columns[name]["role"] if name in self.columns else None
         if role == "finding":
             return self._aligned(version)[name]
@@ -318,7 +323,9 @@ class PageSource:
         Returns ``(rows, total, base)``: ``rows[i]`` is the row at display index
         ``base + i`` and ``total`` the number of rows of the query; ``rows`` is None for
         all rows in row order. Before the full sort of a column exists (it is computed in
-        the background on the first sorted request), a page comes from a partition.
+        the background on the first sorted request), a page comes from a partition. The
+        findings' score sorted descending is "most suspicious first": ties in row order, the
+        order of ``Findings.sorted()`` and of the LabelEditor's queue.
         """
         mask = self._mask(q, version)
         column = q.sort_column
@@ -330,9 +337,12 @@ class PageSource:
             )
             return rows, len(rows), 0
         grouped = self._grouped_by(column) is not None
+        ascending = q.ascending
+        if not grouped and not ascending and column == self.role_column.get("score"):
+            column, ascending = _NEGATED + column, True
         if mask is None:
             if not grouped and not self._have_full(column, version):
-                window = self._window(column, q.ascending, version, q.offset, q.offset + q.limit)
+                window = self._window(column, ascending, version, q.offset, q.offset + q.limit)
                 if window is not None:
                     key = ("argsort", self._kv(column, version), column)
                     self._cache.compute_in_background(
@@ -341,9 +351,8 @@ class PageSource:
                         name="dcai-grid-sort",
                     )
                     return window, len(self.ds), q.offset
-            rows = self.order(column, q.ascending, version)
+            rows = self.order(column, ascending, version)
             return rows, len(rows), 0
-        ascending = q.ascending
 
         def compute() -> np.ndarray:
             if grouped or self._have_full(column, version):
