@@ -20,17 +20,17 @@ Numbers are printed, never asserted. Run: ``python benchmarks/active_learning.py
 
 Measured 2026-12-01 (2 shared cores, load ~9; AULC means over seeds 0-9):
 
-================  ======  =======  =====================  =========
-strategy          digits  synth.   labels to 95 % digits  synth. 95%
-================  ======  =======  =====================  =========
-auto (=diverse)   0.9297  0.5155   96 (10/10)             2/10
-margin            0.9207  0.5056   110 (10/10)            1/10
-least_confidence  0.9104  0.4952   135 (10/10)            0/10
-entropy           0.8994  0.4841   163 (10/10)            0/10
-random            0.8849  0.4949   217 (9/10)             0/10
-skactiveml margin 0.9207  0.5056   110 (10/10)            1/10
-skactiveml random 0.8895  0.4977   199 (10/10)            1/10
-================  ======  =======  =====================  =========
+=================  ======  =======  =====================  ==========
+strategy           digits  synth.   labels to 95 % digits  synth. 95%
+=================  ======  =======  =====================  ==========
+auto (=diverse)    0.9297  0.5155   96 (10/10)             2/10
+margin             0.9207  0.5056   110 (10/10)            1/10
+least_confidence   0.9104  0.4952   135 (10/10)            0/10
+entropy            0.8994  0.4841   163 (10/10)            0/10
+random             0.8849  0.4949   217 (9/10)             0/10
+skactiveml margin  0.9207  0.5056   110 (10/10)            1/10
+skactiveml random  0.8895  0.4977   199 (10/10)            1/10
+=================  ======  =======  =====================  ==========
 
 auto - margin: +0.0090 (digits); auto - random: +0.0206 (synthetic). One round of
 ``ds.suggest_samples(k=10)`` on a 20,000-row pool: 0.39 s (LogisticRegression), 0.43 s
