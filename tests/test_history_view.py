@@ -147,3 +147,25 @@ def test_interleaved_widget_sessions_count_each_change_once():
     assert items[2]["summary"] == "remove (removed 2)" and items[2]["rows"] == 38
     assert items[2]["metrics"] == {"accuracy": 0.9} and items[1]["metrics"] == {}
     assert _msg(view.timeline, type="select_version", version=2)["iteration"] == 2
+
+
+def test_the_preview_shows_rows_as_they_were_at_the_end_of_the_iteration():
+    from dcai_jupyter.widgets._history_view import _rows_at
+
+    ds = _ds()
+    with widget_source("first"):
+        ds.relabel([0, 1, 2], ["b", "c", "a"])
+        ds.update([3], "x", [33.0])
+        ds.remove([5])
+    # later iterations change the same rows again
+    ds.relabel([0], ["c"])
+    ds.update([1], "x", [-1.0])
+    ds.remove([2])
+    ds.undo()  # 2 comes back
+    ds.remove([3])
+    d = ds.history.diff(0, 3)
+    ids = np.asarray(d.ids)
+    got = _rows_at(ds, ids, d)
+    at_b = ds.checkout(3)
+    want = pd.concat([at_b.loc[[i for i in ids if i in at_b.index]], d.removed]).loc[ids]
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)

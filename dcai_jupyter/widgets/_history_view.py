@@ -70,6 +70,8 @@ def _change_counts(deltas: Any, label: str) -> tuple[dict[str, int], dict[Any, i
 
     for d in deltas:
         t_ = d["t"]
+        if t_ == "dt":
+            continue  # a dtype change (a label column became nullable) touches no row
         n = len(d["i"])
         if t_ == "set":
             if "c" in d:
@@ -364,6 +366,38 @@ def _ops_text(ops: list[dict[str, Any]]) -> str:
     return " · ".join(parts)
 
 
+def _rows_at(ds: Any, ids: np.ndarray, d: Any) -> pd.DataFrame:
+    """Rows ``ids`` as they were at version ``d.b`` (rows gone by then: as at ``d.a``).
+
+    Read from the current rows and the diff back to ``d.b`` (no checkout of the whole data:
+    its cost follows the rows touched since, not the dataset size).
+    """
+    back = ds.history.diff(ds.version, d.b)  # what going back to b changes
+    now = set(np.asarray(ds.ids).tolist())
+    at_b_only = set(back.added.index.tolist())  # rows that existed at b, gone now
+    cur_ids = [int(i) for i in ids if int(i) in now and int(i) not in set(back.removed.index)]
+    parts = []
+    if cur_ids:
+        cur = ds.take(cur_ids)
+        for i, new in zip(back.relabeled.index, back.relabeled["new"], strict=True):
+            if i in cur.index:
+                cur.at[i, ds.label] = new
+        for i, c, new in zip(
+            back.modified["sample_id"], back.modified["column"], back.modified["new"], strict=True
+        ):
+            if i in cur.index:
+                cur.at[i, c] = new
+        parts.append(cur)
+    old_ids = [int(i) for i in ids if int(i) in at_b_only]
+    if old_ids:
+        parts.append(back.added.loc[old_ids])
+    gone = [int(i) for i in ids if int(i) not in set(cur_ids) | set(old_ids)]
+    if gone:
+        parts.append(d.removed.loc[[i for i in gone if i in d.removed.index]])
+    frame = pd.concat(parts) if len(parts) > 1 else parts[0]
+    return frame.loc[[i for i in ids.tolist() if i in frame.index]]
+
+
 class _PreviewGrid(SampleGrid):
     """A SampleGrid of a diff preview: paging only, every edit refused with what to do."""
 
@@ -595,12 +629,7 @@ class HistoryView(ipw.VBox):
             summary = summary.iloc[:PREVIEW_ROWS]
         ds = self._ds
         ids = summary.index.to_numpy()
-        at_b = ds.checkout(d.b)
-        present = np.isin(ids, at_b.index.to_numpy())
-        parts = [at_b.loc[ids[present]]]
-        if (~present).any():
-            parts.append(d.removed.loc[ids[~present]])
-        frame = pd.concat(parts).loc[ids]
+        frame = _rows_at(ds, ids, d)
         change = []
         for _, r in summary.iterrows():
             words = []
