@@ -12,7 +12,9 @@ deviation. It is measured in two views of the features and averaged:
   even when its raw distances look ordinary.
 
 A sample is flagged when its score is above ``threshold`` (4 robust standard deviations
-by default). The cut-off is in units of the data's own spread, so no contamination rate is
+by default). The views and the typical distance are fitted twice: on every sample, then
+without those above the threshold, so that many outliers do not stretch the scales they
+are measured in. The cut-off is in units of the data's own spread, so no contamination rate is
 needed; on clean data it flags (almost) nothing.
 
 :func:`outlier_scores` works on arrays; :class:`Outliers` is the recorded operation
@@ -49,26 +51,28 @@ ROLES = {"score": "score", "flag": "is_outlier", "reason": "reason"}
 _MAD_TO_SD = 1.4826
 
 
-def _robust_z(log_dist: np.ndarray) -> np.ndarray:
-    med = float(np.median(log_dist))
-    mad = float(np.median(np.abs(log_dist - med))) * _MAD_TO_SD
+def _robust_z(values: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """``values`` in robust standard deviations from the median of the ``fit`` rows."""
+    ref = values[fit]
+    med = float(np.median(ref))
+    mad = float(np.median(np.abs(ref - med))) * _MAD_TO_SD
     if not mad > 0:
-        spread = float(np.std(log_dist))
+        spread = float(np.std(ref))
         mad = spread if spread > 0 else 1.0
-    return (log_dist - med) / mad
+    return (values - med) / mad
 
 
-def _whiten(Z: np.ndarray, random_state: int | None) -> np.ndarray | None:
+def _whiten(Z: np.ndarray, fit: np.ndarray, random_state: int | None) -> np.ndarray | None:
     from sklearn.decomposition import PCA
     from threadpoolctl import threadpool_limits
 
-    n, d = Z.shape
+    n, d = int(fit.sum()), Z.shape[1]
     k = min(d, n - 1, MAX_DIMS)
     if k < 1:
         return None
     with threadpool_limits(1):
         solver = "full" if k == min(n, d) else "randomized"
-        pca = PCA(n_components=k, svd_solver=solver, random_state=random_state).fit(Z)
+        pca = PCA(n_components=k, svd_solver=solver, random_state=random_state).fit(Z[fit])
         var = pca.explained_variance_
         keep = var > 1e-3 * var[0] if len(var) and var[0] > 0 else np.zeros(0, dtype=bool)
         if not keep.any():
@@ -76,17 +80,39 @@ def _whiten(Z: np.ndarray, random_state: int | None) -> np.ndarray | None:
         return pca.transform(Z)[:, keep] / np.sqrt(var[keep])
 
 
-def _view_score(Z: np.ndarray, k: int, progress: bool, desc: str) -> np.ndarray:
+def _log_knn(Z: np.ndarray, k: int, progress: bool, desc: str) -> np.ndarray:
     d, _ = nearest(Z, k, progress=progress, desc=desc)
     mean = d.mean(axis=1)
     floor = mean[mean > 0].min() if (mean > 0).any() else 1.0
-    return _robust_z(np.log(np.maximum(mean, floor * 1e-3)))
+    return np.log(np.maximum(mean, floor * 1e-3))
+
+
+def _scores(
+    M: np.ndarray, fit: np.ndarray, k: int, random_state: int | None, progress: bool, step: str
+) -> np.ndarray:
+    Z = scale_columns(M, fit)
+    plain = _robust_z(_log_knn(Z, k, progress, f"outliers{step} (scaled)"), fit)
+    W = _whiten(Z, fit, random_state)
+    if W is None:
+        return plain
+    white = _robust_z(_log_knn(W, k, progress, f"outliers{step} (whitened)"), fit)
+    return (plain + white) / 2.0
 
 
 def outlier_scores(
-    X: Any, *, k: int = K, random_state: int | None = 0, progress: bool = False
+    X: Any,
+    *,
+    k: int = K,
+    threshold: float = OUTLIER_THRESHOLD,
+    random_state: int | None = 0,
+    progress: bool = False,
 ) -> np.ndarray:
     """The outlier score of each row of ``X`` (see the module docstring); higher = stranger.
+
+    The scaling, the principal components and the typical distance are fitted on every
+    row, then fitted again without the rows scoring above ``threshold`` (so that many
+    outliers do not stretch the scales they are measured in), and every row is scored
+    again.
 
     Parameters
     ----------
@@ -95,6 +121,8 @@ def outlier_scores(
         :func:`~dcai_jupyter.ops.feature_matrix`).
     k : int
         Neighbours whose mean distance is measured (fewer on tiny data).
+    threshold : float
+        Rows above it in the first pass are left out of the second fit.
     random_state : int, optional
         Seed of the randomized principal components on wide data.
     progress : bool
@@ -107,6 +135,7 @@ def outlier_scores(
     """
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
         raise ValueError(f"k must be a positive integer; got {k!r}")
+    _check_threshold(threshold)
     M = as_float_matrix(X)
     n = M.shape[0]
     if n < 3:
@@ -115,12 +144,12 @@ def outlier_scores(
             "distance to measure against"
         )
     k = min(int(k), n - 1)
-    Z = scale_columns(M)
-    plain = _view_score(Z, k, progress, "outliers (scaled)")
-    W = _whiten(Z, random_state)
-    if W is None:
-        return plain
-    return (plain + _view_score(W, k, progress, "outliers (whitened)")) / 2.0
+    every = np.ones(n, dtype=bool)
+    first = _scores(M, every, k, random_state, progress, "")
+    inliers = first <= float(threshold)
+    if inliers.all() or inliers.sum() < max(3, n // 2):
+        return first
+    return _scores(M, inliers, k, random_state, progress, ", refit")
 
 
 def find_outliers(
@@ -152,7 +181,9 @@ def find_outliers(
         typical"`` for flagged rows).
     """
     _check_threshold(threshold)
-    score = outlier_scores(X, k=k, random_state=random_state, progress=progress)
+    score = outlier_scores(
+        X, k=k, threshold=threshold, random_state=random_state, progress=progress
+    )
     idx = pd.Index(np.arange(len(score)) if ids is None else np.asarray(ids), name="sample_id")
     if len(idx) != len(score):
         raise ValueError(f"X has {len(score)} rows but ids has {len(idx)}")

@@ -21,7 +21,14 @@ from ._features import dataset_feature_matrix
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Dataset
 
-__all__ = ["as_float_matrix", "dataset_matrix", "nearest", "reduce_dims", "scale_columns"]
+__all__ = [
+    "as_float_matrix",
+    "dataset_matrix",
+    "nearest",
+    "reduce_dims",
+    "scale_columns",
+    "scale_params",
+]
 
 #: a column where at least this share of rows hold one value is scaled by the other rows
 MODE_SHARE = 0.5
@@ -53,7 +60,23 @@ def as_float_matrix(X: Any, what: str = "X") -> np.ndarray:
     return M
 
 
-def scale_columns(X: np.ndarray) -> np.ndarray:
+def scale_params(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The centre and scale per column that :func:`scale_columns` uses, fitted on ``X``."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[0] == 0:
+        return np.zeros(X.shape[1]), np.ones(X.shape[1])
+    med = np.median(X, axis=0)
+    same = X == med
+    mostly = same.mean(axis=0) >= MODE_SHARE
+    off = (~same).sum(axis=0)
+    rms = np.sqrt(((X - med) ** 2).sum(axis=0) / np.maximum(off, 1))
+    center = np.where(mostly, med, X.mean(axis=0))
+    scale = np.where(mostly, rms, X.std(axis=0))
+    scale[~(scale > 0)] = 1.0
+    return center, scale
+
+
+def scale_columns(X: np.ndarray, fit: np.ndarray | None = None) -> np.ndarray:
     """Put every column on a comparable scale.
 
     A column is z-scored (mean 0, standard deviation 1), except a column where at least
@@ -61,31 +84,12 @@ def scale_columns(X: np.ndarray) -> np.ndarray:
     the root-mean-square deviation of the *other* rows. A mostly-zero pixel therefore
     measures its non-zero values in their own units instead of being blown up to unit
     variance, where any small noise in it would outweigh the informative columns.
-    Constant columns become 0.
+    Constant columns become 0. ``fit`` (a boolean row mask) fits the centres and scales
+    on those rows only.
     """
     X = np.asarray(X, dtype=np.float64)
-    n = X.shape[0]
-    if n == 0:
-        return X.copy()
-    med = np.median(X, axis=0)
-    same = X == med
-    share = same.mean(axis=0)
-    out = np.empty_like(X)
-    mostly = share >= MODE_SHARE
-    if (~mostly).any():
-        cols = ~mostly
-        sub = X[:, cols]
-        sd = sub.std(axis=0)
-        sd[sd == 0] = 1.0
-        out[:, cols] = (sub - sub.mean(axis=0)) / sd
-    if mostly.any():
-        cols = mostly
-        dev = X[:, cols] - med[cols]
-        off = (~same[:, cols]).sum(axis=0)
-        rms = np.sqrt((dev**2).sum(axis=0) / np.maximum(off, 1))
-        rms[rms == 0] = 1.0
-        out[:, cols] = dev / rms
-    return out
+    center, scale = scale_params(X if fit is None else X[fit])
+    return (X - center) / scale
 
 
 def reduce_dims(Z: np.ndarray, max_dims: int, random_state: int | None) -> np.ndarray:
