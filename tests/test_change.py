@@ -179,3 +179,31 @@ def test_bool_labels_accept_numpy_bools(tmp_path):
     with pytest.raises(ValueError, match="holds bool"):
         ds.relabel([1], [1])
     assert dj.open_history(tmp_path / "b.sqlite").replay(df).equals(ds.df)
+
+
+@pytest.mark.parametrize(
+    ("labels", "value", "nullable"),
+    [([0, 1, 0, 1], 1, "Int64"), ([True, False, True, False], True, "boolean")],
+)
+def test_rows_without_a_label_join_the_pool_of_an_int_or_bool_label_column(
+    tmp_path, labels, value, nullable
+):
+    df = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4], "label": labels})
+    path = tmp_path / "pool.sqlite"
+    ds = dj.Dataset(df, label="label", name="pool", history=path)
+    fp0 = ds.fingerprint
+    new = ds.add(pd.DataFrame({"x": [0.5, 0.6]}))  # no label column at all: unlabeled rows
+    assert str(ds.df["label"].dtype) == nullable
+    assert ds.df.loc[new, "label"].isna().all() and len(ds.history.changes) == 1
+    ds.relabel([int(new[0])], [value])
+    with pytest.raises(ValueError, match="holds"):
+        ds.relabel([int(new[1])], ["cat"])
+    ds.apply(ds.plan("unlabel").unlabel([0]).change())  # back to the pool
+    assert pd.isna(ds.df.loc[0, "label"])
+    assert dj.open_history(path).replay(df).equals(ds.df)
+    assert dj.Dataset(df, label="label", name="pool", history=path).fingerprint == ds.fingerprint
+    diff = ds.history.diff(0, ds.version)
+    assert diff.added.index.tolist() == new.tolist()
+    for _ in range(3):
+        ds.undo()
+    assert ds.fingerprint == fp0 and ds.df["label"].dtype == df["label"].dtype

@@ -21,6 +21,8 @@ from ._table import Table, _to_internal
 from ._validate import ids_array, labels_array
 
 _COUNT_NAMES = {"set": "relabeled", "del": "removed", "ins": "added"}
+#: the nullable dtype an integer or bool label column becomes when unlabeled rows arrive
+_NULLABLE = {"b": "boolean", "i": "Int64", "u": "UInt64"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class Change:
         """Rows per kind: ``relabeled``, ``updated``, ``removed``, ``added``."""
         out: dict[str, int] = {}
         for d in self.deltas:
+            if d["t"] not in _COUNT_NAMES:
+                continue  # a dtype change touches no row
             kind = "updated" if d["t"] == "set" and "c" in d else _COUNT_NAMES[d["t"]]
             out[kind] = out.get(kind, 0) + len(d["i"])
         return out
@@ -151,6 +155,41 @@ class ChangePlan:
         self._step(delta)
         return self
 
+    def unlabel(self, ids: Any) -> ChangePlan:
+        """Clear the label of ``ids``: the rows go back to the unlabeled pool."""
+        t = self._work
+        pos = t.positions(ids_array(ids))
+        old = t.arrays[t.label][pos]
+        has = ~pd.isna(pd.Series(old, dtype=object)).to_numpy(dtype=bool)
+        if not has.any():
+            return self
+        self._nullable_label()
+        pos, old = pos[has], t.arrays[t.label][pos[has]]
+        missing: Any = np.nan if t.arrays[t.label].dtype.kind == "f" else None
+        new = np.empty(len(pos), dtype=t.arrays[t.label].dtype)
+        new[:] = missing
+        ids_list = t.ids[pos].tolist()
+        delta: dict[str, Any] = {
+            "t": "set",
+            "i": ids_list,
+            "o": _codec.encode_array(old),
+            "n": _codec.encode_array(new),
+        }
+        olds = [t.label_origin.get(int(i)) for i in ids_list]
+        if any(o is not None for o in olds):
+            delta["og"] = olds
+        self._step(delta)
+        return self
+
+    def _nullable_label(self) -> None:
+        """Make an integer or bool label column nullable (a recorded dtype step)."""
+        t = self._work
+        kind = t.arrays[t.label].dtype.kind
+        if kind in _NULLABLE:
+            self._step(
+                {"t": "dt", "c": t.label, "i": [], "o": str(t.dtypes[t.label]), "n": _NULLABLE[kind]}
+            )
+
     def update(self, ids: Any, column: str, values: Any) -> ChangePlan:
         """Set ``column`` (a feature or display column, not the label) for ``ids``."""
         t = self._work
@@ -206,6 +245,11 @@ class ChangePlan:
             raise TypeError(f"add() takes a DataFrame of rows; got {type(rows).__name__}")
         if len(rows) == 0:
             return np.empty(0, dtype=np.int64)
+        if t.label not in rows.columns:
+            # rows without a label column are unlabeled: they join the pool
+            rows = rows.assign(**{t.label: pd.Series([None] * len(rows), index=rows.index, dtype=object)})
+        if rows[t.label].isna().any():
+            self._nullable_label()
         internal = t.rows_from_frame(rows)
         lab = internal[t.label]
         present = ~pd.isna(lab)

@@ -90,6 +90,8 @@ def _walk(
                         r = rows[i] = _Row(False)
                     r.exists = True
                     r.after = {c: recorded[c][k] for c in columns if c in recorded}
+            elif t == "dt":
+                continue  # a column's dtype changed (a label column became nullable): no row
             else:
                 raise ValueError(f"unknown delta type {t!r} in the history")
     return rows

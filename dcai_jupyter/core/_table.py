@@ -14,7 +14,10 @@ Rows an operation creates carry their origin: ``ins``/``del`` deltas may hold ``
 origin string or None per row, e.g. ``"synthetic:smote"``), ``"s"`` (the source sample id
 per row, e.g. of an augmented copy) and ``"lg"`` (the origin of each row's label, e.g.
 ``"pseudo"``); a label ``set`` may hold ``"g"``/``"og"``, the new and old label origins.
-Origins are metadata beside the columns: they are replayed and undone with the rows but are
+A column's dtype changes with ``{"t": "dt", "c": col, "i": [], "o": old, "n": new}``
+(dtype names): an integer or bool label column becomes nullable (``Int64``, ``boolean``)
+when the first rows without a label (the unlabeled pool) arrive. Origins are metadata
+beside the columns: they are replayed and undone with the rows but are
 not part of the fingerprint.
 """
 
@@ -464,8 +467,27 @@ class Table:
                 out[c] = arr
         return out
 
+    def apply_astype(self, col: str, dtype: str) -> None:
+        """Convert column ``col`` to ``dtype`` (e.g. int64 -> Int64) and rehash every row."""
+        dt = pd.api.types.pandas_dtype(dtype)
+        arr = self.arrays[col]
+        try:
+            s = pd.Series(arr, dtype=object if arr.dtype == object else None).astype(dt)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"column {col!r} cannot become {dtype}: {e}") from None
+        self.arrays[col] = _to_internal(s)
+        self.dtypes[col] = s.dtype
+        self._schema = fpr.schema_hash(self.columns, [str(self.dtypes[c]) for c in self.columns])
+        self._label_cache = {}
+        self._owned.add(col)
+        if self.rest is not None:
+            self.rehash()
+
     def apply_delta(self, d: dict[str, Any]) -> None:
         t = d["t"]
+        if t == "dt":
+            self.apply_astype(d["c"], d["n"])
+            return
         if t == "set":
             col = d.get("c", self.label)
             pos = self.positions(d["i"])
@@ -531,6 +553,8 @@ def invert(d: dict[str, Any]) -> dict[str, Any]:
         inv = dict(d)
         inv["t"] = "ins" if t == "del" else "del"
         return inv
+    if t == "dt":
+        return {"t": "dt", "c": d["c"], "i": [], "o": d["n"], "n": d["o"]}
     raise ValueError(f"unknown delta type {t!r}")
 
 

@@ -38,6 +38,12 @@ def labels_array(table: Table, classes: list[Any] | None, labels: Any, n: int) -
             )
     arr = table.arrays[table.label]
     dt = table.dtypes[table.label]
+    if arr.dtype == object and not isinstance(dt, np.dtype) and getattr(dt, "kind", "O") in "biu":
+        # a nullable integer / bool label column (it holds an unlabeled pool)
+        checked = _numeric_labels(table.label, np.dtype("bool" if dt.kind == "b" else "int64"), values)
+        out = np.empty(n, dtype=object)
+        out[:] = [bool(v) if dt.kind == "b" else int(v) for v in checked]
+        return out
     if arr.dtype == object:
         if isinstance(dt, pd.CategoricalDtype):
             cats = set(dt.categories)
@@ -70,32 +76,8 @@ def labels_array(table: Table, classes: list[Any] | None, labels: Any, n: int) -
         out = np.empty(n, dtype=object)
         out[:] = values
         return out
-    kinds = {
-        "b": (bool, np.bool_),
-        "i": (int, np.integer),
-        "u": (int, np.integer),
-        "f": (int, float, np.integer, np.floating),
-    }[arr.dtype.kind]
-    bad = sorted(
-        {
-            repr(v)
-            for v in values
-            if isinstance(v, (bool, np.bool_)) != (arr.dtype.kind == "b") or not isinstance(v, kinds)
-        }
-    )
-    if bad:
-        raise ValueError(
-            f"label column {table.label!r} holds {arr.dtype}; got {', '.join(bad[:10])}. "
-            f"Pass {arr.dtype} labels"
-        )
-    out = np.asarray(values).astype(arr.dtype)
-    if arr.dtype.kind != "b" and not np.array_equal(
-        out.astype(float), np.asarray(values, dtype=float)
-    ):
-        raise ValueError(
-            f"labels {values[:10]} do not fit the label column's {arr.dtype} exactly"
-        )
-    return out
+    return _numeric_labels(table.label, arr.dtype, values)
+
 
 def ids_array(ids: Any) -> np.ndarray:
     """``ids`` as a 1-D array without repeats (one int is a list of one)."""
@@ -111,3 +93,33 @@ def ids_array(ids: Any) -> np.ndarray:
         if (counts > 1).any():
             raise ValueError(f"ids {uniq[counts > 1][:10].tolist()} are given more than once")
     return arr
+
+
+def _numeric_labels(label: str, dtype: np.dtype, values: list[Any]) -> np.ndarray:
+    """Labels for a numeric (or bool) label column of ``dtype``; clear errors otherwise."""
+    kinds = {
+        "b": (bool, np.bool_),
+        "i": (int, np.integer),
+        "u": (int, np.integer),
+        "f": (int, float, np.integer, np.floating),
+    }[dtype.kind]
+    bad = sorted(
+        {
+            repr(v)
+            for v in values
+            if isinstance(v, (bool, np.bool_)) != (dtype.kind == "b") or not isinstance(v, kinds)
+        }
+    )
+    if bad:
+        raise ValueError(
+            f"label column {label!r} holds {dtype}; got {', '.join(bad[:10])}. "
+            f"Pass {dtype} labels"
+        )
+    out = np.asarray(values).astype(dtype)
+    if dtype.kind != "b" and not np.array_equal(
+        out.astype(float), np.asarray(values, dtype=float)
+    ):
+        raise ValueError(
+            f"labels {values[:10]} do not fit the label column's {dtype} exactly"
+        )
+    return out
