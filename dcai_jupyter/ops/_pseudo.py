@@ -252,22 +252,5 @@ class Unlabel(Operation):
         ids = self._targets(ds)
         if len(ids) == 0:
             return {"n_unlabeled": 0}
-        col = np.asarray(ds.column(ds.label))
-        old = col[ds.positions(ids)]
-        origins = ds.origins
-        old_origin = [
-            origins.at[i, "label_origin"] if i in origins.index else None for i in ids.tolist()
-        ]
-        missing: Any = float("nan") if col.dtype.kind == "f" else None
-        delta: dict[str, Any] = {
-            "t": "set",
-            "i": ids.tolist(),
-            "o": [v.item() if isinstance(v, np.generic) else v for v in old.tolist()],
-            "n": [missing] * len(ids),
-        }
-        if any(o is not None for o in old_origin):
-            delta["og"] = old_origin
-        # ChangePlan.relabel refuses missing labels (a label a person gives must be a value);
-        # taking labels away is this one step, recorded exactly like a relabel's delta.
-        plan._step(delta)
+        plan.unlabel(ids)
         return {"n_unlabeled": len(ids)}
