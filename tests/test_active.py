@@ -394,3 +394,19 @@ def test_unlabel_puts_any_labels_back_into_the_pool():
     assert ds.version == 1
     ds.undo()
     assert ds.df.loc[labeled, "label"].tolist() == before and len(ds.pool) == 90
+
+
+def test_recipe_replay_carries_a_person_confirming_a_pseudo_label_with_the_same_value():
+    df = _pool_frame(["ant", "bee", "cat"], std=1.0)
+    ds = dj.Dataset(df, label="label")
+    ds.pseudo_label(threshold=0.9, model=LR)
+    person = int(ds.ids_with_origin("pseudo")[0])
+    ds.relabel([person], ds.df.at[person, "label"])  # confirmed: no longer a pseudo-label
+    assert person not in ds.ids_with_origin("pseudo")
+    ds.remove_pseudo_labels()
+    result = ds.history.replay_recipe(df, progress=False)
+    assert result.applied["op"].tolist() == ["pseudo_label", "relabel", "unlabel"]
+    again = result.dataset
+    pd.testing.assert_series_equal(again.df["label"], ds.df["label"])
+    assert not pd.isna(again.df.at[person, "label"])
+    assert again.origins.equals(ds.origins)

@@ -306,8 +306,13 @@ class _Replay:
                     same_rest[i] = hn[i][0] == ho[o][0] and (column is None or hn[i][1] == ho[o][1])
         todo_ids: list[int] = []
         todo_vals: list[Any] = []
+        todo_origins: list[Any] = []
+        # a label's origin is part of the decision: a person confirming a pseudo-label with
+        # the same value takes the "pseudo" mark away, and so must the replay
+        recorded_origin = d.get("g") or [None] * len(old_ids)
+        live_origin = self.ds.origins["label_origin"] if column is None else None
         carried = already = flagged = 0
-        for o_id, i, old, new in zip(old_ids, ids, olds, news, strict=True):
+        for k, (o_id, i, old, new) in enumerate(zip(old_ids, ids, olds, news, strict=True)):
             show = None if column is None else column
             if i not in present:
                 self._flag(seq, op, o_id, show, old, new, "not in the new data")
@@ -326,11 +331,17 @@ class _Replay:
                 flagged += 1
                 continue
             current = new_rows.at[i, col]
-            if _same_value(current, new):
+            origin_now = (
+                live_origin.get(i) if live_origin is not None and i in live_origin.index else None
+            )
+            if _same_value(current, new) and (
+                live_origin is None or origin_now == recorded_origin[k]
+            ):
                 already += 1
-            elif _same_value(current, old):
+            elif _same_value(current, old) or _same_value(current, new):
                 todo_ids.append(i)
                 todo_vals.append(new)
+                todo_origins.append(recorded_origin[k])
                 carried += 1
             else:
                 self._flag(
@@ -345,9 +356,11 @@ class _Replay:
                 flagged += 1
         if todo_ids:
             if column is None:
-                origins = d.get("g")
-                origin = origins[0] if origins and len(set(origins)) == 1 else None
-                plan.relabel(todo_ids, todo_vals, origin=origin)
+                for origin in dict.fromkeys(todo_origins):
+                    pick = [j for j, g in enumerate(todo_origins) if g == origin]
+                    plan.relabel(
+                        [todo_ids[j] for j in pick], [todo_vals[j] for j in pick], origin=origin
+                    )
             else:
                 plan.update(todo_ids, column, todo_vals)
         return carried, already, flagged
