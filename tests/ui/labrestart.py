@@ -12,6 +12,7 @@ from typing import Any
 from labharness import KERNEL_TIMEOUT, Kernel, LabNotebook, wait_until
 
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+STDOUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]'
 
 
 def kernel_pid(nb: LabNotebook, timeout: float = KERNEL_TIMEOUT) -> int:
@@ -61,6 +62,11 @@ def restart_by_api(nb: LabNotebook, timeout: float = 60) -> None:
 def cell_stderr(nb: LabNotebook, index: int) -> Any:
     """Locator of the stderr outputs of the ``index``-th code cell."""
     return nb.page.locator(".jp-Notebook .jp-CodeCell").nth(index).locator(STDERR)
+
+
+def cell_stdout(nb: LabNotebook, index: int) -> Any:
+    """Locator of the stdout outputs (plain notices) of the ``index``-th code cell."""
+    return nb.page.locator(".jp-Notebook .jp-CodeCell").nth(index).locator(STDOUT)
 
 
 def run_all_after_restart(nb: LabNotebook, n_cells: int, ready_expr: str) -> None:

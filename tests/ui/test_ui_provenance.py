@@ -16,7 +16,7 @@ import nbcode
 import nbformat
 import pytest
 from labharness import HarnessError, LabNotebook, wait_until
-from labrestart import cell_stderr, restart_from_menu, run_all_after_restart
+from labrestart import cell_stderr, cell_stdout, restart_from_menu, run_all_after_restart
 from nbcode import CLASSES
 from uidom import grid_root, row, selected_label, wait_rows, wait_status
 
@@ -147,7 +147,7 @@ def test_widget_edit_survives_kernel_restart(notebook):
     version = nb.kernel.eval("ds.version")
     assert version == 1
     assert (nb.server.root_dir / ".dcai" / f"{name}.sqlite").exists()
-    assert cell_stderr(nb, 0).count() == 0, "a notice on the first run (new history)"
+    assert cell_stdout(nb, 0).count() == 0, "a notice on the first run (new history)"
 
     t0 = time.perf_counter()
     restart_from_menu(nb)
@@ -155,7 +155,7 @@ def test_widget_edit_survives_kernel_restart(notebook):
     t_restart = time.perf_counter() - t0
     run_all_after_restart(nb, 2, "'grid' in globals()")
 
-    notice = cell_stderr(nb, 0)
+    notice = cell_stdout(nb, 0)
     wait_until(
         lambda: "resumed" in notice.all_inner_texts()[0],
         15,
@@ -163,6 +163,8 @@ def test_widget_edit_survives_kernel_restart(notebook):
         describe=lambda: repr(notice.all_inner_texts()),
     )
     text = notice.all_inner_texts()[0].strip()
+    # a notice, not an error: nothing in the red stderr box
+    assert cell_stderr(nb, 0).count() == 0, "the resume notice is shown as an error (stderr)"
     print(f"\n[ui] restart took {t_restart:.1f} s; notice: {text}")
     assert name in text and re.search(rf"\bversion {version}\b", text), text
     assert re.search(rf"\b{version} changes?\b", text), f"no number of changes in: {text}"
