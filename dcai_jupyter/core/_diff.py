@@ -231,11 +231,11 @@ def _set_events(
     if len(compact) == len(kept):  # only one-row label sets (the common history)
         ids = [ch[0] for ch in kept]
         return kept, ids, [label] * len(ids), [ch[1] for ch in kept], [ch[2] for ch in kept], set()
-    order: list[int] = [k << 32 for k, _ in compact]
     ids = [ch[0] for _, ch in compact]
     cols = [label] * len(ids)
     olds = [ch[1] for _, ch in compact]
     news = [ch[2] for _, ch in compact]
+    order: list[int] = []  # filled only once a JSON set appears (then events are merged)
     special: set[int] = set()
     for k, ch in enumerate(kept):
         if type(ch) is tuple:
@@ -243,6 +243,8 @@ def _set_events(
         at = k << 32
         for d in ch:
             if d["t"] == "set":
+                if not order:
+                    order = [j << 32 for j, _ in compact]
                 n = len(d["i"])
                 order.extend(range(at, at + n))
                 at += n
@@ -252,6 +254,8 @@ def _set_events(
                 news.extend(d["n"])
             else:
                 special.update(int(i) for i in d["i"])
+    if not order:  # JSON deltas held only removals/insertions: the sets are in order already
+        return kept, ids, cols, olds, news, special
     by = np.argsort(np.asarray(order, dtype=np.int64), kind="stable").tolist()
     return (
         kept,
@@ -344,9 +348,10 @@ def diff_deltas(
         for u, f, la in zip(uniq.tolist(), pos[first].tolist(), pos[last].tolist(), strict=True):
             o, n = olds[f], news[la]
             t = type(o)
-            if t is type(n) and (t is str or t is int) and o == n:  # the common case, inline
-                continue
-            if _same(o, n):
+            if t is type(n) and (t is str or t is int):  # the common case, inline
+                if o == n:
+                    continue
+            elif _same(o, n):
                 continue
             i, c = divmod(u, len(names))
             if names[c] == label:
