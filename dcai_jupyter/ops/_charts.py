@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._charts import offline_chart
 from ..core import Findings
 
 __all__ = ["label_issue_chart"]
@@ -25,8 +26,10 @@ def label_issue_chart(issues: Findings | pd.DataFrame, *, flagged_only: bool = T
 
     Returns
     -------
-    altair.LayerChart
+    OfflineChart
         Cells coloured and labelled by count; tooltips give the pair and the mean quality.
+        It renders with no network (see :func:`dcai_jupyter._charts.offline_chart`);
+        ``.chart`` is the altair ``LayerChart``.
     """
     import altair as alt
 
@@ -76,4 +79,5 @@ def label_issue_chart(issues: Findings | pd.DataFrame, *, flagged_only: bool = T
     )
     text = base.mark_text(baseline="middle").encode(text="count:Q")
     n = int(data["count"].sum()) if len(data) else 0
-    return (heat + text).properties(title=f"Label issues: given vs suggested label ({n} samples)")
+    chart = (heat + text).properties(title=f"Label issues: given vs suggested label ({n} samples)")
+    return offline_chart(chart)
