@@ -6,20 +6,24 @@ The engine (``Dataset``, ``History``) works in any Python process; the widgets
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._facade import Dataset
 from ._version import __version__
-from .core import (
-    BaseMismatchError,
-    Change,
-    ConcurrentWriteError,
-    Findings,
-    History,
-    HistoryError,
-    StateError,
-    open_history,
-)
+
+if TYPE_CHECKING:
+    from ._facade import Dataset
+    from .core import (
+        BaseMismatchError,
+        Change,
+        ConcurrentWriteError,
+        Findings,
+        History,
+        HistoryError,
+        StateError,
+        open_history,
+    )
+    from .ops import find_label_issues, label_issue_chart
+    from .widgets import HistoryView, LabelEditor, SampleGrid
 
 __all__ = [
     "BaseMismatchError",
@@ -40,6 +44,20 @@ __all__ = [
 ]
 
 _LAZY = {
+    "Dataset": ("dcai_jupyter._facade", "Dataset"),
+    **{
+        n: ("dcai_jupyter.core", n)
+        for n in (
+            "BaseMismatchError",
+            "Change",
+            "ConcurrentWriteError",
+            "Findings",
+            "History",
+            "HistoryError",
+            "StateError",
+            "open_history",
+        )
+    },
     "find_label_issues": ("dcai_jupyter.ops", "find_label_issues"),
     "label_issue_chart": ("dcai_jupyter.ops", "label_issue_chart"),
     "SampleGrid": ("dcai_jupyter.widgets", "SampleGrid"),
@@ -49,14 +67,14 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    # scikit-learn and the widget stack load only when first used: `import dcai_jupyter`
-    # stays cheap for scripts and the CLI.
+    # Everything loads when first used: `import dcai_jupyter` (and so the Jupyter server
+    # extension beside it) costs no pandas, scikit-learn or widget stack at start-up.
     import importlib
 
     if name in _LAZY:
         mod, attr = _LAZY[name]
         return getattr(importlib.import_module(mod), attr)
-    if name in ("ops", "widgets"):
+    if name in ("core", "ops", "widgets"):
         return importlib.import_module(f"dcai_jupyter.{name}")
     raise AttributeError(f"module 'dcai_jupyter' has no attribute {name!r}")
 
