@@ -34,7 +34,7 @@ pytestmark = pytest.mark.ui
 
 PANEL = "#dcai-data-history"
 BUTTON = ".dcai-hp-toolbar-button"
-#: the target: a change shows in the panel within 1 s (the poll runs every 0.4 s)
+#: a generous bound (the poll runs every 0.4 s); the 1 s target is benchmarks/panel.py's
 UPDATE_BOUND = 5.0
 
 
