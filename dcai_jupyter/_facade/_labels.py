@@ -21,17 +21,42 @@ class LabelsMixin:
         random_state: int | None = 0,
         progress: bool = True,
         features: Sequence[str] | None = None,
+        filter_by: str = "prune_by_noise_rate",
+        frac_noise: float = 1.0,
+        num_to_remove_per_class: int | Sequence[int] | None = None,
+        min_examples_per_class: int = 1,
+        rank_by: str = "self_confidence",
+        min_support: float = 0.05,
     ) -> Findings:
         """Rank labeled samples by how likely their label is wrong (recorded as an event).
 
         Parameters
         ----------
         model
-            A scikit-learn classifier with ``predict_proba``; ``None``: the default ensemble.
+            A scikit-learn classifier with ``predict_proba``; ``None``: the default ensemble
+            (kNN vote, gradient boosting and logistic regression, weighted by how well they
+            predict the given labels out of fold).
         cv, n_jobs, random_state, progress
-            Cross-validation folds, joblib workers, seed, progress bar.
+            Cross-validation folds, joblib workers (a ``joblib.parallel_backend`` context,
+            e.g. dask, is honoured), seed, progress bar.
         features
             Columns to use (default: feature and text columns).
+        filter_by
+            Which samples are flagged, cleanlab's options: ``"prune_by_noise_rate"``
+            (default), ``"prune_by_class"``, ``"both"``, ``"confident_learning"``,
+            ``"predicted_neq_given"``, ``"low_normalized_margin"``, ``"low_self_confidence"``.
+        frac_noise
+            Flag only this fraction (0, 1] of the estimated issues (prune filters).
+        num_to_remove_per_class
+            How many to flag per class: one int, or one per class in ``ds.classes`` order.
+        min_examples_per_class
+            Classes this small are never flagged; at least this many are kept per class.
+        rank_by
+            ``label_quality`` and the order: ``"self_confidence"``, ``"normalized_margin"``
+            or ``"confidence_weighted_entropy"``.
+        min_support
+            Also flag samples whose label gets less than this probability while another
+            class is the most probable (0: exactly cleanlab's flags).
 
         Returns
         -------
@@ -51,6 +76,12 @@ class LabelsMixin:
             random_state=random_state,
             progress=progress,
             features=features,
+            filter_by=filter_by,
+            frac_noise=frac_noise,
+            num_to_remove_per_class=num_to_remove_per_class,
+            min_examples_per_class=min_examples_per_class,
+            rank_by=rank_by,
+            min_support=min_support,
         ).find(self)  # type: ignore[arg-type]
 
     def accept_suggestions(

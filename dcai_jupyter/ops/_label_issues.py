@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..core import ChangePlan, Findings
 from ._base import Operation, register
-from ._confident_learning import MIN_SUPPORT, _issues_frame
+from ._confident_learning import MIN_SUPPORT, _issues_frame, check_options
 from ._crossval import out_of_sample_pred_probs
 from ._features import dataset_feature_matrix
 from ._params import ParamError
@@ -58,6 +58,12 @@ def default_label_issues(
     progress: bool = True,
     ids: Any = None,
     classes: Sequence[Any] | None = None,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: int | Sequence[int] | None = None,
+    min_examples_per_class: int = 1,
+    rank_by: str = "self_confidence",
+    min_support: float = MIN_SUPPORT,
 ) -> pd.DataFrame:
     """The default pipeline on arrays: ensemble out-of-sample probabilities, then confident learning.
 
@@ -67,12 +73,23 @@ def default_label_issues(
         As in :func:`~dcai_jupyter.ops.out_of_sample_pred_probs` (with ``model=None``).
     ids
         Sample ids for the index (default ``0..n-1``).
+    filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class, rank_by, min_support
+        As in :func:`~dcai_jupyter.ops.find_label_issues` (cleanlab's names and meanings);
+        checked before any model is fit.
 
     Returns
     -------
     pd.DataFrame
         The frame of :func:`~dcai_jupyter.ops.find_label_issues`.
     """
+    opts = check_options(
+        filter_by=filter_by,
+        frac_noise=frac_noise,
+        num_to_remove_per_class=num_to_remove_per_class,
+        min_examples_per_class=min_examples_per_class,
+        rank_by=rank_by,
+        min_support=min_support,
+    )
     codes, cls = encode_labels(y, classes)
     index = check_ids(ids, len(codes))
     probs = out_of_sample_pred_probs(
@@ -84,7 +101,9 @@ def default_label_issues(
         progress=progress,
         classes=cls,
     )
-    return _issues_frame(codes, probs, cls, index, "self_confidence", MIN_SUPPORT)
+    rank = opts.pop("rank_by")
+    support = opts.pop("min_support")
+    return _issues_frame(codes, probs, cls, index, rank, support, **opts)
 
 
 def scores_digest(issues: pd.DataFrame | Findings) -> str:
@@ -123,6 +142,18 @@ class LabelIssues(Operation):
         Columns to use. Default: the feature columns plus the text column (columns that
         cannot be encoded are left out with a warning); the image column (flattened) when
         nothing else is usable.
+    filter_by, frac_noise, min_examples_per_class, rank_by, min_support
+        How samples are flagged and ranked, with cleanlab's names and meanings (see
+        :func:`~dcai_jupyter.ops.find_label_issues`): ``filter_by`` one of
+        ``"prune_by_noise_rate"`` (default), ``"prune_by_class"``, ``"both"``,
+        ``"confident_learning"``, ``"predicted_neq_given"``, ``"low_normalized_margin"``,
+        ``"low_self_confidence"``; ``rank_by`` (the ``label_quality`` and the order)
+        ``"self_confidence"`` (default), ``"normalized_margin"`` or
+        ``"confidence_weighted_entropy"``. Checked before any model is fit.
+    num_to_remove_per_class
+        How many samples of each class to flag: one int for every class, or one int per
+        class in the order of ``ds.classes`` (with a ``prune`` filter; exact with
+        ``"prune_by_class"``).
 
     Examples
     --------
@@ -144,6 +175,12 @@ class LabelIssues(Operation):
         random_state: int | None = 0,
         progress: bool = True,
         features: Sequence[str] | None = None,
+        filter_by: str = "prune_by_noise_rate",
+        frac_noise: float = 1.0,
+        num_to_remove_per_class: int | Sequence[int] | None = None,
+        min_examples_per_class: int = 1,
+        rank_by: str = "self_confidence",
+        min_support: float = MIN_SUPPORT,
     ) -> None:
         self.model = model
         self.cv = cv
@@ -151,6 +188,35 @@ class LabelIssues(Operation):
         self.random_state = random_state
         self.progress = progress
         self.features = features
+        self.filter_by = filter_by
+        self.frac_noise = frac_noise
+        self.num_to_remove_per_class = num_to_remove_per_class
+        self.min_examples_per_class = min_examples_per_class
+        self.rank_by = rank_by
+        self.min_support = min_support
+
+    def _options(self, ds: Dataset, present: list[Any]) -> dict[str, Any]:
+        """The flagging options, checked; ``num_to_remove_per_class`` aligned to ``present``."""
+        ntr: Any = self.num_to_remove_per_class
+        if ntr is not None and not isinstance(ntr, numbers.Integral) and np.ndim(ntr) == 1:
+            declared = list(ds.classes)
+            values = list(ntr)
+            if len(values) != len(declared):
+                raise ValueError(
+                    f"num_to_remove_per_class has {len(values)} values but the dataset has "
+                    f"{len(declared)} classes {declared[:20]}: give one per class in that "
+                    "order, or one int for all"
+                )
+            by_class = dict(zip(declared, values, strict=True))
+            ntr = [by_class[c] for c in present]
+        return check_options(
+            filter_by=self.filter_by,
+            frac_noise=self.frac_noise,
+            num_to_remove_per_class=ntr,
+            min_examples_per_class=self.min_examples_per_class,
+            rank_by=self.rank_by,
+            min_support=self.min_support,
+        )
 
     # ------------------------------------------------------------------ building from findings
     @classmethod
@@ -190,6 +256,7 @@ class LabelIssues(Operation):
         ids = np.asarray(ds.ids)[labeled]
         labels = labels[labeled]
         codes, present = encode_labels(labels, _present(ds, labels))
+        opts = self._options(ds, present)  # bad options fail before any model is fit
         X, used = dataset_feature_matrix(ds, self.features)
         probs = out_of_sample_pred_probs(
             X[labeled],
@@ -201,8 +268,10 @@ class LabelIssues(Operation):
             progress=self.progress,
             classes=present,
         )
+        rank = opts.pop("rank_by")
+        support = opts.pop("min_support")
         frame = _issues_frame(
-            codes, probs, present, check_ids(ids, len(ids)), "self_confidence", MIN_SUPPORT
+            codes, probs, present, check_ids(ids, len(ids)), rank, support, **opts
         )
         frame["score"] = 1.0 - frame["label_quality"].to_numpy(dtype=np.float64)
         frame = frame[COLUMNS]
@@ -390,6 +459,12 @@ def find_dataset_label_issues(
     random_state: int | None = 0,
     progress: bool = True,
     features: Sequence[str] | None = None,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: int | Sequence[int] | None = None,
+    min_examples_per_class: int = 1,
+    rank_by: str = "self_confidence",
+    min_support: float = MIN_SUPPORT,
 ) -> Findings:
     """``LabelIssues(...).find(ds)``: ``ds.find_label_issues()`` for any core ``Dataset``.
 
@@ -403,6 +478,12 @@ def find_dataset_label_issues(
         random_state=random_state,
         progress=progress,
         features=features,
+        filter_by=filter_by,
+        frac_noise=frac_noise,
+        num_to_remove_per_class=num_to_remove_per_class,
+        min_examples_per_class=min_examples_per_class,
+        rank_by=rank_by,
+        min_support=min_support,
     ).find(ds)
 
 

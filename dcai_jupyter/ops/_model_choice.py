@@ -1,4 +1,4 @@
-"""Choosing the default model from the data: out-of-fold log-loss weights for the ensemble.
+"""Choosing the default model from the data: out-of-fold weights for the ensemble.
 
 The default pipeline (:func:`~dcai_jupyter.ops.out_of_sample_pred_probs` with
 ``model=None``) has three members, each giving out-of-sample probabilities:
@@ -8,10 +8,14 @@ The default pipeline (:func:`~dcai_jupyter.ops.out_of_sample_pred_probs` with
 - a logistic regression on standardised features (:func:`linear_task`): the model that
   wins on small data where the classes are nearly linearly separable.
 
-:func:`choose_weights` picks the convex combination of the three with the lowest log-loss
-against the given labels (a grid of step 0.1 over the simplex). The labels are mostly
-right, so the mix that predicts them best out of fold is the one that predicts the true
-class best; on nearly linear data it leans on the linear model, elsewhere on the other two.
+:func:`choose_weights` picks the convex combination of the three (a grid of step 0.1 over
+the simplex) whose most probable class agrees most often with the given labels out of
+fold; among equally accurate mixes, the one with the lowest log-loss. The labels are mostly
+right, and when the noise is spread over the classes the accuracy against them rises with
+the accuracy against the true labels, so the mix chosen is the one that predicts the true
+class best: on nearly linear data it leans on the linear model, elsewhere on the other
+two. (Log-loss alone is a worse guide: it punishes a model for confidently contradicting
+a wrong label, which is what finds label errors.)
 
 scikit-learn is imported when first used.
 """
@@ -98,7 +102,7 @@ def _simplex(m: int, steps: int) -> np.ndarray:
 def choose_weights(
     candidates: Sequence[np.ndarray], codes: np.ndarray, *, steps: int = WEIGHT_STEPS
 ) -> np.ndarray:
-    """The convex weights of ``candidates`` with the lowest log-loss on the given labels.
+    """The convex weights of ``candidates`` whose argmax best agrees with the given labels.
 
     Parameters
     ----------
@@ -112,17 +116,22 @@ def choose_weights(
     Returns
     -------
     np.ndarray of shape (len(candidates),)
-        Non-negative, summing to 1. Ties (equal log-loss) go to the first such vector in
-        lexicographic order of the weights, so the choice is deterministic.
+        Non-negative, summing to 1: the highest out-of-fold accuracy against ``codes``;
+        among equal accuracies the lowest log-loss (probabilities clipped at 1e-6); then
+        the first in lexicographic order of the weights, so the choice is deterministic.
     """
     if len(candidates) == 1:
         return np.ones(1)
-    rows = np.arange(len(codes))
-    given = np.stack([np.asarray(p)[rows, codes] for p in candidates])  # (m, n)
     grid = _simplex(len(candidates), steps)
-    mixed = np.clip(grid @ given, _LOG_FLOOR, None)  # (g, n)
-    loss = -np.log(mixed).mean(axis=1)
-    return grid[int(np.argmin(loss))]
+    probs = [np.asarray(p, dtype=np.float64) for p in candidates]
+    correct = np.empty(len(grid), dtype=np.int64)
+    loss = np.empty(len(grid))
+    for g, w in enumerate(grid):
+        mixed = combine(probs, w)
+        correct[g] = int((mixed.argmax(axis=1) == codes).sum())
+        loss[g] = given_label_log_loss(mixed, codes)
+    best = np.lexsort((np.arange(len(grid)), loss, -correct))[0]
+    return grid[int(best)]
 
 
 def combine(candidates: Sequence[np.ndarray], weights: Any) -> np.ndarray:
