@@ -76,10 +76,13 @@ class LabelEditor(DatasetWidget):
 
     The queue holds the flagged findings, most suspicious (highest score) first, the
     members of a group (duplicates) one after the other; or every row when no findings are
-    given. Keys (the editor takes the keyboard focus when clicked): Enter accepts the
-    finding as its ``action`` says (set the suggested label, or remove the sample), 1-9
-    pick a class by index (0 = tenth class), Delete removes the sample, ArrowRight/j and
-    ArrowLeft/k move, s skips, u undoes the last decision. Each decision is a ``Dataset``
+    given. Keys (the editor takes the keyboard focus when it is first displayed, and when
+    clicked; it shows "click here to review" while it does not have it): Enter accepts the
+    finding as its ``action`` says (set the suggested label, or remove the sample); when
+    every class name is one character (digits, letters) its key picks it by name (``2`` is
+    class 2), otherwise 1-9 pick a class by position (0 = tenth class, the key shown on
+    each class button); Delete removes the sample, ArrowRight/j and ArrowLeft/k move, s
+    skips, u undoes the last decision (a letter that names a class picks that class). Each decision is a ``Dataset``
     call (``relabel``/``remove``/``undo``) recorded with source ``widget``.
 
     Parameters
@@ -115,6 +118,11 @@ class LabelEditor(DatasetWidget):
     score_name = t.Unicode("", help="Name of the findings' score column").tag(sync=True)
     image_column = t.Unicode("").tag(sync=True)
     text_column = t.Unicode("").tag(sync=True)
+    autofocus = t.Bool(
+        True,
+        help="Take the keyboard focus when first displayed (the view clears it once it did, "
+        "so a reload or a second view never steals the focus)",
+    ).tag(sync=True)
 
     def __init__(self, ds: Any, findings: Any = None, *, issues: Any = None) -> None:
         found = as_findings(findings, issues)

@@ -5,9 +5,13 @@
 import {
   Channel,
   ConnectionBanner,
+  DisconnectedError,
   KernelError,
   classForKey,
   classIndex,
+  classKey,
+  classKeyHelp,
+  commandKeyFree,
   formatValue,
   h,
   isDisconnected,
@@ -23,9 +27,19 @@ const ACCEPT_TEXT = {
   "": "accept suggestion",
 };
 
-function keyHelp(action) {
-  const enter = action in ACCEPT_TEXT ? `Enter ${ACCEPT_TEXT[action]} · ` : "";
-  return `${enter}1-9 pick class (0 = 10th) · Del remove · → / j next · ← / k previous · s skip · u undo`;
+/** The key help line: what Enter does, which keys pick a class, the other commands. */
+function keyHelp(action, classes) {
+  const free = (k) => commandKeyFree(classes, k);
+  const parts = [];
+  if (action in ACCEPT_TEXT) parts.push(`Enter ${ACCEPT_TEXT[action]}`);
+  const pick = classKeyHelp(classes);
+  if (pick) parts.push(pick);
+  parts.push("Del remove");
+  parts.push(`→${free("j") ? " / j" : ""} next`);
+  parts.push(`←${free("k") ? " / k" : ""} previous`);
+  if (free("s")) parts.push("s skip");
+  if (free("u")) parts.push("u undo");
+  return parts.join(" · ");
 }
 
 class EditorView {
@@ -100,6 +114,12 @@ class EditorView {
       button("editor-undo", "Undo (u)", "Undo the last decision", { kind: "undo" }),
     ]);
     this.done = h("div", { className: "dcai-done", "data-testid": "editor-done", hidden: true });
+    this.focusHint = h("div", {
+      className: "dcai-focus-hint",
+      "data-testid": "editor-focus-hint",
+      text: "Click here to review: keys go elsewhere while the editor is not focused",
+    });
+    this.help = h("div", { className: "dcai-help", "data-testid": "editor-help" });
     this.panel = h("div", { className: "dcai-editor-panel" }, [
       h("dl", { className: "dcai-facts" }, [
         h("dt", { text: "label" }),
@@ -125,7 +145,7 @@ class EditorView {
         "data-testid": "dcai-editor",
         tabindex: "0",
         "data-lm-suppress-shortcuts": "true",
-        "aria-label": "Label editor: " + keyHelp(action),
+        "aria-label": "Label editor",
       },
       [
         h("div", { className: "dcai-toolbar" }, [
@@ -133,43 +153,94 @@ class EditorView {
           this.progress,
           this.status,
         ]),
+        this.focusHint,
         this.errorBox,
         this.banner.el,
         this.main,
         this.peers,
         this.done,
-        h("div", { className: "dcai-help", "data-testid": "editor-help", text: keyHelp(action) }),
+        this.help,
       ],
     );
     this.root.addEventListener("keydown", (e) => this.onKey(e));
     this.root.addEventListener("mousedown", (e) => {
       if (!isEditable(e.target)) this.root.focus({ preventScroll: true });
     });
+    this.onFocusChange = () => this.renderFocus();
+    this.root.addEventListener("focusin", this.onFocusChange);
+    this.root.addEventListener("focusout", () => requestAnimationFrame(this.onFocusChange));
     this.host.append(this.root);
     this.buildClasses();
     this.renderProgress();
+    this.renderFocus();
+    this.autofocus();
+  }
+
+  /** Whether the keyboard focus is in this editor (its keys reach it). */
+  get focused() {
+    return this.root.contains(document.activeElement);
+  }
+
+  renderFocus() {
+    if (this.disposed) return;
+    const focused = this.focused;
+    this.root.classList.toggle("dcai-unfocused", !focused);
+    this.root.dataset.focused = focused ? "true" : "false";
+    this.focusHint.hidden = focused;
+  }
+
+  /**
+   * Take the keyboard focus once, when the editor is first displayed (its cell was run), so
+   * that the first Enter decides instead of typing into the next cell. The model's
+   * `autofocus` is then cleared (and saved), so a later render (page reload, a second view
+   * of the same editor) never steals the focus.
+   */
+  autofocus() {
+    if (!this.model.get("autofocus")) return;
+    let tries = 0;
+    const attempt = () => {
+      if (this.disposed || !this.model.get("autofocus")) return;
+      if (!this.root.isConnected || this.root.offsetParent === null) {
+        if (++tries < 100) setTimeout(attempt, 50); // not attached / shown yet
+        return;
+      }
+      this.root.focus({ preventScroll: true });
+      this.renderFocus();
+      this.model.set("autofocus", false);
+      try {
+        this.model.save_changes();
+      } catch {
+        // the kernel is gone: nothing to save
+      }
+    };
+    requestAnimationFrame(attempt);
   }
 
   buildClasses() {
     const classes = this.model.get("classes") || [];
+    this.help.textContent = keyHelp(this.model.get("action") || "", classes);
     this.classBar.replaceChildren(
-      ...classes.map((c, i) =>
-        h("button", {
+      ...classes.map((c, i) => {
+        const key = classKey(classes, i);
+        // by name the button is the key itself; by position the key is shown before the name
+        const text = key === null || key === String(c) ? String(c) : `${key} · ${c}`;
+        return h("button", {
           type: "button",
           className: "dcai-btn dcai-class",
           "data-testid": "editor-class",
           "data-class": String(c),
+          "data-key": key,
           tabindex: "-1",
-          title: i < 10 ? `key ${i === 9 ? 0 : i + 1}` : "",
-          text: i < 10 ? `${i === 9 ? 0 : i + 1} · ${c}` : String(c),
+          title: key === null ? "" : `key ${key}`,
+          text,
           onmousedown: (e) => e.preventDefault(),
           onclick: (e) => {
             e.stopPropagation();
             this.root.focus({ preventScroll: true });
             this.act({ kind: "label", label: c });
           },
-        }),
-      ),
+        });
+      }),
     );
   }
 
@@ -234,7 +305,7 @@ class EditorView {
         this.loadingIndex = null;
         this.busy = false;
         this.queued = [];
-        this.showError(err instanceof KernelError ? err.message : String(err));
+        if (!(err instanceof DisconnectedError)) this.showError(err instanceof KernelError ? err.message : String(err));
       },
     );
   }
@@ -392,7 +463,7 @@ class EditorView {
         if (this.disposed) return;
         this.busy = false;
         this.queued = [];
-        this.showError(err instanceof KernelError ? err.message : String(err));
+        if (!(err instanceof DisconnectedError)) this.showError(err instanceof KernelError ? err.message : String(err));
       },
     );
   }

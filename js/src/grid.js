@@ -7,9 +7,12 @@ import { Viewport } from "./grid/viewport.js";
 import {
   Channel,
   ConnectionBanner,
+  DisconnectedError,
   KernelError,
   classForKey,
   classIndex,
+  classKeyHelp,
+  commandKeyFree,
   debounce,
   h,
   isDisconnected,
@@ -35,8 +38,8 @@ class GridView {
         this.showError(this.model.get("error") || "");
         this.schedule();
       },
-      onError: (message) => {
-        this.showError(message);
+      onError: (message, err) => {
+        if (!(err instanceof DisconnectedError)) this.showError(message);
         this.renderStatus();
       },
     });
@@ -217,8 +220,9 @@ class GridView {
   }
 
   renderHelp() {
-    const parts = ["click selects (Ctrl/Shift+click: more)", "1-9 relabel the focused row", "arrows move", "Space toggles"];
-    if (this.canAccept) {
+    const pick = classKeyHelp(this.classes).replace(" pick ", " relabel the focused item to ");
+    const parts = ["click selects (Ctrl/Shift+click: more)", pick, "arrows move", "Space toggles"].filter(Boolean);
+    if (this.canAccept && commandKeyFree(this.classes, "a")) {
       const what = this.action === "remove" ? "remove" : "set the suggested label";
       parts.push(`a accepts the finding (${what})`);
     }
@@ -296,6 +300,7 @@ class GridView {
       "change:row_count": () => this.schedule(),
       "change:classes": () => {
         this.buildFilterOptions();
+        this.renderHelp();
         this.epoch++;
         this.schedule();
       },
@@ -458,7 +463,7 @@ class GridView {
   setSelection(set) {
     this.selected = set;
     this.model.set("selected_ids", [...set]);
-    this.model.save_changes();
+    if (this.health !== "gone") this.model.save_changes();
     this.schedule();
   }
 
@@ -494,7 +499,7 @@ class GridView {
         after?.(answer);
       },
       (err) => {
-        this.showError(err instanceof KernelError ? err.message : String(err));
+        if (!(err instanceof DisconnectedError)) this.showError(err instanceof KernelError ? err.message : String(err));
         this.epoch++;
         this.schedule();
       },
@@ -538,7 +543,7 @@ class GridView {
     if (label !== undefined) {
       const ids = this.targets();
       if (ids.length) this.relabel(ids, label);
-    } else if (e.key === "a" && this.canAccept) {
+    } else if (e.key === "a" && this.canAccept && commandKeyFree(this.classes, "a")) {
       this.accept(this.targets());
     } else if (["ArrowDown", "ArrowUp", "ArrowLeft", "ArrowRight"].includes(e.key)) {
       const step = { ArrowDown: m.perUnit, ArrowUp: -m.perUnit, ArrowLeft: -1, ArrowRight: 1 }[e.key];

@@ -60,14 +60,59 @@ export function classIndex(classes, value) {
   return i;
 }
 
-/** The class picked by a digit key: 1..9 -> classes[0..8], 0 -> classes[9]. */
+/**
+ * How keys pick a class: "name" when every class name is one distinct character (digits
+ * 0-9, letters): the key is the class itself, so on digits `2` is the class "2"; otherwise
+ * "position": 1..9 -> classes[0..8], 0 -> classes[9], the key shown on each class button.
+ */
+export function classKeyMode(classes) {
+  if (!classes.length || classes.length > 36) return "position";
+  const names = classes.map((c) => String(c));
+  const single = names.every((n) => /^[0-9A-Za-z]$/.test(n));
+  return single && new Set(names.map((n) => n.toLowerCase())).size === names.length ? "name" : "position";
+}
+
+/** The key that picks classes[i] (null when no key does). */
+export function classKey(classes, i) {
+  if (classKeyMode(classes) === "name") return String(classes[i]);
+  return i < 10 ? String(i === 9 ? 0 : i + 1) : null;
+}
+
+/** The class a key picks (undefined when it picks none); see classKeyMode. */
 export function classForKey(classes, key) {
+  if (typeof key !== "string" || key.length !== 1) return undefined;
+  if (classKeyMode(classes) === "name") {
+    let i = classes.findIndex((c) => String(c) === key);
+    if (i < 0) i = classes.findIndex((c) => String(c).toLowerCase() === key.toLowerCase());
+    return i < 0 ? undefined : classes[i];
+  }
   if (!/^[0-9]$/.test(key)) return undefined;
   const i = key === "0" ? 9 : Number(key) - 1;
   return i < classes.length ? classes[i] : undefined;
 }
 
+/** The help text of the class keys: which keys pick which class. */
+export function classKeyHelp(classes) {
+  if (!classes.length) return "";
+  if (classKeyMode(classes) === "name") {
+    const names = classes.map((c) => String(c));
+    const span = names.length > 4 ? `${names[0]}-${names[names.length - 1]}` : names.join("/");
+    return `keys ${span} pick the class of that name`;
+  }
+  const last = Math.min(classes.length, 10);
+  const keys = last === 10 ? "1-9, 0" : last === 1 ? "1" : `1-${last}`;
+  return `${keys} pick a class by position (key shown on the button)`;
+}
+
+/** Whether a letter command key is free (no class is picked by it). */
+export function commandKeyFree(classes, key) {
+  return classForKey(classes, key) === undefined;
+}
+
 export class KernelError extends Error {}
+
+/** A request refused because the view's kernel object is gone: the banner says so already. */
+export class DisconnectedError extends KernelError {}
 
 const WAITING_MS = 2000;
 const STALE_MS = 10000;
@@ -121,14 +166,19 @@ export class Channel {
 
   request(payload) {
     const request_id = `${this.prefix}-${++this.seq}`;
+    if (this.health === "gone") {
+      // nothing is sent to a kernel object that is gone: the view stays disconnected
+      return Promise.reject(new DisconnectedError("disconnected: re-run the cell for a live view"));
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(request_id, { resolve, reject, sent: Date.now() });
       try {
         this.model.send({ ...payload, request_id });
       } catch (err) {
+        // the comm cannot send: the kernel side of this model is gone for good
         this.pending.delete(request_id);
-        this.setHealth("stale", 0);
-        reject(new KernelError(`cannot reach the kernel: ${err}`));
+        this.onGone();
+        reject(new DisconnectedError(`disconnected (${err}): re-run the cell for a live view`));
       }
     });
   }
@@ -154,6 +204,16 @@ export class Channel {
 
   setHealth(state, seconds) {
     if (state === this.health && state === "ok") return;
+    // "gone" is final: only re-running the cell (a new model) gives a live view again
+    if (this.health === "gone" && state !== "gone") return;
+    if (state === "gone") {
+      clearInterval(this.heartbeat);
+      for (const entry of this.pending.values()) {
+        entry.reject(new DisconnectedError("disconnected: re-run the cell for a live view"));
+      }
+      this.pending.clear();
+      if (this.health === "gone") return;
+    }
     this.health = state;
     this.onHealth(state, seconds);
   }

@@ -81,7 +81,7 @@ export class Pager {
         if (this.inflight.get(page) === gen) this.inflight.delete(page);
         if (gen !== this.gen || this.disposed) return;
         this.failedGen = gen;
-        this.onError(err instanceof KernelError ? err.message : String(err));
+        this.onError(err instanceof KernelError ? err.message : String(err), err);
       });
   }
 

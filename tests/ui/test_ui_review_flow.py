@@ -1,0 +1,182 @@
+"""The review flow as a person uses it (issue 11): keys by class name, the editor's focus, a
+view whose kernel is gone, fixing flagged digits by keyboard alone.
+
+Cells are run with Shift+Enter (``LabNotebook.run_cell``), as a person runs them, so the
+keyboard focus is wherever JupyterLab leaves it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from labharness import LabNotebook, wait_until
+from labrestart import restart_from_menu
+from uidom import editor_current, editor_progress, editor_root, grid_root, wait_status
+
+pytestmark = pytest.mark.ui
+
+N_DIGITS = 300
+
+
+def digits(n_flagged: int, n: int = N_DIGITS) -> str:
+    """A dataset ``ds`` labelled with the integers 0-9 (classes 0..9, as digits are) and
+    label-issue ``Findings`` ``issues``: the ``n_flagged`` first samples flagged, each
+    suggesting the next digit."""
+    return f"""\
+import numpy as np
+import pandas as pd
+import dcai_jupyter as dj
+
+N = {n}
+rng = np.random.default_rng(7)
+df = pd.DataFrame({{"x": np.round(rng.normal(size=N), 2), "label": np.arange(N) % 10}})
+ds = dj.Dataset(df, label="label", classes=list(range(10)), history=":memory:")
+given = np.array(ds.column("label"))  # a copy: the labels as they were
+flag = np.arange(N) < {n_flagged}
+suggested = np.where(flag, (given + 1) % 10, given)
+issues = dj.Findings(
+    pd.DataFrame(
+        {{"given_label": given, "suggested_label": suggested, "is_issue": flag,
+          "score": np.where(flag, 1.0 - np.arange(N) / (10 * N), 0.0)}},
+        index=pd.Index(ds.ids, name="sample_id"),
+    ),
+    op="label_issues",
+    roles={{"score": "score", "flag": "is_issue", "suggestion": "suggested_label"}},
+    action="relabel",
+)
+int(issues.is_issue.sum())
+"""
+
+
+def _focused(editor) -> bool:
+    return bool(editor.evaluate("e => e.contains(document.activeElement)"))
+
+
+def _wait_progress(editor, done: int, total: int, timeout: float = 30) -> None:
+    wait_until(
+        lambda: editor_progress(editor) == (done, total),
+        timeout,
+        f"editor-progress {done} / {total}",
+        describe=lambda: editor.get_by_test_id("editor-progress").inner_text(),
+    )
+
+
+def test_digit_keys_pick_the_class_by_name_in_editor_and_gallery(notebook):
+    """Defect 1: on digits, ``2`` records the label 2 (not the second class, 1), in the editor
+    and on a focused gallery tile; the buttons and the help line say so."""
+    nb: LabNotebook = notebook([digits(20)])
+    nb.run_cell("editor = dj.LabelEditor(ds, issues)\neditor")
+    editor = editor_root(nb.page)
+    _wait_progress(editor, 0, 20)
+    help_text = editor.get_by_test_id("editor-help").inner_text()
+    assert "pick the class of that name" in help_text, help_text
+    buttons = editor.get_by_test_id("editor-class")
+    assert buttons.nth(2).inner_text().strip() == "2", buttons.nth(2).inner_text()
+    editor.click(position={"x": 3, "y": 3})
+    sid = editor_current(editor)
+    given = nb.kernel.eval(f"int(ds.take([{sid}])['label'].iloc[0])")
+    key = next(k for k in range(10) if k not in (given, (given + 1) % 10))
+    nb.page.keyboard.press(str(key))
+    _wait_progress(editor, 1, 20)
+    nb.kernel.wait_for(f"int(ds.take([{sid}])['label'].iloc[0]) == {key}", what=f"label {key}")
+
+    nb.run_cell("grid = dj.SampleGrid(ds, issues=issues, layout='gallery')\ngrid")
+    grid = grid_root(nb.page)
+    wait_status(grid, rows=N_DIGITS)
+    assert "relabel the focused item to the class of that name" in (
+        grid.get_by_test_id("grid-help").inner_text()
+    )
+    target = 25  # label 5
+    tile = grid.locator(f'[data-testid="tile"][data-id="{target}"]')
+    tile.click()
+    nb.page.keyboard.press("1")
+    nb.kernel.wait_for(f"int(ds.take([{target}])['label'].iloc[0]) == 1", what="tile label 1")
+    wait_until(
+        lambda: tile.get_by_test_id("tile-label").inner_text().strip() == "1",
+        15,
+        "the tile shows label 1",
+    )
+
+
+def test_fifty_flagged_digits_fixed_by_keyboard_alone(notebook):
+    """Defect 3 and the keyboard target: once the editor is shown (its cell run with
+    Shift+Enter), it has the keyboard focus; 50 presses of Enter fix 50 flagged digits, with
+    no mouse and no wrong label. Clicking elsewhere shows the "click here to review" state."""
+    nb: LabNotebook = notebook([digits(50)])
+    nb.run_cell("editor = dj.LabelEditor(ds, issues)\neditor")
+    page = nb.page
+    editor = editor_root(page)
+    _wait_progress(editor, 0, 50)
+    wait_until(lambda: _focused(editor), 10, "the editor to have the keyboard focus")
+    assert editor.get_by_test_id("editor-focus-hint").is_hidden()
+    t0 = time.perf_counter()
+    for _ in range(50):
+        page.keyboard.press("Enter")
+    _wait_progress(editor, 50, 50, timeout=120)
+    took = time.perf_counter() - t0
+    nb.kernel.wait_for(
+        "int((ds.history.changes.source == 'widget').sum()) == 50", what="50 widget changes"
+    )
+    wrong = nb.kernel.eval(
+        "[int(i) for i in issues.flagged.ids "
+        "if ds.take([int(i)])['label'].iloc[0] != issues.at[int(i), 'suggested_label']]"
+    )
+    assert wrong == [], wrong
+    assert nb.kernel.eval("int((ds.column('label') != given).sum())") == 50
+    assert "Done" in editor.get_by_test_id("editor-done").inner_text()
+    print(f"\n[ui] 50 Enter presses -> 50 relabels in {took:.1f} s")
+
+    # focus elsewhere: the editor says so, and a click gives it back
+    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt").click()
+    wait_until(lambda: not _focused(editor), 10, "the focus to leave the editor")
+    hint = editor.get_by_test_id("editor-focus-hint")
+    hint.wait_for(state="visible")
+    assert re.search("click here to review", hint.inner_text(), re.I)
+    hint.click()
+    wait_until(lambda: _focused(editor), 10, "a click to give the editor the focus")
+    assert hint.is_hidden()
+
+
+def test_view_whose_kernel_is_gone_stays_disconnected(notebook):
+    """Defect 4: after a restart, clicks, keys and scrolling do not turn a gone view back into
+    a live-looking one (no "cannot reach the kernel" error, the banner stays)."""
+    nb: LabNotebook = notebook([digits(20)])
+    nb.run_cell("grid = dj.SampleGrid(ds, issues=issues)\ngrid")
+    nb.run_cell("editor = dj.LabelEditor(ds, issues)\neditor")
+    page = nb.page
+    grid, editor = grid_root(page), editor_root(page)
+    wait_status(grid, rows=N_DIGITS)
+    _wait_progress(editor, 0, 20)
+    restart_from_menu(nb)
+
+    def gone(view, testid: str) -> bool:
+        box = view.get_by_test_id(testid)
+        return box.is_visible() and "kernel object is gone" in box.inner_text()
+
+    wait_until(lambda: gone(grid, "grid-stale"), 25, "the grid's disconnected banner")
+    wait_until(lambda: gone(editor, "editor-stale"), 25, "the editor's disconnected banner")
+
+    # what a person does next: click a row, press keys, scroll, click the editor, press Enter
+    grid.locator('[data-testid="grid-row"]').nth(2).click(position={"x": 5, "y": 5})
+    page.keyboard.press("3")
+    page.keyboard.press("ArrowDown")
+    grid.get_by_test_id("grid-scroll").evaluate(
+        "e => { e.scrollTop = e.scrollHeight; e.dispatchEvent(new Event('scroll')); }"
+    )
+    editor.click(position={"x": 3, "y": 3})
+    page.keyboard.press("Enter")
+    page.keyboard.press("ArrowRight")
+    # the views' own checks run every 0.5 s (health) and 4 s (heartbeat): give them time to
+    # (wrongly) flip back, polling that they never do
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        assert gone(grid, "grid-stale"), grid.get_by_test_id("grid-stale").inner_text()
+        assert gone(editor, "editor-stale"), editor.get_by_test_id("editor-stale").inner_text()
+        assert grid.get_attribute("data-state") == "gone"
+        assert editor.get_attribute("data-state") == "gone"
+        for box in (grid.get_by_test_id("grid-error"), editor.get_by_test_id("editor-error")):
+            assert not (box.is_visible() and "cannot reach" in box.inner_text()), box.inner_text()
+        page.wait_for_timeout(500)
+    assert "disconnected" in grid.get_by_test_id("grid-status").inner_text()
