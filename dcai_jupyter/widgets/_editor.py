@@ -82,8 +82,9 @@ class LabelEditor(DatasetWidget):
     every class name is one character (digits, letters) its key picks it by name (``2`` is
     class 2), otherwise 1-9 pick a class by position (0 = tenth class, the key shown on
     each class button); Delete removes the sample, ArrowRight/j and ArrowLeft/k move, s
-    skips, u undoes the last decision (a letter that names a class picks that class). Each decision is a ``Dataset``
-    call (``relabel``/``remove``/``undo``) recorded with source ``widget``.
+    skips, u undoes the last decision (a letter that names a class picks that class).
+    Each decision is a ``Dataset`` call (``relabel``/``remove``/``undo``) recorded with
+    source ``widget``.
 
     Parameters
     ----------
