@@ -17,9 +17,10 @@ With ``min_support=0`` the flags are those of ``cleanlab.filter.find_label_issue
 with the same options, on every input without ties. The arithmetic is done in the dtype of
 ``pred_probs`` (float32 stays float32) in the same order, so thresholds, the calibrated joint
 and its rounding agree to the last digit. Where cleanlab's choice depends on the order its
-sort happens to produce (equal margins or probabilities at the edge of a cut), this module
-breaks ties by position: the earlier sample is taken first. That rule is deterministic and
-does not depend on the platform.
+sort happens to produce (equal margins or probabilities at the edge of a cut, or equal
+rounding errors when a row of the calibrated joint is rounded to integers), this module
+breaks ties by position: the earlier sample, and the earlier class, is taken first. That
+rule is deterministic and does not depend on the platform (cleanlab's default sort does).
 """
 
 from __future__ import annotations
@@ -598,8 +599,9 @@ def find_label_issues(
     *Agreement with cleanlab.* With ``min_support=0``, ``is_issue`` equals cleanlab 2.9's
     mask for the same options on inputs without ties (a seeded differential test checks
     this). Where several answers are valid because margins or probabilities tie at the edge
-    of a cut, the earlier sample (by position) is flagged first; cleanlab leaves this to
-    its sort.
+    of a cut, the earlier sample (by position) is flagged first; where entries of a row of
+    the calibrated joint have equal rounding errors, the earlier class is rounded first.
+    cleanlab leaves both to its sort, whose order can differ between machines.
 
     *Deliberate deviations* (``min_support > 0``, the default 0.05): after the filter,
     samples whose given label gets probability below ``min_support`` while another class is
