@@ -207,3 +207,16 @@ def test_rows_without_a_label_join_the_pool_of_an_int_or_bool_label_column(
     for _ in range(3):
         ds.undo()
     assert ds.fingerprint == fp0 and ds.df["label"].dtype == df["label"].dtype
+
+
+def test_remove_origin_removes_a_group_of_made_rows_in_one_change(df):
+    ds = dj.Dataset(df, label="label")
+    plan = ds.plan("synthesize")
+    made = plan.add(df.iloc[:2], origin="synthetic:test")
+    ds.apply(plan.change())
+    ds.apply(ds.plan("pseudo").relabel([0], ["b"], origin="pseudo").change())
+    with pytest.raises(ValueError, match="origins present: \\['synthetic:test'\\]"):
+        ds.remove_origin("augmented")
+    ds.remove_origin("synthetic")
+    assert not set(made) & set(ds.ids.tolist()) and 0 in ds.ids  # a pseudo-label is no row origin
+    assert ds.history.changes["op"].tolist()[-1] == "remove"

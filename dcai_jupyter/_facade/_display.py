@@ -11,4 +11,4 @@ class DisplayMixin:
             from ..widgets import SampleGrid
         except ImportError:
             return {"text/plain": repr(self)}
-        return SampleGrid(self)._repr_mimebundle_(**kwargs)  # type: ignore[arg-type]
+        return SampleGrid(self)._repr_mimebundle_(**kwargs)

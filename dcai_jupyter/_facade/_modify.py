@@ -77,10 +77,4 @@ class ModifyMixin:
         int
             The new version.
         """
-        ids = self.ids_with_origin(origin)  # type: ignore[attr-defined]
-        if len(ids) == 0:
-            raise ValueError(
-                f"no row has origin {origin!r}; origins present: "
-                f"{sorted(set(self.origins['origin'].dropna()))}"  # type: ignore[attr-defined]
-            )
-        return int(self.remove(ids, reason=reason))  # type: ignore[attr-defined]
+        return int(self.remove_origin(origin, reason=reason))  # type: ignore[attr-defined]

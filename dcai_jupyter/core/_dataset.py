@@ -563,6 +563,19 @@ class Dataset:
             }
             return np.array([i for i in t.ids.tolist() if i in hits], dtype=np.int64)
 
+    def remove_origin(self, origin: str, *, reason: str | None = None) -> int:
+        """Remove every row made with ``origin`` (or ``origin:...``): one recorded change.
+
+        E.g. ``"synthetic"``, ``"synthetic:smote"``, ``"augmented"``. Returns the new version.
+        """
+        ids = self.ids_with_origin(origin)
+        with self._lock:
+            ids = np.array([i for i in ids.tolist() if i in self._table.origin], dtype=np.int64)
+        if len(ids) == 0:
+            present = sorted(set(self.origins["origin"].dropna()))
+            raise ValueError(f"no row has origin {origin!r}; origins present: {present}")
+        return self.remove(ids, reason=reason)
+
     def _swap(self, work: Table) -> None:
         self._table = work
 
