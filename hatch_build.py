@@ -42,7 +42,7 @@ class JSBuildHook(BuildHookInterface):  # type: ignore[misc]
         npm = shutil.which("npm")
         if npm is None:
             built = root / "dcai_jupyter" / "static"
-            if all((built / f).is_file() for f in ("grid.js", "editor.js", "widgets.css")):
+            if all((built / f).is_file() for f in ("grid.js", "editor.js", "history_view.js", "widgets.css")):
                 # e.g. a wheel built from an sdist that already carries the bundle
                 self.app.display_warning("npm not found: using the already built js bundle")
                 return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,3 +65,19 @@ def test_too_few_samples_of_a_class_is_a_clear_error_and_nothing_is_recorded():
     with pytest.raises(ValueError, match="use cv=2"):
         ds.evaluate(cv=5, progress=False)
     assert ds.history.metrics.empty
+
+
+def test_evaluate_warns_when_rows_made_by_operations_are_scored():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    df["label"] = np.where(df["a"] > 0, "p", "n")
+    ds = dj.Dataset(df, label="label")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # original rows only: no warning
+        ds.evaluate(LogisticRegression(), cv=3, progress=False)
+    plan = ds.plan("synthesize")
+    plan.add(df.iloc[:5], origin="synthetic:test")
+    ds.apply(plan.change())
+    with pytest.warns(UserWarning, match="5 rows or labels were made by operations"):
+        ev = ds.evaluate(LogisticRegression(), cv=3, progress=False)
+    assert ev.params["n_derived"] == 5

@@ -8,6 +8,7 @@ table at the version they were measured on (``ds.history.metrics``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -137,6 +138,17 @@ def evaluate_dataset(
     if not labeled.any():
         raise ValueError("no sample has a label: label some samples of the pool first (ds.relabel)")
     y = labels[labeled]
+    derived = ds.origins
+    n_derived = int(derived["origin"].notna().sum() + (derived["label_origin"].notna()).sum())
+    if n_derived:
+        warnings.warn(
+            f"{n_derived} rows or labels were made by operations (synthetic, augmented, "
+            "pseudo-labeled; see ds.origins): cross-validation scores them like real samples "
+            "and can be optimistic. Compare on held-out original data, or evaluate before "
+            "adding them",
+            UserWarning,
+            stacklevel=3,
+        )
     seen = set(pd.unique(pd.Series(y, dtype=object)).tolist())
     classes = [c for c in ds.classes if c in seen]
     codes, classes = encode_labels(y, classes)
@@ -172,6 +184,7 @@ def evaluate_dataset(
         "features": [str(c) for c in used],
         "n_samples": int(labeled.sum()),
         "n_unlabeled": int((~labeled).sum()),
+        "n_derived": n_derived,
     }
     result = Evaluation(
         version=version,
