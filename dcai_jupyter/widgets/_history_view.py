@@ -92,10 +92,15 @@ def _change_counts(deltas: Any, label: str) -> tuple[dict[str, int], dict[Any, i
 
 def _key(v: Any) -> Any:
     """A class value as a dict key (encoded values may be dicts or lists; None for missing)."""
-    if isinstance(v, float) and v != v:
-        return None
+    if isinstance(v, dict) and set(v) in ({"$na"}, {"$nat"}):
+        return None  # an encoded missing label (a pool row)
     if isinstance(v, (dict, list)):
         return repr(v)
+    try:
+        if pd.isna(v):
+            return None  # NaN, None, pd.NA: a missing label (a pool row)
+    except (TypeError, ValueError):
+        pass
     return v
 
 
