@@ -992,3 +992,55 @@ def test_most_suspicious_first_agrees_with_findings_and_editor(ds: Any, talk: Ta
     assert flagged["ids"] == LabelEditor(ds, found).queue.tolist() == found.flagged.ids.tolist()
     asc = page(talk, grid, offset=0, limit=100, sort={"column": "s", "ascending": True})
     assert asc["ids"] == pd.Series(scores, index=ds.ids).sort_values(kind="stable").index.tolist()
+
+
+def _digit_findings(n: int = 20, n_flagged: int = 6):
+    import dcai_jupyter as dj
+
+    df = pd.DataFrame({"x": np.arange(n) * 1.0, "label": np.arange(n) % 10})
+    ds = dj.Dataset(df, label="label", classes=list(range(10)), history=":memory:")
+    given = np.array(ds.column("label"))
+    flag = np.arange(n) < n_flagged
+    frame = pd.DataFrame(
+        {
+            "given_label": given,
+            "suggested_label": np.where(flag, (given + 1) % 10, given),
+            "is_issue": flag,
+            "score": 1.0 - np.arange(n) / n,
+        },
+        index=pd.Index(ds.ids, name="sample_id"),
+    )
+    roles = {"score": "score", "flag": "is_issue", "suggestion": "suggested_label"}
+    return ds, dj.Findings(frame, op="label_issues", roles=roles, action="relabel")
+
+
+def test_resolved_state_of_findings_in_grid_and_editor():
+    from dcai_jupyter.widgets import LabelEditor, SampleGrid
+
+    ds, f = _digit_findings()
+    ds.relabel([0], [1])  # its suggestion: accepted
+    ds.relabel([1], [5])  # another class: relabeled
+    ds.remove([2])
+    ds.relabel([10], [3])  # not flagged: stays unresolved
+    editor = LabelEditor(ds, f)
+    assert editor.total == 3 and editor.resolved_count == 3
+    assert editor.queue.tolist() == [3, 4, 5]
+    grid = SampleGrid(ds, findings=f)
+    gen = grid.review_generation
+    page = grid.handle_message({"type": "page", "request_id": 1, "offset": 0, "limit": 12})
+    assert page["resolved"][:3] == ["accepted", "relabeled", None]  # 2 is gone: row 2 is id 3
+    assert page["ids"][:3] == [0, 1, 3]
+    assert page["counts"] == {"flagged": 6, "resolved": 3}
+    # a keep decision resolves the finding in every view; undo reopens it
+    assert editor.handle_message({"type": "decide", "index": 0, "action": "keep"})["type"] == "ok"
+    assert grid.review_generation == gen + 1
+    msg = {"type": "page", "request_id": 2, "offset": 0, "limit": 12}
+    only = grid.handle_message({**msg, "filter": {"review": "resolved"}})
+    assert only["ids"] == [0, 1, 3] and only["resolved"] == ["accepted", "relabeled", "kept"]
+    still = grid.handle_message({**msg, "filter": {"review": "open"}})
+    assert still["ids"] == [4, 5]
+    editor.handle_message({"type": "undo", "request_id": 3})
+    assert grid.handle_message({**msg, "filter": {"review": "open"}})["ids"] == [3, 4, 5]
+    bad = grid.handle_message({**msg, "filter": {"review": "done"}})
+    assert bad["type"] == "error" and "filter.review" in bad["message"]
+    assert LabelEditor(ds, f, include_resolved=True).total == 6

@@ -14,6 +14,7 @@ from ._base import MISSING_FRONT_END, DatasetWidget, same_label, static_asset
 from ._images import image_data_url
 from ._ordering import grouped_order
 from ._protocol import ProtocolError, is_null_scalar, json_scalar
+from ._resolved import resolution, set_kept
 from ._schema import ID_COLUMN, as_findings
 
 __all__ = ["LabelEditor"]
@@ -95,6 +96,10 @@ class LabelEditor(DatasetWidget):
         what is shown (suggestion, score, reason, group and keeper) and what accepting does.
     issues : Findings, optional
         Alias of ``findings``.
+    include_resolved : bool
+        Also queue the findings resolved since they were made (relabeled, accepted, kept
+        or removed, in any view or by a cell). By default they are skipped and counted:
+        "181 to review · 12 resolved".
 
     Attributes
     ----------
@@ -119,16 +124,33 @@ class LabelEditor(DatasetWidget):
     score_name = t.Unicode("", help="Name of the findings' score column").tag(sync=True)
     image_column = t.Unicode("").tag(sync=True)
     text_column = t.Unicode("").tag(sync=True)
+    resolved_count = t.Int(
+        0, help="Flagged findings left out of the queue: resolved before the editor was made"
+    ).tag(sync=True)
     autofocus = t.Bool(
         True,
         help="Take the keyboard focus when first displayed (the view clears it once it did, "
         "so a reload or a second view never steals the focus)",
     ).tag(sync=True)
 
-    def __init__(self, ds: Any, findings: Any = None, *, issues: Any = None) -> None:
+    def __init__(
+        self,
+        ds: Any,
+        findings: Any = None,
+        *,
+        issues: Any = None,
+        include_resolved: bool = False,
+    ) -> None:
         found = as_findings(findings, issues)
         self._findings = found
         queue = np.asarray(ds.ids) if found is None else review_queue(found)
+        skipped = 0
+        if found is not None and not include_resolved:
+            state = resolution(ds, found)
+            resolved = state[state != ""].index.to_numpy()
+            open_ = ~np.isin(queue, resolved)
+            skipped = int(len(queue) - open_.sum())
+            queue = queue[open_]
         self._queue = queue
         self._groups: dict[Any, list[int]] = {}
         group_col = None if found is None else found.roles.get("group")
@@ -143,6 +165,7 @@ class LabelEditor(DatasetWidget):
         super().__init__(
             ds,
             total=len(queue),
+            resolved_count=skipped,
             has_suggestions=found is not None and "suggestion" in found.roles,
             action="" if found is None else found.action,
             findings_op="" if found is None else found.op,
@@ -251,6 +274,7 @@ class LabelEditor(DatasetWidget):
             "score": json_scalar(self._finding_value(sid, "score")),
             "reason": json_scalar(self._finding_value(sid, "reason"), clamp=500),
             "flagged": bool(self._finding_value(sid, "flag") or False),
+            "resolved": self._resolved_state(sid),
             "keeper": None if keeper is None else bool(keeper),
             "finding": self._finding_extras(sid),
             "group": self._group_of(sid),
@@ -271,6 +295,14 @@ class LabelEditor(DatasetWidget):
             [str(c), json_scalar(row.iloc[0][c], clamp=200)] for c in fields[:EDITOR_FIELDS]
         ]
         return item
+
+    def _resolved_state(self, sid: int) -> str | None:
+        """The finding's resolved state now (see :mod:`._resolved`), None while open."""
+        if self._findings is None:
+            return None
+        state = resolution(self._ds, self._findings)
+        value = state.get(sid, "")
+        return str(value) if value else None
 
     def _finding_extras(self, sid: int) -> list[list[Any]]:
         """``[name, value]`` of the finding's columns that play no role (e.g. label_quality)."""
@@ -359,6 +391,8 @@ class LabelEditor(DatasetWidget):
                         version_after = int(
                             self._ds.relabel([sid], [target], reason="LabelEditor: relabel")
                         )
+            if action == "keep" and self._findings is not None:
+                set_kept(self._ds, self._findings, [sid])
             self._decisions[index] = _Decision(done, sid, current, target, version_after)
             if index in self._undo_stack:
                 self._undo_stack.remove(index)
@@ -416,6 +450,8 @@ class LabelEditor(DatasetWidget):
                     )
                 with self._widget_source():
                     self._ds.undo()
+            if decision.action == "keep" and self._findings is not None:
+                set_kept(self._ds, self._findings, [decision.sample_id], kept=False)
             self._undo_stack.pop()
             del self._decisions[index]
             with self._lock:

@@ -8,6 +8,7 @@ import traitlets as t
 
 from ._base import MISSING_FRONT_END, DatasetWidget, static_asset
 from ._protocol import ProtocolError, parse_ids, parse_page_request
+from ._resolved import watch
 from ._schema import as_findings, build_schema, has_origins
 from ._source import PageSource
 
@@ -22,7 +23,10 @@ class SampleGrid(DatasetWidget):
     (click a header), filter by label, flagged only or text, select rows (synced to
     :attr:`selected_ids`) and relabel inline (dropdown or digit keys 1-9 on a focused row).
     With findings, ``a`` accepts the finding of the focused row (or of the selection): its
-    suggested label (action ``relabel``) or its removal (action ``remove``). Edits are
+    suggested label (action ``relabel``) or its removal (action ``remove``). Findings
+    resolved since they were made (relabeled, accepted, kept or removed, see
+    :mod:`~._resolved`) are marked so, counted in the status line and filterable ("to
+    review" / "resolved"). Edits are
     ``Dataset`` method calls recorded with provenance source ``widget``; every open view
     refreshes after any change of the dataset. Rows an operation made (``ds.origins``) show
     their origin in an ``origin`` column.
@@ -75,6 +79,9 @@ class SampleGrid(DatasetWidget):
     selected_ids = t.List(t.Int(), help="Sample ids selected in the browser").tag(sync=True)
     page_size = t.Int(50).tag(sync=True)
     height = t.Int(480).tag(sync=True)
+    review_generation = t.Int(
+        0, help="Bumped when a keep decision changed which findings are resolved"
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -101,6 +108,13 @@ class SampleGrid(DatasetWidget):
             height=int(height),
             page_size=max(1, min(int(page_size), 500)),
         )
+        if found is not None:
+            watch(ds, self)
+
+    def _reviews_changed(self) -> None:
+        """A keep decision (in any view) changed the resolved state: the rows shown refresh."""
+        with self._lock:
+            self.review_generation += 1
 
     @property
     def findings(self) -> Any:

@@ -5,8 +5,10 @@ One request/response channel per widget, on the ipywidgets custom-message comm
 ``type`` and a ``request_id`` chosen by the browser; every answer echoes the ``request_id``:
 
 - ``{"type": "page", "offset", "limit", "sort": {"column", "ascending"} | null,
-  "filter": {"label": <class> | null, "flagged": bool, "text": str}}``
-  -> :class:`PageAnswer` (``total`` = rows matching the filter)
+  "filter": {"label": <class> | null, "flagged": bool, "text": str,
+  "review": "" | "open" | "resolved"}}``
+  -> :class:`PageAnswer` (``total`` = rows matching the filter; with findings also each
+  row's ``resolved`` state and the ``counts`` of flagged and resolved findings)
 - edits (``relabel``, ``remove``, ``accept``, and the LabelEditor's ``decide``/``move``/
   ``undo``) -> :class:`OkAnswer`
 - ``{"type": "ping"}`` -> ``{"type": "pong", "version"}`` (a view's heartbeat)
@@ -54,8 +56,8 @@ TEXT_CLAMP = 2000
 THUMB_SIZE = 64
 
 
-class PageAnswer(TypedDict):
-    """Answer to a ``page`` request: the rows ``offset .. offset+limit`` of the query."""
+class _PageAnswerRequired(TypedDict):
+    """The keys of every page answer."""
 
     type: str  # "page"
     version: int  # the dataset version every value of the page was read at
@@ -65,6 +67,15 @@ class PageAnswer(TypedDict):
     row_count: int  # rows in the dataset
     ids: list[int]
     columns: dict[str, list[Any]]  # by schema column name, aligned with ids
+
+
+class PageAnswer(_PageAnswerRequired, total=False):
+    """Answer to a ``page`` request: the rows ``offset .. offset+limit`` of the query."""
+
+    # with findings: each row's resolved state (None: open or not flagged), and the counts
+    # of flagged and resolved findings
+    resolved: list[str | None]
+    counts: dict[str, int]
 
 
 class OkAnswer(TypedDict, total=False):
@@ -172,15 +183,16 @@ class PageQuery:
     has_label_filter: bool = False
     flagged: bool = False
     text: str = ""
+    review: str = ""  # "": any; "open": flagged, not resolved; "resolved": resolved since
 
     @property
     def filter_key(self) -> tuple[Hashable, ...]:
         label = repr(self.label) if self.has_label_filter else None
-        return (label, self.flagged, self.text.casefold())
+        return (label, self.flagged, self.text.casefold(), self.review)
 
     @property
     def filtered(self) -> bool:
-        return self.has_label_filter or self.flagged or bool(self.text)
+        return self.has_label_filter or self.flagged or bool(self.text) or bool(self.review)
 
 
 def _int_field(msg: dict[str, Any], name: str, default: int | None = None) -> int:
@@ -238,6 +250,16 @@ def parse_page_request(
     text = flt.get("text") or ""
     if not isinstance(text, str):
         raise ProtocolError("malformed request: filter.text must be a string")
+    review = flt.get("review") or ""
+    if review not in ("", "open", "resolved"):
+        raise ProtocolError(
+            f"malformed request: filter.review must be '', 'open' or 'resolved', got {review!r}"
+        )
+    if review and not has_findings:
+        raise ProtocolError(
+            "no findings were given to this widget: nothing is resolved or open "
+            "(pass findings=ds.find_label_issues() or another Findings)"
+        )
     return PageQuery(
         offset=offset,
         limit=limit,
@@ -247,6 +269,7 @@ def parse_page_request(
         has_label_filter=has_label,
         flagged=flagged,
         text=text.strip()[:200],
+        review=review,
     )
 
 

@@ -20,6 +20,7 @@ from ._cache import LRUCache
 from ._images import image_data_url
 from ._ordering import argsort_nulls_last, descending, grouped_order, window_order
 from ._protocol import THUMB_SIZE, PageAnswer, PageQuery, column_json
+from ._resolved import generation, resolution
 from ._schema import ID_COLUMN
 
 __all__ = ["PageSource"]
@@ -218,10 +219,25 @@ class PageSource:
             if q.text:
                 m = self._text_mask(q.text)
                 mask = m if mask is None else mask & m
+            if q.review:
+                resolved = self._resolved_rows(version)
+                m = resolved if q.review == "resolved" else self._flagged(version) & ~resolved
+                mask = m if mask is None else mask & m
             assert mask is not None
             return mask
 
-        return self._cache.get_or_compute(("mask", version, q.filter_key), compute)
+        return self._cache.get_or_compute(("mask", version, self._filter_key(q)), compute)
+
+    def _filter_key(self, q: PageQuery) -> tuple[Any, ...]:
+        """The query's filter, with the keep generation when it filters on the resolved state."""
+        return (*q.filter_key, generation(self.ds) if q.review else 0)
+
+    def _resolved_rows(self, version: int) -> np.ndarray:
+        """Rows whose finding is resolved (see :mod:`._resolved`), in row order."""
+        assert self.findings is not None
+        state = resolution(self.ds, self.findings)
+        resolved = state[state != ""]
+        return np.isin(self.ids(version), resolved.index.to_numpy())
 
     def _flagged(self, version: int) -> np.ndarray:
         """Rows flagged by the findings; with groups, every row of a group with a flagged row
@@ -333,7 +349,7 @@ class PageSource:
             if mask is None:
                 return None, len(self.ds), 0
             rows = self._cache.get_or_compute(
-                ("rows", version, q.filter_key), lambda: np.flatnonzero(mask)
+                ("rows", version, self._filter_key(q)), lambda: np.flatnonzero(mask)
             )
             return rows, len(rows), 0
         grouped = self._grouped_by(column) is not None
@@ -365,7 +381,7 @@ class PageSource:
             return subset[sub]
 
         rows = self._cache.get_or_compute(
-            ("rows", version, q.filter_key, column, ascending), compute
+            ("rows", version, self._filter_key(q), column, ascending), compute
         )
         return rows, len(rows), 0
 
@@ -405,7 +421,7 @@ class PageSource:
             else:
                 values = np.asarray(self.ds.column(name))[pos]
             columns[name] = column_json(values, kind)
-        return {
+        answer: PageAnswer = {
             "type": "page",
             "version": version,
             "offset": q.offset,
@@ -415,6 +431,14 @@ class PageSource:
             "ids": ids.tolist(),
             "columns": columns,
         }
+        if self.findings is not None:
+            state = resolution(self.ds, self.findings)
+            answer["resolved"] = [s or None for s in state.reindex(ids, fill_value="").tolist()]
+            answer["counts"] = {
+                "flagged": int(self.findings.flags.sum()),
+                "resolved": int((state != "").sum()),
+            }
+        return answer
 
     def _thumbs_for(self, ids: np.ndarray, values: np.ndarray, name: str) -> list[str | None]:
         out: list[str | None] = []

@@ -78,6 +78,7 @@ class EditorView {
       });
     this.progress = h("span", { className: "dcai-progress", "data-testid": "editor-progress" });
     this.status = h("span", { className: "dcai-status", "data-testid": "editor-status" });
+    this.counts = h("span", { className: "dcai-counts", "data-testid": "editor-counts" });
     this.errorBox = h("div", { className: "dcai-error", "data-testid": "editor-error", role: "alert" });
     this.banner = new ConnectionBanner("editor-stale", "this editor");
     this.media = h("div", { className: "dcai-editor-media" });
@@ -151,6 +152,7 @@ class EditorView {
         h("div", { className: "dcai-toolbar" }, [
           h("strong", { text: op ? `Review: ${op}` : "Label review" }),
           this.progress,
+          this.counts,
           this.status,
         ]),
         this.focusHint,
@@ -253,6 +255,7 @@ class EditorView {
       },
       "change:reviewed": () => this.renderProgress(),
       "change:total": () => this.renderProgress(),
+      "change:resolved_count": () => this.renderProgress(),
       "change:classes": () => this.buildClasses(),
       "change:error": () => this.showError(m.get("error") || ""),
     };
@@ -281,6 +284,11 @@ class EditorView {
     const m = this.model;
     // shown once the first sample is on screen, so "reviewed / total" means "ready"
     this.progress.textContent = this.item ? `${m.get("reviewed")} / ${m.get("total")}` : "loading…";
+    if (m.get("findings_op")) {
+      // decided here or before the editor was made: resolved; the rest of the queue: to review
+      const resolved = m.get("resolved_count") + m.get("reviewed");
+      this.counts.textContent = `${m.get("total") - m.get("reviewed")} to review · ${resolved} resolved`;
+    }
     const v = this.item ? this.item.version : m.get("version");
     const parts = [`v${v}`];
     if (this.health === "waiting") parts.push("waiting for the kernel…");
@@ -361,7 +369,9 @@ class EditorView {
         : d.action === "keep"
           ? "decided: kept"
           : `decided: ${d.action === "accept" ? "accepted" : "labelled"} ${formatValue(d.label, "label")}`
-      : "";
+      : item.resolved
+        ? `resolved since: ${item.resolved}`
+        : "";
     const classes = this.model.get("classes") || [];
     const gi = classIndex(classes, item.given);
     for (const [i, b] of [...this.classBar.children].entries()) b.classList.toggle("dcai-current", i === gi);

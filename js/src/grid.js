@@ -100,6 +100,23 @@ class GridView {
         this.queryChanged();
       },
     });
+    this.filterReview = h(
+      "select",
+      {
+        "data-testid": "filter-review",
+        "aria-label": "Filter by review state",
+        disabled: !m.get("has_findings"),
+        onchange: () => {
+          this.pager.filter.review = this.filterReview.value;
+          this.queryChanged();
+        },
+      },
+      [
+        h("option", { value: "", text: "any state" }),
+        h("option", { value: "open", text: "to review" }),
+        h("option", { value: "resolved", text: "resolved" }),
+      ],
+    );
     const applyText = debounce(() => {
       this.pager.filter.text = this.filterText.value.trim();
       this.queryChanged();
@@ -194,6 +211,7 @@ class GridView {
         h("div", { className: "dcai-toolbar" }, [
           this.filterLabel,
           h("label", { className: "dcai-check" }, [this.filterFlagged, " flagged only"]),
+          m.get("has_findings") ? this.filterReview : null,
           this.filterText,
           h("span", { className: "dcai-gallery-only" }, [" sort ", this.gallerySort, this.galleryDir]),
           h("span", { className: "dcai-spacer" }),
@@ -298,6 +316,10 @@ class GridView {
         this.schedule();
       },
       "change:row_count": () => this.schedule(),
+      "change:review_generation": () => {
+        this.pager.invalidate();
+        this.schedule();
+      },
       "change:classes": () => {
         this.buildFilterOptions();
         this.renderHelp();
@@ -412,7 +434,8 @@ class GridView {
       const it = this.pager.item(index);
       if (!it) return { token: "loading", make: () => this.cells.placeholder(gallery), live: false };
       const start = this.groupStart(it, index);
-      const token = `${it.id}|${it.page.version}|${this.selected.has(it.id)}|${this.epoch}|${gallery}|${start}`;
+      const res = this.cells.resolved(it);
+      const token = `${it.id}|${it.page.version}|${res}|${this.selected.has(it.id)}|${this.epoch}|${gallery}|${start}`;
       const make = () => (gallery ? this.cells.tile(it, index, start) : this.cells.row(it, index, start));
       return { token, make, live: true };
     });
@@ -424,6 +447,8 @@ class GridView {
     const parts = [`${this.total} rows`];
     const version = this.pager.version ?? this.model.get("version");
     parts.push(`v${version}`);
+    const counts = this.pager.counts;
+    if (counts) parts.push(`${counts.flagged} flagged · ${counts.resolved} resolved`);
     if (this.selected.size) parts.push(`${this.selected.size} selected`);
     if (sort) parts.push(`sorted by ${sort.column} ${sort.ascending ? "↑" : "↓"}`);
     if (this.pager.version !== null && this.pager.version < this.model.get("version")) {

@@ -180,3 +180,66 @@ def test_view_whose_kernel_is_gone_stays_disconnected(notebook):
             assert not (box.is_visible() and "cannot reach" in box.inner_text()), box.inner_text()
         page.wait_for_timeout(500)
     assert "disconnected" in grid.get_by_test_id("grid-status").inner_text()
+
+
+def test_resolved_findings_shown_filtered_and_skipped(notebook):
+    """Defect 5: samples fixed since the findings were made (by a cell, or in the grid) show
+    as resolved, not flagged; the counts follow live; the grid filters on the state; the
+    editor made afterwards skips them and counts them."""
+    nb: LabNotebook = notebook([digits(20), "ds.accept_suggestions(issues, top=3)"])
+    nb.run_cell("grid = dj.SampleGrid(ds, issues=issues, layout='gallery')\ngrid")
+    page = nb.page
+    grid = grid_root(page)
+    wait_status(grid, rows=N_DIGITS)
+
+    def tile(sid: int):
+        return grid.locator(f'[data-testid="tile"][data-id="{sid}"]')
+
+    def status_has(text: str) -> None:
+        wait_until(
+            lambda: text in grid.get_by_test_id("grid-status").inner_text(),
+            20,
+            f"grid-status with {text!r}",
+            describe=lambda: grid.get_by_test_id("grid-status").inner_text(),
+        )
+
+    status_has("20 flagged · 3 resolved")
+    for sid in (0, 1, 2):  # fixed by accept_suggestions: no "-> suggestion" badge left
+        tile(sid).get_by_test_id("tile-resolved").wait_for()
+        assert tile(sid).get_by_test_id("tile-resolved").inner_text() == "✓ accepted"
+        assert tile(sid).get_by_test_id("tile-badge").count() == 0
+    assert tile(3).get_by_test_id("tile-badge").inner_text() == "→ 4"
+
+    # fixed in the grid: 5 -> its suggestion 6 (accepted), 7 -> 9 (not the suggestion 8)
+    tile(5).click()
+    page.keyboard.press("6")
+    status_has("20 flagged · 4 resolved")
+    tile(7).click()
+    page.keyboard.press("9")
+    status_has("20 flagged · 5 resolved")
+    wait_until(
+        lambda: tile(7).get_by_test_id("tile-resolved").count() == 1,
+        15,
+        "tile 7 resolved",
+    )
+    assert tile(7).get_by_test_id("tile-resolved").inner_text() == "✓ relabeled"
+    assert tile(5).get_by_test_id("tile-resolved").inner_text() == "✓ accepted"
+
+    review = grid.get_by_test_id("filter-review")
+    review.select_option("resolved")
+    wait_status(grid, rows=5)
+    assert sorted(
+        int(t.get_attribute("data-id")) for t in grid.get_by_test_id("tile").all()
+    ) == [0, 1, 2, 5, 7]
+    review.select_option("open")
+    wait_status(grid, rows=15)
+
+    nb.run_cell("editor = dj.LabelEditor(ds, issues)\neditor")
+    editor = editor_root(page)
+    _wait_progress(editor, 0, 15)
+    assert editor.get_by_test_id("editor-counts").inner_text() == "15 to review · 5 resolved"
+    assert editor_current(editor) == 3  # the most suspicious open finding
+    page.keyboard.press("Enter")
+    _wait_progress(editor, 1, 15)
+    assert editor.get_by_test_id("editor-counts").inner_text() == "14 to review · 6 resolved"
+    status_has("20 flagged · 6 resolved")  # the grid follows the editor's decision

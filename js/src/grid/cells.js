@@ -61,20 +61,29 @@ export class Cells {
     );
   }
 
-  /** Shared marks of an item: selection, flag, keeper, group (first of its group). */
+  /** The item's resolved state ("accepted", "relabeled", "kept", "removed") or null. */
+  resolved(it) {
+    const r = it.page.resolved;
+    return r ? r[it.i] ?? null : null;
+  }
+
+  /** Shared marks of an item: selection, flag, resolved, keeper, group (first of its group). */
   marks(it, groupStart) {
     const v = this.view;
     const flagged = Boolean(this.role(it, "flag"));
+    const resolved = flagged ? this.resolved(it) : null;
     const keeper = Boolean(this.role(it, "keeper"));
     const group = this.role(it, "group");
     return {
       selected: v.selected.has(it.id),
       flagged,
+      resolved,
       keeper,
       group,
       classes:
         (v.selected.has(it.id) ? " dcai-selected" : "") +
-        (flagged ? " dcai-flagged" : "") +
+        (flagged && !resolved ? " dcai-flagged" : "") +
+        (resolved ? " dcai-resolved" : "") +
         (keeper ? " dcai-keeper" : "") +
         (group !== null && group !== undefined && groupStart ? " dcai-group-start" : ""),
     };
@@ -89,6 +98,7 @@ export class Cells {
       "data-group": mk.group === null || mk.group === undefined ? null : String(mk.group),
       "data-keeper": mk.keeper ? "true" : null,
       "data-flagged": mk.flagged ? "true" : null,
+      "data-resolved": mk.resolved,
       role: "row",
       tabindex: "-1",
       "aria-selected": mk.selected ? "true" : "false",
@@ -98,12 +108,12 @@ export class Cells {
         width: `${this.rowWidth()}px`,
       },
     });
-    for (const c of this.columns) row.append(this.cell(it, c));
+    for (const c of this.columns) row.append(this.cell(it, c, mk.resolved));
     row.addEventListener("click", (e) => this.view.onItemClick(e, index, it.id));
     return row;
   }
 
-  cell(it, c) {
+  cell(it, c, resolved = null) {
     const v = this.value(it, c.name);
     const cell = h("div", {
       className: `dcai-td dcai-kind-${c.kind}`,
@@ -118,7 +128,8 @@ export class Cells {
     } else if (c.role === "label") {
       cell.append(this.labelSelect(it.id, v));
     } else if (c.role === "finding" && c.finding === "flag") {
-      if (v) cell.append(this.badge("flag-badge", FLAG_TEXT[this.view.action] || "flagged"));
+      if (v && resolved) cell.append(this.badge("resolved-badge", `✓ ${resolved}`, "dcai-badge-resolved"));
+      else if (v) cell.append(this.badge("flag-badge", FLAG_TEXT[this.view.action] || "flagged"));
     } else if (c.role === "finding" && c.finding === "keeper") {
       if (v) cell.append(this.badge("keeper-badge", "keeper", "dcai-badge-keep"));
     } else if (c.kind === "origin") {
@@ -184,6 +195,7 @@ export class Cells {
       "data-group": mk.group === null || mk.group === undefined ? null : String(mk.group),
       "data-keeper": mk.keeper ? "true" : null,
       "data-flagged": mk.flagged ? "true" : null,
+      "data-resolved": mk.resolved,
       tabindex: "-1",
       role: "gridcell",
       "aria-selected": mk.selected ? "true" : "false",
@@ -206,7 +218,11 @@ export class Cells {
       h("span", { className: "dcai-tile-label", "data-testid": "tile-label", text: formatValue(label, "label") }),
     ]);
     if (mk.keeper) meta.append(this.badge("tile-keeper", "keeper", "dcai-badge-keep"));
-    if (mk.flagged) {
+    if (mk.resolved) {
+      const badge = this.badge("tile-resolved", `✓ ${mk.resolved}`, "dcai-badge-resolved");
+      badge.title = `flagged by ${view.findingsOp || "the findings"}; resolved since: ${mk.resolved}`;
+      meta.append(badge);
+    } else if (mk.flagged) {
       const suggested = this.role(it, "suggestion");
       const score = this.role(it, "score");
       const has = suggested !== null && suggested !== undefined;

@@ -17,13 +17,14 @@ export class Pager {
     this.onPage = onPage;
     this.onError = onError;
     this.sort = null; // {column, ascending}
-    this.filter = { label: null, flagged: false, text: "" };
+    this.filter = { label: null, flagged: false, text: "", review: "" };
     this.gen = 0;
     this.pages = new Map(); // page number -> answer {version, offset, ids, columns}
     this.inflight = new Map(); // page number -> query generation
     this.failedGen = null; // the generation whose last request was refused
     this.total = null; // rows of the current query, once known
     this.version = null; // dataset version of the newest page received
+    this.counts = null; // {flagged, resolved} of the findings, from the newest page
     this.disposed = false;
   }
 
@@ -32,6 +33,13 @@ export class Pager {
     this.gen++;
     this.pages.clear();
     this.inflight.clear();
+    this.failedGen = null;
+  }
+
+  /** Something the pages show changed without a new dataset version (a keep decision):
+   * every page is asked for again; the old ones stay on screen until then. */
+  invalidate() {
+    for (const page of this.pages.values()) page.stale = true;
     this.failedGen = null;
   }
 
@@ -54,7 +62,7 @@ export class Pager {
     const needed = [];
     for (let p = p0; p <= p1; p++) {
       const page = this.pages.get(p);
-      if ((!page || page.version < version) && this.inflight.get(p) !== this.gen) needed.push(p);
+      if ((!page || page.stale || page.version < version) && this.inflight.get(p) !== this.gen) needed.push(p);
     }
     if (this.pages.size === 0 && this.inflight.size === 0 && needed.length === 0) needed.push(p0);
     for (const p of needed) {
@@ -75,6 +83,7 @@ export class Pager {
         if (this.pages.size > MAX_CACHED_PAGES) this.evict(page);
         this.total = answer.total;
         this.version = answer.version;
+        if (answer.counts) this.counts = answer.counts;
         this.onPage(answer);
       })
       .catch((err) => {
