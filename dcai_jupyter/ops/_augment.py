@@ -157,7 +157,8 @@ class Augment(Operation):
         src = self._sources(ds, ids)
         rep = np.repeat(src, int(self.n))
         import pandas as pd
-        from tqdm.auto import tqdm
+
+        from ._progress import progress_bar
 
         rows = ds.take(rep)
         ctx = Context.of(ds)
@@ -166,7 +167,7 @@ class Augment(Operation):
         starts = range(0, len(rows), BATCH)
         done = []
         show = bool(self.progress) and len(starts) > 1
-        with tqdm(total=len(rows), desc=origin, disable=not show, leave=False) as bar:
+        with progress_bar(total=len(rows), desc=origin, disable=not show) as bar:
             for start in starts:
                 batch = rows.iloc[start : start + BATCH]
                 for step in steps:

@@ -111,9 +111,10 @@ def _check_cv(codes: np.ndarray, cls: list[Any], cv: int) -> None:
 
 
 def _progress(total: int, enabled: bool, desc: str) -> Any:
-    from tqdm.auto import tqdm
+    # not tqdm.auto: its notebook widget leaves "model not found" in a saved notebook
+    from ._progress import progress_bar
 
-    return tqdm(total=total, desc=desc, disable=not enabled, leave=False)
+    return progress_bar(total=total, desc=desc, disable=not enabled)
 
 
 def run_tasks(
@@ -136,7 +137,8 @@ def run_tasks(
         joblib workers (``None``: 1, or what an enclosing ``joblib.parallel_backend``
         context says; ``-1``: all cores).
     progress
-        Show a ``tqdm.auto`` bar (a notebook widget in Jupyter) that advances per task.
+        Show a progress bar that advances per task (in a notebook an output that stays
+        as one line of text when done, see :mod:`._progress`; tqdm's text bar elsewhere).
     desc
         The bar's label.
     prefer

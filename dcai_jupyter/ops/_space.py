@@ -121,7 +121,8 @@ def nearest(
     """
     from sklearn.neighbors import NearestNeighbors
     from threadpoolctl import threadpool_limits
-    from tqdm.auto import tqdm
+
+    from ._progress import progress_bar
 
     n = Z.shape[0]
     k = min(k, n - 1)
@@ -132,7 +133,7 @@ def nearest(
     dist = np.empty((n, k + 1))
     idx = np.empty((n, k + 1), dtype=np.int64)
     show = progress and len(starts) > 1
-    with threadpool_limits(1), tqdm(total=n, desc=desc, disable=not show, leave=False) as bar:
+    with threadpool_limits(1), progress_bar(total=n, desc=desc, disable=not show) as bar:
         nn = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(Z32)
         for a in starts:
             b = min(a + CHUNK, n)

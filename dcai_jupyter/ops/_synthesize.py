@@ -218,10 +218,10 @@ def apply_added(op: Operation, ds: Dataset, **options: Any) -> np.ndarray:
     ``tqdm.auto`` bar names the stage (making the rows, then recording them in the history:
     both take seconds on large data).
     """
-    from tqdm.auto import tqdm
+    from ._progress import progress_bar
 
     enabled = bool(getattr(op, "progress", False)) and len(ds) >= STAGE_BAR_ROWS
-    with tqdm(total=2, desc=op.name, disable=not enabled, leave=False) as bar:
+    with progress_bar(total=2, desc=op.name, disable=not enabled) as bar:
         bar.set_postfix_str("making rows")
         change = op.plan(ds, None, **options)
         bar.update(1)

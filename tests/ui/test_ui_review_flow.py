@@ -11,7 +11,7 @@ import re
 import time
 
 import pytest
-from labharness import LabNotebook, wait_until
+from labharness import LabNotebook, new_page, wait_until
 from labrestart import restart_from_menu
 from uidom import editor_current, editor_progress, editor_root, grid_root, wait_status
 
@@ -243,3 +243,42 @@ def test_resolved_findings_shown_filtered_and_skipped(notebook):
     _wait_progress(editor, 1, 15)
     assert editor.get_by_test_id("editor-counts").inner_text() == "14 to review · 6 resolved"
     status_has("20 flagged · 6 resolved")  # the grid follows the editor's decision
+
+
+def test_progress_bar_leaves_text_in_the_saved_notebook(notebook, browser, lab_server):
+    """Defect 7: a finished progress bar is one line of text in the saved notebook, and the
+    notebook opened again in a new page shows it (no "Error displaying widget: model not
+    found")."""
+    import nbformat
+
+    nb: LabNotebook = notebook([digits(0)])
+    nb.run_cell("found = ds.find_label_issues(cv=3)\nint(found.flags.sum())")
+    page = nb.page
+    before = nb.path.stat().st_mtime_ns
+    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+
+    def saved():
+        if nb.path.stat().st_mtime_ns == before:
+            return None
+        cells = nbformat.read(str(nb.path), as_version=4).cells
+        return cells if len(cells) >= 2 and cells[1].get("execution_count") else None
+
+    cells = wait_until(saved, 30, "the notebook saved with the find cell run")
+    outputs = cells[1].outputs
+    mimes = {m for o in outputs for m in o.get("data", {})}
+    assert "application/vnd.jupyter.widget-view+json" not in mimes, mimes
+    texts = [o["data"]["text/plain"] for o in outputs if "text/plain" in o.get("data", {})]
+    assert any(re.search(r"label issues: \d+/\d+ done in [\d.]+ s", t) for t in texts), texts
+
+    again, _, _ = new_page(browser, 90)
+    try:
+        again.goto(lab_server.lab_url(nb.name, "ws-progress-reopened"))
+        again.locator("#jupyterlab-splash").wait_for(state="detached")
+        again.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(state="visible")
+        out = again.locator(".jp-Notebook .jp-CodeCell").nth(1).locator(".jp-OutputArea")
+        out.get_by_text(re.compile(r"label issues: \d+/\d+ done in")).wait_for(timeout=30_000)
+        assert "Error displaying widget" not in again.locator(".jp-Notebook").inner_text()
+    finally:
+        again.context.close()
