@@ -300,6 +300,7 @@ class GridView {
   applyLayout() {
     const gallery = this.gallery;
     this.root.classList.toggle("dcai-is-gallery", gallery);
+    this.root.classList.toggle("dcai-is-cards", gallery && this.cells.cards);
     this.layoutToggle.textContent = gallery ? "Table view" : "Gallery view";
     this.headerWrap.hidden = gallery;
     this.scroll.style.height = `${Math.max(120, this.model.get("height") || 480)}px`;
@@ -425,7 +426,7 @@ class GridView {
   render() {
     if (this.disposed) return;
     const gallery = this.gallery;
-    const m = this.viewport.measure(this.total, gallery, this.cells.rowHeight);
+    const m = this.viewport.measure(this.total, gallery, this.cells.rowHeight, this.cells.cards);
     this.body.style.height = `${Math.max(m.virtH, 1)}px`;
     this.body.style.width = gallery ? "100%" : `${this.cells.rowWidth()}px`;
     const r = this.viewport.range(m, this.model.get("height") || 480);
@@ -562,7 +563,8 @@ class GridView {
     }
     if (isEditable(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
     const index = this.focusIndex;
-    const m = this.viewport.metrics || this.viewport.measure(this.total, this.gallery, this.cells.rowHeight);
+    const m =
+      this.viewport.metrics || this.viewport.measure(this.total, this.gallery, this.cells.rowHeight, this.cells.cards);
     let handled = true;
     const label = classForKey(this.classes, e.key);
     if (label !== undefined) {

@@ -282,3 +282,36 @@ def test_progress_bar_leaves_text_in_the_saved_notebook(notebook, browser, lab_s
         assert "Error displaying widget" not in again.locator(".jp-Notebook").inner_text()
     finally:
         again.context.close()
+
+
+def test_text_dataset_gallery_shows_cards(notebook):
+    """Defect 6: a text dataset's gallery shows cards (the sentence, the whole label, the
+    suggestion), not 76-px thumbnails that cut the label."""
+    import nbcode
+
+    nb: LabNotebook = notebook([nbcode.dataset(120), nbcode.issues(8)])
+    nb.run_cell("grid = dj.SampleGrid(ds, issues=issues, layout='gallery')\ngrid")
+    grid = grid_root(nb.page)
+    wait_status(grid, rows=120)
+    grid.get_by_test_id("filter-issues").check()  # the flagged ones, first in view
+    wait_status(grid, rows=8)
+    flagged = nb.kernel.eval("sorted(int(i) for i in issues.flagged.ids)")
+    sid = flagged[0]
+    label, suggested = nb.kernel.eval(
+        f"[str(ds.take([{sid}])['label'].iloc[0]), str(issues.at[{sid}, 'suggested_label'])]"
+    )
+    card = grid.locator(f'[data-testid="tile"][data-id="{sid}"]')
+    card.wait_for()
+    assert card.get_attribute("data-layout") == "card"
+    box = card.bounding_box()
+    assert box is not None and box["width"] >= 200, box
+    assert card.get_by_test_id("tile-text").inner_text() == f"sample {sid}"
+    shown = card.get_by_test_id("tile-label")
+    assert shown.inner_text() == label
+    assert shown.evaluate("e => e.scrollWidth <= e.clientWidth"), "the label is cut"
+    assert card.get_by_test_id("tile-badge").inner_text() == f"→ {suggested}"
+    # cards do not overlap: the next one starts right of (or below) this one
+    other = grid.locator('[data-testid="tile"]').nth(1).bounding_box()
+    first = grid.locator('[data-testid="tile"]').nth(0).bounding_box()
+    assert other is not None and first is not None
+    assert other["x"] >= first["x"] + first["width"] or other["y"] >= first["y"] + first["height"]

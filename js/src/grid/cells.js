@@ -26,6 +26,13 @@ export class Cells {
   get columns() {
     return this.view.columns;
   }
+  /** Whether gallery items are text cards: no image column, a text column to read. */
+  get cards() {
+    return !this.columns.some((c) => c.kind === "image") && this.textColumn() !== undefined;
+  }
+  textColumn() {
+    return this.columns.find((c) => c.kind === "text" && c.role !== "finding");
+  }
   get rowHeight() {
     return this.columns.some((c) => c.kind === "image") ? ROW_H_IMAGES : ROW_H;
   }
@@ -210,11 +217,17 @@ export class Cells {
           : h("div", { className: "dcai-noimg", text: "no image" }),
       );
     } else {
-      const textCol = this.columns.find((c) => c.kind === "text") || this.columns.find((c) => c.role === "feature");
+      const textCol = this.textColumn() || this.columns.find((c) => c.role === "feature");
       const text = textCol ? formatValue(this.value(it, textCol.name), textCol.kind) : "";
-      tile.append(h("div", { className: "dcai-tile-text", text, title: text }));
+      tile.append(h("div", { className: "dcai-tile-text", "data-testid": "tile-text", text, title: text }));
+    }
+    const cards = this.cards;
+    if (cards) {
+      tile.classList.add("dcai-card");
+      tile.dataset.layout = "card";
     }
     const meta = h("div", { className: "dcai-tile-meta" }, [
+      cards ? h("span", { className: "dcai-muted", text: "label" }) : null,
       h("span", { className: "dcai-tile-label", "data-testid": "tile-label", text: formatValue(label, "label") }),
     ]);
     if (mk.keeper) meta.append(this.badge("tile-keeper", "keeper", "dcai-badge-keep"));

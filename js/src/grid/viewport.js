@@ -6,6 +6,9 @@ export const ROW_H = 32;
 export const ROW_H_IMAGES = 44;
 export const TILE_W = 76;
 export const TILE_H = 90;
+/** Cards: the gallery of a text dataset (the sentence, the label, the suggestion). */
+export const CARD_W = 248;
+export const CARD_H = 112;
 const MAX_SCROLL_PX = 6_000_000; // browsers cap element heights; larger grids scroll scaled
 
 export class Viewport {
@@ -17,14 +20,27 @@ export class Viewport {
     this.metrics = null;
   }
 
-  /** Layout numbers for `total` items: rows (gallery false) of `rowHeight` px, or tiles. */
-  measure(total, gallery, rowHeight) {
+  /**
+   * Layout numbers for `total` items: rows (gallery false) of `rowHeight` px, or tiles
+   * (`cards`: the wider text cards).
+   */
+  measure(total, gallery, rowHeight, cards = false) {
     const width = this.scroll.clientWidth || 800;
-    const perUnit = gallery ? Math.max(1, Math.floor((width - 4) / TILE_W)) : 1;
-    const unitH = gallery ? TILE_H : rowHeight;
+    const tileW = cards ? CARD_W : TILE_W;
+    const perUnit = gallery ? Math.max(1, Math.floor((width - 4) / tileW)) : 1;
+    const unitH = gallery ? (cards ? CARD_H : TILE_H) : rowHeight;
     const units = Math.ceil(total / perUnit);
     const fullH = units * unitH;
-    this.metrics = { gallery, perUnit, unitH, units, total, fullH, virtH: Math.min(fullH, MAX_SCROLL_PX) };
+    this.metrics = {
+      gallery,
+      perUnit,
+      unitH,
+      tileW,
+      units,
+      total,
+      fullH,
+      virtH: Math.min(fullH, MAX_SCROLL_PX),
+    };
     return this.metrics;
   }
 
@@ -61,7 +77,7 @@ export class Viewport {
     for (let index = r.i0; index < r.i1; index++) {
       const unit = Math.floor(index / m.perUnit);
       const top = r.scrollTop + (unit - r.first) * m.unitH;
-      const left = m.gallery ? (index % m.perUnit) * TILE_W : 0;
+      const left = m.gallery ? (index % m.perUnit) * m.tileW : 0;
       const { token, make, live } = build(index);
       let node = this.items.get(index);
       if (!node || node.dataset.token !== token) {
