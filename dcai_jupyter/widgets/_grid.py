@@ -79,6 +79,11 @@ class SampleGrid(DatasetWidget):
     selected_ids = t.List(t.Int(), help="Sample ids selected in the browser").tag(sync=True)
     page_size = t.Int(50).tag(sync=True)
     height = t.Int(480).tag(sync=True)
+    query = t.Dict(
+        help="The view's sort and filter ({'sort': {column, ascending} | None, 'filter': "
+        "{label, flagged, text, review}}), kept in the widget's state so that a reloaded page "
+        "shows the same rows"
+    ).tag(sync=True)
     review_generation = t.Int(
         0, help="Bumped when a keep decision changed which findings are resolved"
     ).tag(sync=True)

@@ -44,6 +44,7 @@ class GridView {
       },
     });
     this.cells = new Cells(this);
+    this.restoreQuery();
     this.build();
     this.viewport = new Viewport(this.scroll, this.body);
     this.applyLayout();
@@ -164,26 +165,23 @@ class GridView {
     });
     this.acceptBtn = h("button", {
       type: "button",
-      className: "dcai-btn",
+      className: "dcai-btn dcai-invisible",
       "data-testid": "accept-selected",
-      hidden: true,
       title: "Accept the findings of the selected samples (key a): one recorded change",
       onclick: () => this.accept([...this.selected]),
     });
     this.removeBtn = h("button", {
       type: "button",
-      className: "dcai-btn",
+      className: "dcai-btn dcai-invisible",
       "data-testid": "remove-selected",
-      hidden: true,
       title: "Remove the selected samples from the dataset (recorded; ds.undo() reverts)",
       onclick: () => this.removeSelected(),
     });
     this.clearBtn = h("button", {
       type: "button",
-      className: "dcai-btn",
+      className: "dcai-btn dcai-invisible",
       "data-testid": "clear-selection",
       text: "Clear selection",
-      hidden: true,
       onclick: () => this.setSelection(new Set()),
     });
     this.status = h("div", { className: "dcai-status", "data-testid": "grid-status" });
@@ -233,6 +231,9 @@ class GridView {
     this.buildHeader();
     this.buildFilterOptions();
     this.buildSortOptions();
+    this.filterFlagged.checked = this.pager.filter.flagged;
+    this.filterText.value = this.pager.filter.text;
+    this.filterReview.value = this.pager.filter.review;
     this.renderHelp();
     this.showError(m.get("error") || "");
   }
@@ -303,7 +304,7 @@ class GridView {
     this.root.classList.toggle("dcai-is-cards", gallery && this.cells.cards);
     this.layoutToggle.textContent = gallery ? "Table view" : "Gallery view";
     this.headerWrap.hidden = gallery;
-    this.scroll.style.height = `${Math.max(120, this.model.get("height") || 480)}px`;
+    this.fitHeight(null);
     this.viewport.clear();
     this.schedule();
   }
@@ -404,7 +405,30 @@ class GridView {
     this.queryChanged();
   }
 
+  /** The sort and filter kept in the widget's state (`query`): a reloaded page shows them. */
+  restoreQuery() {
+    const q = this.model.get("query") || {};
+    const s = q.sort;
+    if (s && this.columns.some((c) => c.name === s.column && c.sortable)) {
+      this.pager.sort = { column: s.column, ascending: s.ascending !== false };
+    }
+    const f = q.filter || {};
+    const findings = Boolean(this.model.get("has_findings"));
+    this.pager.filter = {
+      label: f.label ?? null,
+      flagged: findings && f.flagged === true,
+      text: typeof f.text === "string" ? f.text : "",
+      review: findings && ["open", "resolved"].includes(f.review) ? f.review : "",
+    };
+  }
+
+  saveQuery() {
+    this.model.set("query", { sort: this.pager.sort, filter: { ...this.pager.filter } });
+    if (this.health !== "gone") this.model.save_changes();
+  }
+
   queryChanged() {
+    this.saveQuery();
     this.pager.reset();
     this.focusIndex = null;
     this.anchorIndex = null;
@@ -428,6 +452,7 @@ class GridView {
     const gallery = this.gallery;
     const m = this.viewport.measure(this.total, gallery, this.cells.rowHeight, this.cells.cards);
     this.body.style.height = `${Math.max(m.virtH, 1)}px`;
+    this.fitHeight(m);
     this.body.style.width = gallery ? "100%" : `${this.cells.rowWidth()}px`;
     const r = this.viewport.range(m, this.model.get("height") || 480);
     this.pager.want(r.i0, r.i1, this.model.get("version"));
@@ -441,6 +466,17 @@ class GridView {
       return { token, make, live: true };
     });
     this.renderStatus();
+  }
+
+  /**
+   * The scrolling area is `height` px at most, and no taller than its rows (a 3-row dataset
+   * is not a 480-px empty box): the content height plus room for a horizontal scrollbar.
+   */
+  fitHeight(m) {
+    const max = Math.max(120, this.model.get("height") || 480);
+    const px = m === null ? max : Math.min(max, Math.max(64, m.virtH + 18));
+    const css = `${px}px`;
+    if (this.scroll.style.height !== css) this.scroll.style.height = css;
   }
 
   renderStatus() {
@@ -458,12 +494,15 @@ class GridView {
     if (this.health === "waiting") parts.push("waiting for the kernel…");
     if (isDisconnected(this.health)) parts.push("disconnected");
     this.status.textContent = parts.join(" · ");
+    // the selection's buttons keep their place while there is no selection (invisible, not
+    // removed), so the toolbar does not reflow when a selection appears
     const n = this.selected.size;
     this.removeBtn.textContent = `Remove ${n} selected`;
-    this.removeBtn.hidden = n === 0;
+    this.removeBtn.classList.toggle("dcai-invisible", n === 0);
     this.acceptBtn.textContent = `Accept ${n} selected`;
-    this.acceptBtn.hidden = n === 0 || !this.canAccept;
-    this.clearBtn.hidden = n === 0;
+    this.acceptBtn.hidden = !this.canAccept;
+    this.acceptBtn.classList.toggle("dcai-invisible", n === 0);
+    this.clearBtn.classList.toggle("dcai-invisible", n === 0);
   }
 
   showExpand(name, text) {

@@ -315,3 +315,66 @@ def test_text_dataset_gallery_shows_cards(notebook):
     first = grid.locator('[data-testid="tile"]').nth(0).bounding_box()
     assert other is not None and first is not None
     assert other["x"] >= first["x"] + first["width"] or other["y"] >= first["y"] + first["height"]
+
+
+def test_grid_height_fits_its_rows_and_toolbar_does_not_reflow(notebook):
+    """A 3-row grid is not a 480-px empty box; selecting a row does not move the toolbar."""
+    import nbcode
+
+    nb: LabNotebook = notebook([nbcode.dataset(3), nbcode.issues(1)])
+    nb.run_cell("grid = dj.SampleGrid(ds, issues=issues)\ngrid")
+    grid = grid_root(nb.page)
+    wait_status(grid, rows=3)
+    scroll = grid.get_by_test_id("grid-scroll").bounding_box()
+    assert scroll is not None and scroll["height"] < 200, scroll
+
+    def toolbar_boxes():
+        return [
+            grid.get_by_test_id(t).bounding_box()
+            for t in ("filter-label", "filter-text", "layout-toggle", "grid-status")
+        ]
+
+    before = toolbar_boxes()
+    grid.locator('[data-testid="grid-row"]').first.click(position={"x": 5, "y": 5})
+    grid.get_by_test_id("remove-selected").wait_for(state="visible")
+    assert "1 selected" in grid.get_by_test_id("grid-status").inner_text()
+    assert toolbar_boxes() == before
+
+
+def test_sort_and_filter_survive_a_page_reload(notebook, browser, lab_server):
+    """The grid's sort and filter are kept in the widget's state: the notebook opened again
+    (the kernel still running) shows the same sorted, filtered rows."""
+    import nbcode
+    from uidom import header, rendered_ids, wait_aria_sort
+
+    nb: LabNotebook = notebook([nbcode.dataset(300), nbcode.issues(8)])
+    nb.run_cell("grid = dj.SampleGrid(ds, issues=issues)\ngrid")
+    page = nb.page
+    grid = grid_root(page)
+    wait_status(grid, rows=300)
+    grid.get_by_test_id("filter-issues").check()
+    wait_status(grid, rows=8)
+    header(grid, "x").click()
+    wait_aria_sort(grid, "x", "ascending")
+    expected = nb.kernel.eval(
+        "[int(i) for i in ds.take(sorted(int(i) for i in issues.flagged.ids))"
+        ".sort_values('x', kind='stable').index]"
+    )
+    wait_until(lambda: rendered_ids(grid) == expected, 20, "the sorted flagged rows")
+    nb.kernel.wait_for("grid.query['sort'] == {'column': 'x', 'ascending': True}")
+    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    wait_until(lambda: "grid = dj.SampleGrid" in nb.path.read_text(), 30, "the notebook saved")
+
+    again, _, _ = new_page(browser, 90)
+    try:
+        again.goto(lab_server.lab_url(nb.name, "ws-query-reopened"))
+        again.locator("#jupyterlab-splash").wait_for(state="detached")
+        grid2 = grid_root(again)
+        wait_status(grid2, rows=8)
+        assert grid2.get_by_test_id("filter-issues").is_checked()
+        wait_aria_sort(grid2, "x", "ascending")
+        wait_until(lambda: rendered_ids(grid2) == expected, 20, "the same rows after reload")
+    finally:
+        again.context.close()
