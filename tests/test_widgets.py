@@ -93,6 +93,11 @@ def talk(monkeypatch: pytest.MonkeyPatch) -> Talk:
         sent: list[Any] = []
         monkeypatch.setattr(widget, "send", lambda content, buffers=None: sent.append(content))
         widget._on_custom_msg(widget, msg, [])
+        # a relabel also pushes a patch of the changed rows to the views, before its answer
+        patches = [m for m in sent if isinstance(m, dict) and m.get("type") == "patch"]
+        for patch in patches:
+            json.dumps(patch, allow_nan=False)
+        sent = [m for m in sent if m not in patches]
         assert len(sent) == 1, sent
         answer = sent[0]
         json.dumps(answer, allow_nan=False)  # what goes on the wire is strict JSON
@@ -1044,3 +1049,27 @@ def test_resolved_state_of_findings_in_grid_and_editor():
     bad = grid.handle_message({**msg, "filter": {"review": "done"}})
     assert bad["type"] == "error" and "filter.review" in bad["message"]
     assert LabelEditor(ds, f, include_resolved=True).total == 6
+
+
+def test_grid_pushes_a_relabel_patch_before_the_new_version(monkeypatch):
+    from dcai_jupyter.widgets import SampleGrid
+
+    ds, f = _digit_findings()
+    grid = SampleGrid(ds, findings=f)
+    sent: list[Any] = []
+    monkeypatch.setattr(grid, "send", lambda content, buffers=None: sent.append(content))
+    ds.relabel([0, 7], [1, 2])
+    assert sent == [
+        {
+            "type": "patch",
+            "version": 1,
+            "ids": [0, 7],
+            "label": [1, 2],
+            "resolved": ["accepted", None],
+            "counts": {"flagged": 6, "resolved": 1},
+        }
+    ]
+    assert grid.version == 1
+    sent.clear()
+    ds.remove([3])  # not a relabel: the views refetch
+    assert sent == []

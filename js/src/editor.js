@@ -251,7 +251,7 @@ class EditorView {
     this.onModel = {
       "change:position": () => this.load(m.get("position")),
       "change:version": () => {
-        if (!this.busy) this.load(m.get("position"));
+        if (!this.busy) this.refresh();
       },
       "change:reviewed": () => this.renderProgress(),
       "change:total": () => this.renderProgress(),
@@ -297,7 +297,20 @@ class EditorView {
   }
 
   // ---------------------------------------------------------------- items
+  /**
+   * The dataset changed: show the current item as it is now. Changes that come while an
+   * item is on its way are coalesced into one more request once it arrived (not one each).
+   */
+  refresh() {
+    if (this.loadingIndex !== null) {
+      this.reloadAfter = true;
+      return;
+    }
+    this.load(this.model.get("position"));
+  }
+
   load(index) {
+    this.reloadAfter = false;
     const gen = ++this.loadGen;
     this.loadingIndex = index;
     this.channel.request({ type: "item", index }).then(
@@ -307,6 +320,10 @@ class EditorView {
         this.show(item);
         this.busy = false;
         this.drain();
+        if (this.reloadAfter && !this.busy && this.loadingIndex === null) {
+          if (item.version < this.model.get("version")) this.load(this.model.get("position"));
+          else this.reloadAfter = false;
+        }
       },
       (err) => {
         if (gen !== this.loadGen || this.disposed) return;

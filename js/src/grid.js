@@ -346,6 +346,13 @@ class GridView {
       "change:error": () => this.showError(m.get("error") || ""),
     };
     for (const [ev, fn] of Object.entries(this.onModel)) m.on(ev, fn);
+    this.onPatch = (msg) => {
+      if (msg && msg.type === "patch" && !this.labelDependent()) {
+        this.pager.patch(msg, this.labelCol);
+        this.schedule();
+      }
+    };
+    m.on("msg:custom", this.onPatch);
     this.onScroll = () => {
       this.headerWrap.scrollLeft = this.scroll.scrollLeft;
       this.schedule();
@@ -361,8 +368,15 @@ class GridView {
     }
   }
 
+  /** Whether the rows of the current query depend on the labels (then a relabel refetches). */
+  labelDependent() {
+    const { sort, filter } = this.pager;
+    return filter.label !== null || Boolean(filter.text) || Boolean(filter.review) || sort?.column === this.labelCol;
+  }
+
   dispose() {
     this.disposed = true;
+    this.model.off("msg:custom", this.onPatch);
     for (const [ev, fn] of Object.entries(this.onModel)) this.model.off(ev, fn);
     this.channel.dispose();
     this.pager.dispose();

@@ -79,6 +79,8 @@ export class Pager {
       .then((answer) => {
         if (this.inflight.get(page) === gen) this.inflight.delete(page);
         if (gen !== this.gen || this.disposed) return;
+        const held = this.pages.get(page);
+        if (held && !held.stale && held.version > answer.version) return; // patched since
         this.pages.set(page, answer);
         if (this.pages.size > MAX_CACHED_PAGES) this.evict(page);
         this.total = answer.total;
@@ -97,6 +99,27 @@ export class Pager {
   evict(keep) {
     const far = [...this.pages.keys()].sort((a, b) => Math.abs(b - keep) - Math.abs(a - keep));
     while (this.pages.size > MAX_CACHED_PAGES) this.pages.delete(far.shift());
+  }
+
+  /**
+   * Apply a relabel pushed by the kernel ({version, ids, label, resolved?, counts?}) to the
+   * pages read at the version just before it: no round trip. `labelCol` is the label column.
+   */
+  patch(msg, labelCol) {
+    const at = new Map(msg.ids.map((id, k) => [id, k]));
+    for (const page of this.pages.values()) {
+      if (page.version !== msg.version - 1) continue;
+      const labels = page.columns[labelCol];
+      page.ids.forEach((id, i) => {
+        const k = at.get(id);
+        if (k === undefined) return;
+        if (labels) labels[i] = msg.label[k];
+        if (page.resolved && msg.resolved) page.resolved[i] = msg.resolved[k];
+      });
+      page.version = msg.version;
+    }
+    if (this.version === msg.version - 1) this.version = msg.version;
+    if (msg.counts) this.counts = msg.counts;
   }
 
   /** The row at display index `index`: {page, i, id}, or null while its page is not here. */
