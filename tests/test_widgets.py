@@ -1073,3 +1073,21 @@ def test_grid_pushes_a_relabel_patch_before_the_new_version(monkeypatch):
     sent.clear()
     ds.remove([3])  # not a relabel: the views refetch
     assert sent == []
+
+
+def test_grid_detail_answers_fields_finding_and_history():
+    from dcai_jupyter.widgets import SampleGrid
+
+    ds, f = _digit_findings()
+    grid = SampleGrid(ds, findings=f)
+    grid.handle_message({"type": "relabel", "ids": [1], "label": 7, "request_id": 1})
+    a = grid.handle_message({"type": "detail", "id": 1, "request_id": 2})
+    assert a["fields"] == [["x", 1.0], ["label", 7]]
+    assert dict(a["finding"])["suggested_label"] == 2 and a["resolved"] == "relabeled"
+    assert [(c["op"], c["source"], c["where"]) for c in a["history"]] == [
+        ("relabel", "widget", "SampleGrid")
+    ]
+    assert grid.handle_message({"type": "detail", "id": 2, "request_id": 3})["history"] == []
+    ds.remove([2])
+    gone = grid.handle_message({"type": "detail", "id": 2, "request_id": 4})
+    assert gone["type"] == "error" and "no longer in the dataset" in gone["message"]

@@ -8,7 +8,15 @@ import numpy as np
 import traitlets as t
 
 from ._base import MISSING_FRONT_END, DatasetWidget, static_asset
-from ._protocol import ProtocolError, column_json, parse_ids, parse_page_request
+from ._images import image_data_url
+from ._protocol import (
+    ProtocolError,
+    column_json,
+    is_null_scalar,
+    json_scalar,
+    parse_ids,
+    parse_page_request,
+)
 from ._resolved import resolution, watch
 from ._schema import as_findings, build_schema, has_origins
 from ._source import PageSource
@@ -17,6 +25,10 @@ __all__ = ["SampleGrid"]
 
 #: relabels of at most this many samples are pushed to the views as a patch (no round trip)
 PATCH_MAX_IDS = 500
+#: side of the image in the detail view
+DETAIL_IMAGE_SIZE = 320
+#: changes of one sample listed in the detail view (the newest)
+DETAIL_HISTORY = 50
 
 
 class SampleGrid(DatasetWidget):
@@ -182,7 +194,67 @@ class SampleGrid(DatasetWidget):
             "relabel": self._on_relabel,
             "remove": self._on_remove,
             "accept": self._on_accept,
+            "detail": self._on_detail,
         }
+
+    def _on_detail(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """One sample in full: every field, the finding (its reason, its resolved state) and
+        every recorded change of this sample id, with where it came from."""
+        (sid,) = parse_ids([msg.get("id")])
+        ds = self._ds
+        version = int(ds.version)
+        try:
+            frame = ds.take([sid])
+        except KeyError:
+            raise ProtocolError(f"sample {sid} is no longer in the dataset") from None
+        # column by column: a row as one Series would turn ints into floats beside floats
+        row = {c: frame[c].iloc[0] for c in frame.columns}
+        image = self.image_column or None
+        answer: dict[str, Any] = {
+            "type": "detail",
+            "id": sid,
+            "version": version,
+            "fields": [[str(c), json_scalar(v, clamp=2000)] for c, v in row.items() if c != image],
+            "image": image_data_url(row[image], DETAIL_IMAGE_SIZE) if image in row else None,
+            "finding": [],
+            "reason": None,
+            "resolved": None,
+            "history": self._sample_history(sid),
+        }
+        found = self._findings
+        if found is not None and sid in found.frame.index:
+            fr = found.frame
+            frow = {c: fr[c].at[sid] for c in fr.columns}
+            answer["finding"] = [[str(c), json_scalar(v, clamp=2000)] for c, v in frow.items()]
+            reason = found.roles.get("reason")
+            if reason is not None and not is_null_scalar(frow[reason]):
+                answer["reason"] = json_scalar(frow[reason], clamp=2000)
+            state = resolution(ds, found).get(sid, "")
+            answer["resolved"] = str(state) or None
+        return answer
+
+    def _sample_history(self, sid: int) -> list[dict[str, Any]]:
+        """The recorded changes that touched ``sid`` (newest last): version, op, source, reason
+        and the cell (execution count, cell id) or widget that made them."""
+        changes = self._ds.history.changes
+        out = []
+        for r in changes.itertuples():
+            ids = r.ids
+            if ids is None or is_null_scalar(ids) or sid not in ids:
+                continue
+            where = r.widget if r.source == "widget" else None
+            if r.source == "cell" and not is_null_scalar(r.execution_count):
+                where = f"In [{int(r.execution_count)}]"
+            out.append(
+                {
+                    "version": int(r.version),
+                    "op": str(r.op),
+                    "source": str(r.source),
+                    "where": None if is_null_scalar(where) else str(where),
+                    "reason": None if is_null_scalar(r.reason) else str(r.reason)[:500],
+                }
+            )
+        return out[-DETAIL_HISTORY:]
 
     def _on_page(self, msg: dict[str, Any]) -> Any:
         sortable = [c["name"] for c in self.schema if c.get("sortable")]

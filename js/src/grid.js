@@ -14,9 +14,11 @@ import {
   classKeyHelp,
   commandKeyFree,
   debounce,
+  formatValue,
   h,
   isDisconnected,
   isEditable,
+  safeImageSrc,
 } from "./shared.js";
 
 class GridView {
@@ -36,6 +38,7 @@ class GridView {
     this.pager = new Pager(this.channel, () => this.pageSize, {
       onPage: () => {
         this.showError(this.model.get("error") || "");
+        if (this.pendingDetail !== null && this.pager.item(this.pendingDetail)) this.openDetail(this.pendingDetail);
         this.schedule();
       },
       onError: (message, err) => {
@@ -44,6 +47,9 @@ class GridView {
       },
     });
     this.cells = new Cells(this);
+    this.detailIndex = null; // display index shown in the detail view
+    this.pendingDetail = null; // display index to show once its page is here
+    this.detailGen = 0;
     this.restoreQuery();
     this.build();
     this.viewport = new Viewport(this.scroll, this.body);
@@ -197,6 +203,13 @@ class GridView {
     this.scroll = h("div", { className: "dcai-scroll", "data-testid": "grid-scroll", tabindex: "-1" }, [this.body]);
     this.expand = h("div", { className: "dcai-expand", "data-testid": "cell-expand", hidden: true });
     this.help = h("div", { className: "dcai-help", "data-testid": "grid-help" });
+    this.detail = h("div", {
+      className: "dcai-detail",
+      "data-testid": "grid-detail",
+      role: "dialog",
+      "aria-label": "Sample detail",
+      hidden: true,
+    });
     this.root = h(
       "div",
       {
@@ -224,6 +237,7 @@ class GridView {
         this.headerWrap,
         this.scroll,
         this.expand,
+        this.detail,
         this.help,
       ],
     );
@@ -240,7 +254,13 @@ class GridView {
 
   renderHelp() {
     const pick = classKeyHelp(this.classes).replace(" pick ", " relabel the focused item to ");
-    const parts = ["click selects (Ctrl/Shift+click: more)", pick, "arrows move", "Space toggles"].filter(Boolean);
+    const parts = [
+      "click selects (Ctrl/Shift+click: more)",
+      pick,
+      "arrows move",
+      "Space or double-click opens the sample (← → through this sort and filter, Esc closes)",
+      commandKeyFree(this.classes, "x") ? "x toggles the selection" : "",
+    ].filter(Boolean);
     if (this.canAccept && commandKeyFree(this.classes, "a")) {
       const what = this.action === "remove" ? "remove" : "set the suggested label";
       parts.push(`a accepts the finding (${what})`);
@@ -359,6 +379,10 @@ class GridView {
     };
     this.scroll.addEventListener("scroll", this.onScroll, { passive: true });
     this.root.addEventListener("keydown", (e) => this.onKey(e));
+    this.body.addEventListener("dblclick", (e) => {
+      const item = e.target instanceof HTMLElement ? e.target.closest("[data-index]") : null;
+      if (item && !e.target.closest("select, button, input")) this.openDetail(Number(item.dataset.index));
+    });
     this.root.addEventListener("click", (e) => {
       if (!this.expand.hidden && !this.expand.contains(e.target)) this.expand.hidden = true;
     });
@@ -546,8 +570,108 @@ class GridView {
     this.schedule();
   }
 
+  // ---------------------------------------------------------------- detail view
+  /** Open the sample at display index `index` large: every field, its finding, its history. */
+  openDetail(index) {
+    const it = index === null ? null : this.pager.item(index);
+    if (!it) {
+      this.pendingDetail = index; // shown once its page is here
+      return;
+    }
+    this.pendingDetail = null;
+    this.detailIndex = index;
+    const gen = ++this.detailGen;
+    this.detail.hidden = false;
+    this.detail.dataset.id = String(it.id);
+    this.detail.replaceChildren(this.detailHead(it.id, index), h("div", { className: "dcai-muted", text: "loading…" }));
+    this.channel.request({ type: "detail", id: it.id }).then(
+      (answer) => {
+        if (gen === this.detailGen && !this.detail.hidden) this.renderDetail(answer, index);
+      },
+      (err) => {
+        if (gen !== this.detailGen || err instanceof DisconnectedError) return;
+        this.detail.replaceChildren(
+          this.detailHead(it.id, index),
+          h("div", { className: "dcai-error", text: err instanceof KernelError ? err.message : String(err) }),
+        );
+      },
+    );
+  }
+
+  closeDetail() {
+    this.detailGen++;
+    this.detailIndex = null;
+    this.pendingDetail = null;
+    this.detail.hidden = true;
+  }
+
+  detailHead(id, index) {
+    return h("div", { className: "dcai-detail-head" }, [
+      h("strong", { "data-testid": "detail-title", text: `sample ${id}` }),
+      h("span", {
+        className: "dcai-muted",
+        "data-testid": "detail-position",
+        text: ` · ${index + 1} of ${this.total} in this sort and filter · ← → move · Esc closes`,
+      }),
+      h("span", { className: "dcai-spacer" }),
+      h("button", {
+        type: "button",
+        className: "dcai-btn",
+        "data-testid": "detail-close",
+        text: "close",
+        onclick: (e) => {
+          e.stopPropagation();
+          this.closeDetail();
+        },
+      }),
+    ]);
+  }
+
+  renderDetail(a, index) {
+    const table = (rows, testid) =>
+      h(
+        "table",
+        { className: "dcai-fields" },
+        rows.map(([name, v]) =>
+          h("tr", { "data-testid": testid, "data-name": name }, [
+            h("th", { text: name }),
+            h("td", { text: formatValue(v, typeof v === "number" ? "number" : "text") }),
+          ]),
+        ),
+      );
+    const src = safeImageSrc(a.image);
+    const parts = [this.detailHead(a.id, index)];
+    if (src) parts.push(h("img", { className: "dcai-detail-img", "data-testid": "detail-image", src, alt: "" }));
+    parts.push(h("div", { className: "dcai-detail-section", text: "fields" }), table(a.fields, "detail-field"));
+    if (a.finding && a.finding.length) {
+      const state = a.resolved ? ` · resolved since: ${a.resolved}` : "";
+      parts.push(h("div", { className: "dcai-detail-section", text: `finding (${this.findingsOp || "findings"})${state}` }));
+      if (a.reason) parts.push(h("div", { className: "dcai-reason", "data-testid": "detail-reason", text: a.reason }));
+      parts.push(table(a.finding, "detail-finding"));
+    }
+    parts.push(h("div", { className: "dcai-detail-section", text: `history of sample ${a.id}` }));
+    const changes = (a.history || []).map((c) =>
+      h("li", {
+        "data-testid": "detail-change",
+        text:
+          `v${c.version} ${c.op} · ${c.source}` +
+          (c.where ? ` (${c.where})` : "") +
+          (c.reason ? ` · ${c.reason}` : ""),
+      }),
+    );
+    parts.push(
+      h(
+        "ol",
+        { className: "dcai-detail-history", "data-testid": "detail-history" },
+        changes.length ? changes : [h("li", { className: "dcai-muted", text: "no recorded change" })],
+      ),
+    );
+    this.detail.replaceChildren(...parts);
+  }
+
   onItemClick(e, index, id) {
     if (e.target instanceof HTMLElement && e.target.closest("select, button, input")) return;
+    if (!this.detail.hidden && !e.shiftKey && !e.ctrlKey && !e.metaKey) this.openDetail(index);
     const next = new Set(this.selected);
     if (e.shiftKey && this.anchorIndex !== null) {
       const [a, b] = [Math.min(this.anchorIndex, index), Math.max(this.anchorIndex, index)];
@@ -610,6 +734,19 @@ class GridView {
   }
 
   onKey(e) {
+    if (!this.detail.hidden && !isEditable(e.target)) {
+      const step = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1 }[e.key];
+      if (e.key === "Escape" || e.key === " " || step) {
+        e.preventDefault();
+        e.stopPropagation();
+        if (!step) this.closeDetail();
+        else {
+          this.moveFocus((this.detailIndex ?? this.focusIndex ?? 0) + step);
+          this.openDetail(this.focusIndex);
+        }
+        return;
+      }
+    }
     if (e.key === "Escape") {
       this.expand.hidden = true;
       return;
@@ -630,6 +767,8 @@ class GridView {
       if (!m.gallery && (e.key === "ArrowLeft" || e.key === "ArrowRight")) handled = false;
       else this.moveFocus(index === null ? 0 : index + step);
     } else if (e.key === " ") {
+      this.openDetail(index === null ? 0 : index);
+    } else if (e.key === "x") {
       const it = index === null ? null : this.pager.item(index);
       if (it) {
         const next = new Set(this.selected);

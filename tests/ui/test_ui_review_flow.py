@@ -468,3 +468,52 @@ def test_relabel_to_every_view_rerendered_latency(notebook):
     labels = nb.kernel.eval(f"[str(v) for v in ds.take({sorted(final)!r})['label']]")
     assert labels == [final[i] for i in sorted(final)]
     assert nb.kernel.eval("int((ds.history.changes.source == 'widget').sum())") == 24
+
+
+def test_detail_view_shows_fields_finding_and_history_and_moves_through_the_filter(notebook):
+    """Space on a sample opens it large: every field, its finding's reason, every recorded
+    change of its id with where it came from; the arrows move through the current filter."""
+    import nbcode
+
+    nb: LabNotebook = notebook(
+        [nbcode.dataset(120), nbcode.duplicates(), 'ds.relabel([10], ["bird"], reason="by eye")']
+    )
+    nb.run_cell("grid = dj.SampleGrid(ds, findings=dups)\ngrid")
+    page = nb.page
+    grid = grid_root(page)
+    wait_status(grid, rows=120)
+    grid.get_by_test_id("filter-issues").check()  # whole duplicate groups: 9 rows
+    wait_status(grid, rows=9)
+    order = [5, 6, 10, 20, 33, 40, 60, 70, 90]
+    row10 = grid.locator('[data-testid="grid-row"][data-id="10"]')
+    row10.click(position={"x": 5, "y": 5})
+    page.keyboard.press(" ")
+    detail = grid.get_by_test_id("grid-detail")
+    detail.get_by_test_id("detail-reason").wait_for()
+    assert detail.get_by_test_id("detail-title").inner_text() == "sample 10"
+    assert detail.get_by_test_id("detail-reason").inner_text() == "same as 40"
+    fields = {
+        r.get_attribute("data-name"): r.locator("td").inner_text()
+        for r in detail.get_by_test_id("detail-field").all()
+    }
+    assert fields["text"] == "sample 10" and fields["label"] == "bird", fields
+    assert set(fields) >= {"n", "x", "text", "label"}
+    changes = detail.get_by_test_id("detail-change").all_inner_texts()
+    assert len(changes) == 1 and re.match(r"v1 relabel · cell \(In \[\d+\]\) · by eye", changes[0])
+
+    page.keyboard.press("ArrowDown")  # the next row of this filter, not sample 11
+    wait_until(
+        lambda: detail.get_by_test_id("detail-title").inner_text() == f"sample {order[3]}",
+        15,
+        "the detail of the next row in the filter",
+    )
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    wait_until(
+        lambda: detail.get_by_test_id("detail-title").inner_text() == f"sample {order[1]}",
+        15,
+        "the detail two rows up",
+    )
+    assert detail.get_by_test_id("detail-change").count() == 0  # sample 6 never changed
+    page.keyboard.press("Escape")
+    detail.wait_for(state="hidden")
