@@ -100,6 +100,13 @@ class SampleGrid(DatasetWidget):
         "{label, flagged, text, review}}), kept in the widget's state so that a reloaded page "
         "shows the same rows"
     ).tag(sync=True)
+    hidden_columns = t.List(
+        t.Unicode(),
+        allow_none=True,
+        default_value=None,
+        help="Columns not shown (the toolbar's column chooser sets it); None: the default "
+        "(features past the first 40 hidden). sample_id and the label are always shown",
+    ).tag(sync=True)
     review_generation = t.Int(
         0, help="Bumped when a keep decision changed which findings are resolved"
     ).tag(sync=True)
@@ -155,6 +162,28 @@ class SampleGrid(DatasetWidget):
             schema = build_schema(self._ds, self._findings, origins=True)
             self._source.set_schema(schema)
             self.schema = schema
+            self._apply_hidden(schema)
+
+    @t.observe("hidden_columns")
+    def _hidden_columns_changed(self, change: Any) -> None:
+        """The column chooser changed: serve and show the columns chosen."""
+        self._apply_hidden(self.schema)
+
+    def _apply_hidden(self, schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        hidden = self.hidden_columns
+        if hidden is None:
+            return schema
+        gone = set(hidden)
+        new = []
+        for c in schema:
+            c = {k: v for k, v in c.items() if k != "hidden"}
+            if c["name"] in gone and c["role"] not in ("id", "label"):
+                c["hidden"] = True
+            new.append(c)
+        self._source.set_schema(new)
+        if new != self.schema:
+            self.schema = new
+        return new
 
     def _send_patch(self, change: Any) -> None:
         """Push a small relabel to the browser before the new version (one message, no page

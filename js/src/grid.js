@@ -1,7 +1,7 @@
 // SampleGrid front end: a virtual-scrolling table / gallery whose rows are paged from the
 // kernel on request. Only the rows in view are in the DOM; all values are rendered as text.
 // pager.js asks for pages, viewport.js places the items in view, cells.js renders them.
-import { Cells, colWidth } from "./grid/cells.js";
+import { Cells } from "./grid/cells.js";
 import { Pager } from "./grid/pager.js";
 import { Viewport } from "./grid/viewport.js";
 import {
@@ -50,6 +50,7 @@ class GridView {
     this.detailIndex = null; // display index shown in the detail view
     this.pendingDetail = null; // display index to show once its page is here
     this.detailGen = 0;
+    this.widths = {}; // column name -> px, as a person dragged it
     this.restoreQuery();
     this.build();
     this.viewport = new Viewport(this.scroll, this.body);
@@ -183,6 +184,18 @@ class GridView {
       title: "Remove the selected samples from the dataset (recorded; ds.undo() reverts)",
       onclick: () => this.removeSelected(),
     });
+    this.columnsBtn = h("button", {
+      type: "button",
+      className: "dcai-btn",
+      "data-testid": "column-chooser",
+      title: "Choose the columns shown",
+      onclick: (e) => {
+        e.stopPropagation();
+        this.columnPanel.hidden = !this.columnPanel.hidden;
+        if (!this.columnPanel.hidden) this.buildColumnPanel();
+      },
+    });
+    this.columnPanel = h("div", { className: "dcai-column-panel", "data-testid": "column-panel", hidden: true });
     this.clearBtn = h("button", {
       type: "button",
       className: "dcai-btn dcai-invisible",
@@ -229,8 +242,10 @@ class GridView {
           this.clearBtn,
           this.acceptBtn,
           this.removeBtn,
+          this.columnsBtn,
           this.layoutToggle,
         ]),
+        this.columnPanel,
         this.status,
         this.errorBox,
         this.banner.el,
@@ -243,6 +258,7 @@ class GridView {
     );
     this.host.append(this.root);
     this.buildHeader();
+    this.renderColumnsButton();
     this.buildFilterOptions();
     this.buildSortOptions();
     this.filterFlagged.checked = this.pager.filter.flagged;
@@ -273,6 +289,7 @@ class GridView {
     this.header.replaceChildren();
     this.header.style.gridTemplateColumns = this.cells.templateColumns();
     this.header.style.width = `${this.cells.rowWidth()}px`;
+    const frozen = this.cells.frozen();
     for (const c of this.columns) {
       const sorted = sort && sort.column === c.name;
       const cell = h(
@@ -285,14 +302,87 @@ class GridView {
           role: "columnheader",
           title: c.sortable ? `Sort by ${c.name}` : c.name,
           "aria-sort": sorted ? (sort.ascending ? "ascending" : "descending") : "none",
-          style: { width: `${colWidth(c)}px` },
+          style: { width: `${this.cells.width(c)}px` },
           onclick: () => c.sortable && this.cycleSort(c.name),
         },
-        [h("span", { className: "dcai-th-name", text: c.name })],
+        [
+          h("span", { className: "dcai-th-name", text: c.name }),
+          h("span", {
+            className: "dcai-resize",
+            "data-testid": "col-resize",
+            title: `Drag to resize ${c.name}`,
+            onpointerdown: (e) => this.startResize(e, c),
+            onclick: (e) => e.stopPropagation(),
+          }),
+        ],
       );
+      if (frozen.has(c.name)) {
+        cell.classList.add("dcai-frozen");
+        cell.style.left = `${frozen.get(c.name)}px`;
+      }
       if (sorted) cell.append(h("span", { className: "dcai-arrow", text: sort.ascending ? " ▲" : " ▼" }));
       this.header.append(cell);
     }
+    this.pinHeader();
+  }
+
+  /** The frozen header cells follow the sideways scroll (the rows' cells are sticky). */
+  pinHeader() {
+    const x = this.scroll ? this.scroll.scrollLeft : 0;
+    for (const th of this.header.querySelectorAll(".dcai-frozen")) th.style.transform = x ? `translateX(${x}px)` : "";
+  }
+
+  /** "Columns 40 of 61": every column of the schema is reachable through the chooser. */
+  renderColumnsButton() {
+    const all = this.model.get("schema") || [];
+    this.columnsBtn.textContent = `Columns ${this.columns.length} of ${all.length}`;
+  }
+
+  buildColumnPanel() {
+    const all = this.model.get("schema") || [];
+    const fixed = (c) => c.role === "id" || c.role === "label";
+    this.columnPanel.replaceChildren(
+      ...all.map((c) =>
+        h("label", { className: "dcai-check" }, [
+          h("input", {
+            type: "checkbox",
+            "data-testid": "column-option",
+            "data-col": c.name,
+            checked: !c.hidden,
+            disabled: fixed(c),
+            onchange: () => {
+              const hidden = [...this.columnPanel.querySelectorAll('input[type="checkbox"]')]
+                .filter((box) => !box.checked)
+                .map((box) => box.dataset.col);
+              this.model.set("hidden_columns", hidden);
+              if (this.health !== "gone") this.model.save_changes();
+            },
+          }),
+          ` ${c.name}`,
+        ]),
+      ),
+    );
+  }
+
+  /** Drag a header's right edge: the column's width follows; kept in the widget's state. */
+  startResize(e, c) {
+    e.preventDefault();
+    e.stopPropagation();
+    const x0 = e.clientX;
+    const w0 = this.cells.width(c);
+    const move = (ev) => {
+      this.widths[c.name] = Math.max(40, Math.round(w0 + ev.clientX - x0));
+      this.buildHeader();
+      this.epoch++;
+      this.schedule();
+    };
+    const up = () => {
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+      this.saveQuery();
+    };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
   }
 
   buildFilterOptions() {
@@ -351,6 +441,7 @@ class GridView {
       "change:schema": () => {
         // a column appeared (e.g. origins, once an operation made rows): same rows, new cells
         this.setColumns(m.get("schema") || []);
+        this.renderColumnsButton();
         this.buildHeader();
         this.buildSortOptions();
         this.pager.reset();
@@ -375,6 +466,7 @@ class GridView {
     m.on("msg:custom", this.onPatch);
     this.onScroll = () => {
       this.headerWrap.scrollLeft = this.scroll.scrollLeft;
+      this.pinHeader();
       this.schedule();
     };
     this.scroll.addEventListener("scroll", this.onScroll, { passive: true });
@@ -451,6 +543,9 @@ class GridView {
       this.pager.sort = { column: s.column, ascending: s.ascending !== false };
     }
     const f = q.filter || {};
+    for (const [name, px] of Object.entries(q.widths || {})) {
+      if (typeof px === "number" && px >= 40) this.widths[name] = px;
+    }
     const findings = Boolean(this.model.get("has_findings"));
     this.pager.filter = {
       label: f.label ?? null,
@@ -461,7 +556,7 @@ class GridView {
   }
 
   saveQuery() {
-    this.model.set("query", { sort: this.pager.sort, filter: { ...this.pager.filter } });
+    this.model.set("query", { sort: this.pager.sort, filter: { ...this.pager.filter }, widths: { ...this.widths } });
     if (this.health !== "gone") this.model.save_changes();
   }
 

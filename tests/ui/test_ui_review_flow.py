@@ -517,3 +517,72 @@ def test_detail_view_shows_fields_finding_and_history_and_moves_through_the_filt
     assert detail.get_by_test_id("detail-change").count() == 0  # sample 6 never changed
     page.keyboard.press("Escape")
     detail.wait_for(state="hidden")
+
+
+WIDE = """\
+import numpy as np
+import pandas as pd
+import dcai_jupyter as dj
+
+wide = pd.DataFrame({f"f{i:02d}": np.arange(30) * 1.5 + i for i in range(50)})
+wide["label"] = np.array(["cat", "dog", "bird"])[np.arange(30) % 3]
+ds = dj.Dataset(wide, label="label", history=":memory:")
+grid = dj.SampleGrid(ds)
+grid
+"""
+
+
+def test_wide_table_frozen_columns_chooser_and_resize(notebook):
+    """sample_id and the label stay in view while the table scrolls sideways; every column
+    is reachable (the chooser says how many are shown and shows hidden ones); a header's
+    edge drags its column wider."""
+    from uidom import cell, header
+
+    nb: LabNotebook = notebook([WIDE])
+    page = nb.page
+    grid = grid_root(page)
+    wait_status(grid, rows=30)
+    chooser = grid.get_by_test_id("column-chooser")
+    assert chooser.inner_text() == "Columns 42 of 52"  # sample_id, label, 40 of 50 features
+    assert header(grid, "f45").count() == 0
+
+    scroll = grid.get_by_test_id("grid-scroll")
+    scroll.evaluate("e => { e.scrollLeft = e.scrollWidth; e.dispatchEvent(new Event('scroll')); }")
+    box = scroll.bounding_box()
+    assert box is not None
+    wait_until(
+        lambda: scroll.evaluate("e => e.scrollLeft") > 1000, 10, "the table scrolled sideways"
+    )
+    for col in ("sample_id", "label"):
+        b = cell(grid, 0, col).bounding_box()
+        assert b is not None and box["x"] - 1 <= b["x"] < box["x"] + 300, (col, b, box)
+        hb = header(grid, col).bounding_box()
+        assert hb is not None and box["x"] - 1 <= hb["x"] < box["x"] + 300, (col, hb)
+
+    chooser.click()
+    option = grid.locator('[data-testid="column-option"][data-col="f45"]')
+    assert not option.is_checked()
+    option.check()
+    header(grid, "f45").wait_for()
+    wait_until(lambda: cell(grid, 0, "f45").count() == 1, 15, "f45 cells")
+    assert cell(grid, 2, "f45").inner_text().strip() == "48"
+    assert chooser.inner_text() == "Columns 43 of 52"
+    nb.kernel.wait_for("'f45' not in (grid.hidden_columns or [])", what="the choice in the kernel")
+
+    scroll.evaluate("e => { e.scrollLeft = 0; e.dispatchEvent(new Event('scroll')); }")
+    h = header(grid, "f00")
+    w0 = h.bounding_box()["width"]
+    handle = h.get_by_test_id("col-resize").bounding_box()
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40, y, steps=4)
+    page.mouse.move(x + 80, y, steps=4)
+    page.mouse.up()
+    wait_until(
+        lambda: abs(header(grid, "f00").bounding_box()["width"] - (w0 + 80)) <= 2,
+        10,
+        "f00 80 px wider",
+    )
+    assert abs(cell(grid, 0, "f00").bounding_box()["width"] - (w0 + 80)) <= 2
+    assert header(grid, "f00").get_attribute("aria-sort") == "none"  # a drag is not a sort

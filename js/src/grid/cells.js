@@ -36,11 +36,29 @@ export class Cells {
   get rowHeight() {
     return this.columns.some((c) => c.kind === "image") ? ROW_H_IMAGES : ROW_H;
   }
+  /** A column's width: the one a person dragged it to, else by its kind and name. */
+  width(c) {
+    return this.view.widths[c.name] ?? colWidth(c);
+  }
   templateColumns() {
-    return this.columns.map((c) => `${colWidth(c)}px`).join(" ");
+    return this.columns.map((c) => `${this.width(c)}px`).join(" ");
   }
   rowWidth() {
-    return this.columns.reduce((s, c) => s + colWidth(c), 0);
+    return this.columns.reduce((s, c) => s + this.width(c), 0);
+  }
+  /**
+   * Left offsets of the frozen columns (sample_id, the image, the label: every column up to
+   * the label), which stay in view while the table scrolls sideways. name -> px.
+   */
+  frozen() {
+    const out = new Map();
+    const last = this.columns.findIndex((c) => c.role === "label");
+    let left = 0;
+    for (let i = 0; i <= last; i++) {
+      out.set(this.columns[i].name, left);
+      left += this.width(this.columns[i]);
+    }
+    return out;
   }
 
   /** The value of column `name` for an item ({page, i, id}). */
@@ -115,7 +133,15 @@ export class Cells {
         width: `${this.rowWidth()}px`,
       },
     });
-    for (const c of this.columns) row.append(this.cell(it, c, mk.resolved));
+    const frozen = this.frozen();
+    for (const c of this.columns) {
+      const cell = this.cell(it, c, mk.resolved);
+      if (frozen.has(c.name)) {
+        cell.classList.add("dcai-frozen");
+        cell.style.left = `${frozen.get(c.name)}px`;
+      }
+      row.append(cell);
+    }
     row.addEventListener("click", (e) => this.view.onItemClick(e, index, it.id));
     return row;
   }
