@@ -14,10 +14,23 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
+    import threading
+
     from ._handlers import setup_handlers
 
     setup_handlers(serverapp.web_app)
+    # Import the reader's dependencies (pandas, core) off the start-up path, in the
+    # background: the server starts as fast as without the extension, and the panel's
+    # first request does not pay for the imports either.
+    threading.Thread(target=_warm_imports, name="dcai-warm-imports", daemon=True).start()
     serverapp.log.info("dcai_jupyter: Data history API at %sdcai/api/", serverapp.base_url)
+
+
+def _warm_imports() -> None:
+    try:
+        import dcai_jupyter.core  # noqa: F401
+    except Exception:  # pragma: no cover - the first request reports any real failure
+        pass
 
 
 # the name jupyter_server looked for before 2.0
