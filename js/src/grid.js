@@ -316,10 +316,7 @@ class GridView {
           }),
         ],
       );
-      if (frozen.has(c.name)) {
-        cell.classList.add("dcai-frozen");
-        cell.style.left = `${frozen.get(c.name)}px`;
-      }
+      if (frozen.has(c.name)) cell.classList.add("dcai-frozen"); // pinned by pinHeader()
       if (sorted) cell.append(h("span", { className: "dcai-arrow", text: sort.ascending ? " ▲" : " ▼" }));
       this.header.append(cell);
     }
