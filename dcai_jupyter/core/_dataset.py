@@ -104,6 +104,7 @@ class Dataset:
         resume: bool = True,
     ) -> None:
         self._lock = threading.RLock()
+        self._applying = False
         self._observers: list[Observer] = []
         self._frame_cache: tuple[int, pd.DataFrame] | None = None
         self._classes_cache: tuple[int, list[Any]] | None = None
@@ -233,6 +234,15 @@ class Dataset:
     def version(self) -> int:
         """The number of recorded changes; +1 per change."""
         return self._version
+
+    @property
+    def stable_version(self) -> int | None:
+        """The version, or None while a change is being applied in memory.
+
+        For readers on another thread that take no lock: read it before and after reading
+        the data; the same (not None) value both times means what was read is that version.
+        """
+        return None if self._applying else self._version
 
     def __len__(self) -> int:
         return len(self._table)
@@ -378,8 +388,14 @@ class Dataset:
         version = self._history._append(
             self._version, op, params, deltas, n_rows, fp, _provenance.current(), encoded
         )
-        apply()
-        self._version = version
+        # Readers that take no lock (a widget paging from another thread) check
+        # ``stable_version`` before and after reading: it is None while memory changes.
+        self._applying = True
+        try:
+            apply()
+            self._version = version
+        finally:
+            self._applying = False
         if op not in (UNDO, REDO):
             self._undo.append(version)
             self._redo.clear()

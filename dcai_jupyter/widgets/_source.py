@@ -8,6 +8,7 @@ dataset version. Every page answer carries the version it was read at.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Hashable
 from typing import Any
 
@@ -457,9 +458,11 @@ class PageSource:
         The answer carries the dataset version it was read at; if the dataset changed
         while the page was being read (another thread), it is read again.
         """
-        for _ in range(5):
-            version = int(self.ds.version)
-            answer = self._page_at(q, version)
-            if int(self.ds.version) == version:
+        while True:  # a writer pauses between changes, so this ends
+            version = self.ds.stable_version
+            if version is None:  # a change is being applied right now: read after it
+                time.sleep(0)
+                continue
+            answer = self._page_at(q, int(version))
+            if self.ds.stable_version == version:
                 return answer
-        return answer
