@@ -1095,3 +1095,14 @@ def test_grid_detail_answers_fields_finding_and_history():
     ds.remove([2])
     gone = grid.handle_message({"type": "detail", "id": 2, "request_id": 4})
     assert gone["type"] == "error" and "no longer in the dataset" in gone["message"]
+
+
+def test_pages_count_labeled_and_pool_rows_when_there_is_a_pool(talk: Talk) -> None:
+    df = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4], "label": ["a", "b", None, None]})
+    ds = dj.Dataset(df, label="label")
+    grid = SampleGrid(ds)
+    assert page(talk, grid, offset=0, limit=4)["pool"] == {"labeled": 2, "unlabeled": 2}
+    ds.relabel([2], ["a"])
+    assert page(talk, grid, offset=0, limit=4)["pool"] == {"labeled": 3, "unlabeled": 1}
+    ds.relabel([3], ["b"])
+    assert "pool" not in page(talk, grid, offset=0, limit=4)  # no pool left: nothing shown

@@ -205,6 +205,7 @@ class SampleGrid(DatasetWidget):
             "version": version,
             "ids": ids,
             "label": column_json(values, label_kind),
+            "pool": self._source.pool_counts(version),
         }
         if self._findings is not None:
             state = resolution(ds, self._findings)

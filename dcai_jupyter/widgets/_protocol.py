@@ -76,6 +76,8 @@ class PageAnswer(_PageAnswerRequired, total=False):
     # of flagged and resolved findings
     resolved: list[str | None]
     counts: dict[str, int]
+    # when the dataset has rows without a label (the pool): labeled and unlabeled rows
+    pool: dict[str, int]
 
 
 class OkAnswer(TypedDict, total=False):

@@ -432,6 +432,9 @@ class PageSource:
             "ids": ids.tolist(),
             "columns": columns,
         }
+        pool = self.pool_counts(version)
+        if pool is not None:
+            answer["pool"] = pool
         if self.findings is not None:
             state = resolution(self.ds, self.findings)
             answer["resolved"] = [s or None for s in state.reindex(ids, fill_value="").tolist()]
@@ -440,6 +443,19 @@ class PageSource:
                 "resolved": int((state != "").sum()),
             }
         return answer
+
+    def pool_counts(self, version: int) -> dict[str, int] | None:
+        """Labeled and unlabeled (pool) rows at ``version``; None when every row has a label."""
+        key = ("pool", version)
+        found, value = self._cache.lookup(key)
+        if not found:
+            labels = np.asarray(self.ds.column(self.ds.label))
+            missing = int(pd.isna(labels).sum()) if labels.dtype.kind in "Of" else 0
+            value = (
+                {"labeled": len(labels) - missing, "unlabeled": missing} if missing else None
+            )
+            self._cache.put(key, value)
+        return value
 
     def _thumbs_for(self, ids: np.ndarray, values: np.ndarray, name: str) -> list[str | None]:
         out: list[str | None] = []

@@ -616,6 +616,8 @@ class GridView {
     parts.push(`v${version}`);
     const counts = this.pager.counts;
     if (counts) parts.push(`${counts.flagged} flagged · ${counts.resolved} resolved`);
+    const pool = this.pager.pool;
+    if (pool) parts.push(`${pool.labeled} labeled · ${pool.unlabeled} in the pool`);
     if (this.selected.size) parts.push(`${this.selected.size} selected`);
     if (sort) parts.push(`sorted by ${sort.column} ${sort.ascending ? "↑" : "↓"}`);
     if (this.pager.version !== null && this.pager.version < this.model.get("version")) {

@@ -13,6 +13,7 @@ from uidom import (
     editor_root,
     grid_root,
     selected_label,
+    status_text,
     wait_status,
 )
 
@@ -58,7 +59,8 @@ def test_label_5_suggested_pool_rows_with_keys(notebook):
     queue = nb.kernel.eval("picks.ids.tolist()")  # best first (rank 1..K)
     assert len(queue) == K
     grid = grid_root(page)
-    wait_status(grid, rows=N, version=0)
+    status = wait_status(grid, rows=N, version=0)
+    assert f"{N_LABELED} labeled · {N - N_LABELED} in the pool" in status, status
     grid.get_by_test_id("filter-issues").check()  # the suggestions only
     wait_status(grid, rows=K)
     editor = editor_root(page)
@@ -104,8 +106,15 @@ def test_label_5_suggested_pool_rows_with_keys(notebook):
     assert nb.kernel.eval(f"sorted(set({list(expected)!r}) & set(ds.pool.index))") == []
     labels = nb.kernel.eval(f"[str(v) for v in ds.take({list(expected)!r})['label']]")
     assert labels == list(expected.values())
-    # the other open view follows
-    wait_status(grid, version=5)
+    # the other open view follows, its pool and training-set counts too
+    status = wait_status(grid, version=5)
+    pool_text = f"{N_LABELED + 5} labeled · {N - N_LABELED - 5} in the pool"
+    wait_until(
+        lambda: pool_text in status_text(grid),
+        15,
+        f"grid-status to show {pool_text!r}",
+        describe=lambda: status_text(grid),
+    )
     for sid, label in expected.items():
         wait_until(
             lambda sid=sid, label=label: selected_label(grid, sid) == label,

@@ -25,6 +25,7 @@ export class Pager {
     this.total = null; // rows of the current query, once known
     this.version = null; // dataset version of the newest page received
     this.counts = null; // {flagged, resolved} of the findings, from the newest page
+    this.pool = null; // {labeled, unlabeled} when the dataset has an unlabeled pool
     this.disposed = false;
   }
 
@@ -86,6 +87,7 @@ export class Pager {
         this.total = answer.total;
         this.version = answer.version;
         if (answer.counts) this.counts = answer.counts;
+        this.pool = answer.pool ?? null;
         this.onPage(answer);
       })
       .catch((err) => {
@@ -120,6 +122,7 @@ export class Pager {
     }
     if (this.version === msg.version - 1) this.version = msg.version;
     if (msg.counts) this.counts = msg.counts;
+    if ("pool" in msg) this.pool = msg.pool ?? null;
   }
 
   /** The row at display index `index`: {page, i, id}, or null while its page is not here. */
