@@ -1069,6 +1069,7 @@ def test_grid_pushes_a_relabel_patch_before_the_new_version(monkeypatch):
             "version": 1,
             "ids": [0, 7],
             "label": [1, 2],
+            "pool": None,  # every row has a label: no pool counts to show
             "resolved": ["accepted", None],
             "counts": {"flagged": 6, "resolved": 1},
         }
