@@ -198,15 +198,19 @@ def test_rows_without_a_label_join_the_pool_of_an_int_or_bool_label_column(
     ds.relabel([int(new[0])], [value])
     with pytest.raises(ValueError, match="holds"):
         ds.relabel([int(new[1])], ["cat"])
+    assert ds.n_unlabeled == 1  # kept per change, equal to counting
     ds.apply(ds.plan("unlabel").unlabel([0]).change())  # back to the pool
     assert pd.isna(ds.df.loc[0, "label"])
+    assert ds.n_unlabeled == int(ds.df["label"].isna().sum()) == 2
     assert dj.open_history(path).replay(df).equals(ds.df)
     assert dj.Dataset(df, label="label", name="pool", history=path).fingerprint == ds.fingerprint
     diff = ds.history.diff(0, ds.version)
     assert diff.added.index.tolist() == new.tolist()
     for _ in range(3):
         ds.undo()
+        assert ds.n_unlabeled == int(ds.df["label"].isna().sum())
     assert ds.fingerprint == fp0 and ds.df["label"].dtype == df["label"].dtype
+    assert ds.n_unlabeled == 0
 
 
 def test_remove_origin_removes_a_group_of_made_rows_in_one_change(df):

@@ -244,6 +244,12 @@ class Dataset:
         """
         return None if self._applying else self._version
 
+    @property
+    def n_unlabeled(self) -> int:
+        """Rows without a label (the unlabeled pool); kept up to date per change, O(1) to read."""
+        with self._lock:
+            return self._table.n_unlabeled
+
     def __len__(self) -> int:
         return len(self._table)
 

@@ -128,6 +128,8 @@ class Table:
         self.source: dict[int, int] = {}
         #: origin of labels not set by a person, by id (e.g. pseudo-labels)
         self.label_origin: dict[int, str] = {}
+        # rows without a label (the pool): counted once, then kept up to date per delta
+        self._n_unlabeled: int | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -169,6 +171,7 @@ class Table:
         t.rest, t.label_h, t.total = self.rest, self.label_h, self.total
         t.origin, t.source = dict(self.origin), dict(self.source)
         t.label_origin = dict(self.label_origin)
+        t._n_unlabeled = self._n_unlabeled
         t._label_cache = self._label_cache
         t._index = self._index
         t._owned = set()
@@ -224,6 +227,13 @@ class Table:
         self._owned |= {_REST, _LABEL_H}
         rows = fpr.row_hash(self.ids, self.rest, self.label_h)
         self.total = int(rows.sum(dtype=np.uint64))
+
+    @property
+    def n_unlabeled(self) -> int:
+        """Rows whose label is missing (the unlabeled pool)."""
+        if self._n_unlabeled is None:
+            self._n_unlabeled = _n_missing(self.arrays[self.label])
+        return self._n_unlabeled
 
     def fingerprint(self, total: int | None = None) -> int:
         """The fingerprint now, or with the row-hash sum ``total`` (a planned change)."""
@@ -385,6 +395,8 @@ class Table:
 
     def commit_set(self, plan: SetPlan) -> None:
         """Apply a planned set; cannot fail (values were validated when planned)."""
+        if plan.col == self.label and self._n_unlabeled is not None:
+            self._n_unlabeled += _n_missing(plan.new) - _n_missing(self.arrays[plan.col][plan.pos])
         self._own(plan.col)
         self.arrays[plan.col][plan.pos] = plan.new
         if plan.col == self.label:
@@ -402,6 +414,8 @@ class Table:
 
     def apply_delete(self, pos: np.ndarray) -> None:
         self.drop_meta(self.ids[pos].tolist())
+        if self._n_unlabeled is not None:
+            self._n_unlabeled -= _n_missing(self.arrays[self.label][pos])
         keep = np.ones(len(self.ids), dtype=bool)
         keep[pos] = False
         if self.rest is not None and self.label_h is not None:
@@ -415,6 +429,8 @@ class Table:
 
     def apply_insert(self, ids: np.ndarray, pos: np.ndarray, rows: dict[str, np.ndarray]) -> None:
         """Insert rows so that they end up at ``pos`` (ascending positions in the result)."""
+        if self._n_unlabeled is not None:
+            self._n_unlabeled += _n_missing(rows[self.label])
         n, k = len(self.ids), len(ids)
         is_new = np.zeros(n + k, dtype=bool)
         is_new[pos] = True
@@ -535,6 +551,11 @@ class SetPlan:
     label_h: np.ndarray
     total: int
     fingerprint: int
+
+
+def _n_missing(values: np.ndarray) -> int:
+    """Missing values (NaN, None, pd.NA) in a column slice; integer and bool arrays have none."""
+    return int(pd.isna(values).sum()) if values.dtype.kind in "Of" else 0
 
 
 def invert(d: dict[str, Any]) -> dict[str, Any]:

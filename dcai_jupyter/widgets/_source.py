@@ -446,16 +446,10 @@ class PageSource:
 
     def pool_counts(self, version: int) -> dict[str, int] | None:
         """Labeled and unlabeled (pool) rows at ``version``; None when every row has a label."""
-        key = ("pool", version)
-        found, value = self._cache.lookup(key)
-        if not found:
-            labels = np.asarray(self.ds.column(self.ds.label))
-            missing = int(pd.isna(labels).sum()) if labels.dtype.kind in "Of" else 0
-            value = (
-                {"labeled": len(labels) - missing, "unlabeled": missing} if missing else None
-            )
-            self._cache.put(key, value)
-        return value
+        missing = int(self.ds.n_unlabeled)  # kept by the engine per change: O(1) here
+        if not missing:
+            return None
+        return {"labeled": len(self.ds) - missing, "unlabeled": missing}
 
     def _thumbs_for(self, ids: np.ndarray, values: np.ndarray, name: str) -> list[str | None]:
         out: list[str | None] = []
