@@ -69,15 +69,26 @@ def test_history_view_renders_iterations_and_charts_offline_previews_and_reverts
     assert nb.kernel.wait_for("view.timeline.selected == 1", what="chart click selects iteration 1")
 
     # clicking an iteration previews that version: its diff in a grid of the touched rows
+    preview = view.get_by_test_id("history-preview-text")
     items.nth(0).click()
     assert nb.kernel.wait_for("view.timeline.selected == 2", what="list click selects iteration 2")
+    # the preview of iteration 2 arrives before the next click: otherwise the text of iteration 1
+    # (from the chart click) would still be on screen and pass the wait below too early
+    wait_until(
+        lambda: "removed" in preview.inner_text(), 20, "preview text of iteration 2",
+        describe=lambda: preview.inner_text(),
+    )  # fmt: skip
+    wait_until(
+        lambda: items.nth(0).get_attribute("aria-selected") == "true", 20, "item 2 selected"
+    )
     items.nth(1).click()
-    preview = view.get_by_test_id("history-preview-text")
     wait_until(
         lambda: "relabeled" in preview.inner_text(), 20, "preview text of iteration 1",
         describe=lambda: preview.inner_text(),
     )  # fmt: skip
-    assert items.nth(1).get_attribute("aria-selected") == "true"
+    wait_until(
+        lambda: items.nth(1).get_attribute("aria-selected") == "true", 20, "item 1 selected"
+    )
     assert nb.kernel.wait_for("view.timeline.selected == 1", what="selected in the kernel")
     grid = page.get_by_test_id("dcai-grid")
     grid.wait_for()
