@@ -222,7 +222,7 @@ def test_quickstart_runs_in_lab_offline_and_writes_the_readme_screenshot(quickst
         "preview text of iteration 1",
         describe=lambda: preview.inner_text(),
     )
-    assert first_fix.get_attribute("aria-selected") == "true"
+    wait_until(lambda: first_fix.get_attribute("aria-selected") == "true", 20, "item selected")
     grid = grid_root(hv_cell)
     ids = wait_until(lambda: rendered_ids(grid, visible_only=True), 30, "rows in the preview grid")
     touched = set(nb.kernel.eval("sorted(_qs_view.preview_diff.ids)"))
