@@ -1063,6 +1063,9 @@ def test_grid_pushes_a_relabel_patch_before_the_new_version(monkeypatch):
     sent: list[Any] = []
     monkeypatch.setattr(grid, "send", lambda content, buffers=None: sent.append(content))
     ds.relabel([0, 7], [1, 2])
+    # the samples per label, kept from the relabel's delta (0 -> 1, 7 -> 2)
+    labels = sent[0].pop("labels")
+    assert labels["version"] == 1 and dict(map(tuple, labels["values"]))[7] == 1
     assert sent == [
         {
             "type": "patch",

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
 import traitlets as t
 
-from ._base import MISSING_FRONT_END, DatasetWidget, static_asset
+from ._base import MISSING_FRONT_END, DatasetWidget, same_label, static_asset
+from ._counts import follow, label_counts, number_format
 from ._images import image_data_url
 from ._protocol import (
     ProtocolError,
     column_json,
     is_null_scalar,
     json_scalar,
+    parse_bulk_request,
     parse_ids,
     parse_page_request,
 )
-from ._resolved import resolution, watch
+from ._resolved import mark_reviewed, resolution, watch
 from ._schema import as_findings, build_schema, has_origins
 from ._source import PageSource
 
@@ -125,6 +128,7 @@ class SampleGrid(DatasetWidget):
         schema = build_schema(ds, found, origins=has_origins(ds))
         self._findings = found
         self._source = PageSource(ds, found, schema)
+        self._formats: dict[str, dict[str, Any]] | None = None
         super().__init__(
             ds,
             schema=schema,
@@ -156,6 +160,9 @@ class SampleGrid(DatasetWidget):
 
     def _on_change(self, change: Any) -> None:
         self._source.changed(change)
+        follow(self._ds, change)  # per-label counts: a relabel is applied as its delta
+        if not isinstance(change, dict) or change.get("op") != "relabel":
+            self._formats = None  # values other than labels may have changed
         self._send_patch(change)
         if not any(c["role"] == "origin" for c in self.schema) and has_origins(self._ds):
             # an operation made rows since: show where they came from
@@ -174,6 +181,7 @@ class SampleGrid(DatasetWidget):
         if hidden is None:
             return schema
         gone = set(hidden)
+        self._formats = None
         new = []
         for c in schema:
             c = {k: v for k, v in c.items() if k != "hidden"}
@@ -206,6 +214,7 @@ class SampleGrid(DatasetWidget):
             "ids": ids,
             "label": column_json(values, label_kind),
             "pool": self._source.pool_counts(version),
+            "labels": {**label_counts(ds), "version": version},
         }
         if self._findings is not None:
             state = resolution(ds, self._findings)
@@ -225,6 +234,8 @@ class SampleGrid(DatasetWidget):
             "remove": self._on_remove,
             "accept": self._on_accept,
             "detail": self._on_detail,
+            "bulk": self._on_bulk,
+            "bulk_preview": self._on_bulk_preview,
         }
 
     def _on_detail(self, msg: dict[str, Any]) -> dict[str, Any]:
@@ -294,7 +305,177 @@ class SampleGrid(DatasetWidget):
             match_class=self._match_class,
             has_findings=self._findings is not None,
         )
-        return self._source.page(query)
+        answer: Any = self._source.page(query)
+        version = int(answer["version"])
+        answer["labels"] = {**label_counts(self._ds), "version": version}
+        answer["formats"] = self._number_formats()
+        return answer
+
+    def _number_formats(self) -> dict[str, dict[str, Any]]:
+        """One format per numeric column shown (see :func:`~._counts.number_format`),
+        chosen once from the column's values and kept until a change other than a relabel."""
+        formats = self._formats
+        if formats is not None:
+            return formats
+        ds, found = self._ds, self._findings
+        formats = {}
+        for c in self.schema:
+            if c["kind"] != "number" or c.get("hidden"):
+                continue
+            if c["role"] == "finding":
+                if found is None:
+                    continue
+                values = found.frame[c["source"]].to_numpy(dtype=float, na_value=np.nan)
+            else:
+                values = np.asarray(ds.column(c["name"]))
+            formats[c["name"]] = number_format(values)
+        self._formats = formats
+        return formats
+
+    # -- bulk actions --------------------------------------------------------------------
+    def _scope_ids(self, msg: dict[str, Any]) -> tuple[np.ndarray, int]:
+        """The sample ids a bulk request acts on (the selection, or every row matching the
+        filter, in row order) and the version they were read at."""
+        ds = self._ds
+        if msg["scope"] == "selection":
+            ids = np.asarray(msg["ids"], dtype=np.int64)
+            version = int(ds.version)
+            present = np.isin(ids, np.asarray(ds.ids))
+            if not present.all():
+                gone = ids[~present][:10].tolist()
+                raise ProtocolError(f"sample(s) {gone} are no longer in the dataset")
+            return ids, version
+        query = parse_page_request(
+            {"offset": 0, "limit": 0, "filter": msg["filter"]},
+            sortable=[],
+            match_class=self._match_class,
+            has_findings=self._findings is not None,
+        )
+        while True:  # as a page: read between changes, never during one
+            v = ds.stable_version
+            if v is None:
+                time.sleep(0)
+                continue
+            rows, _, _ = self._source.positions(query, int(v))
+            all_ids = self._source.ids(int(v))
+            ids = all_ids if rows is None else all_ids[rows]
+            if ds.stable_version == v:
+                return np.asarray(ids, dtype=np.int64), int(v)
+
+    def _open_flagged(self, ids: np.ndarray) -> np.ndarray:
+        """The ``ids`` whose finding is flagged and still open (not resolved since)."""
+        found = self._findings
+        if found is None:
+            return ids[:0]
+        flags = found.flags.reindex(ids, fill_value=False).to_numpy(dtype=bool)
+        state = resolution(self._ds, found).reindex(ids, fill_value="").to_numpy(dtype=object)
+        return ids[flags & (state == "")]
+
+    def _acceptable(self, ids: np.ndarray) -> tuple[np.ndarray, list[Any] | None]:
+        """Of ``ids``, those whose open finding accepting would change, and (relabel/label
+        findings) the class each one gets."""
+        found = self._findings
+        if found is None or found.action not in ("relabel", "remove", "label"):
+            return ids[:0], None
+        candidates = self._open_flagged(ids)
+        if found.action == "remove":
+            return candidates, None
+        suggestion = found.column("suggestion")
+        if suggestion is None or not len(candidates):
+            return candidates[:0], []
+        ds = self._ds
+        wanted = suggestion.reindex(candidates).to_numpy(dtype=object)
+        current = np.asarray(ds.column(ds.label))[np.asarray(ds.positions(candidates))]
+        classes: dict[Any, Any] = {}
+        keep, targets = [], []
+        for k, (s, cur) in enumerate(zip(wanted, current, strict=True)):
+            if is_null_scalar(s):
+                continue
+            key = (type(s), s)
+            if key not in classes:
+                try:
+                    classes[key] = self._match_class(json_scalar(s))
+                except ProtocolError:
+                    classes[key] = None
+            target = classes[key]
+            if target is None or same_label(target, cur):
+                continue
+            keep.append(k)
+            targets.append(target)
+        return candidates[np.asarray(keep, dtype=np.int64)], targets
+
+    def _on_bulk_preview(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """How many samples each bulk action would touch in a scope (for the buttons)."""
+        req = parse_bulk_request(msg, preview=True)
+        ids, version = self._scope_ids(req)
+        accept, _ = self._acceptable(ids)
+        return {
+            "type": "bulk_preview",
+            "scope": req["scope"],
+            "version": version,
+            "rows": len(ids),
+            "accept": len(accept),
+            "review": len(self._open_flagged(ids)),
+        }
+
+    def _on_bulk(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """One bulk action on the selection or on every row matching the filter: accept the
+        open findings' suggestions, relabel to a class, remove (each ONE recorded change,
+        source ``widget``; ``ds.undo()`` reverts it) or mark the open findings reviewed (one
+        recorded ``mark_reviewed`` event; every view shows them resolved)."""
+        req = parse_bulk_request(msg)
+        action, scope = req["action"], req["scope"]
+        ids, _ = self._scope_ids(req)
+        ds, found = self._ds, self._findings
+        where = "selected" if scope == "selection" else "matching the filter"
+        op_name = found.op if found is not None else "findings"
+        targets: list[Any] | None = None
+        if action == "accept":
+            if found is None or found.action not in ("relabel", "remove", "label"):
+                raise ProtocolError(
+                    "nothing to accept: this grid shows no findings with a suggestion or a "
+                    "removal (pass findings=ds.find_label_issues() or another Findings)"
+                )
+            ids, targets = self._acceptable(ids)
+        elif action == "review":
+            if found is None:
+                raise ProtocolError(
+                    "nothing to mark reviewed: this grid shows no findings "
+                    "(pass findings=ds.find_label_issues() or another Findings)"
+                )
+            ids = self._open_flagged(ids)
+        label = self._match_class(req["label"]) if action == "relabel" else None
+        expect = req.get("expect")
+        if expect is not None and expect != len(ids):
+            raise ProtocolError(
+                f"the data changed: this action now applies to {len(ids):,} samples, not "
+                f"{expect:,}; nothing was changed (check the counts and press again)"
+            )
+        n = len(ids)
+        answer: dict[str, Any] = {"type": "ok", "op": action, "scope": scope, "n": n}
+        if n == 0:
+            return {**answer, "version": int(ds.version), "changed": False}
+        id_list = [int(i) for i in ids]
+        before = int(ds.version)
+        with self._widget_source():
+            if action == "review":
+                assert found is not None
+                mark_reviewed(ds, found, id_list)
+                version = int(ds.version)
+            elif action == "remove" or (action == "accept" and targets is None):
+                reason = f"SampleGrid: remove {n:,} {where}"
+                if action == "accept":
+                    reason = f"SampleGrid: accept {n:,} {op_name} removals ({where})"
+                version = int(ds.remove(id_list, reason=reason))
+                self._deselect(id_list)
+            elif action == "accept":
+                assert targets is not None
+                reason = f"SampleGrid: accept {n:,} {op_name} suggestions ({where})"
+                version = int(ds.relabel(id_list, targets, reason=reason))
+            else:
+                reason = f"SampleGrid: relabel {n:,} {where} to {json_scalar(label)}"
+                version = int(ds.relabel(id_list, [label] * n, reason=reason))
+        return {**answer, "version": version, "changed": action == "review" or version != before}
 
     def _on_relabel(self, msg: dict[str, Any]) -> dict[str, Any]:
         ids = parse_ids(msg.get("ids"))

@@ -8,7 +8,12 @@ One request/response channel per widget, on the ipywidgets custom-message comm
   "filter": {"label": <class> | null, "flagged": bool, "text": str,
   "review": "" | "open" | "resolved"}}``
   -> :class:`PageAnswer` (``total`` = rows matching the filter; with findings also each
-  row's ``resolved`` state and the ``counts`` of flagged and resolved findings)
+  row's ``resolved`` state and the ``counts`` of flagged and resolved findings; the
+  samples per label, ``labels``, and one number format per numeric column, ``formats``)
+- ``{"type": "bulk", "action": "accept" | "relabel" | "remove" | "review", "scope":
+  "selection" | "filter", "ids": [...] (selection), "filter": {...} (as a page's),
+  "label": <class> (relabel), "expect": <int> | null}`` -> :class:`OkAnswer` with ``n``;
+  ``bulk_preview`` (same scope, no action) -> how many samples each action would touch
 - edits (``relabel``, ``remove``, ``accept``, and the LabelEditor's ``decide``/``move``/
   ``undo``) -> :class:`OkAnswer`
 - ``{"type": "ping"}`` -> ``{"type": "pong", "version"}`` (a view's heartbeat)
@@ -42,9 +47,14 @@ __all__ = [
     "error_text",
     "is_null_scalar",
     "json_scalar",
+    "parse_bulk_request",
     "parse_ids",
     "parse_page_request",
 ]
+
+#: what a bulk request can do: accept the open findings' suggestions, relabel to a class,
+#: remove, mark the open findings reviewed
+BULK_ACTIONS = ("accept", "relabel", "remove", "review")
 
 #: largest page the kernel answers (the browser asks for ~50-100 rows at a time)
 MAX_LIMIT = 500
@@ -78,6 +88,10 @@ class PageAnswer(_PageAnswerRequired, total=False):
     counts: dict[str, int]
     # when the dataset has rows without a label (the pool): labeled and unlabeled rows
     pool: dict[str, int]
+    # samples per label: {"values": [[label, n], ...], "other_classes", "other_rows", "version"}
+    labels: dict[str, Any]
+    # by numeric column name: {"decimals": d, "group": bool} or {"exp": digits}
+    formats: dict[str, dict[str, Any]]
 
 
 class OkAnswer(TypedDict, total=False):
@@ -289,3 +303,45 @@ def parse_ids(value: Any) -> list[int]:
             raise ProtocolError(f"malformed request: sample id {v!r} is not an integer")
         out.append(int(v))
     return out
+
+
+def parse_bulk_request(msg: dict[str, Any], *, preview: bool = False) -> dict[str, Any]:
+    """Validate a ``bulk`` (or, ``preview=True``, a ``bulk_preview``) request.
+
+    Returns ``{"action", "scope", "ids", "filter", "label", "expect"}`` (``action`` None
+    for a preview); raises ProtocolError with a readable message.
+    """
+    action = None
+    if not preview:
+        action = msg.get("action")
+        if action not in BULK_ACTIONS:
+            raise ProtocolError(
+                f"malformed request: bulk action must be one of {', '.join(BULK_ACTIONS)}, "
+                f"got {action!r}"
+            )
+    scope = msg.get("scope")
+    ids: list[int] = []
+    flt: Any = None
+    if scope == "selection":
+        ids = parse_ids(msg.get("ids"))
+    elif scope == "filter":
+        flt = msg.get("filter") or {}
+        if not isinstance(flt, dict):
+            raise ProtocolError("malformed request: filter must be an object")
+    else:
+        raise ProtocolError(
+            f"malformed request: bulk scope must be 'selection' or 'filter', got {scope!r}"
+        )
+    if action == "relabel" and (msg.get("label") is None or msg.get("label") == ""):
+        raise ProtocolError("malformed request: relabel needs a label (pick a class)")
+    expect = msg.get("expect")
+    if expect is not None and (isinstance(expect, bool) or not isinstance(expect, int)):
+        raise ProtocolError(f"malformed request: expect must be an integer, got {expect!r}")
+    return {
+        "action": action,
+        "scope": scope,
+        "ids": ids,
+        "filter": flt,
+        "label": msg.get("label"),
+        "expect": expect,
+    }

@@ -6,6 +6,8 @@ A flagged finding is *resolved* when its sample was
 - ``accepted``: its label is now the finding's suggestion,
 - ``relabeled`` to another class than the one it had when the findings were made,
 - ``kept``: a person decided to keep it as it is (a LabelEditor "keep" decision),
+- ``reviewed``: a person marked it reviewed (a SampleGrid bulk "mark reviewed"; recorded
+  as a ``mark_reviewed`` event in the history, so it is known again after a restart),
 
 and *open* otherwise. Every view of a dataset reads the same state (computed per dataset
 version and keep generation), so a sample fixed in a grid, in an editor or by a cell
@@ -26,10 +28,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["RESOLVED_STATES", "kept_ids", "resolution", "set_kept", "watch"]
+__all__ = [
+    "RESOLVED_STATES",
+    "kept_ids",
+    "mark_reviewed",
+    "resolution",
+    "reviewed_ids",
+    "set_kept",
+    "watch",
+]
 
 #: what a resolved finding's state can be
-RESOLVED_STATES = ("removed", "accepted", "relabeled", "kept")
+RESOLVED_STATES = ("removed", "accepted", "relabeled", "kept", "reviewed")
+#: history events that mark findings reviewed / not reviewed
+REVIEW_EVENTS = ("mark_reviewed", "unmark_reviewed")
 
 _Key = tuple[str, Any]
 
@@ -41,6 +53,7 @@ class _Reviews:
         self.lock = threading.RLock()
         self.baseline: dict[_Key, pd.Series] = {}
         self.kept: dict[_Key, set[int]] = {}
+        self.reviewed: dict[_Key, set[int]] = {}  # read from the history's events once per key
         self.generation = 0
         self.cache: dict[_Key, tuple[tuple[int, int, int], pd.Series]] = {}
         self.listeners: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -93,12 +106,88 @@ def set_kept(ds: Any, findings: Any, ids: Iterable[int], kept: bool = True) -> N
         else:
             s.difference_update(int(i) for i in ids)
         r.generation += 1
+    _tell(r)
+
+
+def _tell(r: _Reviews) -> None:
+    """Every view watching the dataset refreshes what it shows of the resolved state."""
+    with r.lock:
         listeners = list(r.listeners)
     for w in listeners:
         try:
             w._reviews_changed()
         except Exception:  # a closed view must not break the decision
             pass
+
+
+def _review_events(ds: Any, key: _Key) -> set[int]:
+    """Ids marked reviewed by the ``mark_reviewed`` / ``unmark_reviewed`` events recorded in
+    ``ds``'s history for the findings ``key``, replayed in order."""
+    ids: set[int] = set()
+    history = getattr(ds, "history", None)
+    if history is None:
+        return ids
+    events = history.events
+    if not len(events):
+        return ids
+    for op, params in zip(events["op"], events["params"], strict=True):
+        if op not in REVIEW_EVENTS or not isinstance(params, dict):
+            continue
+        if (params.get("findings"), params.get("findings_version")) != key:
+            continue
+        marked = (int(i) for i in params.get("ids") or ())
+        if op == "mark_reviewed":
+            ids.update(marked)
+        else:
+            ids.difference_update(marked)
+    return ids
+
+
+def reviewed_ids(ds: Any, findings: Any) -> set[int]:
+    """Sample ids of ``findings`` marked reviewed (recorded events, read once per findings)."""
+    r = _reviews(ds)
+    key = _key(findings)
+    with r.lock:
+        known = r.reviewed.get(key)
+        if known is None:
+            known = r.reviewed[key] = _review_events(ds, key)
+        return set(known)
+
+
+def mark_reviewed(ds: Any, findings: Any, ids: Iterable[int], *, reviewed: bool = True) -> int:
+    """Mark samples of ``findings`` reviewed (or, ``reviewed=False``, not reviewed).
+
+    One ``mark_reviewed`` (``unmark_reviewed``) event is recorded in the history with the
+    ids and the findings they belong to (provenance as the caller's context says, e.g.
+    ``widget``); no data changes. Every view shows them resolved (``"reviewed"``).
+
+    Returns
+    -------
+    int
+        The number of samples whose mark changed.
+    """
+    r = _reviews(ds)
+    key = _key(findings)
+    wanted = sorted({int(i) for i in ids})
+    current = reviewed_ids(ds, findings)
+    todo = [i for i in wanted if (i in current) != reviewed]
+    if not todo:
+        return 0
+    op = "mark_reviewed" if reviewed else "unmark_reviewed"
+    ds.history.record_event(
+        op,
+        {"findings": key[0], "findings_version": key[1], "ids": todo},
+        {"n": len(todo)},
+    )
+    with r.lock:
+        s = r.reviewed.setdefault(key, set())
+        if reviewed:
+            s.update(todo)
+        else:
+            s.difference_update(todo)
+        r.generation += 1
+    _tell(r)
+    return len(todo)
 
 
 def _as_text(values: Any) -> np.ndarray:
@@ -159,6 +248,8 @@ def resolution(ds: Any, findings: Any) -> pd.Series:
     if suggestion is not None:
         accepted = changed & (current == _as_text(suggestion.to_numpy(dtype=object)))
     kept = np.isin(ids, np.fromiter(kept_ids(ds, findings), dtype=np.int64))
+    reviewed = np.isin(ids, np.fromiter(reviewed_ids(ds, findings), dtype=np.int64))
+    state[reviewed & present] = "reviewed"
     state[kept & present] = "kept"
     state[changed & ~accepted] = "relabeled"
     state[accepted] = "accepted"
