@@ -21,6 +21,7 @@ from . import _codec
 from . import _fingerprint as fpr
 from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError
 from ._history_compare import CompareMixin
+from ._history_frames import ChangesFrame, EventsFrame, IterationsFrame, linked
 from ._provenance import Provenance
 from ._table import Table, apply_all
 
@@ -491,10 +492,51 @@ class History(CompareMixin):
             raise ValueError(f"no version {version}; this history has versions 0..{self.head}")
         return fpr.from_signed(row[0])
 
+    @_translated
+    def _deltas_at(self, versions: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """The deltas of the given versions only (for displaying a few changes)."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        wanted = sorted({int(v) for v in versions})
+        with self._lock:
+            for lo in range(0, len(wanted), 500):
+                chunk = wanted[lo : lo + 500]
+                rows = self._conn.execute(
+                    "SELECT seq, delta, sid, old, new FROM changes WHERE seq IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                for seq, *rest in rows:
+                    out[int(seq)] = _expand(tuple(rest))
+        return out
+
+    @_translated
+    def _op_counts(self, spans: Sequence[tuple[int, int]]) -> list[list[tuple[str, int, int]]]:
+        """Per iteration (its first and last version): ``(op, changes, rows)`` in order."""
+        out = []
+        with self._lock:
+            for first, last in spans:
+                rows = self._conn.execute(
+                    "SELECT op, count(*), sum(n_rows) FROM changes WHERE seq BETWEEN ? AND ?"
+                    " AND prov = (SELECT prov FROM changes WHERE seq = ?)"
+                    " GROUP BY op ORDER BY min(seq)",
+                    (first, last, first),
+                ).fetchall()
+                out.append([(str(op), int(n), int(r or 0)) for op, n, r in rows])
+        return out
+
     @property
     @_translated
-    def changes(self) -> pd.DataFrame:
-        """One row per change, oldest first, with its provenance."""
+    def changes(self) -> ChangesFrame:
+        """One row per change, oldest first, with its provenance.
+
+        A DataFrame (every column below, the whole pandas API) that a notebook shows
+        readably: where each change came from, before→after for relabels, the reason.
+
+        Columns: ``version``, ``op``, ``params`` (dict), ``n_rows``, ``source`` (cell,
+        widget, callback, api, cli, recipe), ``execution_count`` and ``cell_id`` (of the
+        cell that made the change; for a widget's change, of the cell that displayed the
+        widget), ``widget``, ``code``, ``reason``, ``ids``, ``timestamp``, ``fingerprint``.
+        """
         with self._lock:
             df = pd.read_sql_query(
                 "SELECT c.seq, c.seq AS version, c.op, c.params, c.n_rows, p.source, p.execution_count,"
@@ -512,27 +554,36 @@ class History(CompareMixin):
         df["fingerprint"] = [fpr.to_hex(fpr.from_signed(v)) for v in df.pop("fp")]
         df["execution_count"] = df["execution_count"].astype("Int64")
         _none_for_missing(df, ["cell_id", "widget", "code"])
-        return df.set_index("seq")
+        return cast(ChangesFrame, linked(df.set_index("seq"), ChangesFrame, self))
 
     @property
     @_translated
-    def events(self) -> pd.DataFrame:
-        """Recorded analyses (e.g. ``find_label_issues``) with the version they saw."""
+    def events(self) -> EventsFrame:
+        """Recorded analyses (e.g. ``find_label_issues``) with the version they saw.
+
+        A DataFrame shown readably in a notebook (where, op, what was found).
+        """
         with self._lock:
             df = pd.read_sql_query(
                 "SELECT e.id, e.version, e.op, e.params, e.summary, p.source, p.execution_count,"
-                " p.cell_id, e.ts FROM events e JOIN provenance p ON p.id = e.prov ORDER BY e.id",
+                " p.cell_id, e.ts, p.widget FROM events e JOIN provenance p ON p.id = e.prov"
+                " ORDER BY e.id",
                 self._conn,
             )
         df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
         df["summary"] = [json.loads(p) if isinstance(p, str) else {} for p in df["summary"]]
         df["timestamp"] = pd.to_datetime(df.pop("ts"), unit="ms", utc=True)
-        return df.set_index("id")
+        df["execution_count"] = df["execution_count"].astype("Int64")
+        _none_for_missing(df, ["cell_id", "widget"])
+        return cast(EventsFrame, linked(df.set_index("id"), EventsFrame, self))
 
     @property
     @_translated
-    def iterations(self) -> pd.DataFrame:
-        """Changes grouped by what made them: one cell execution, or one widget session."""
+    def iterations(self) -> IterationsFrame:
+        """Changes grouped by what made them: one cell execution, or one widget session.
+
+        A DataFrame shown readably in a notebook (where, versions, ops with counts, rows).
+        """
         with self._lock:
             df = pd.read_sql_query(
                 "SELECT p.id AS iteration, p.source, p.execution_count, p.cell_id, p.widget,"
@@ -548,7 +599,7 @@ class History(CompareMixin):
         df["started"] = pd.to_datetime(df["started"], unit="ms", utc=True)
         df["ended"] = pd.to_datetime(df["ended"], unit="ms", utc=True)
         df["iteration"] = np.arange(1, len(df) + 1)
-        return df.set_index("iteration")
+        return cast(IterationsFrame, linked(df.set_index("iteration"), IterationsFrame, self))
 
     # ------------------------------------------------------------------ replay
     def _base_table(self, base_df: pd.DataFrame, strict: bool) -> Table:

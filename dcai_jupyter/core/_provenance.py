@@ -29,15 +29,29 @@ class Provenance:
     execution_count: int | None = None
     cell_id: str | None = None
     code: str | None = None
-    #: the widget's model id (its comm id) for sources ``widget`` and ``callback``
+    #: the widget: our widgets' class name (source ``widget``), the model id (comm id) of
+    #: the user's own widget (source ``callback``)
     widget: str | None = None
 
 
 @contextmanager
-def widget_source(widget: str) -> Iterator[None]:
-    """Record changes made inside this block as made by ``widget`` (source ``widget``)."""
+def widget_source(
+    widget: str, *, cell_id: str | None = None, execution_count: int | None = None
+) -> Iterator[None]:
+    """Record changes made inside this block as made by ``widget`` (source ``widget``).
+
+    Parameters
+    ----------
+    widget
+        What made the change (our widgets pass their class name, e.g. ``SampleGrid``).
+    cell_id, execution_count
+        The notebook cell that displayed the widget (see ``running_cell``). Recorded as the
+        change's ``cell_id`` and ``execution_count``, so that after a kernel restart an
+        edit is still "widget SampleGrid in cell [7]". When neither is known the
+        execution count recorded is the last cell run's, as for any other session.
+    """
     prev = getattr(_local, "override", None)
-    _local.override = ("widget", widget)
+    _local.override = ("widget", widget, cell_id, execution_count)
     try:
         yield
     finally:
@@ -48,7 +62,7 @@ def widget_source(widget: str) -> Iterator[None]:
 def source(name: str) -> Iterator[None]:
     """Record changes made inside this block with the given source (e.g. ``cli``)."""
     prev = getattr(_local, "override", None)
-    _local.override = (name, None)
+    _local.override = (name, None, None, None)
     try:
         yield
     finally:
@@ -84,11 +98,20 @@ def current() -> Provenance:
     ip = _ipython()
     count = _execution_count(ip)
     if override is not None:
-        src, widget = override
+        src, widget, w_cell, w_count = override
         if src == "widget":
-            # One widget session = the clicks between two cell runs.
+            # One widget session = the clicks between two cell runs (``count``), in one
+            # widget: the cell that displayed it tells two views of one class apart.
+            if w_cell is None and w_count is None:
+                return Provenance(
+                    f"widget:{widget}:{_PROCESS_KEY}:{count}", "widget", count, widget=widget
+                )
             return Provenance(
-                f"widget:{widget}:{_PROCESS_KEY}:{count}", "widget", count, widget=widget
+                f"widget:{widget}:{w_cell}:{w_count}:{_PROCESS_KEY}:{count}",
+                "widget",
+                w_count,
+                cell_id=w_cell,
+                widget=widget,
             )
         return Provenance(f"{src}:{_PROCESS_KEY}", src)
     kernel = getattr(ip, "kernel", None) if ip is not None else None
@@ -125,3 +148,15 @@ def current() -> Provenance:
             code = hist[-1]
         return Provenance(f"cell:{_PROCESS_KEY}:{count}", "cell", count, code=code)
     return Provenance(f"api:{_PROCESS_KEY}", "api")
+
+
+def running_cell() -> tuple[str | None, int | None] | None:
+    """The notebook cell running now as ``(cell_id, execution_count)``, else None.
+
+    None outside a cell run: in a script, or while the kernel handles a widget message.
+    The cell id is None where the front end does not send one (IPython in a terminal).
+    """
+    prov = current()
+    if prov.source != "cell":
+        return None
+    return prov.cell_id, prov.execution_count

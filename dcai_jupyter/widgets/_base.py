@@ -96,8 +96,13 @@ class DatasetWidget(anywidget.AnyWidget):
     error = t.Unicode("", help="Last error answered to the front end").tag(sync=True)
 
     def __init__(self, ds: Any, **kwargs: Any) -> None:
+        from dcai_jupyter.core._provenance import running_cell
+
         self._ds = ds
         self._lock = threading.RLock()
+        #: (cell id, execution count) of the cell that displayed (else created) this view:
+        #: recorded with every edit made in it, so it stays identifiable after a restart
+        self._cell: tuple[str | None, int | None] | None = running_cell()
         super().__init__(
             version=int(ds.version),
             row_count=len(ds),
@@ -261,11 +266,22 @@ class DatasetWidget(anywidget.AnyWidget):
             version = ds.relabel([i for i, _ in todo], [t for _, t in todo], reason=reason)
         return "relabel", int(version)
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Displayed in a cell: that cell is where this view's edits come from."""
+        from dcai_jupyter.core._provenance import running_cell
+
+        cell = running_cell()
+        if cell is not None:
+            self._cell = cell
+        return super()._repr_mimebundle_(**kwargs)
+
     def _widget_source(self) -> Any:
-        """Context manager recording the changes made inside it with source ``widget``."""
+        """Context manager recording the changes made inside it with source ``widget``, the
+        widget's class name and the cell that displayed it (id and execution count)."""
         from dcai_jupyter.core._provenance import widget_source
 
-        return widget_source(self._widget_name)
+        cell_id, count = self._cell or (None, None)
+        return widget_source(self._widget_name, cell_id=cell_id, execution_count=count)
 
 
 def same_label(a: Any, b: Any) -> bool:
