@@ -31,10 +31,6 @@ def _ds(**kw: Any) -> dj.Dataset:
     return dj.Dataset(df, label="label", **kw)
 
 
-def _text(frame: pd.DataFrame) -> str:
-    return frame.to_string()
-
-
 def test_changes_show_before_after_where_and_reason_without_params():
     ds = _ds()
     ds.relabel([0, 1, 2], ["dog", "dog", "bird"], reason="looked at <i>them</i>")
