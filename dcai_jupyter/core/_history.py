@@ -537,13 +537,24 @@ class History(CompareMixin):
         cell that made the change; for a widget's change, of the cell that displayed the
         widget), ``widget``, ``code``, ``reason``, ``ids``, ``timestamp``, ``fingerprint``.
         """
+        query = (
+            "SELECT c.seq, c.seq AS version, c.op, c.params, c.n_rows, p.source, p.execution_count,"
+            " p.cell_id, p.widget, p.code, c.ts, c.fp, c.delta, c.sid"
+            " FROM changes c JOIN provenance p ON p.id = c.prov ORDER BY c.seq"
+        )
         with self._lock:
-            df = pd.read_sql_query(
-                "SELECT c.seq, c.seq AS version, c.op, c.params, c.n_rows, p.source, p.execution_count,"
-                " p.cell_id, p.widget, p.code, c.ts, c.fp, c.delta, c.sid"
-                " FROM changes c JOIN provenance p ON p.id = c.prov ORDER BY c.seq",
-                self._conn,
-            )
+            cur = self._conn.execute(query)
+            rows = cur.fetchall()
+            if not rows:
+                df = pd.read_sql_query(query, self._conn)  # the dtypes of an empty frame
+        if rows:
+            # columns as Python lists: iterating pandas' string arrays row by row is slow
+            names = [d[0] for d in cur.description]
+            cols: dict[str, list[Any]] = {
+                n: list(c) for n, c in zip(names, zip(*rows, strict=True), strict=True)
+            }
+            df = _changes_frame(cols)
+            return cast(ChangesFrame, linked(df.set_index("seq"), ChangesFrame, self))
         df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
         df["reason"] = [p.get("reason") for p in df["params"]]
         df["ids"] = [
@@ -678,6 +689,39 @@ class History(CompareMixin):
 
     def __repr__(self) -> str:
         return f"History({self.path!r}, name={self.name!r}, head={self.head})"
+
+
+def _changes_frame(cols: dict[str, list[Any]]) -> pd.DataFrame:
+    """``History.changes`` (before its index is set) from the query's columns as lists."""
+    params = [json.loads(p) if isinstance(p, str) else {} for p in cols["params"]]
+    deltas, sids = cols.pop("delta"), cols.pop("sid")
+    ts, fps = cols.pop("ts"), cols.pop("fp")
+    df = pd.DataFrame(
+        {
+            "seq": np.asarray(cols["seq"], dtype=np.int64),
+            "version": np.asarray(cols["version"], dtype=np.int64),
+            "op": cols["op"],
+            "params": pd.Series(params, dtype=object),
+            "n_rows": np.asarray(cols["n_rows"], dtype=np.int64),
+            "source": cols["source"],
+            "execution_count": pd.array(cols["execution_count"], dtype="Int64"),
+            "cell_id": _text_or_none(cols["cell_id"]),
+            "widget": _text_or_none(cols["widget"]),
+            "code": _text_or_none(cols["code"]),
+            "reason": [p.get("reason") for p in params],
+        }
+    )
+    df["ids"] = pd.Series(
+        [_ids_of(d) if isinstance(d, str) else [int(i)] for d, i in zip(deltas, sids, strict=True)],
+        dtype=object,
+    )
+    df["timestamp"] = pd.to_datetime(np.asarray(ts, dtype=np.int64), unit="ms", utc=True)
+    df["fingerprint"] = [fpr.to_hex(fpr.from_signed(v)) for v in fps]
+    return df
+
+
+def _text_or_none(values: list[Any]) -> pd.Series:
+    return pd.Series([v if isinstance(v, str) else None for v in values], dtype=object)
 
 
 def _none_for_missing(df: pd.DataFrame, columns: Sequence[str]) -> None:
