@@ -553,3 +553,17 @@ def test_sorted_ids_survive_remove_undo_and_add(small_df):
     assert ds._table.ids_sorted and ds.positions([3, 7]).tolist() == [3, 7]
     new = ds.add(small_df.iloc[:2].reset_index(drop=True))
     assert ds._table.ids_sorted and ds.positions(new).tolist() == [20, 21]
+
+
+def test_has_origins_follows_rows_and_labels_an_operation_made(small_df):
+    ds = dj.Dataset(small_df, label="label")
+    assert ds.has_origins is False and ds.origins.empty
+    ds.apply(ds.plan("pseudo_label").relabel([0], ["cat"], origin="pseudo").change())
+    assert ds.has_origins is True and list(ds.origins.index) == [0]
+    ds.undo()
+    assert ds.has_origins is False and ds.origins.empty
+    rows = small_df.head(2).drop(columns=[c for c in small_df.columns if c == "id"])
+    plan = ds.plan("synthesize")
+    plan.add(rows, origin="synthetic:test")
+    ds.apply(plan.change())
+    assert ds.has_origins is True and len(ds.origins) == 2

@@ -572,6 +572,17 @@ class Dataset:
         frame.index = pd.Index(ids, name=t.index_name, dtype=np.int64)
         return frame
 
+    @property
+    def has_origins(self) -> bool:
+        """Whether some row or label was made by an operation (``origins`` is not empty).
+
+        O(1): the views ask it after every change, where building ``origins`` costs a
+        DataFrame each time.
+        """
+        with self._lock:
+            t = self._table
+            return bool(t.origin or t.source or t.label_origin)
+
     def ids_with_origin(self, origin: str) -> np.ndarray:
         """Ids of rows whose origin is ``origin`` or starts with ``origin + ":"``, or whose
         label origin is ``origin`` (e.g. ``"synthetic"``, ``"synthetic:smote"``, ``"pseudo"``)."""

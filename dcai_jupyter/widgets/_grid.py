@@ -34,6 +34,13 @@ DETAIL_IMAGE_SIZE = 320
 DETAIL_HISTORY = 50
 
 
+def _made_rows(ds: Any) -> bool:
+    """Whether an operation made rows or labels of ``ds``: asked after every change, so O(1)
+    through ``Dataset.has_origins`` (building ``ds.origins`` costs a DataFrame)."""
+    quick = getattr(ds, "has_origins", None)
+    return quick if isinstance(quick, bool) else has_origins(ds)
+
+
 class SampleGrid(DatasetWidget):
     """Inline grid of a Dataset's samples: images, text, numbers, labels and findings.
 
@@ -164,7 +171,7 @@ class SampleGrid(DatasetWidget):
         if not isinstance(change, dict) or change.get("op") != "relabel":
             self._formats = None  # values other than labels may have changed
         self._send_patch(change)
-        if not any(c["role"] == "origin" for c in self.schema) and has_origins(self._ds):
+        if not any(c["role"] == "origin" for c in self.schema) and _made_rows(self._ds):
             # an operation made rows since: show where they came from
             schema = build_schema(self._ds, self._findings, origins=True)
             self._source.set_schema(schema)
