@@ -93,8 +93,10 @@ def talk(monkeypatch: pytest.MonkeyPatch) -> Talk:
         sent: list[Any] = []
         monkeypatch.setattr(widget, "send", lambda content, buffers=None: sent.append(content))
         widget._on_custom_msg(widget, msg, [])
-        # a relabel also pushes a patch of the changed rows to the views, before its answer
-        patches = [m for m in sent if isinstance(m, dict) and m.get("type") == "patch"]
+        # a change also pushes, before the answer, a patch of the changed rows (grids) or the
+        # ids it touched (editors) to the views
+        pushed = ("patch", "changed")
+        patches = [m for m in sent if isinstance(m, dict) and m.get("type") in pushed]
         for patch in patches:
             json.dumps(patch, allow_nan=False)
         sent = [m for m in sent if m not in patches]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import pathlib
 import threading
+import uuid
 import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -53,26 +54,80 @@ def dataset_classes(ds: Any) -> list[Any]:
     return classes
 
 
+_keys: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def dataset_key(ds: Any) -> str:
+    """A random key for ``ds``, the same for all its views (never reused by another dataset)."""
+    with _classes_lock:
+        key = _keys.get(ds)
+        if key is None:
+            key = _keys[ds] = uuid.uuid4().hex
+    return key
+
+
 def static_asset(name: str, fallback: str) -> pathlib.Path | str:
     """Path of a built front-end file in ``dcai_jupyter/static``, or ``fallback`` if missing."""
     path = STATIC / name
     return path if path.is_file() else fallback
 
 
-def _weak_observer(widget: DatasetWidget) -> Callable[[Any, Any], None]:
-    """A ``ds.observe`` callback that does not keep the widget alive."""
-    ref = weakref.ref(widget)
+class _Views:
+    """The open views of one dataset, in the order they were made, behind ONE observer.
 
-    def observer(ds: Any, change: Any) -> None:
-        w = ref()
-        if w is None:
-            return
-        try:
-            w._dataset_changed(change)
-        except Exception:  # never break the cell or widget that made the change
-            logger.exception("dcai_jupyter widget refresh failed")
+    A change reaches every view in two rounds: first each view pushes what it sends about the
+    change itself (a grid's patch: the rows it holds, updated in place), then each view's
+    synced state follows (version, row count, classes). So the patches of all the open
+    views leave the kernel back to back, before any state message, and the browser can
+    re-render every view in the same frame instead of one message round apart. Views are
+    held weakly: a view that is gone is dropped.
+    """
 
-    return observer
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refs: list[weakref.ref[DatasetWidget]] = []
+
+    def add(self, widget: DatasetWidget) -> None:
+        with self._lock:
+            self._refs.append(weakref.ref(widget))
+
+    def discard(self, widget: DatasetWidget) -> None:
+        with self._lock:
+            self._refs = [r for r in self._refs if r() is not None and r() is not widget]
+
+    def alive(self) -> list[DatasetWidget]:
+        with self._lock:
+            views = [r() for r in self._refs]
+            if any(w is None for w in views):
+                self._refs = [r for r in self._refs if r() is not None]
+        return [w for w in views if w is not None]
+
+    def __call__(self, ds: Any, change: Any) -> None:
+        """The dataset observer (runs on the thread that made the change)."""
+        views = self.alive()
+        for step in ("_push_change", "_sync_dataset"):
+            for w in views:
+                try:
+                    if step == "_push_change":
+                        w._push_change(change)
+                    else:
+                        w._sync_dataset()
+                except Exception:  # never break the cell or widget that made the change
+                    logger.exception("dcai_jupyter widget refresh failed")
+
+
+_views: weakref.WeakKeyDictionary[Any, _Views] = weakref.WeakKeyDictionary()
+_views_lock = threading.Lock()
+
+
+def _views_of(ds: Any) -> _Views:
+    """The views of ``ds`` (made, and registered as ``ds``'s observer, on first use)."""
+    with _views_lock:
+        views = _views.get(ds)
+        if views is None:
+            views = _views[ds] = _Views()
+            ds.observe(views)
+    return views
 
 
 class DatasetWidget(anywidget.AnyWidget):
@@ -94,6 +149,11 @@ class DatasetWidget(anywidget.AnyWidget):
     label_column = t.Unicode("").tag(sync=True)
     dataset_name = t.Unicode("").tag(sync=True)
     error = t.Unicode("", help="Last error answered to the front end").tag(sync=True)
+    dataset_key = t.Unicode(
+        "",
+        help="Names the dataset among the views open in a page: views of one dataset hand "
+        "each other the relabel patches they receive, so all of them re-render at once",
+    ).tag(sync=True)
 
     def __init__(self, ds: Any, **kwargs: Any) -> None:
         from dcai_jupyter.core._provenance import running_cell
@@ -109,10 +169,10 @@ class DatasetWidget(anywidget.AnyWidget):
             classes=[json_scalar(c) for c in dataset_classes(ds)],
             label_column=str(ds.label),
             dataset_name=str(ds.name or ""),
+            dataset_key=dataset_key(ds),
             **kwargs,
         )
-        self._observer = _weak_observer(self)
-        ds.observe(self._observer)
+        _views_of(ds).add(self)
         self.on_msg(self._on_custom_msg)
 
     @property
@@ -122,10 +182,22 @@ class DatasetWidget(anywidget.AnyWidget):
 
     # -- dataset -> view ---------------------------------------------------------------
     def _dataset_changed(self, change: Any) -> None:
-        """Called (from any thread) after every recorded change of the dataset."""
-        ds = self._ds
+        """Follow one recorded change of the dataset (from any thread): what this view sends
+        about the change, then its synced state. With several views of a dataset, the
+        dataset's observer (:class:`_Views`) runs the two steps for all views in turn."""
+        self._push_change(change)
+        self._sync_dataset()
+
+    def _push_change(self, change: Any) -> None:
+        """First round of a change: what the view sends about the change itself (patches)."""
         with self._lock:
             self._on_change(change)
+
+    def _sync_dataset(self) -> None:
+        """Second round: version, row count and classes as the dataset has them now, in one
+        state message (only what changed is sent)."""
+        ds = self._ds
+        with self._lock, self.hold_sync():
             n = len(ds)
             if self.row_count != n:
                 self.row_count = n
@@ -137,14 +209,11 @@ class DatasetWidget(anywidget.AnyWidget):
                 self.version = version
 
     def _on_change(self, change: Any) -> None:
-        """Hook for subclasses (runs under the widget lock)."""
+        """Hook for subclasses (runs under the widget lock, before the synced state changes)."""
 
     def close(self) -> None:
-        """Stop observing the dataset and close the comm."""
-        try:
-            self._ds.unobserve(self._observer)
-        except (ValueError, KeyError, AttributeError):
-            pass
+        """Stop following the dataset and close the comm."""
+        _views_of(self._ds).discard(self)
         super().close()
 
     # -- view -> kernel ----------------------------------------------------------------

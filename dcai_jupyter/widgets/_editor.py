@@ -29,6 +29,9 @@ MAX_PEERS = 5
 EDITOR_FIELDS = 8
 #: decisions a person can take on a queue entry
 DECISIONS = ("accept", "label", "remove", "keep")
+#: a change of at most this many samples names them to the views (which then reload the item
+#: shown only when the change touched it); larger ones reload it
+CHANGED_MAX_IDS = 2000
 
 
 @dataclass
@@ -201,6 +204,25 @@ class LabelEditor(DatasetWidget):
             ]
         return pd.DataFrame(
             rows, columns=["index", ID_COLUMN, "action", "before", "after", "version"]
+        )
+
+    def _on_change(self, change: Any) -> None:
+        """Tell the views which samples a change touched, before the new version: a view
+        reloads the item it shows only when the change touched that sample (or its group),
+        so a relabel made elsewhere costs no item round trip."""
+        op = change.get("op") if isinstance(change, dict) else None
+        version = change.get("version") if isinstance(change, dict) else None
+        ids = change.get("ids") if isinstance(change, dict) else None
+        if not isinstance(version, int):
+            return
+        named = None if ids is None or len(ids) > CHANGED_MAX_IDS else [int(i) for i in ids]
+        self.send(
+            {
+                "type": "changed",
+                "version": version,
+                "op": str(op) if op is not None else None,
+                "ids": named,
+            }
         )
 
     # -- helpers -----------------------------------------------------------------------

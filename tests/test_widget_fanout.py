@@ -1,0 +1,104 @@
+"""How a change reaches the open views of a dataset (kernel side): every view's own message
+about the change (a grid's patch, an editor's "changed") leaves before any synced state, one
+state message per view, a closed view gets nothing, and views of one dataset share a key.
+
+``send`` (custom messages) and ``send_state`` (trait sync) are the comm boundary: they are
+recorded in the order the views call them; the Dataset is the real one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dcai_jupyter as dj
+from dcai_jupyter.widgets import LabelEditor, SampleGrid
+from dcai_jupyter.widgets._editor import CHANGED_MAX_IDS
+
+CLASSES = ["cat", "dog", "bird"]
+
+
+@pytest.fixture
+def ds() -> Any:
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"x": rng.normal(size=60), "label": rng.choice(CLASSES, 60)})
+    return dj.Dataset(df, label="label", classes=CLASSES, history=":memory:")
+
+
+def record(monkeypatch: pytest.MonkeyPatch, views: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """What the views send, in order: (view name, "msg" | "state", content or state keys)."""
+    out: list[tuple[str, str, Any]] = []
+    for name, w in views.items():
+        monkeypatch.setattr(
+            w, "send", lambda content, buffers=None, n=name: out.append((n, "msg", content))
+        )
+        monkeypatch.setattr(
+            w,
+            "send_state",
+            lambda key=None, n=name: out.append((n, "state", sorted(key or []))),
+        )
+    return out
+
+
+def other_label(ds: Any, sid: int) -> str:
+    current = ds.take([sid])["label"].iloc[0]
+    return next(c for c in CLASSES if c != current)
+
+
+def test_every_views_patch_leaves_before_any_state(ds: Any, monkeypatch: pytest.MonkeyPatch):
+    views = {"grid": SampleGrid(ds), "gallery": SampleGrid(ds, layout="gallery")}
+    views["editor"] = LabelEditor(ds)
+    sent = record(monkeypatch, views)
+    version = ds.relabel([4], [other_label(ds, 4)])
+    kinds = [(n, k, c.get("type") if k == "msg" else c) for n, k, c in sent]
+    assert kinds == [
+        ("grid", "msg", "patch"),
+        ("gallery", "msg", "patch"),
+        ("editor", "msg", "changed"),
+        ("grid", "state", ["version"]),  # one state message per view
+        ("gallery", "state", ["version"]),
+        ("editor", "state", ["version"]),
+    ]
+    assert [c["version"] for _, k, c in sent if k == "msg"] == [version] * 3
+    assert all(w.version == version for w in views.values())
+
+
+def test_editor_names_the_samples_a_change_touched(ds: Any, monkeypatch: pytest.MonkeyPatch):
+    editor = LabelEditor(ds)
+    sent = record(monkeypatch, {"editor": editor})
+    v1 = ds.relabel([3, 9], [other_label(ds, 3), other_label(ds, 9)])
+    v2 = ds.remove([5])
+    v3 = ds.undo()
+    changed = [c for _, k, c in sent if k == "msg"]
+    assert changed == [
+        {"type": "changed", "version": v1, "op": "relabel", "ids": [3, 9]},
+        {"type": "changed", "version": v2, "op": "remove", "ids": [5]},
+        {"type": "changed", "version": v3, "op": "undo", "ids": [5]},
+    ]
+    # a change too large to name its samples: the views reload the item they show
+    sent.clear()
+    assert CHANGED_MAX_IDS >= 1000
+    monkeypatch.setattr("dcai_jupyter.widgets._editor.CHANGED_MAX_IDS", 1)
+    ds.relabel([20, 21], [other_label(ds, 20), other_label(ds, 21)])
+    (msg,) = [c for _, k, c in sent if k == "msg"]
+    assert msg["type"] == "changed" and msg["ids"] is None and msg["version"] == ds.version
+
+
+def test_a_closed_view_is_no_longer_told(ds: Any, monkeypatch: pytest.MonkeyPatch):
+    a, b = SampleGrid(ds), SampleGrid(ds)
+    sent = record(monkeypatch, {"a": a, "b": b})
+    b.close()
+    ds.relabel([1], [other_label(ds, 1)])
+    assert {n for n, _, _ in sent} == {"a"}
+    assert b.version == 0 and a.version == ds.version
+
+
+def test_views_of_one_dataset_share_a_key(ds: Any):
+    other = dj.Dataset(pd.DataFrame({"label": ["cat", "dog"]}), label="label")
+    a, b, e = SampleGrid(ds), SampleGrid(ds, layout="gallery"), LabelEditor(ds)
+    c = SampleGrid(other)
+    assert a.dataset_key and a.dataset_key == b.dataset_key == e.dataset_key
+    assert c.dataset_key and c.dataset_key != a.dataset_key
