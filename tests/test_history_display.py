@@ -143,7 +143,7 @@ def test_iterations_and_events_display(tmp_path):
     ds.remove([2, 3])
     with widget_source("LabelEditor", cell_id=GRID_CELL, execution_count=3):
         ds.relabel([4], ["dog"])
-    ds.history.record_event("find_label_issues", {"cv": 5}, {"flagged": 2})
+    ds.history.record_event("find_label_issues", {"cv": 5, "model": None}, {"flagged": 2})
     it = ds.history.iterations
     assert isinstance(it, IterationsFrame)
     view = it.readable()
@@ -153,9 +153,11 @@ def test_iterations_and_events_display(tmp_path):
     assert view["rows"].tolist() == [4, 1]
     assert "relabel ×2, remove (2 rows)" in repr(it)
     ev = ds.history.events
-    assert ev.op.iloc[0] == "find_label_issues" and ev.params.iloc[0] == {"cv": 5}
+    assert ev.op.iloc[0] == "find_label_issues"
+    assert ev.params.iloc[0] == {"cv": 5, "model": None}
     text = repr(ev)
     assert "flagged=2" in text and "cv=5" in text and "script" in text
+    assert "model=" not in text  # defaults left as None are noise
 
 
 def test_a_history_written_before_widget_cells_were_recorded_opens_and_displays(tmp_path):

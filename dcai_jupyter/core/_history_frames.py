@@ -498,11 +498,13 @@ def _op_text(op: str, n: int, rows: int) -> str:
 
 
 def _mapping_text(v: Any) -> str:
-    """A params or summary dict as ``key=value, ...`` (values short)."""
+    """A params or summary dict as ``key=value, ...`` (values short, None left out)."""
     if not isinstance(v, dict) or not v:
         return ""
     parts = []
     for k, x in v.items():
+        if x is None:
+            continue
         if isinstance(x, dict):
             x = "{…}"
         elif isinstance(x, list):
