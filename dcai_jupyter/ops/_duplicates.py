@@ -2,18 +2,35 @@
 
 Exact copies share their content: the same numbers, the same text after normalising case,
 whitespace and punctuation, the same image pixels (array cells of one shape and values,
-whatever their dtype; PIL images by their pixels). Near copies are closer to each other,
-in a scaled feature space (see :func:`~dcai_jupyter.ops._space.scale_columns`; at most 32
-principal components on wide data), than a threshold relative to the *typical* distance
-between a sample and its nearest other sample (the median over distinct samples), so it
-needs no tuning per dataset. The automatic threshold (``threshold=None``) is the smaller of
+whatever their dtype; PIL images by their pixels). Near copies are found in a scaled
+feature space (see :func:`~dcai_jupyter.ops._space.scale_columns`; at most 32 principal
+components on wide data) by two rules, both calibrated on the data itself so that they
+need no tuning per dataset (``threshold=None``):
 
-- ``0.3`` of the typical distance (``DUPLICATE_THRESHOLD``), and
-- the distance below which, were the samples a locally uniform cloud of the data's
-  intrinsic dimension ``m`` (the Levina-Bickel estimate from the 8 nearest neighbours,
-  median over samples), fewer than ``CHANCE_PAIRS`` = 0.2 pairs would be that close by
-  chance among ``n`` samples: ``(CHANCE_PAIRS / (n ln 2)) ** (1 / m)``. This only binds on
-  low-dimensional data, where chance neighbours are close.
+1. **Global distance.** Closer than a threshold relative to the *typical* distance between
+   a sample and its nearest other sample (the median over distinct samples): the smaller of
+
+   - ``0.3`` of the typical distance (``DUPLICATE_THRESHOLD``), and
+   - the distance below which, were the samples a locally uniform cloud of the data's
+     intrinsic dimension ``m`` (the Levina-Bickel estimate from the 8 nearest neighbours,
+     median over samples), fewer than ``CHANCE_PAIRS`` = 0.2 pairs would be that close by
+     chance among ``n`` samples: ``(CHANCE_PAIRS / (n ln 2)) ** (1 / m)``. This only binds
+     on low-dimensional data, where chance neighbours are close.
+
+   It links tight groups of any size (several jittered copies of one sample).
+
+2. **Local ratio test.** Two samples that are each other's nearest neighbour, whose
+   distance is far below the distance from *each* of them to its nearest other neighbour
+   (:func:`tangent_ratio`): a copy with noise can lie as far from its original as distinct
+   samples lie from each other elsewhere (denser regions), so only a criterion relative to
+   both samples' own neighbourhoods separates them. The distances are measured along the
+   data (the local principal directions of the neighbours, at the member that lies on the
+   data): distinct neighbours differ along the data, while noise spread over every column
+   mostly falls outside it. The cut is the ratio below which fewer than ``CHANCE_PAIRS``
+   samples would fall by chance in a locally uniform cloud of dimension ``m``
+   (:func:`chance_ratio`: ``(CHANCE_PAIRS / n) ** (1 / m)``).
+
+An explicit ``threshold`` replaces both by the global distance rule at that fraction.
 
 Samples linked by exact or near copies form a group (connected components); each group
 keeps one member:
@@ -61,8 +78,11 @@ DUPLICATE_THRESHOLD = 0.3
 CHANCE_PAIRS = 0.2
 #: the neighbour search runs on at most this many principal components
 MAX_DIMS = 32
-#: near links are looked for among this many nearest neighbours of each sample
-LINK_NEIGHBOURS = 8
+#: neighbours searched per sample (the brute-force search costs the same for any small k):
+#: the global links, and the local tangent directions of the ratio test
+NEIGHBOURS = 16
+#: the intrinsic dimension is estimated from this many nearest neighbours
+DIMENSION_NEIGHBOURS = 8
 KEEP = ("first", "best")
 ROLES = {
     "score": "score",
@@ -176,7 +196,8 @@ def duplicate_groups(
     threshold : float, optional
         Near copies are closer than ``threshold`` times the median distance from a distinct
         sample to its nearest other distinct sample, in the scaled feature space.
-        ``None``: automatic (see the module docstring).
+        ``None``: automatic (a global distance rule and a local ratio test, see the module
+        docstring).
     random_state : int, optional
         Seed of the principal components on wide data.
 
@@ -186,7 +207,9 @@ def duplicate_groups(
         ``group`` (int, -1 = in no group; groups numbered by their first row),
         ``exact`` (bool: another row has the same content), ``nearest`` (position of the
         nearest other distinct row, -1 when unknown), ``distance`` (to it, as a fraction of
-        the typical nearest-neighbour distance; 0 for exact copies).
+        the typical nearest-neighbour distance; 0 for exact copies), ``ratio`` (for the
+        pairs the local ratio test links: their ratio, see :func:`tangent_ratio`; NaN for
+        other rows).
     """
     return _group_rows(X, keys, near, threshold, random_state)[0]
 
@@ -224,14 +247,116 @@ def intrinsic_dimension(dk: np.ndarray) -> float:
     return float(np.median(per_row))
 
 
-def automatic_threshold(dk: np.ndarray) -> float:
-    """The automatic near-copy threshold (module docstring) from the neighbour distances."""
+def automatic_threshold(dk: np.ndarray, m: float | None = None) -> float:
+    """The automatic global near-copy threshold (module docstring) from neighbour distances.
+
+    ``m`` is the intrinsic dimension (default: estimated from ``dk``'s first columns).
+    """
     n = dk.shape[0]
-    m = intrinsic_dimension(dk)
+    if m is None:
+        m = intrinsic_dimension(dk[:, :DIMENSION_NEIGHBOURS])
     if not np.isfinite(m) or m <= 0:
         return DUPLICATE_THRESHOLD
     chance = (CHANCE_PAIRS / (max(n, 2) * np.log(2))) ** (1.0 / m)
     return float(min(DUPLICATE_THRESHOLD, chance))
+
+
+def chance_ratio(n: int, m: float) -> float:
+    """The ratio below which fewer than ``CHANCE_PAIRS`` of ``n`` samples fall by chance.
+
+    In a locally uniform cloud of dimension ``m`` the ratio ``r`` of a sample's nearest to
+    its second-nearest neighbour distance follows ``P(r < t) = t ** m`` (``r ** m`` is
+    uniform on 0..1), so among ``n`` samples ``n * t ** m`` pass by chance:
+    ``t = (CHANCE_PAIRS / n) ** (1 / m)``. 0 (nothing passes) when ``m`` is unknown.
+    """
+    if not np.isfinite(m) or m <= 0 or n < 3:
+        return 0.0
+    return float((CHANCE_PAIRS / n) ** (1.0 / m))
+
+
+def mutual_pairs(ik: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``(a, b)``, ``a < b``, of rows that are each other's nearest neighbour."""
+    if ik.shape[1] == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    first = ik[:, 0]
+    a = np.flatnonzero((first[first] == np.arange(len(first))) & (np.arange(len(first)) < first))
+    return a, first[a]
+
+
+def _others(ik: np.ndarray, P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """The ``k - 1`` nearest neighbours of each row ``P`` other than its partner ``Q``."""
+    nb = ik[P]
+    order = np.argsort(nb == Q[:, None], axis=1, kind="stable")[:, : ik.shape[1] - 1]
+    return np.take_along_axis(nb, order, axis=1)
+
+
+def _directions(C: np.ndarray, p: int) -> np.ndarray:
+    """The first ``p`` principal directions (rows) of each stack of rows ``C``."""
+    return np.linalg.svd(C, full_matrices=False)[2][:, :p, :]
+
+
+def tangent_ratio(
+    Z: np.ndarray, ik: np.ndarray, a: np.ndarray, b: np.ndarray, m: float
+) -> np.ndarray:
+    """The ratio test of the pairs ``(a, b)``, measured along the data.
+
+    At each end ``P`` of a pair (partner ``Q``), the other ``k - 1`` neighbours of ``P``
+    (rows of ``ik``, the partner left out) show the directions in which the data varies
+    near ``P``: their first ``p = ceil(m)`` principal directions (``m`` the intrinsic
+    dimension) are the local tangent coordinates. The tangent of the pair is taken at
+    the end that lies on the data, the one nearer its neighbours' local plane: a noisy
+    copy sits off it, and every difference from a noisy copy to its neighbours carries
+    its noise, which would tilt the directions. In those coordinates, each end's ratio is
+    the partner's distance over its nearest other neighbour's; the pair's ratio is the
+    larger of the two (a near copy as seen from both ends).
+
+    Distinct neighbours differ along the data, so their ratio keeps the law of the plain
+    ratio (:func:`chance_ratio`); a copy that differs by noise spread over every column
+    keeps only the share ``p / d`` of that noise in tangent coordinates, so it stands out
+    further from chance than by plain distance. When ``k - 1`` neighbours are too few to
+    show an ``m``-dimensional tangent (``ceil(m) >= k - 1``), or it fills the space, the
+    ratio is the plain one.
+
+    Returns
+    -------
+    np.ndarray
+        One ratio per pair (``inf`` when an end's other neighbours coincide with it).
+    """
+    k = ik.shape[1]
+    out = np.full(len(a), np.inf)
+    if len(a) == 0 or k < 2 or not np.isfinite(m) or m <= 0:
+        return out
+    Z = np.asarray(Z, dtype=np.float64)
+    p = int(np.ceil(m))
+    ends = ((a, b, _others(ik, a, b)), (b, a, _others(ik, b, a)))
+    bases: list[np.ndarray | None] = [None, None]
+    if p < min(k - 1, Z.shape[1]):
+        planes, resid = [], []
+        for P, _, nb in ends:
+            N = Z[nb]
+            mid = N.mean(axis=1)
+            plane = _directions(N - mid[:, None, :], p)
+            x = Z[P] - mid
+            off = x - np.einsum("npd,np->nd", plane, np.einsum("npd,nd->np", plane, x))
+            resid.append(np.linalg.norm(off, axis=1))
+            planes.append(_directions(N - Z[P][:, None, :], p))
+        on_a = resid[0] <= resid[1]
+        tangent = np.where(on_a[:, None, None], planes[0], planes[1])
+        bases = [tangent, tangent]
+    ratio = np.zeros(len(a))
+    for (P, Q, nb), V in zip(ends, bases, strict=True):
+        E = Z[nb] - Z[P][:, None, :]  # (pairs, k - 1, d)
+        delta = Z[Q] - Z[P]
+        if V is not None:
+            delta = np.einsum("npd,nd->np", V, delta)
+            E = np.einsum("npd,nkd->nkp", V, E)
+        num = np.linalg.norm(delta, axis=1)
+        den = np.linalg.norm(E, axis=2).min(axis=1)
+        end = np.divide(num, den, out=np.full(len(P), np.inf), where=den > 0)
+        ratio = np.maximum(ratio, end)
+    out[:] = ratio
+    return out
 
 
 def _group_rows(
@@ -264,21 +389,34 @@ def _group_rows(
     parent = np.arange(len(reps))
     near_pos = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.nan)
+    linked_ratio = np.full(len(reps), np.nan)
     space: _Space | None = None
     if near and M is not None and len(reps) >= 2:
         Z = reduce_dims(scale_columns(M[reps]), MAX_DIMS, random_state)
-        dk, ik = nearest(Z, LINK_NEIGHBOURS, progress=progress, desc="near duplicates")
+        dk, ik = nearest(Z, NEIGHBOURS, progress=progress, desc="near duplicates")
         d1, i1 = dk[:, 0], ik[:, 0]
         positive = d1[d1 > 0]
         typical = float(np.median(positive)) if len(positive) else 1.0
         near_pos = reps[i1][rep_of]
         dist = (d1 / typical)[rep_of]
+        m = intrinsic_dimension(dk[:, :DIMENSION_NEIGHBOURS])
         # link each sample to its neighbours within the radius (one neighbour search)
-        cut = automatic_threshold(dk) if threshold is None else float(threshold)
+        cut = automatic_threshold(dk, m) if threshold is None else float(threshold)
         space = (Z, rep_of, typical, cut)
         a, b = np.nonzero(dk < cut * typical)
-        for x, y in zip(a.tolist(), ik[a, b].tolist(), strict=True):
-            _union(parent, x, y)
+        links = [(a.tolist(), ik[a, b].tolist())]
+        if threshold is None:
+            # and mutual nearest neighbours far closer, along the data, than their
+            # neighbourhoods' own nearest samples (module docstring: the ratio test)
+            pa, pb = mutual_pairs(ik)
+            ratio = tangent_ratio(Z, ik, pa, pb, m)
+            ok = ratio < chance_ratio(len(reps), m)
+            links.append((pa[ok].tolist(), pb[ok].tolist()))
+            linked_ratio[pa[ok]] = ratio[ok]
+            linked_ratio[pb[ok]] = ratio[ok]
+        for xs, ys in links:
+            for x, y in zip(xs, ys, strict=True):
+                _union(parent, x, y)
     dist = np.where(exact, 0.0, dist)
     if exact.any():
         # an exact copy's nearest row is another copy: the first of them, or the second
@@ -305,7 +443,15 @@ def _group_rows(
             root: g for g, (root, _) in enumerate(sorted(first_row.items(), key=lambda t: t[1]))
         }
         group[in_group] = [numbering[int(r)] for r in root_of_row[in_group]]
-    frame = pd.DataFrame({"group": group, "exact": exact, "nearest": near_pos, "distance": dist})
+    frame = pd.DataFrame(
+        {
+            "group": group,
+            "exact": exact,
+            "nearest": near_pos,
+            "distance": dist,
+            "ratio": np.where(exact, np.nan, linked_ratio[rep_of]),
+        }
+    )
     return frame, space
 
 
@@ -373,6 +519,7 @@ def _reasons(
     keys: np.ndarray,
     ids: np.ndarray,
     pos_dist: Any,
+    ratio: np.ndarray,
 ) -> list[str | None]:
     keeper_of = {int(group[p]): p for p in np.flatnonzero(keeper).tolist()}
     sizes = pd.Series(group[group >= 0]).value_counts().to_dict()
@@ -386,6 +533,8 @@ def _reasons(
             out[p] = f"exact copy of {ids[k]}"
         else:
             out[p] = f"near copy of {ids[k]}: distance {pos_dist(p, k):.2f}"
+            if ratio[p] == ratio[p]:
+                out[p] += f" ({ratio[p]:.2f} of each one's nearest other neighbour's)"
     return out
 
 
@@ -405,7 +554,10 @@ def _frame(
         return float(np.linalg.norm(Z[rep_of[p]] - Z[rep_of[k]]) / typical)
 
     dist = groups["distance"].to_numpy(dtype=np.float64)
-    score = 1.0 - np.clip(np.nan_to_num(dist, nan=1.0), 0.0, 1.0)
+    ratio = groups["ratio"].to_numpy(dtype=np.float64)
+    # relative to the typical neighbour distance, or (pairs of the local ratio test) to
+    # the pair's own neighbourhoods: the closer of the two
+    score = 1.0 - np.clip(np.nan_to_num(np.fmin(dist, ratio), nan=1.0), 0.0, 1.0)
     nearest_pos = groups["nearest"].to_numpy()
     nearest_id = pd.array(
         [ids[p] if p >= 0 else pd.NA for p in nearest_pos.tolist()], dtype="Int64"
@@ -416,7 +568,7 @@ def _frame(
             "is_duplicate": (group >= 0) & ~keeper,
             "group": pd.array(np.where(group >= 0, group, 0), dtype="Int64"),
             "keeper": keeper,
-            "reason": pd.Series(_reasons(group, keeper, keys, ids, pos_dist), dtype=object),
+            "reason": pd.Series(_reasons(group, keeper, keys, ids, pos_dist, ratio), dtype=object),
             "nearest_id": nearest_id,
             "distance": dist,
         },
@@ -460,7 +612,8 @@ def find_duplicates(
     Returns
     -------
     pd.DataFrame indexed by sample id
-        ``score`` (1 = exact copy, falling to 0 at the typical nearest-neighbour distance),
+        ``score`` (1 = exact copy, falling to 0 at the typical nearest-neighbour distance,
+        or for a pair of the local ratio test at its neighbourhoods' distance),
         ``is_duplicate`` (in a group and not its keeper: the rows to remove), ``group``
         (Int64, NA outside groups), ``keeper``, ``reason`` (``"exact copy of 12"``,
         ``"near copy of 12: distance 0.03"``), ``nearest_id`` and ``distance`` (to the
@@ -509,9 +662,10 @@ class Duplicates(RemovalOperation):
         Also find near copies (``False``: exact copies only).
     threshold
         Near copies are closer than this fraction of the typical (median) distance from a
-        sample to its nearest other sample, in the scaled feature space. ``None``: automatic
-        (at most 0.3, lower on low-dimensional data; see the module docstring). The
-        threshold used is in ``findings.frame.attrs["threshold"]``.
+        sample to its nearest other sample, in the scaled feature space. ``None``: automatic:
+        that rule at most at 0.3 (lower on low-dimensional data), plus a local ratio test
+        between mutual nearest neighbours (see the module docstring). The global threshold
+        used is in ``findings.frame.attrs["threshold"]``.
     keep
         ``"first"`` (smallest sample id) or ``"best"`` (majority label of the group; a tie
         goes to the member whose label an out-of-sample model finds most probable).

@@ -1,0 +1,101 @@
+"""Near duplicates: the local ratio test (mutual nearest neighbours, measured along the data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_digits, make_classification
+
+from dcai_jupyter.ops import find_duplicates
+from dcai_jupyter.ops._duplicates import (
+    chance_ratio,
+    duplicate_groups,
+    mutual_pairs,
+    tangent_ratio,
+)
+
+
+def noisy_copies(X: np.ndarray, n: int, sigma: float, seed: int = 0) -> tuple[np.ndarray, Any]:
+    rng = np.random.default_rng(seed)
+    src = rng.choice(len(X), n, replace=False)
+    copies = X[src] + rng.normal(size=(n, X.shape[1])) * sigma
+    return np.vstack([X, copies]), src
+
+
+def test_noisy_copies_as_far_as_distinct_neighbours_are_found_without_false_pairs() -> None:
+    X = load_digits().data
+    A, src = noisy_copies(X, 60, 1.0)
+    n = len(X)
+    res = find_duplicates(A)
+    flagged = res.index[res["group"].notna()]
+    truth = set(src.tolist()) | set(range(n, n + 60))
+    assert set(flagged) <= truth  # every flagged row is a copy or its original
+    g = res["group"]
+    found = [i for i in range(60) if pd.notna(g[n + i]) and g[n + i] == g[src[i]]]
+    assert len(found) >= 40  # most copies (sigma 1 pixel: ~8 units, like distinct digits)
+    # the global distance alone finds few of them: they are not close in absolute terms
+    plain = find_duplicates(A, threshold=0.3)
+    assert plain["group"].notna().sum() < 20
+    # a pair of the ratio test says so, and scores as the closer of its two distances
+    row = n + found[0]
+    assert "nearest other neighbour" in str(res.loc[row, "reason"])
+    assert float(res.loc[row, "score"]) > 0.5  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        load_digits().data,
+        make_classification(3000, 50, n_informative=8, random_state=2)[0],
+        make_classification(20000, 20, random_state=0)[0],
+    ],
+    ids=["digits", "wide noise columns", "20k rows"],
+)
+def test_nothing_flagged_on_clean_data(X: np.ndarray) -> None:
+    res = find_duplicates(X)
+    assert res["group"].isna().all() and not res["is_duplicate"].any()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ratio_test_links_no_clean_pair(seed: int) -> None:
+    X = make_classification(4000, 10, random_state=seed)[0]
+    assert duplicate_groups(X)["ratio"].isna().all()
+
+
+def test_chance_ratio_follows_the_uniform_cloud_law() -> None:
+    # n * t ** m = 0.2 chance pairs
+    assert chance_ratio(1000, 5.0) == pytest.approx((0.2 / 1000) ** 0.2)
+    assert chance_ratio(20000, 16.0) > chance_ratio(2000, 8.0)  # higher dimension: closer to 1
+    assert chance_ratio(1000, float("nan")) == 0.0 and chance_ratio(2, 3.0) == 0.0
+    # empirically: in a uniform cloud about n * t ** m rows have d1 / d2 below t
+    rng = np.random.default_rng(0)
+    Z = rng.uniform(size=(4000, 3))
+    from dcai_jupyter.ops._space import nearest
+
+    dk, _ = nearest(Z, 2)
+    t = 0.3
+    assert abs((dk[:, 0] / dk[:, 1] < t).mean() - t**3) < 0.01
+
+
+def test_tangent_ratio_takes_the_tangent_at_the_member_on_the_data() -> None:
+    rng = np.random.default_rng(1)
+    # a 2-D plane in 20 dimensions; the copy of row 0 is off the plane by noise
+    basis = np.linalg.qr(rng.normal(size=(20, 2)))[0].T
+    Z = rng.normal(size=(800, 2)) @ basis
+    d0 = np.sort(np.linalg.norm(Z - Z[0], axis=1))[1]  # row 0's nearest neighbour
+    u = rng.normal(size=20)
+    copy = Z[0] + 0.6 * d0 * u / np.linalg.norm(u)  # noise in every direction
+    Z = np.vstack([Z, copy])
+    from dcai_jupyter.ops._space import nearest
+
+    _, ik = nearest(Z, 16)
+    a, b = mutual_pairs(ik)
+    assert (0, 800) in set(zip(a.tolist(), b.tolist(), strict=True))
+    r = tangent_ratio(Z, ik, a, b, 2.0)
+    pair = r[(a == 0) & (b == 800)][0]
+    plain = np.linalg.norm(Z[800] - Z[0]) / np.sort(np.linalg.norm(Z[:800] - Z[0], axis=1))[1]
+    assert pair < plain / 2  # most of the noise lies off the plane
+    assert np.isinf(tangent_ratio(Z, ik[:, :1], a, b, 2.0)).all()  # no other neighbour
