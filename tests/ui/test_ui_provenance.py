@@ -2,8 +2,9 @@
 
 A change made by a cell is recorded with that cell's JupyterLab id (compared with the id the
 saved .ipynb stores), its code and its execution count; a click in a SampleGrid lands with
-source ``widget``. A widget edit is in no cell's code, so after Kernel > Restart Kernel and
-re-running the cells, ``dj.Dataset(df, label=..., name=...)`` resumes it from the history file.
+source ``widget`` and the id and execution count of the cell that displayed the grid. A widget
+edit is in no cell's code, so after Kernel > Restart Kernel and re-running the cells,
+``dj.Dataset(df, label=..., name=...)`` resumes it from the history file.
 """
 
 from __future__ import annotations
@@ -123,9 +124,14 @@ def test_cell_and_widget_provenance(notebook):
     assert prompt.inner_text().strip() == f"[{cells[3].execution_count}]:"
     assert cells[1].execution_count < cells[2].execution_count < cells[3].execution_count
 
+    # a widget edit is in no cell's code, but carries the cell that displayed the widget
     widget = changes[2]
-    assert widget["widget"] == "SampleGrid", widget
-    assert widget["cell_id"] is None and widget["code"] is None, widget
+    assert widget["widget"] == "SampleGrid" and widget["code"] is None, widget
+    assert widget["cell_id"] == cells[2].id, (widget, cells[2].id)
+    assert widget["count"] == cells[2].execution_count, (widget, cells[2].execution_count)
+    shown = nb.kernel.eval("repr(ds.history.changes)")
+    where = f"widget SampleGrid in cell [{cells[2].execution_count}] · {cells[2].id[:8]}"
+    assert where in shown, shown
 
     iterations = nb.kernel.eval(
         "[[r.source, None if pd.isna(r.cell_id) else r.cell_id, int(r.n_changes)]"
@@ -133,7 +139,7 @@ def test_cell_and_widget_provenance(notebook):
     )
     assert iterations == [
         ["cell", cells[1].id, 2],
-        ["widget", None, 1],
+        ["widget", cells[2].id, 1],
         ["cell", cells[3].id, 1],
     ], iterations
 
@@ -141,6 +147,7 @@ def test_cell_and_widget_provenance(notebook):
 def test_widget_edit_survives_kernel_restart(notebook):
     name = f"restart_{time.time_ns()}"
     nb = notebook([_setup(name), nbcode.GRID])
+    grid_cell = nbformat.read(str(nb.path), as_version=4).cells[1].id
     grid = grid_root(nb.page)
     wait_status(grid, rows=200, version=0)
     new3 = _relabel_in_grid(nb, grid, 3)
@@ -185,4 +192,9 @@ def test_widget_edit_survives_kernel_restart(notebook):
         version + 1,
         ["widget", "widget"],
     ]
+    # both edits, before and after the restart, name the grid's cell
+    assert nb.kernel.eval("ds.history.changes.cell_id.tolist()") == [grid_cell, grid_cell]
+    shown = nb.kernel.eval("repr(ds.history.changes)")
+    assert shown.count("widget SampleGrid in cell [") == 2, shown
+    assert shown.count(f"· {grid_cell[:8]}") == 2, shown
     wait_status(grid, version=version + 1)
