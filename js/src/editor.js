@@ -251,7 +251,8 @@ class EditorView {
     this.onModel = {
       "change:position": () => this.load(m.get("position")),
       "change:version": () => {
-        if (!this.busy) this.refresh();
+        // a change that did not touch the item shown was followed already ("changed")
+        if (!this.busy && !this.upToDate(m.get("version"))) this.refresh();
       },
       "change:reviewed": () => this.renderProgress(),
       "change:total": () => this.renderProgress(),
@@ -260,10 +261,39 @@ class EditorView {
       "change:error": () => this.showError(m.get("error") || ""),
     };
     for (const [ev, fn] of Object.entries(this.onModel)) m.on(ev, fn);
+    // The kernel names the samples of each change before the new version arrives: the item
+    // shown is read again only when the change touched it (or a member of its group).
+    this.onChanged = (msg) => {
+      if (msg && msg.type === "changed") this.followChange(msg);
+    };
+    m.on("msg:custom", this.onChanged);
+  }
+
+  /** Whether the item shown is as of `version` (nothing to load for that version). */
+  upToDate(version) {
+    const item = this.item;
+    return Boolean(item) && this.loadingIndex === null && item.version >= version;
+  }
+
+  /**
+   * A change {version, op, ids} was recorded. An item it did not touch is the same at the
+   * new version: it is marked so (no round trip). Otherwise the change:version that follows
+   * reloads it (coalesced with one already on its way).
+   */
+  followChange(msg) {
+    const item = this.item;
+    if (!item || item.done || this.loadingIndex !== null || !Array.isArray(msg.ids)) return;
+    if (typeof msg.version !== "number" || item.version !== msg.version - 1) return;
+    const touched = new Set(msg.ids);
+    const peers = item.group && Array.isArray(item.group.peers) ? item.group.peers : [];
+    if (touched.has(item.id) || peers.some((p) => touched.has(p.id))) return;
+    item.version = msg.version;
+    this.renderProgress();
   }
 
   dispose() {
     this.disposed = true;
+    this.model.off("msg:custom", this.onChanged);
     for (const [ev, fn] of Object.entries(this.onModel)) this.model.off(ev, fn);
     this.channel.dispose();
   }

@@ -18,7 +18,9 @@ import {
   h,
   isDisconnected,
   isEditable,
+  joinDataset,
   safeImageSrc,
+  tellDataset,
 } from "./shared.js";
 
 class GridView {
@@ -31,6 +33,8 @@ class GridView {
     this.focusIndex = null;
     this.anchorIndex = null;
     this.epoch = 0; // bumped to force items to rebuild (e.g. after a refused edit)
+    this.pageKeys = new WeakMap(); // page answer -> its number in the items' tokens
+    this.pageSerial = 0;
     this.health = "ok";
     this.disposed = false;
     this.frame = null;
@@ -454,8 +458,16 @@ class GridView {
       "change:error": () => this.showError(m.get("error") || ""),
     };
     for (const [ev, fn] of Object.entries(this.onModel)) m.on(ev, fn);
+    // another view of this dataset received a relabel patch: show its labels now (this
+    // view's own patch, with its counts and resolved states, follows)
+    this.onSibling = (msg) => {
+      if (!this.labelDependent() && this.pager.patchLabels(msg, this.labelCol)) this.schedule();
+    };
+    this.leaveDataset = joinDataset(m.get("dataset_key"), this.onSibling);
     this.onPatch = (msg) => {
-      if (msg && msg.type === "patch" && !this.labelDependent()) {
+      if (!msg || msg.type !== "patch") return;
+      tellDataset(m.get("dataset_key"), msg, this.onSibling);
+      if (!this.labelDependent()) {
         this.pager.patch(msg, this.labelCol);
         this.schedule();
       }
@@ -489,6 +501,7 @@ class GridView {
 
   dispose() {
     this.disposed = true;
+    this.leaveDataset?.();
     this.model.off("msg:custom", this.onPatch);
     for (const [ev, fn] of Object.entries(this.onModel)) this.model.off(ev, fn);
     this.channel.dispose();
@@ -591,11 +604,20 @@ class GridView {
       if (!it) return { token: "loading", make: () => this.cells.placeholder(gallery), live: false };
       const start = this.groupStart(it, index);
       const res = this.cells.resolved(it);
-      const token = `${it.id}|${it.page.version}|${res}|${this.selected.has(it.id)}|${this.epoch}|${gallery}|${start}`;
+      // a patch changes a label in place: only the rows whose label changed are rebuilt
+      const label = this.cells.value(it, this.labelCol);
+      const token = `${it.id}|${this.pageKey(it.page)}|${label}|${res}|${this.selected.has(it.id)}|${this.epoch}|${gallery}|${start}`;
       const make = () => (gallery ? this.cells.tile(it, index, start) : this.cells.row(it, index, start));
       return { token, make, live: true };
     });
     this.renderStatus();
+  }
+
+  /** A number per page answer held (a page patched in place keeps its number). */
+  pageKey(page) {
+    let key = this.pageKeys.get(page);
+    if (key === undefined) this.pageKeys.set(page, (key = ++this.pageSerial));
+    return key;
   }
 
   /**

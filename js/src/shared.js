@@ -234,6 +234,47 @@ export class Channel {
   }
 }
 
+/**
+ * The views of one dataset open in this page, by the dataset's key (the `dataset_key` trait).
+ * A relabel patch one view receives is handed to the others of its dataset at once, so every
+ * view shows the new labels in the same frame instead of one kernel message apart (each
+ * view's own patch, with what is particular to it, still follows). Kept on globalThis: each
+ * widget's module may be loaded once per model.
+ */
+const SIBLINGS = Symbol.for("dcai_jupyter.dataset_views");
+
+function siblings() {
+  if (!(globalThis[SIBLINGS] instanceof Map)) globalThis[SIBLINGS] = new Map();
+  return globalThis[SIBLINGS];
+}
+
+/** Join the views of dataset `key`: `onSibling(msg)` gets what the others pass on. Returns leave(). */
+export function joinDataset(key, onSibling) {
+  if (!key) return () => {};
+  const all = siblings();
+  let set = all.get(key);
+  if (!set) all.set(key, (set = new Set()));
+  set.add(onSibling);
+  return () => {
+    set.delete(onSibling);
+    if (!set.size && all.get(key) === set) all.delete(key);
+  };
+}
+
+/** Hand `msg` to the other views of dataset `key` (not to `from`, the sender's onSibling). */
+export function tellDataset(key, msg, from) {
+  const set = key ? siblings().get(key) : undefined;
+  if (!set) return;
+  for (const fn of [...set]) {
+    if (fn === from) continue;
+    try {
+      fn(msg);
+    } catch (err) {
+      console.error("dcai_jupyter: a view failed to follow a change", err); // eslint-disable-line no-console
+    }
+  }
+}
+
 export function debounce(fn, ms) {
   let timer = null;
   const wrapped = (...args) => {

@@ -125,6 +125,29 @@ export class Pager {
     if ("pool" in msg) this.pool = msg.pool ?? null;
   }
 
+  /**
+   * The labels of a relabel patch another view of the dataset received, shown at once in the
+   * pages held that are older than it. Versions and counts stay: this view's own patch
+   * brings them (and is applied over this). Returns whether a row held changed.
+   */
+  patchLabels(msg, labelCol) {
+    if (!msg || !Array.isArray(msg.ids) || !Array.isArray(msg.label)) return false;
+    const at = new Map(msg.ids.map((id, k) => [id, k]));
+    let hit = false;
+    for (const page of this.pages.values()) {
+      const labels = page.columns[labelCol];
+      if (!labels || page.version >= msg.version) continue;
+      page.ids.forEach((id, i) => {
+        const k = at.get(id);
+        if (k !== undefined) {
+          labels[i] = msg.label[k];
+          hit = true;
+        }
+      });
+    }
+    return hit;
+  }
+
   /** The row at display index `index`: {page, i, id}, or null while its page is not here. */
   item(index) {
     const page = this.pages.get(Math.floor(index / this.pageSize()));
