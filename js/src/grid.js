@@ -1,7 +1,9 @@
 // SampleGrid front end: a virtual-scrolling table / gallery whose rows are paged from the
 // kernel on request. Only the rows in view are in the DOM; all values are rendered as text.
 // pager.js asks for pages, viewport.js places the items in view, cells.js renders them.
+import { BulkActions } from "./grid/bulk.js";
 import { Cells } from "./grid/cells.js";
+import { formatCount } from "./grid/format.js";
 import { Pager } from "./grid/pager.js";
 import { Viewport } from "./grid/viewport.js";
 import {
@@ -200,6 +202,8 @@ class GridView {
       },
     });
     this.columnPanel = h("div", { className: "dcai-column-panel", "data-testid": "column-panel", hidden: true });
+    this.bulk = new BulkActions(this);
+    this.counts = h("div", { className: "dcai-counts", "data-testid": "grid-counts" });
     this.clearBtn = h("button", {
       type: "button",
       className: "dcai-btn dcai-invisible",
@@ -246,10 +250,13 @@ class GridView {
           this.clearBtn,
           this.acceptBtn,
           this.removeBtn,
+          this.bulk.toggle,
           this.columnsBtn,
           this.layoutToggle,
         ]),
         this.columnPanel,
+        this.bulk.panel,
+        this.counts,
         this.status,
         this.errorBox,
         this.banner.el,
@@ -426,11 +433,13 @@ class GridView {
     this.onModel = {
       "change:version": () => {
         this.pager.retry(); // a refused page may succeed on the new version
+        this.bulk.refresh();
         this.schedule();
       },
       "change:row_count": () => this.schedule(),
       "change:review_generation": () => {
         this.pager.invalidate();
+        this.bulk.refresh();
         this.schedule();
       },
       "change:classes": () => {
@@ -451,6 +460,7 @@ class GridView {
       },
       "change:selected_ids": () => {
         this.selected = new Set(m.get("selected_ids") || []);
+        this.bulk.refresh();
         this.schedule();
       },
       "change:mode": () => this.applyLayout(),
@@ -467,10 +477,9 @@ class GridView {
     this.onPatch = (msg) => {
       if (!msg || msg.type !== "patch") return;
       tellDataset(m.get("dataset_key"), msg, this.onSibling);
-      if (!this.labelDependent()) {
-        this.pager.patch(msg, this.labelCol);
-        this.schedule();
-      }
+      if (this.labelDependent()) this.pager.takeCounts(msg); // its rows are fetched again
+      else this.pager.patch(msg, this.labelCol);
+      this.schedule();
     };
     m.on("msg:custom", this.onPatch);
     this.onScroll = () => {
@@ -571,6 +580,7 @@ class GridView {
   }
 
   queryChanged() {
+    this.bulk.refresh();
     this.saveQuery();
     this.pager.reset();
     this.focusIndex = null;
@@ -636,8 +646,6 @@ class GridView {
     const parts = [`${this.total} rows`];
     const version = this.pager.version ?? this.model.get("version");
     parts.push(`v${version}`);
-    const counts = this.pager.counts;
-    if (counts) parts.push(`${counts.flagged} flagged · ${counts.resolved} resolved`);
     const pool = this.pager.pool;
     if (pool) parts.push(`${pool.labeled} labeled · ${pool.unlabeled} in the pool`);
     if (this.selected.size) parts.push(`${this.selected.size} selected`);
@@ -657,6 +665,71 @@ class GridView {
     this.acceptBtn.hidden = !this.canAccept;
     this.acceptBtn.classList.toggle("dcai-invisible", n === 0);
     this.clearBtn.classList.toggle("dcai-invisible", n === 0);
+    this.renderCounts();
+    this.bulk.render();
+  }
+
+  /**
+   * The toolbar's counts, updated live (page answers and relabel patches carry them):
+   * "181 of 1,797 flagged · 12 resolved" with findings, and the samples per label; a label
+   * clicked filters on it.
+   */
+  renderCounts() {
+    const counts = this.pager.counts;
+    const labels = this.pager.labels;
+    const rows = this.pager.rowCount ?? this.model.get("row_count");
+    const key = JSON.stringify([counts, labels, rows, this.pager.filter.label]);
+    if (key === this.countsKey) return; // unchanged: keep the DOM (and a hover) as it is
+    this.countsKey = key;
+    const parts = [];
+    if (counts) {
+      parts.push(
+        h("span", {
+          className: "dcai-count-findings",
+          "data-testid": "counts-findings",
+          text: `${formatCount(counts.flagged)} of ${formatCount(rows)} flagged · ${formatCount(counts.resolved)} resolved`,
+        }),
+      );
+    }
+    if (labels && labels.values.length) {
+      const current = this.pager.filter.label;
+      const chips = labels.values.map(([value, n]) =>
+        h(
+          "button",
+          {
+            type: "button",
+            className: `dcai-count${current !== null && String(current) === String(value) ? " dcai-count-on" : ""}`,
+            "data-testid": "label-count",
+            "data-label": String(value),
+            title: `${formatCount(n)} samples labelled ${value} (click: show only them)`,
+            onclick: () => this.filterByLabel(value),
+          },
+          [h("span", { className: "dcai-count-label", text: String(value) }), " ", h("span", { className: "dcai-count-n", text: formatCount(n) })],
+        ),
+      );
+      if (labels.other_classes) {
+        chips.push(
+          h("span", {
+            className: "dcai-muted",
+            text: `+${formatCount(labels.other_classes)} more labels (${formatCount(labels.other_rows)})`,
+          }),
+        );
+      }
+      parts.push(h("span", { className: "dcai-count-labels", "data-testid": "counts-labels" }, chips));
+    }
+    this.counts.replaceChildren(...parts);
+    this.counts.hidden = parts.length === 0;
+  }
+
+  /** Show only the samples labelled `value` (the same as the label filter); again: all. */
+  filterByLabel(value) {
+    const current = this.pager.filter.label;
+    const same = current !== null && String(current) === String(value);
+    const i = same ? -1 : classIndex(this.classes, value);
+    if (!same && i < 0) return; // a label outside the classes: the filter cannot name it
+    this.pager.filter.label = same ? null : this.classes[i];
+    this.filterLabel.selectedIndex = i + 1;
+    this.queryChanged();
   }
 
   showExpand(name, text) {

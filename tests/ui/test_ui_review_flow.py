@@ -195,15 +195,15 @@ def test_resolved_findings_shown_filtered_and_skipped(notebook):
     def tile(sid: int):
         return grid.locator(f'[data-testid="tile"][data-id="{sid}"]')
 
-    def status_has(text: str) -> None:
+    def status_has(text: str) -> None:  # the toolbar's counts
         wait_until(
-            lambda: text in grid.get_by_test_id("grid-status").inner_text(),
+            lambda: text in grid.get_by_test_id("grid-counts").inner_text(),
             20,
-            f"grid-status with {text!r}",
-            describe=lambda: grid.get_by_test_id("grid-status").inner_text(),
+            f"grid-counts with {text!r}",
+            describe=lambda: grid.get_by_test_id("grid-counts").inner_text(),
         )
 
-    status_has("20 flagged · 3 resolved")
+    status_has("20 of 300 flagged · 3 resolved")
     for sid in (0, 1, 2):  # fixed by accept_suggestions: no "-> suggestion" badge left
         tile(sid).get_by_test_id("tile-resolved").wait_for()
         assert tile(sid).get_by_test_id("tile-resolved").inner_text() == "✓ accepted"
@@ -213,10 +213,10 @@ def test_resolved_findings_shown_filtered_and_skipped(notebook):
     # fixed in the grid: 5 -> its suggestion 6 (accepted), 7 -> 9 (not the suggestion 8)
     tile(5).click()
     page.keyboard.press("6")
-    status_has("20 flagged · 4 resolved")
+    status_has("20 of 300 flagged · 4 resolved")
     tile(7).click()
     page.keyboard.press("9")
-    status_has("20 flagged · 5 resolved")
+    status_has("20 of 300 flagged · 5 resolved")
     wait_until(
         lambda: tile(7).get_by_test_id("tile-resolved").count() == 1,
         15,
@@ -246,7 +246,7 @@ def test_resolved_findings_shown_filtered_and_skipped(notebook):
     page.keyboard.press("Enter")
     _wait_progress(editor, 1, 15)
     assert editor.get_by_test_id("editor-counts").inner_text() == "14 to review · 6 resolved"
-    status_has("20 flagged · 6 resolved")  # the grid follows the editor's decision
+    status_has("20 of 300 flagged · 6 resolved")  # the grid follows the editor's decision
 
 
 def test_progress_bar_leaves_text_in_the_saved_notebook(notebook, browser, lab_server):

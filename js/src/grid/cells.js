@@ -2,6 +2,7 @@
 // (textContent), never HTML; images only from the kernel's data:image URLs. Findings columns
 // are rendered by their declared role (schema `finding`), never by their name.
 import { classIndex, formatValue, h, safeImageSrc } from "../shared.js";
+import { formatColumnNumber } from "./format.js";
 import { ROW_H, ROW_H_IMAGES } from "./viewport.js";
 
 const WIDTHS = { id: 84, image: 56, label: 130, number: 110, bool: 64, datetime: 170, text: 280, origin: 130 };
@@ -180,9 +181,12 @@ export class Cells {
         });
       }
     } else {
-      const text = formatValue(v, c.kind);
+      // a numeric column has one format for all its cells (the page's `formats`, chosen by
+      // the kernel from the column's values); the full value is in the title
+      const spec = c.kind === "number" ? it.page.formats?.[c.name] : undefined;
+      const text = spec ? formatColumnNumber(v, spec) : formatValue(v, c.kind);
       cell.textContent = text;
-      cell.title = text;
+      cell.title = spec && typeof v === "number" ? String(v) : text;
       if (c.finding === "suggestion" && v !== null && String(v) !== String(this.value(it, this.view.labelCol))) {
         cell.classList.add("dcai-suggest");
       }

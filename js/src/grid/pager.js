@@ -26,6 +26,8 @@ export class Pager {
     this.version = null; // dataset version of the newest page received
     this.counts = null; // {flagged, resolved} of the findings, from the newest page
     this.pool = null; // {labeled, unlabeled} when the dataset has an unlabeled pool
+    this.labels = null; // samples per label {values: [[label, n]], other_classes, other_rows, version}
+    this.rowCount = null; // rows in the dataset, from the newest page
     this.disposed = false;
   }
 
@@ -88,6 +90,8 @@ export class Pager {
         this.version = answer.version;
         if (answer.counts) this.counts = answer.counts;
         this.pool = answer.pool ?? null;
+        this.rowCount = answer.row_count ?? this.rowCount;
+        this.takeLabels(answer.labels);
         this.onPage(answer);
       })
       .catch((err) => {
@@ -121,8 +125,22 @@ export class Pager {
       page.version = msg.version;
     }
     if (this.version === msg.version - 1) this.version = msg.version;
+    this.takeCounts(msg);
+  }
+
+  /** The counts a relabel patch carries (flagged/resolved, pool, per label), also when the
+   * rows held are not patched (a label-dependent query refetches them). */
+  takeCounts(msg) {
     if (msg.counts) this.counts = msg.counts;
     if ("pool" in msg) this.pool = msg.pool ?? null;
+    this.takeLabels(msg.labels);
+  }
+
+  /** Keep the newest per-label counts (a page read before a patch may arrive after it). */
+  takeLabels(labels) {
+    if (!labels || !Array.isArray(labels.values)) return;
+    if (this.labels && typeof labels.version === "number" && labels.version < this.labels.version) return;
+    this.labels = labels;
   }
 
   /**
