@@ -122,8 +122,17 @@ def follow(ds: Any, change: Any) -> None:
         t.version = version
 
 
-def label_counts(ds: Any) -> dict[str, Any]:
+def label_counts(ds: Any, classes: list[Any] | None = None) -> dict[str, Any]:
     """Samples per label at the current version, for the toolbar.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The dataset.
+    classes : list, optional
+        The class order to list the counts in; default ``ds.classes`` (which, without
+        declared classes, scans the labels once per version: a relabel patch passes the
+        classes its view already has, so that the patch is not delayed by that scan).
 
     Returns
     -------
@@ -139,7 +148,8 @@ def label_counts(ds: Any) -> dict[str, Any]:
         if t.version != ds.stable_version:
             _recount(ds, t)
         index, counts, values = t.index, t.counts.copy(), list(t.values)
-    classes = dataset_classes(ds)
+    if classes is None:
+        classes = dataset_classes(ds)
     pairs: list[tuple[Any, int]] = []
     seen: set[int] = set()
     for c in classes:

@@ -221,7 +221,8 @@ class SampleGrid(DatasetWidget):
             "ids": ids,
             "label": column_json(values, label_kind),
             "pool": self._source.pool_counts(version),
-            "labels": {**label_counts(ds), "version": version},
+            # in the classes this view has (ds.classes may scan the labels: not before a patch)
+            "labels": {**label_counts(ds, list(self.classes)), "version": version},
         }
         if self._findings is not None:
             state = resolution(ds, self._findings)
