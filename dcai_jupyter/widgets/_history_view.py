@@ -356,7 +356,10 @@ def _source_title(row: Any) -> str:
         n = row.execution_count
         return f"cell [{int(n)}]" if not pd.isna(n) else "cell"
     if src == "widget":
-        return f"{row.widget or 'widget'} session"
+        # the cell that displayed the widget (recorded since widget edits carry it)
+        n = row.execution_count
+        where = f" in cell [{int(n)}]" if not pd.isna(n) else ""
+        return f"{row.widget or 'widget'} session{where}"
     if src == "callback":
         return "widget callback"
     return {"api": "script", "cli": "command line", "recipe": "recipe replay"}.get(src, src)

@@ -27,7 +27,7 @@ export function opsSummary(ops: Record<string, OpCount>): string {
     .join(' · ');
 }
 
-/** Where an iteration came from: "cell [12]", "LabelEditor session", "script (api)". */
+/** Where an iteration came from: "cell [12]", "LabelEditor session in cell [3]", "script (api)". */
 export function sourceText(it: {
   source: string;
   execution_count: number | null;
@@ -37,7 +37,9 @@ export function sourceText(it: {
     return it.execution_count !== null ? `cell [${it.execution_count}]` : 'a cell';
   }
   if (it.source === 'widget') {
-    return `${it.widget || 'widget'} session`;
+    // the cell that displayed the widget, recorded with each widget edit
+    const cell = it.execution_count !== null ? ` in cell [${it.execution_count}]` : '';
+    return `${it.widget || 'widget'} session${cell}`;
   }
   if (it.source === 'api') {
     return 'a script (api)';
