@@ -58,7 +58,7 @@ import pandas as pd
 from ..core import Findings
 from ._base import Operation, register
 from ._removal import RemovalOperation, known_ids
-from ._space import as_float_matrix, dataset_matrix, nearest, reduce_dims, scale_columns
+from ._space import as_float_matrix, dataset_matrix, reduce_dims, scale_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Change, ChangePlan, Dataset
@@ -78,11 +78,14 @@ DUPLICATE_THRESHOLD = 0.3
 CHANCE_PAIRS = 0.2
 #: the neighbour search runs on at most this many principal components
 MAX_DIMS = 32
-#: neighbours searched per sample (the brute-force search costs the same for any small k):
-#: the global links, and the local tangent directions of the ratio test
+#: the local directions of the ratio test come from this many nearest neighbours
 NEIGHBOURS = 16
-#: the intrinsic dimension is estimated from this many nearest neighbours
+#: the intrinsic dimension is estimated from this many nearest neighbours ...
 DIMENSION_NEIGHBOURS = 8
+#: ... of at most this many rows
+DIMENSION_ROWS = 2000
+#: rows x columns of the distance blocks of :func:`nearest_two` (float32: 2 MB, in cache)
+BLOCK = (256, 2048)
 KEEP = ("first", "best")
 ROLES = {
     "score": "score",
@@ -247,14 +250,9 @@ def intrinsic_dimension(dk: np.ndarray) -> float:
     return float(np.median(per_row))
 
 
-def automatic_threshold(dk: np.ndarray, m: float | None = None) -> float:
-    """The automatic global near-copy threshold (module docstring) from neighbour distances.
-
-    ``m`` is the intrinsic dimension (default: estimated from ``dk``'s first columns).
-    """
-    n = dk.shape[0]
-    if m is None:
-        m = intrinsic_dimension(dk[:, :DIMENSION_NEIGHBOURS])
+def automatic_threshold(n: int, m: float) -> float:
+    """The automatic global near-copy threshold (module docstring) for ``n`` samples of
+    intrinsic dimension ``m``."""
     if not np.isfinite(m) or m <= 0:
         return DUPLICATE_THRESHOLD
     chance = (CHANCE_PAIRS / (max(n, 2) * np.log(2))) ** (1.0 / m)
@@ -359,6 +357,127 @@ def tangent_ratio(
     return out
 
 
+def nearest_two(Z: np.ndarray, *, progress: bool = False) -> np.ndarray:
+    """Row positions of each row's two nearest *other* rows (one when there are 2 rows).
+
+    Exact brute force in float32 blocks that stay in cache, one native thread: one matrix
+    product per block gives ``|z|^2 - 2 <q, z>`` (the squared distance up to the query's
+    own constant), and two passes of ``argmin`` keep the two smallest. About twice as fast
+    as a general k-nearest search, which keeps a heap per row. Distances are best
+    recomputed in float64 from the positions (:func:`_distances`).
+    """
+    from threadpoolctl import threadpool_limits
+
+    from ._progress import progress_bar
+
+    n = Z.shape[0]
+    k = min(2, n - 1)
+    Z32 = np.ascontiguousarray(Z, dtype=np.float32)
+    sq = np.einsum("ij,ij->i", Z32, Z32)
+    queries = np.hstack([-2.0 * Z32, np.ones((n, 1), dtype=np.float32)])
+    table = np.ascontiguousarray(np.hstack([Z32, sq[:, None]]).T)
+    out = np.zeros((n, k), dtype=np.int64)
+    R, C = BLOCK
+    show = progress and n > 4 * R
+    with (
+        threadpool_limits(1),
+        progress_bar(total=n, desc="near duplicates", disable=not show) as bar,
+    ):
+        for a in range(0, n, R):
+            b = min(a + R, n)
+            rows = np.arange(b - a)
+            best = np.full((b - a, k), np.inf, dtype=np.float32)
+            arg = np.zeros((b - a, k), dtype=np.int64)
+            for c in range(0, n, C):
+                e = min(c + C, n)
+                G = queries[a:b] @ table[:, c:e]
+                own = np.arange(max(a, c), min(b, e))
+                G[own - a, own - c] = np.inf  # not the row itself
+                col = G.argmin(axis=1)
+                low = G[rows, col]
+                # only rows whose block minimum beats their current k-th look further
+                sub = np.flatnonzero(low < best[:, -1])
+                if len(sub) == 0:
+                    continue
+                vals = np.full((len(sub), 2 * k), np.inf, dtype=np.float32)
+                idx = np.zeros((len(sub), 2 * k), dtype=np.int64)
+                vals[:, :k], idx[:, :k] = best[sub], arg[sub]
+                vals[:, k], idx[:, k] = low[sub], col[sub] + c
+                if k > 1:
+                    H = G[sub]
+                    H[np.arange(len(sub)), col[sub]] = np.inf
+                    col2 = H.argmin(axis=1)
+                    vals[:, k + 1], idx[:, k + 1] = H[np.arange(len(sub)), col2], col2 + c
+                top = np.argsort(vals, axis=1, kind="stable")[:, :k]
+                best[sub] = np.take_along_axis(vals, top, axis=1)
+                arg[sub] = np.take_along_axis(idx, top, axis=1)
+            out[a:b] = arg
+            bar.update(b - a)
+    return out
+
+
+def _distances(Z: np.ndarray, rows: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """float64 distances from ``Z[rows]`` to ``Z[idx]`` (one row of ``idx`` per row)."""
+    Z = np.asarray(Z, dtype=np.float64)
+    return np.linalg.norm(Z[idx] - Z[rows][:, None, :], axis=2)
+
+
+class _Neighbours:
+    """Exact neighbour queries for some rows of ``Z`` (brute force, one native thread)."""
+
+    def __init__(self, Z: np.ndarray) -> None:
+        from sklearn.neighbors import NearestNeighbors
+
+        self.Z = np.asarray(Z, dtype=np.float64)
+        self.Z32 = np.ascontiguousarray(Z, dtype=np.float32)
+        self.nn = NearestNeighbors(algorithm="brute").fit(self.Z32)
+
+    def indices(self, rows: np.ndarray, k: int) -> np.ndarray:
+        """The ``k`` nearest other rows of each of ``rows`` (nearest first; ``k < n``)."""
+        from threadpoolctl import threadpool_limits
+
+        if len(rows) == 0:
+            return np.zeros((0, k), dtype=np.int64)
+        with threadpool_limits(1):
+            _, idx = self.nn.kneighbors(self.Z32[rows], n_neighbors=k + 1)
+        # drop each row itself (normally column 0; with ties it may sit further right)
+        own = idx == rows[:, None]
+        drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
+        keep = np.ones_like(own)
+        keep[np.arange(len(rows)), drop] = False
+        idx = idx[keep].reshape(len(rows), k)
+        # float64 distances, nearest first
+        d = _distances(self.Z, rows, idx)
+        order = np.argsort(d, axis=1, kind="stable")
+        return np.take_along_axis(idx, order, axis=1)
+
+    def distances(self, rows: np.ndarray, k: int) -> np.ndarray:
+        """Sorted distances from each of ``rows`` to its ``k`` nearest other rows."""
+        k = min(k, len(self.Z) - 1)
+        if k < 1:
+            return np.zeros((len(rows), 0))
+        return np.sort(_distances(self.Z, rows, self.indices(rows, k)), axis=1)
+
+    def within(self, rows: np.ndarray, radius: float) -> tuple[list[int], list[int]]:
+        """The pairs ``(row, other)`` of ``rows`` and the other rows closer than ``radius``."""
+        from threadpoolctl import threadpool_limits
+
+        if len(rows) == 0 or not radius > 0:
+            return [], []
+        with threadpool_limits(1):
+            idx = self.nn.radius_neighbors(self.Z32[rows], radius=radius, return_distance=False)
+        xs: list[int] = []
+        ys: list[int] = []
+        for r, found in zip(rows.tolist(), idx, strict=True):
+            others = np.asarray(found, dtype=np.int64)
+            others = others[others != r]
+            d = np.linalg.norm(self.Z[others] - self.Z[r], axis=1)
+            others = others[d < radius]  # float64: the radius exactly
+            xs.extend([r] * len(others))
+            ys.extend(others.tolist())
+        return xs, ys
+
+
 def _group_rows(
     X: Any,
     keys: Any,
@@ -380,9 +499,12 @@ def _group_rows(
     n = len(keys)
     if M is not None and M.shape[0] != n:
         raise ValueError(f"X has {M.shape[0]} rows but keys has {n}")
-    reps = np.sort(np.unique(keys, return_index=True)[1])
-    rep_index = {int(keys[r]): i for i, r in enumerate(reps)}
-    rep_of = np.fromiter((rep_index[int(k)] for k in keys), dtype=np.int64, count=n)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # representatives in row order
+    reps = first[order]
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    rep_of = rank[np.asarray(inverse).ravel()].astype(np.int64)
     counts = np.bincount(rep_of, minlength=len(reps))
     exact = counts[rep_of] > 1
     # union-find over representatives: near links; exact copies share their representative
@@ -393,24 +515,37 @@ def _group_rows(
     space: _Space | None = None
     if near and M is not None and len(reps) >= 2:
         Z = reduce_dims(scale_columns(M[reps]), MAX_DIMS, random_state)
-        dk, ik = nearest(Z, NEIGHBOURS, progress=progress, desc="near duplicates")
+        ik = nearest_two(Z, progress=progress)
+        nr = len(reps)
+        dk = _distances(Z, np.arange(nr), ik)
         d1, i1 = dk[:, 0], ik[:, 0]
         positive = d1[d1 > 0]
         typical = float(np.median(positive)) if len(positive) else 1.0
         near_pos = reps[i1][rep_of]
         dist = (d1 / typical)[rep_of]
-        m = intrinsic_dimension(dk[:, :DIMENSION_NEIGHBOURS])
-        # link each sample to its neighbours within the radius (one neighbour search)
-        cut = automatic_threshold(dk, m) if threshold is None else float(threshold)
+        finder = _Neighbours(Z)
+        # the intrinsic dimension from the nearest neighbours of (at most) DIMENSION_ROWS
+        # rows spread evenly over the data: a median, as good from a sample
+        rows = np.unique(np.linspace(0, nr - 1, min(nr, DIMENSION_ROWS)).astype(np.int64))
+        m = intrinsic_dimension(finder.distances(rows, DIMENSION_NEIGHBOURS))
+        cut = automatic_threshold(nr, m) if threshold is None else float(threshold)
         space = (Z, rep_of, typical, cut)
-        a, b = np.nonzero(dk < cut * typical)
-        links = [(a.tolist(), ik[a, b].tolist())]
+        # global rule: every pair closer than the cut (only rows whose nearest is)
+        close = np.flatnonzero(d1 < cut * typical)
+        links = [finder.within(close, cut * typical)]
         if threshold is None:
             # and mutual nearest neighbours far closer, along the data, than their
             # neighbourhoods' own nearest samples (module docstring: the ratio test)
             pa, pb = mutual_pairs(ik)
-            ratio = tangent_ratio(Z, ik, pa, pb, m)
-            ok = ratio < chance_ratio(len(reps), m)
+            if len(pa) and np.isfinite(m) and np.ceil(m) < min(NEIGHBOURS - 1, Z.shape[1]):
+                # the local directions need the NEIGHBOURS nearest of the pairs' rows
+                ends = np.union1d(pa, pb)
+                ikk = np.zeros((nr, NEIGHBOURS), dtype=np.int64)
+                ikk[ends] = finder.indices(ends, NEIGHBOURS)
+                ratio = tangent_ratio(Z, ikk, pa, pb, m)
+            else:
+                ratio = tangent_ratio(Z, ik, pa, pb, m)  # the plain ratio
+            ok = ratio < chance_ratio(nr, m)
             links.append((pa[ok].tolist(), pb[ok].tolist()))
             linked_ratio[pa[ok]] = ratio[ok]
             linked_ratio[pb[ok]] = ratio[ok]
