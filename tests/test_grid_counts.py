@@ -6,6 +6,7 @@ The browser is replaced by calling the widget's message handler; the Dataset is 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -179,3 +180,32 @@ def test_pages_carry_one_format_per_numeric_column(ds: Any) -> None:
     assert _page(grid)["formats"]["x"] == {"decimals": 3, "group": False}
     grid.hidden_columns = ["x"]
     assert "x" not in _page(grid)["formats"]  # hidden: not computed
+
+
+def test_a_large_dataset_is_counted_in_the_background(
+    ds: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past SYNC_ROWS rows, a page is not held up by counting: it comes without the counts,
+    which follow in a ``counts`` message once a background thread has counted them."""
+    monkeypatch.setattr(_counts, "SYNC_ROWS", 10)
+    monkeypatch.setattr("dcai_jupyter.widgets._grid.SYNC_ROWS", 10)
+    grid = SampleGrid(ds)
+    sent: list[dict[str, Any]] = []
+    done = threading.Event()
+
+    def send(content: dict[str, Any], buffers: Any = None) -> None:
+        sent.append(content)
+        if content.get("type") == "counts":
+            done.set()
+
+    monkeypatch.setattr(grid, "send", send)
+    first = _page(grid)
+    assert "labels" not in first
+    assert done.wait(30), sent
+    (msg,) = [m for m in sent if m["type"] == "counts"]
+    assert {v: n for v, n in msg["labels"]["values"] if n} == _truth(ds)
+    assert msg["labels"]["version"] == ds.version
+    # counted now: pages and relabel patches carry them again (a relabel: its delta)
+    assert _shown(_page(grid)) == _truth(ds)
+    ds.relabel([0], ["fish"])
+    assert sent[-1]["type"] == "patch" and sent[-1]["labels"]["values"][-1] == ["fish", 1]

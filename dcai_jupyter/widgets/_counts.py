@@ -14,6 +14,7 @@ import math
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,8 +23,18 @@ import pandas as pd
 from ._base import dataset_classes
 from ._protocol import json_scalar
 
-__all__ = ["MAX_LABEL_COUNTS", "follow", "label_counts", "number_format"]
+__all__ = [
+    "MAX_LABEL_COUNTS",
+    "SYNC_ROWS",
+    "count_in_background",
+    "follow",
+    "label_counts",
+    "number_format",
+]
 
+#: datasets of up to this many rows are counted while a page is answered; larger ones on a
+#: background thread (a page of a 10M-row dataset is not held up by counting its labels)
+SYNC_ROWS = 200_000
 #: classes listed one by one in the counts; beyond, the largest are listed and the rest summed
 MAX_LABEL_COUNTS = 100
 #: values read to choose a column's number format (evenly spaced over the column)
@@ -42,6 +53,8 @@ class _Tally:
         self.values: list[Any] = []
         self.index: dict[Any, int] = {}
         self.counts = np.zeros(0, dtype=np.int64)
+        self.counting = False  # a background count is running
+        self.waiters: list[Callable[[], None]] = []  # called when it is done
 
     def code_of(self, value: Any) -> int:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -122,7 +135,9 @@ def follow(ds: Any, change: Any) -> None:
         t.version = version
 
 
-def label_counts(ds: Any, classes: list[Any] | None = None) -> dict[str, Any]:
+def label_counts(
+    ds: Any, classes: list[Any] | None = None, *, block: bool = True
+) -> dict[str, Any] | None:
     """Samples per label at the current version, for the toolbar.
 
     Parameters
@@ -133,21 +148,32 @@ def label_counts(ds: Any, classes: list[Any] | None = None) -> dict[str, Any]:
         The class order to list the counts in; default ``ds.classes`` (which, without
         declared classes, scans the labels once per version: a relabel patch passes the
         classes its view already has, so that the patch is not delayed by that scan).
+    block : bool
+        Count the labels now if they were not counted at this version (O(n)); with
+        ``block=False`` return None instead (see :func:`count_in_background`).
 
     Returns
     -------
     dict
-        ``{"values": [[label, count], ...], "other_classes": int, "other_rows": int}``:
+        ``{"values": [[label, count], ...], "other_classes": int, "other_rows": int,
+        "version": int}``:
         the classes in the dataset's order (a class without samples counts 0), then labels
         outside the declared classes; rows without a label (the pool) are not counted. With
         more than :data:`MAX_LABEL_COUNTS` labels, the largest are listed and the others
-        summed in ``other_classes`` / ``other_rows``.
+        summed in ``other_classes`` / ``other_rows``. None (``block=False``) when the
+        labels are not counted at the current version.
     """
     t = _tally(ds)
-    with t.lock:
+    if not t.lock.acquire(blocking=block):
+        return None  # a count is under way
+    try:
         if t.version != ds.stable_version:
+            if not block:
+                return None
             _recount(ds, t)
-        index, counts, values = t.index, t.counts.copy(), list(t.values)
+        index, counts, values, version = t.index, t.counts.copy(), list(t.values), t.version
+    finally:
+        t.lock.release()
     if classes is None:
         classes = dataset_classes(ds)
     pairs: list[tuple[Any, int]] = []
@@ -171,7 +197,34 @@ def label_counts(ds: Any, classes: list[Any] | None = None) -> dict[str, Any]:
         "values": [[json_scalar(v), n] for v, n in pairs],
         "other_classes": other_classes,
         "other_rows": other_rows,
+        "version": version,
     }
+
+
+def count_in_background(ds: Any, done: Callable[[], None]) -> None:
+    """Count ``ds``'s labels on a background thread (one at a time per dataset), then call
+    ``done()`` (from that thread); a caller arriving while a count runs is called too."""
+    t = _tally(ds)
+    with _tallies_lock:
+        t.waiters.append(done)
+        if t.counting:
+            return
+        t.counting = True
+
+    def run() -> None:
+        try:
+            label_counts(ds, [])  # no class order needed: this only counts
+        finally:
+            with _tallies_lock:
+                t.counting = False
+                waiters, t.waiters = t.waiters, []
+            for fn in waiters:
+                try:
+                    fn()
+                except Exception:  # a closed view must not stop the others
+                    pass
+
+    threading.Thread(target=run, name="dcai-label-counts", daemon=True).start()
 
 
 def _sample(values: np.ndarray) -> np.ndarray:

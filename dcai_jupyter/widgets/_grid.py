@@ -9,7 +9,7 @@ import numpy as np
 import traitlets as t
 
 from ._base import MISSING_FRONT_END, DatasetWidget, same_label, static_asset
-from ._counts import follow, label_counts, number_format
+from ._counts import SYNC_ROWS, count_in_background, follow, label_counts, number_format
 from ._images import image_data_url
 from ._protocol import (
     ProtocolError,
@@ -51,11 +51,19 @@ class SampleGrid(DatasetWidget):
     With findings, ``a`` accepts the finding of the focused row (or of the selection): its
     suggested label (action ``relabel``) or its removal (action ``remove``). Findings
     resolved since they were made (relabeled, accepted, kept or removed, see
-    :mod:`~._resolved`) are marked so, counted in the status line and filterable ("to
+    :mod:`~._resolved`) are marked so, counted in the toolbar and filterable ("to
     review" / "resolved"). Edits are
     ``Dataset`` method calls recorded with provenance source ``widget``; every open view
     refreshes after any change of the dataset. Rows an operation made (``ds.origins``) show
     their origin in an ``origin`` column.
+
+    The toolbar counts the samples per label and, with findings, the flagged and resolved
+    ones ("181 of 1,797 flagged · 12 resolved"), live after every edit. Its "Bulk actions"
+    act on the selection or on every row matching the current filter: accept the open
+    findings' suggestions, relabel to a class, remove (each one recorded change:
+    ``ds.undo()`` reverts it in one step) or mark the open findings reviewed (one recorded
+    ``mark_reviewed`` event; every view shows them resolved as ``reviewed``). A numeric
+    column shows all its cells with one format chosen from its values.
 
     Parameters
     ----------
@@ -221,9 +229,11 @@ class SampleGrid(DatasetWidget):
             "ids": ids,
             "label": column_json(values, label_kind),
             "pool": self._source.pool_counts(version),
-            # in the classes this view has (ds.classes may scan the labels: not before a patch)
-            "labels": {**label_counts(ds, list(self.classes)), "version": version},
         }
+        # in the classes this view has (ds.classes may scan the labels: not before a patch)
+        labels = self._label_counts(list(self.classes))
+        if labels is not None:
+            msg["labels"] = labels
         if self._findings is not None:
             state = resolution(ds, self._findings)
             msg["resolved"] = [state.get(i, "") or None for i in ids]
@@ -314,10 +324,27 @@ class SampleGrid(DatasetWidget):
             has_findings=self._findings is not None,
         )
         answer: Any = self._source.page(query)
-        version = int(answer["version"])
-        answer["labels"] = {**label_counts(self._ds), "version": version}
+        labels = self._label_counts()
+        if labels is not None:
+            answer["labels"] = labels
         answer["formats"] = self._number_formats()
         return answer
+
+    def _label_counts(self, classes: list[Any] | None = None) -> dict[str, Any] | None:
+        """Samples per label now (see :func:`~._counts.label_counts`); for a dataset of more
+        than :data:`~._counts.SYNC_ROWS` rows not counted at this version, None: they are
+        counted on a background thread and sent when ready (a ``counts`` message)."""
+        ds = self._ds
+        labels = label_counts(ds, classes, block=len(ds) <= SYNC_ROWS)
+        if labels is None:
+            count_in_background(ds, self._send_label_counts)
+        return labels
+
+    def _send_label_counts(self) -> None:
+        """A background count is done: send the samples per label to the browser."""
+        labels = label_counts(self._ds, list(self.classes), block=False)
+        if labels is not None:
+            self.send({"type": "counts", "labels": labels})
 
     def _number_formats(self) -> dict[str, dict[str, Any]]:
         """One format per numeric column shown (see :func:`~._counts.number_format`),

@@ -17,6 +17,9 @@ One request/response channel per widget, on the ipywidgets custom-message comm
 - edits (``relabel``, ``remove``, ``accept``, and the LabelEditor's ``decide``/``move``/
   ``undo``) -> :class:`OkAnswer`
 - ``{"type": "ping"}`` -> ``{"type": "pong", "version"}`` (a view's heartbeat)
+- pushed by the kernel, unasked: ``{"type": "patch", ...}`` (a small relabel, with the
+  counts) and ``{"type": "counts", "labels"}`` (the samples per label of a large dataset,
+  counted in the background after a page was answered without them)
 - anything invalid -> :class:`ErrorAnswer`, and nothing changes.
 
 Rows never travel in traitlets: the synced state holds handles only (schema, counts,

@@ -475,6 +475,12 @@ class GridView {
     };
     this.leaveDataset = joinDataset(m.get("dataset_key"), this.onSibling);
     this.onPatch = (msg) => {
+      if (msg && msg.type === "counts") {
+        // the samples per label of a large dataset, counted in the background
+        this.pager.takeLabels(msg.labels);
+        this.schedule();
+        return;
+      }
       if (!msg || msg.type !== "patch") return;
       tellDataset(m.get("dataset_key"), msg, this.onSibling);
       if (this.labelDependent()) this.pager.takeCounts(msg); // its rows are fetched again
