@@ -115,8 +115,14 @@ def test_the_whole_dataset_when_no_filter_is_on() -> None:
     grid = SampleGrid(ds, findings=found)
     everything = {"scope": "filter", "filter": {}}
     assert _preview(grid, **everything)["rows"] == N
-    assert _ask(grid, type="bulk", action="relabel", label=0, expect=N, **everything)["n"] == N
+    answer = _ask(grid, type="bulk", action="relabel", label=0, expect=N, **everything)
+    assert answer["n"] == N - N // 10  # the rows labelled 0 already are left alone
     assert set(np.array(ds.column("label")).tolist()) == {0} and ds.version == 1
+    last = ds.history.changes.iloc[-1]
+    assert last["n_rows"] == N - N // 10
+    assert "relabel 54 matching the filter to 0" in last["reason"]
+    again = _ask(grid, type="bulk", action="relabel", label=0, expect=N, **everything)
+    assert again["n"] == 0 and not again["changed"] and ds.version == 1
 
 
 def test_a_stale_count_is_refused_and_nothing_changes() -> None:

@@ -486,6 +486,9 @@ class SampleGrid(DatasetWidget):
                 f"the data changed: this action now applies to {len(ids):,} samples, not "
                 f"{expect:,}; nothing was changed (check the counts and press again)"
             )
+        if action == "relabel" and len(ids):  # the samples labelled so already stay as they are
+            current = np.asarray(ds.column(ds.label))[np.asarray(ds.positions(ids))]
+            ids = ids[[not same_label(label, cur) for cur in current]]
         n = len(ids)
         answer: dict[str, Any] = {"type": "ok", "op": action, "scope": scope, "n": n}
         if n == 0:
