@@ -290,8 +290,18 @@ def _others(ik: np.ndarray, P: np.ndarray, Q: np.ndarray) -> np.ndarray:
 
 
 def _directions(C: np.ndarray, p: int) -> np.ndarray:
-    """The first ``p`` principal directions (rows) of each stack of rows ``C``."""
-    return np.linalg.svd(C, full_matrices=False)[2][:, :p, :]
+    """The first ``p`` principal directions (rows) of each stack of rows ``C``.
+
+    From the eigenvectors of the small Gram matrices ``C C^T`` (rows x rows): the same
+    directions as a singular value decomposition, several times faster on a stack.
+    Directions of a zero singular value come out as zero rows.
+    """
+    w, U = np.linalg.eigh(C @ np.swapaxes(C, 1, 2))  # ascending
+    w, U = w[:, ::-1][:, :p], U[:, :, ::-1][:, :, :p]
+    scale = np.sqrt(np.clip(w, 0.0, None))
+    tiny = scale <= scale[:, :1] * 1e-7
+    V = np.swapaxes(U, 1, 2) @ C  # (stacks, p, d): singular value times direction
+    return V / np.where(tiny, np.inf, scale)[:, :, None]
 
 
 def tangent_ratio(
@@ -330,7 +340,7 @@ def tangent_ratio(
     ends = ((a, b, _others(ik, a, b)), (b, a, _others(ik, b, a)))
     bases: list[np.ndarray | None] = [None, None]
     if p < min(k - 1, Z.shape[1]):
-        planes, resid = [], []
+        resid = []
         for P, _, nb in ends:
             N = Z[nb]
             mid = N.mean(axis=1)
@@ -338,9 +348,10 @@ def tangent_ratio(
             x = Z[P] - mid
             off = x - np.einsum("npd,np->nd", plane, np.einsum("npd,nd->np", plane, x))
             resid.append(np.linalg.norm(off, axis=1))
-            planes.append(_directions(N - Z[P][:, None, :], p))
         on_a = resid[0] <= resid[1]
-        tangent = np.where(on_a[:, None, None], planes[0], planes[1])
+        at = np.where(on_a, a, b)
+        nb_at = np.where(on_a[:, None], ends[0][2], ends[1][2])
+        tangent = _directions(Z[nb_at] - Z[at][:, None, :], p)
         bases = [tangent, tangent]
     ratio = np.zeros(len(a))
     for (P, Q, nb), V in zip(ends, bases, strict=True):
@@ -527,7 +538,11 @@ def _group_rows(
         # the intrinsic dimension from the nearest neighbours of (at most) DIMENSION_ROWS
         # rows spread evenly over the data: a median, as good from a sample
         rows = np.unique(np.linspace(0, nr - 1, min(nr, DIMENSION_ROWS)).astype(np.int64))
-        m = intrinsic_dimension(finder.distances(rows, DIMENSION_NEIGHBOURS))
+        kk = min(NEIGHBOURS, nr - 1)
+        known = np.full((nr, kk), -1, dtype=np.int64)
+        known[rows] = finder.indices(rows, kk)
+        dk_rows = np.sort(_distances(Z, rows, known[rows]), axis=1)
+        m = intrinsic_dimension(dk_rows[:, :DIMENSION_NEIGHBOURS])
         cut = automatic_threshold(nr, m) if threshold is None else float(threshold)
         space = (Z, rep_of, typical, cut)
         # global rule: every pair closer than the cut (only rows whose nearest is)
@@ -540,9 +555,9 @@ def _group_rows(
             if len(pa) and np.isfinite(m) and np.ceil(m) < min(NEIGHBOURS - 1, Z.shape[1]):
                 # the local directions need the NEIGHBOURS nearest of the pairs' rows
                 ends = np.union1d(pa, pb)
-                ikk = np.zeros((nr, NEIGHBOURS), dtype=np.int64)
-                ikk[ends] = finder.indices(ends, NEIGHBOURS)
-                ratio = tangent_ratio(Z, ikk, pa, pb, m)
+                todo = ends[known[ends, 0] < 0]
+                known[todo] = finder.indices(todo, NEIGHBOURS)
+                ratio = tangent_ratio(Z, known, pa, pb, m)
             else:
                 ratio = tangent_ratio(Z, ik, pa, pb, m)  # the plain ratio
             ok = ratio < chance_ratio(nr, m)
