@@ -102,3 +102,17 @@ def test_views_of_one_dataset_share_a_key(ds: Any):
     c = SampleGrid(other)
     assert a.dataset_key and a.dataset_key == b.dataset_key == e.dataset_key
     assert c.dataset_key and c.dataset_key != a.dataset_key
+
+
+def test_a_history_view_made_first_does_not_delay_the_patches(
+    ds: Any, monkeypatch: pytest.MonkeyPatch
+):
+    from dcai_jupyter.widgets import HistoryView
+
+    history = HistoryView(ds)
+    views = {"timeline": history.timeline, "grid": SampleGrid(ds)}
+    sent = record(monkeypatch, views)
+    ds.relabel([2], [other_label(ds, 2)])
+    kinds = [(n, k) for n, k, _ in sent]
+    assert kinds[0] == ("grid", "msg")  # the patch, before the timeline reads its summary
+    assert ("timeline", "state") in kinds

@@ -104,7 +104,8 @@ class _Views:
 
     def __call__(self, ds: Any, change: Any) -> None:
         """The dataset observer (runs on the thread that made the change)."""
-        views = self.alive()
+        # the views that push a message about the change go first (see ``_push_order``)
+        views = sorted(self.alive(), key=lambda w: w._push_order)
         for step in ("_push_change", "_sync_dataset"):
             for w in views:
                 try:
@@ -140,6 +141,10 @@ class DatasetWidget(anywidget.AnyWidget):
     """
 
     _widget_name: ClassVar[str] = "DatasetWidget"
+    #: when the view follows a change among the dataset's views: 0 for views that push a
+    #: message about it (grid patches, editor "changed"), before the views whose follow-up
+    #: reads more (e.g. a history summary) and must not delay those messages
+    _push_order: ClassVar[int] = 1
 
     version = t.Int(0, help="Dataset version this view reflects (bumped on every change)").tag(
         sync=True

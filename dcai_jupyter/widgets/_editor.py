@@ -115,6 +115,7 @@ class LabelEditor(DatasetWidget):
     _esm = static_asset("editor.js", MISSING_FRONT_END)
     _css = static_asset("widgets.css", "")
     _widget_name = "LabelEditor"
+    _push_order = 0  # its message about a change goes out first
 
     total = t.Int(0, help="Length of the review queue").tag(sync=True)
     position = t.Int(0, help="Current index in the queue").tag(sync=True)

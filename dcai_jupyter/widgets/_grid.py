@@ -95,6 +95,7 @@ class SampleGrid(DatasetWidget):
     _esm = static_asset("grid.js", MISSING_FRONT_END)
     _css = static_asset("widgets.css", "")
     _widget_name = "SampleGrid"
+    _push_order = 0  # its message about a change goes out first
 
     schema = t.List(t.Dict(), help="Columns: name, kind, role, sortable").tag(sync=True)
     has_findings = t.Bool(False, help="Findings are shown (the flagged filter works)").tag(
