@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import traitlets as t
 
 from ._base import MISSING_FRONT_END, DatasetWidget, same_label, static_asset
@@ -39,6 +40,19 @@ def _made_rows(ds: Any) -> bool:
     through ``Dataset.has_origins`` (building ``ds.origins`` costs a DataFrame)."""
     quick = getattr(ds, "has_origins", None)
     return quick if isinstance(quick, bool) else has_origins(ds)
+
+
+def _same_labels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise :func:`~._base.same_label` of two object arrays (vectorized when the
+    values compare elementwise)."""
+    try:
+        eq = np.asarray(a == b)
+        if eq.shape == a.shape and eq.dtype == bool:
+            both_missing = pd.isna(a) & pd.isna(b)
+            return eq | both_missing
+    except (TypeError, ValueError):
+        pass
+    return np.array([same_label(x, y) for x, y in zip(a, b, strict=True)], dtype=bool)
 
 
 class SampleGrid(DatasetWidget):
@@ -369,9 +383,10 @@ class SampleGrid(DatasetWidget):
         return formats
 
     # -- bulk actions --------------------------------------------------------------------
-    def _scope_ids(self, msg: dict[str, Any]) -> tuple[np.ndarray, int]:
+    def _scope_ids(self, msg: dict[str, Any]) -> tuple[np.ndarray, int, bool]:
         """The sample ids a bulk request acts on (the selection, or every row matching the
-        filter, in row order) and the version they were read at."""
+        filter, in row order), the version they were read at and whether they are every row
+        of the dataset."""
         ds = self._ds
         if msg["scope"] == "selection":
             ids = np.asarray(msg["ids"], dtype=np.int64)
@@ -380,7 +395,7 @@ class SampleGrid(DatasetWidget):
             if not present.all():
                 gone = ids[~present][:10].tolist()
                 raise ProtocolError(f"sample(s) {gone} are no longer in the dataset")
-            return ids, version
+            return ids, version, False
         query = parse_page_request(
             {"offset": 0, "limit": 0, "filter": msg["filter"]},
             sortable=[],
@@ -396,62 +411,67 @@ class SampleGrid(DatasetWidget):
             all_ids = self._source.ids(int(v))
             ids = all_ids if rows is None else all_ids[rows]
             if ds.stable_version == v:
-                return np.asarray(ids, dtype=np.int64), int(v)
+                everything = rows is None and not query.filtered
+                return np.asarray(ids, dtype=np.int64), int(v), everything
 
-    def _open_flagged(self, ids: np.ndarray) -> np.ndarray:
-        """The ``ids`` whose finding is flagged and still open (not resolved since)."""
+    def _open_flagged(self, ids: np.ndarray, everything: bool = False) -> np.ndarray:
+        """Of ``ids`` (``everything``: all rows), those whose finding is flagged and still
+        open (not resolved since), in the findings' order. O(flagged) for every row."""
         found = self._findings
         if found is None:
             return ids[:0]
-        flags = found.flags.reindex(ids, fill_value=False).to_numpy(dtype=bool)
-        state = resolution(self._ds, found).reindex(ids, fill_value="").to_numpy(dtype=object)
-        return ids[flags & (state == "")]
+        flags = found.flags
+        fids = flags.index.to_numpy(dtype=np.int64)[flags.to_numpy(dtype=bool)]
+        if not everything:
+            fids = fids[np.isin(fids, ids)]
+        state = resolution(self._ds, found).reindex(fids, fill_value="").to_numpy(dtype=object)
+        return fids[state == ""]  # removed samples are resolved: every id left is present
 
-    def _acceptable(self, ids: np.ndarray) -> tuple[np.ndarray, list[Any] | None]:
+    def _acceptable(
+        self, ids: np.ndarray, everything: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Of ``ids``, those whose open finding accepting would change, and (relabel/label
-        findings) the class each one gets."""
+        findings) the class each one gets (vectorized: one class lookup per suggestion)."""
         found = self._findings
         if found is None or found.action not in ("relabel", "remove", "label"):
             return ids[:0], None
-        candidates = self._open_flagged(ids)
+        candidates = self._open_flagged(ids, everything)
         if found.action == "remove":
             return candidates, None
         suggestion = found.column("suggestion")
         if suggestion is None or not len(candidates):
-            return candidates[:0], []
+            return candidates[:0], np.empty(0, dtype=object)
         ds = self._ds
         wanted = suggestion.reindex(candidates).to_numpy(dtype=object)
-        current = np.asarray(ds.column(ds.label))[np.asarray(ds.positions(candidates))]
-        classes: dict[Any, Any] = {}
-        keep, targets = [], []
-        for k, (s, cur) in enumerate(zip(wanted, current, strict=True)):
-            if is_null_scalar(s):
-                continue
-            key = (type(s), s)
-            if key not in classes:
-                try:
-                    classes[key] = self._match_class(json_scalar(s))
-                except ProtocolError:
-                    classes[key] = None
-            target = classes[key]
-            if target is None or same_label(target, cur):
-                continue
-            keep.append(k)
-            targets.append(target)
-        return candidates[np.asarray(keep, dtype=np.int64)], targets
+        codes, uniques = pd.factorize(wanted, use_na_sentinel=True)
+        matched = []
+        for u in uniques.tolist() if hasattr(uniques, "tolist") else list(uniques):
+            try:
+                matched.append(self._match_class(json_scalar(u)))
+            except ProtocolError:  # a suggestion outside the classes is not accepted
+                matched.append(None)
+        lookup = np.empty(len(matched) + 1, dtype=object)
+        lookup[: len(matched)] = matched  # code -1 (no suggestion): the last, None
+        usable = np.array([m is not None for m in matched] + [False], dtype=bool)[codes]
+        targets = lookup[codes]
+        current = np.asarray(ds.column(ds.label), dtype=object)[
+            np.asarray(ds.positions(candidates), dtype=np.int64)
+        ]
+        differs = usable & ~_same_labels(targets, current)
+        return candidates[differs], targets[differs]
 
     def _on_bulk_preview(self, msg: dict[str, Any]) -> dict[str, Any]:
         """How many samples each bulk action would touch in a scope (for the buttons)."""
         req = parse_bulk_request(msg, preview=True)
-        ids, version = self._scope_ids(req)
-        accept, _ = self._acceptable(ids)
+        ids, version, everything = self._scope_ids(req)
+        accept, _ = self._acceptable(ids, everything)
         return {
             "type": "bulk_preview",
             "scope": req["scope"],
             "version": version,
             "rows": len(ids),
             "accept": len(accept),
-            "review": len(self._open_flagged(ids)),
+            "review": len(self._open_flagged(ids, everything)),
         }
 
     def _on_bulk(self, msg: dict[str, Any]) -> dict[str, Any]:
@@ -461,25 +481,25 @@ class SampleGrid(DatasetWidget):
         recorded ``mark_reviewed`` event; every view shows them resolved)."""
         req = parse_bulk_request(msg)
         action, scope = req["action"], req["scope"]
-        ids, _ = self._scope_ids(req)
+        ids, _, everything = self._scope_ids(req)
         ds, found = self._ds, self._findings
         where = "selected" if scope == "selection" else "matching the filter"
         op_name = found.op if found is not None else "findings"
-        targets: list[Any] | None = None
+        targets: np.ndarray | None = None
         if action == "accept":
             if found is None or found.action not in ("relabel", "remove", "label"):
                 raise ProtocolError(
                     "nothing to accept: this grid shows no findings with a suggestion or a "
                     "removal (pass findings=ds.find_label_issues() or another Findings)"
                 )
-            ids, targets = self._acceptable(ids)
+            ids, targets = self._acceptable(ids, everything)
         elif action == "review":
             if found is None:
                 raise ProtocolError(
                     "nothing to mark reviewed: this grid shows no findings "
                     "(pass findings=ds.find_label_issues() or another Findings)"
                 )
-            ids = self._open_flagged(ids)
+            ids = self._open_flagged(ids, everything)
         label = self._match_class(req["label"]) if action == "relabel" else None
         expect = req.get("expect")
         if expect is not None and expect != len(ids):
@@ -488,8 +508,10 @@ class SampleGrid(DatasetWidget):
                 f"{expect:,}; nothing was changed (check the counts and press again)"
             )
         if action == "relabel" and len(ids):  # the samples labelled so already stay as they are
-            current = np.asarray(ds.column(ds.label))[np.asarray(ds.positions(ids))]
-            ids = ids[[not same_label(label, cur) for cur in current]]
+            current = np.asarray(ds.column(ds.label), dtype=object)[np.asarray(ds.positions(ids))]
+            wanted = np.empty(len(ids), dtype=object)
+            wanted[:] = [label] * len(ids)
+            ids = ids[~_same_labels(wanted, current)]
         n = len(ids)
         answer: dict[str, Any] = {"type": "ok", "op": action, "scope": scope, "n": n}
         if n == 0:
@@ -510,7 +532,7 @@ class SampleGrid(DatasetWidget):
             elif action == "accept":
                 assert targets is not None
                 reason = f"SampleGrid: accept {n:,} {op_name} suggestions ({where})"
-                version = int(ds.relabel(id_list, targets, reason=reason))
+                version = int(ds.relabel(id_list, list(targets), reason=reason))
             else:
                 reason = f"SampleGrid: relabel {n:,} {where} to {json_scalar(label)}"
                 version = int(ds.relabel(id_list, [label] * n, reason=reason))
