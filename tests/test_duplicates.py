@@ -14,6 +14,7 @@ from dcai_jupyter.ops._duplicates import (
     chance_ratio,
     duplicate_groups,
     mutual_pairs,
+    nearest_two,
     tangent_ratio,
 )
 
@@ -60,9 +61,24 @@ def test_nothing_flagged_on_clean_data(X: np.ndarray) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_ratio_test_links_no_clean_pair(seed: int) -> None:
+def test_close_pairs_of_dense_regions_are_not_copies(seed: int) -> None:
     X = make_classification(4000, 10, random_state=seed)[0]
-    assert duplicate_groups(X)["ratio"].isna().all()
+    groups = duplicate_groups(X)
+    assert groups["ratio"].isna().all() and (groups["group"] < 0).all()
+    # by the global distance alone, seeds 1 and 2 have a pair closer than the cut (0.24
+    # and 0.28 of the typical distance) with other rows about as close: not a copy
+    if seed in (1, 2):
+        cut = find_duplicates(X).attrs["threshold"]
+        assert find_duplicates(X, threshold=cut)["group"].notna().sum() == 2
+
+
+def test_tight_group_of_several_copies_is_one_group() -> None:
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(500, 8))
+    jitter = X[7] + rng.normal(scale=1e-3, size=(4, 8))  # 4 copies of row 7
+    res = find_duplicates(np.vstack([X, jitter]))
+    g = res["group"]
+    assert g.notna().sum() == 5 and g.loc[[7, 500, 501, 502, 503]].nunique() == 1
 
 
 def test_chance_ratio_follows_the_uniform_cloud_law() -> None:
@@ -99,3 +115,14 @@ def test_tangent_ratio_takes_the_tangent_at_the_member_on_the_data() -> None:
     plain = np.linalg.norm(Z[800] - Z[0]) / np.sort(np.linalg.norm(Z[:800] - Z[0], axis=1))[1]
     assert pair < plain / 2  # most of the noise lies off the plane
     assert np.isinf(tangent_ratio(Z, ik[:, :1], a, b, 2.0)).all()  # no other neighbour
+
+
+@pytest.mark.parametrize("n", [2, 3, 700, 2600])
+def test_nearest_two_is_exact(n: int) -> None:
+    rng = np.random.default_rng(n)
+    Z = rng.normal(size=(n, 5))
+    got = nearest_two(Z)
+    D = np.linalg.norm(Z[:, None, :] - Z[None, :, :], axis=2)
+    np.fill_diagonal(D, np.inf)
+    want = np.argsort(D, axis=1, kind="stable")[:, : min(2, n - 1)]
+    assert got.shape == want.shape and (got == want).all()

@@ -17,7 +17,10 @@ need no tuning per dataset (``threshold=None``):
      chance among ``n`` samples: ``(CHANCE_PAIRS / (n ln 2)) ** (1 / m)``. This only binds
      on low-dimensional data, where chance neighbours are close.
 
-   It links tight groups of any size (several jittered copies of one sample).
+   It links tight groups of any size (several jittered copies of one sample), when the
+   group stands apart: seen from each member, the farthest member is closer than the
+   local ratio test's cut (below) times the nearest row outside the group. A pair that
+   is merely close in a dense region, with other rows about as close, is not a copy.
 
 2. **Local ratio test.** Two samples that are each other's nearest neighbour, whose
    distance is far below the distance from *each* of them to its nearest other neighbour
@@ -31,6 +34,11 @@ need no tuning per dataset (``threshold=None``):
    (:func:`chance_ratio`: ``(CHANCE_PAIRS / n) ** (1 / m)``).
 
 An explicit ``threshold`` replaces both by the global distance rule at that fraction.
+
+Cost: one exact search of every row's two nearest rows (:func:`nearest_two`, blocked
+float32 matrix products; about 1.2 CPU s for 20,000 rows of 20 columns), then small
+searches for the rows the rules look at (the dimension sample, the mutual pairs, the
+rows within the global radius).
 
 Samples linked by exact or near copies form a group (connected components); each group
 keeps one member:
@@ -489,6 +497,36 @@ class _Neighbours:
         return xs, ys
 
 
+def _apart(
+    finder: _Neighbours, xs: np.ndarray, ys: np.ndarray, cut: float
+) -> tuple[list[int], list[int]]:
+    """The links ``(x, y)`` of the global rule whose group stands apart from the data.
+
+    The rows within the global radius of ``x`` are its candidate group; the link holds
+    when, seen from both ``x`` and ``y``, the farthest member of the group is closer than
+    ``cut`` times the nearest row outside it (the ratio test of :func:`chance_ratio` for a
+    group: in a uniform cloud ``(d_g / d_(g+1)) ** m`` falls below ``t ** m`` with
+    probability ``t ** (m g)``, rarer still than for a pair). A pair that is merely close
+    in a dense region, with other rows about as close, is not a copy.
+    """
+    keep: set[tuple[int, int]] = set()
+    rows, counts = np.unique(xs, return_counts=True)
+    ok: dict[int, bool] = {}
+    for g in np.unique(counts).tolist():
+        at = rows[counts == g]
+        if g + 1 > len(finder.Z) - 1:
+            ok.update(dict.fromkeys(at.tolist(), True))  # no row outside the group
+            continue
+        d = np.sort(_distances(finder.Z, at, finder.indices(at, g + 1)), axis=1)
+        apart = d[:, g - 1] < cut * d[:, g]
+        ok.update(zip(at.tolist(), apart.tolist(), strict=True))
+    for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
+        if ok.get(x, False) and ok.get(y, False):
+            keep.add((x, y))
+    pairs = sorted(keep)
+    return [x for x, _ in pairs], [y for _, y in pairs]
+
+
 def _group_rows(
     X: Any,
     keys: Any,
@@ -547,7 +585,10 @@ def _group_rows(
         space = (Z, rep_of, typical, cut)
         # global rule: every pair closer than the cut (only rows whose nearest is)
         close = np.flatnonzero(d1 < cut * typical)
-        links = [finder.within(close, cut * typical)]
+        xs, ys = finder.within(close, cut * typical)
+        if threshold is None and len(xs):
+            xs, ys = _apart(finder, np.asarray(xs), np.asarray(ys), chance_ratio(nr, m))
+        links = [(xs, ys)]
         if threshold is None:
             # and mutual nearest neighbours far closer, along the data, than their
             # neighbourhoods' own nearest samples (module docstring: the ratio test)
