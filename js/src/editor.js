@@ -18,6 +18,7 @@ import {
   isEditable,
   safeImageSrc,
 } from "./shared.js";
+import { formatCount } from "./grid/format.js";
 
 /** What Enter does, by the findings' action. */
 const ACCEPT_TEXT = {
@@ -317,7 +318,7 @@ class EditorView {
     if (m.get("findings_op")) {
       // decided here or before the editor was made: resolved; the rest of the queue: to review
       const resolved = m.get("resolved_count") + m.get("reviewed");
-      this.counts.textContent = `${m.get("total") - m.get("reviewed")} to review · ${resolved} resolved`;
+      this.counts.textContent = `${formatCount(m.get("total") - m.get("reviewed"))} to review · ${formatCount(resolved)} resolved`;
     }
     const v = this.item ? this.item.version : m.get("version");
     const parts = [`v${v}`];

@@ -15,7 +15,7 @@ import re
 import nbcode
 import pytest
 from labharness import LabNotebook, wait_until
-from uidom import grid_root, row, wait_rows, wait_status
+from uidom import editor_root, grid_root, row, wait_rows, wait_status
 
 pytestmark = pytest.mark.ui
 
@@ -257,3 +257,24 @@ grid
     assert price.evaluate("e => getComputedStyle(e).textAlign") == "right"
     assert price.evaluate("e => e.children.length") == 0  # text only
     assert price.get_attribute("title") == "1.5"  # the full value
+
+
+def test_editor_and_grid_counts_have_thousands_separators(notebook):
+    nb: LabNotebook = notebook(
+        [
+            nbcode.dataset(N),
+            nbcode.issues(1100),
+            "grid = dj.SampleGrid(ds, issues=issues)\ngrid",
+            "editor = dj.LabelEditor(ds, issues)\neditor",
+        ]
+    )
+    grid = grid_root(nb.page)
+    _wait_counts(grid, "1,100 of 1,200 flagged · 0 resolved")
+    editor = editor_root(nb.page)
+    counts = editor.get_by_test_id("editor-counts")
+    wait_until(
+        lambda: counts.inner_text() == "1,100 to review · 0 resolved",
+        30,
+        "the editor's counts",
+        describe=counts.inner_text,
+    )
