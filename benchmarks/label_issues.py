@@ -20,8 +20,9 @@ Methods:
   (a) cleanlab ``find_label_issues`` (default: prune_by_noise_rate) on 5-fold
       cross-validated LogisticRegression(StandardScaler) probabilities;
   (b) ``dcai_jupyter.find_label_issues`` on the same probabilities;
-  (c) the default pipeline: ``out_of_sample_pred_probs(model=None)`` (kNN vote, gradient
-      boosting and logistic regression, mixed by out-of-fold agreement with the labels) +
+  (c) the default pipeline: ``out_of_sample_pred_probs(model=None)`` (kNN vote, logistic
+      regression and a Gaussian per class, mixed by out-of-fold agreement with the labels,
+      refit without the flagged samples) +
       ``dcai_jupyter.find_label_issues`` (= ``default_label_issues``);
   (d) cleanlab ``find_label_issues`` on the default pipeline's probabilities (those of c).
 

@@ -128,8 +128,10 @@ class LabelIssues(Operation):
     ----------
     model
         A scikit-learn classifier with ``predict_proba``, cloned and fit once per fold.
-        ``None``: the default ensemble (a leave-one-out kNN vote averaged with a small
-        gradient-boosting model; see :func:`~dcai_jupyter.ops.out_of_sample_pred_probs`).
+        ``None``: the default ensemble (a leave-one-out kNN vote, a logistic regression
+        and a Gaussian-per-class model, mixed by out-of-fold agreement with the labels and
+        refit without the flagged samples; see
+        :func:`~dcai_jupyter.ops.out_of_sample_pred_probs`).
     cv
         Number of stratified folds (every class needs at least ``cv`` labeled samples).
     n_jobs
