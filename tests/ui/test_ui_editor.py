@@ -80,3 +80,46 @@ def test_label_editor_keyboard_session_fixes_5(notebook):
     assert editor_progress(editor) == (5, N_FLAGGED)
     assert editor_current(editor) == queue[5]
     print(f"\n[ui] editor: 5 decisions, key -> next sample {[round(t * 1000) for t in timings]} ms")
+
+
+def test_editor_reloads_its_item_only_when_a_change_touched_it(notebook):
+    """A change made elsewhere (a cell, a grid) reaches the editor as the ids it touched: a
+    change of another sample moves the editor to the new version without reading its item
+    again; a change of the sample shown reloads it."""
+    nb = notebook(
+        [
+            nbcode.dataset(300),
+            nbcode.issues(N_FLAGGED),
+            "editor = dj.LabelEditor(ds, issues)\neditor",
+        ]
+    )
+    editor = editor_root(nb.page)
+    wait_until(lambda: editor_progress(editor) == (0, N_FLAGGED), 15, "the first item")
+    sid = editor_current(editor)
+    status = editor.get_by_test_id("editor-status")
+    nb.kernel.run(
+        "_items = []\n_item = editor._on_item\n"
+        "editor._on_item = lambda msg: (_items.append(msg['index']), _item(msg))[1]"
+    )
+
+    def relabel(i: int) -> tuple[int, str]:
+        new = nb.kernel.eval(f"next(c for c in CLASSES if c != ds.take([{i}])['label'].iloc[0])")
+        return nb.kernel.eval(f"ds.relabel([{i}], [{new!r}])"), new
+
+    other = nb.kernel.eval(f"int(next(i for i in ds.ids if i != {sid}))")
+    v, _ = relabel(other)
+    wait_until(
+        lambda: status.inner_text().startswith(f"v{v}"), 15, f"v{v}", describe=status.inner_text
+    )
+    assert editor_current(editor) == sid
+    assert nb.kernel.eval("_items") == []  # the item shown was not read again
+
+    v, new = relabel(sid)
+    given = editor.get_by_test_id("editor-given")
+    wait_until(
+        lambda: given.inner_text().strip() == new, 15, f"label {new}", describe=given.inner_text
+    )
+    wait_until(
+        lambda: status.inner_text().startswith(f"v{v}"), 15, f"v{v}", describe=status.inner_text
+    )
+    assert 0 in nb.kernel.eval("_items")  # read again: the change touched it
