@@ -218,7 +218,9 @@ class DatasetWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop following the dataset and close the comm."""
-        _views_of(self._ds).discard(self)
+        ds = getattr(self, "_ds", None)  # None when __init__ failed before it was set
+        if ds is not None:
+            _views_of(ds).discard(self)
         super().close()
 
     # -- view -> kernel ----------------------------------------------------------------
