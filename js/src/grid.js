@@ -649,12 +649,14 @@ class GridView {
 
   renderStatus() {
     const sort = this.pager.sort;
-    const parts = [`${this.total} rows`];
+    const parts = [`${formatCount(this.total)} rows`];
     const version = this.pager.version ?? this.model.get("version");
     parts.push(`v${version}`);
     const pool = this.pager.pool;
-    if (pool) parts.push(`${pool.labeled} labeled · ${pool.unlabeled} in the pool`);
-    if (this.selected.size) parts.push(`${this.selected.size} selected`);
+    if (pool) {
+      parts.push(`${formatCount(pool.labeled)} labeled · ${formatCount(pool.unlabeled)} in the pool`);
+    }
+    if (this.selected.size) parts.push(`${formatCount(this.selected.size)} selected`);
     if (sort) parts.push(`sorted by ${sort.column} ${sort.ascending ? "↑" : "↓"}`);
     if (this.pager.version !== null && this.pager.version < this.model.get("version")) {
       parts.push(`refreshing to v${this.model.get("version")}…`);

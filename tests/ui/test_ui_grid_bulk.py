@@ -15,7 +15,7 @@ import re
 import nbcode
 import pytest
 from labharness import LabNotebook, wait_until
-from uidom import editor_root, grid_root, row, wait_rows, wait_status
+from uidom import editor_root, grid_root, row, status_numbers, status_text, wait_rows, wait_status
 
 pytestmark = pytest.mark.ui
 
@@ -46,9 +46,7 @@ def _label_counts(grid) -> dict[str, str]:
 
 def _wait_label_counts(nb: LabNotebook, grid, what: str) -> dict[str, str]:
     """Wait until the toolbar's per-label counts are the kernel's, with thousands separators."""
-    want = nb.kernel.eval(
-        "{c: f'{int((ds.column(\"label\") == c).sum()):,}' for c in CLASSES}"
-    )
+    want = nb.kernel.eval("{c: f'{int((ds.column(\"label\") == c).sum()):,}' for c in CLASSES}")
     wait_until(
         lambda: _label_counts(grid) == want,
         20,
@@ -110,8 +108,7 @@ def _open_bulk(grid) -> None:
 def _wait_button(grid, testid: str, pattern: str, *, enabled: bool = True) -> str:
     btn = grid.get_by_test_id(testid)
     wait_until(
-        lambda: re.fullmatch(pattern, btn.inner_text()) is not None
-        and btn.is_enabled() == enabled,
+        lambda: re.fullmatch(pattern, btn.inner_text()) is not None and btn.is_enabled() == enabled,
         20,
         f"{testid} to read {pattern!r}",
         describe=lambda: f"{btn.inner_text()!r} enabled={btn.is_enabled()}",
@@ -270,6 +267,14 @@ def test_editor_and_grid_counts_have_thousands_separators(notebook):
     )
     grid = grid_root(nb.page)
     _wait_counts(grid, "1,100 of 1,200 flagged · 0 resolved")
+    # the status line's row count too (read back by status_numbers, separators and all)
+    wait_until(
+        lambda: "1,200 rows" in status_text(grid),
+        30,
+        "1,200 rows",
+        describe=lambda: status_text(grid),
+    )
+    assert status_numbers(grid)[0] == N
     editor = editor_root(nb.page)
     counts = editor.get_by_test_id("editor-counts")
     wait_until(

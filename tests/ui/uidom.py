@@ -11,7 +11,7 @@ from typing import Any
 
 from labharness import HarnessError, wait_until
 
-STATUS_ROWS = re.compile(r"\b(\d+) rows\b")
+STATUS_ROWS = re.compile(r"\b(\d[\d,]*) rows\b")  # "1,797 rows"
 STATUS_VERSION = re.compile(r"\bv(\d+)\b")
 
 # Rows of a grid with their vertical position and whether they intersect the scroll viewport.
@@ -46,7 +46,7 @@ def status_numbers(grid: Any) -> tuple[int | None, int | None]:
     rows = STATUS_ROWS.search(text)
     version = STATUS_VERSION.search(text)
     return (
-        int(rows.group(1)) if rows else None,
+        int(rows.group(1).replace(",", "")) if rows else None,
         int(version.group(1)) if version else None,
     )
 
