@@ -47,8 +47,10 @@ __all__ = [
 KNN_K = 20
 #: above this many features the kNN vote runs on this many principal components
 KNN_MAX_DIMS = 64
-#: above this many rows, neighbours are searched among a fixed random subset of this size
-KNN_MAX_REFERENCE = 10_000
+#: above this many rows, neighbours are searched among a fixed random subset of this size,
+#: so the search (the costliest step) grows linearly. 8,000 rather than 10,000: on 20k x 20
+#: the search took 0.4 s less (of about 2.6 s in all) for 0.01 less F1 on that case
+KNN_MAX_REFERENCE = 8000
 #: the neighbour lists hold this many times ``KNN_K`` neighbours, so a vote keeps its
 #: ``KNN_K`` voters when a refining pass leaves out the flagged rows (up to half of them)
 KNN_SEARCH_FACTOR = 2
@@ -245,8 +247,8 @@ def out_of_sample_pred_probs(
         Cloned and fit once per fold. ``None``: the default ensemble, chosen from the
         data. Three members give out-of-sample probabilities: a leave-one-out
         k-nearest-neighbour vote (k = 20) on standardised features (at most 64 principal
-        components; above 10,000 rows the neighbours come from a fixed random subset of
-        10,000 reference rows, so the cost grows linearly), a ``LogisticRegression`` and a
+        components; above 8,000 rows the neighbours come from a fixed random subset of
+        8,000 reference rows, so the cost grows linearly), a ``LogisticRegression`` and a
         ``QuadraticDiscriminantAnalysis`` (covariances shrunk by 0.1 towards the identity)
         on the standardised features (each fit on at most 5,000 rows per fold). They are
         mixed with the convex weights (multiples of 0.1) whose most probable class agrees
@@ -352,13 +354,12 @@ def _knn_votes(nb: np.ndarray, codes: np.ndarray, keep: np.ndarray, k: int, K: i
     runs out). One pseudo-vote is spread evenly: no class gets probability 0.
     """
     n = len(nb)
-    votes = np.zeros((n, K))
-    used = np.zeros(n)
-    rows = np.arange(n)
-    for j in range(nb.shape[1]):
-        ok = keep[nb[:, j]] & (used < k)
-        np.add.at(votes, (rows[ok], codes[nb[ok, j]]), 1.0)
-        used += ok
+    # the first k kept neighbours of each row: a running count along the (nearest first) list
+    kept = keep[nb]
+    kept &= np.cumsum(kept, axis=1) <= k
+    used = kept.sum(axis=1).astype(np.float64)
+    cells = (np.arange(n)[:, None] * K + codes[nb])[kept]
+    votes = np.bincount(cells, minlength=n * K).reshape(n, K).astype(np.float64)
     return (votes + 1.0 / K) / (used[:, None] + 1.0)
 
 
@@ -377,6 +378,23 @@ def _ensemble_probs(
     again without the rows the previous pass flagged (confident learning's default rule)
     and mixes again; it stops early when the flags no longer change.
     """
+    from threadpoolctl import threadpool_limits
+
+    # one native thread for the numpy steps between the tasks too (the weights, the votes):
+    # idle BLAS threads spinning after a small matrix product cost more CPU than they save
+    with threadpool_limits(1):
+        return _refined_ensemble(X, codes, K, cv, n_jobs, random_state, progress)
+
+
+def _refined_ensemble(
+    X: Any,
+    codes: np.ndarray,
+    K: int,
+    cv: int,
+    n_jobs: int | None,
+    random_state: int | None,
+    progress: bool,
+) -> np.ndarray:
     from ._confident_learning import _flags
 
     n = len(codes)
@@ -424,7 +442,8 @@ def _ensemble_probs(
             p_lr[te] = res[("lr", i)]
             p_qda[te] = res[("qda", i)]
         members = [_knn_votes(nb, codes, keep, k, K), p_lr, p_qda]
-        probs = combine(members, choose_weights(members, codes, seed=random_state))
+        w = choose_weights(members, codes, seed=random_state)
+        probs = combine(members, w)
         new_flags = _flags(codes, probs)
         if flags is not None and np.array_equal(new_flags, flags):
             break
