@@ -89,6 +89,22 @@ def test_qda_fit_subset_is_fixed_on_large_folds(monkeypatch):
     np.testing.assert_array_equal(a, mc.quadratic_task(X, y, train, test, 3, 0))
 
 
+def test_qda_on_classes_with_fewer_rows_than_features_gives_probabilities():
+    """Wide data (digits: 64 features) with small classes: scikit-learn's svd solver refuses
+    a rank-deficient class; the member falls back to the eigen solver's shrinkage, and to the
+    class frequencies when a class has no spread at all."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 64))
+    y = np.repeat([0, 1, 2], 20)
+    train, test = np.arange(45), np.arange(45, 60)
+    p = mc.quadratic_task(X, y, train, test, 3, 0)
+    assert p.shape == (15, 3) and np.allclose(p.sum(axis=1), 1.0)
+    flat = np.zeros((60, 64))  # no spread in any class
+    q = mc.quadratic_task(flat, y, train, test, 3, 0)
+    prior = np.bincount(y[train], minlength=3) / len(train)
+    np.testing.assert_allclose(q, np.tile(prior, (15, 1)))
+
+
 # ---------------------------------------------------------------------------- refining passes
 def _blobs_noisy(n=300, seed=0, frac=0.15):
     X, y = make_blobs(n_samples=n, centers=3, n_features=5, cluster_std=2.5, random_state=seed)

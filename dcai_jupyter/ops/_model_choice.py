@@ -154,7 +154,21 @@ def quadratic_task(
     with warnings.catch_warnings():  # collinear features are what the shrinkage is for
         warnings.simplefilter("ignore", UserWarning)
         model = QuadraticDiscriminantAnalysis(reg_param=QDA_SHRINKAGE)
-        return fit_predict_proba(model, Zd, codes, train, test, n_classes)
+        try:
+            return fit_predict_proba(model, Zd, codes, train, test, n_classes)
+        except np.linalg.LinAlgError:
+            # scikit-learn >= 1.9 refuses the svd solver when a class has no more rows than
+            # features; the eigen solver shrinks its covariance towards a scaled identity
+            # instead (the same regularisation, full rank whenever the class has any spread)
+            pass
+        model = QuadraticDiscriminantAnalysis(solver="eigen", shrinkage=QDA_SHRINKAGE)
+        try:
+            return fit_predict_proba(model, Zd, codes, train, test, n_classes)
+        except np.linalg.LinAlgError:
+            # a class with no spread at all (identical rows): a Gaussian says nothing
+            # there, so this member answers with the training class frequencies
+            prior = np.bincount(codes[train], minlength=n_classes) / len(train)
+            return np.tile(prior, (len(test), 1))
 
 
 def _single_class(
