@@ -308,13 +308,14 @@ def main() -> None:
     names = args.cases.split(",")
     data = {name: load(name) for name in names}
     summaries = []
-    for seed in (int(s) for s in args.seeds.split(",")):
+    seeds = [int(s) for s in args.seeds.split(",")]
+    for seed in seeds:
         rows = [run_case(n, *data[n], kind, seed) for n in names for kind in NOISES]
         summaries.append(print_table(rows, seed))
     times = {} if args.no_timing else timing(args.repeat, args.n_jobs)
 
     print("\nissue 12 targets:")
-    for i, s in enumerate(summaries):
+    for i, s in zip(seeds, summaries, strict=True):
         print(
             f"  seed {i}: every case (c) >= (a) - 0.01 F1: worst {s['worst']:+.3f} "
             f"({s['worst_case']}) -> {'met' if s['worst'] >= -0.01 else 'MISSED'}"
