@@ -34,8 +34,8 @@ class LabelsMixin:
         ----------
         model
             A scikit-learn classifier with ``predict_proba``; ``None``: the default ensemble
-            (kNN vote, gradient boosting and logistic regression, weighted by how well they
-            predict the given labels out of fold).
+            (kNN vote, logistic regression and a Gaussian per class, weighted by how well
+            they predict the given labels out of fold, refit without the flagged samples).
         cv, n_jobs, random_state, progress
             Cross-validation folds, joblib workers (a ``joblib.parallel_backend`` context,
             e.g. dask, is honoured), seed, progress bar.
