@@ -1,6 +1,7 @@
 """How a change reaches the open views of a dataset (kernel side): every view's own message
 about the change (a grid's patch, an editor's "changed") leaves before any synced state, one
-state message per view, a closed view gets nothing, and views of one dataset share a key.
+state message per view at most (none for the version when the view's own message carried it),
+a closed view gets nothing, and views of one dataset share a key.
 
 ``send`` (custom messages) and ``send_state`` (trait sync) are the comm boundary: they are
 recorded in the order the views call them; the Dataset is the real one.
@@ -35,11 +36,14 @@ def record(monkeypatch: pytest.MonkeyPatch, views: dict[str, Any]) -> list[tuple
         monkeypatch.setattr(
             w, "send", lambda content, buffers=None, n=name: out.append((n, "msg", content))
         )
-        monkeypatch.setattr(
-            w,
-            "send_state",
-            lambda key=None, n=name: out.append((n, "state", sorted(key or []))),
-        )
+        real = w.send_state
+
+        def send_state(key: Any = None, n: str = name, real: Any = real) -> None:
+            if key is None or len(key):  # an empty key sends nothing
+                out.append((n, "state", sorted(key or [])))
+            real(key)
+
+        monkeypatch.setattr(w, "send_state", send_state)
     return out
 
 
@@ -54,15 +58,31 @@ def test_every_views_patch_leaves_before_any_state(ds: Any, monkeypatch: pytest.
     sent = record(monkeypatch, views)
     version = ds.relabel([4], [other_label(ds, 4)])
     kinds = [(n, k, c.get("type") if k == "msg" else c) for n, k, c in sent]
+    # the patches and "changed" carry the new version: no version state message follows
     assert kinds == [
         ("grid", "msg", "patch"),
         ("gallery", "msg", "patch"),
         ("editor", "msg", "changed"),
-        ("grid", "state", ["version"]),  # one state message per view
-        ("gallery", "state", ["version"]),
-        ("editor", "state", ["version"]),
     ]
     assert [c["version"] for _, k, c in sent if k == "msg"] == [version] * 3
+    # the traits follow all the same: a page that loads the views now reads the new version
+    assert all(w.version == version for w in views.values())
+    assert all(w.get_state(key=["version"]) == {"version": version} for w in views.values())
+
+
+def test_a_change_no_message_carried_sends_the_version(ds: Any, monkeypatch: pytest.MonkeyPatch):
+    views = {"grid": SampleGrid(ds), "gallery": SampleGrid(ds, layout="gallery")}
+    sent = record(monkeypatch, views)
+    version = ds.remove([7])  # no patch: the grids refetch on the version message
+    states = [(n, keys) for n, k, keys in sent if k == "state"]
+    assert ("grid", ["row_count", "version"]) in states
+    assert ("gallery", ["row_count", "version"]) in states
+    assert all(w.version == version for w in views.values())
+    # a relabel too large for a patch: the version message again
+    sent.clear()
+    monkeypatch.setattr("dcai_jupyter.widgets._grid.PATCH_MAX_IDS", 1)
+    version = ds.relabel([1, 2], [other_label(ds, 1), other_label(ds, 2)])
+    assert [(n, k) for n, k, _ in sent] == [("grid", "state"), ("gallery", "state")]
     assert all(w.version == version for w in views.values())
 
 

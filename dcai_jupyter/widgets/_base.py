@@ -77,9 +77,11 @@ class _Views:
 
     A change reaches every view in two rounds: first each view pushes what it sends about the
     change itself (a grid's patch: the rows it holds, updated in place), then each view's
-    synced state follows (version, row count, classes). So the patches of all the open
-    views leave the kernel back to back, before any state message, and the browser can
-    re-render every view in the same frame instead of one message round apart. Views are
+    synced state follows (version, row count, classes; the version only when the view's own
+    message did not carry it already: a relabel patch is then the only message of a grid).
+    So the patches of all the open views leave the kernel back to back, before any state
+    message, and the browser can re-render every view in the same frame instead of one
+    message round apart. Views are
     held weakly: a view that is gone is dropped.
     """
 
@@ -165,6 +167,12 @@ class DatasetWidget(anywidget.AnyWidget):
 
         self._ds = ds
         self._lock = threading.RLock()
+        #: the newest dataset version a custom message of this view carried to the front end
+        #: (a grid's patch, an editor's "changed"): the front end takes it from there, so the
+        #: ``version`` trait follows without a state message of its own (see _sync_dataset)
+        self._told_version: int | None = None
+        #: per thread: the trait being set without a state message (see _set_quietly)
+        self._quiet = threading.local()
         #: (cell id, execution count) of the cell that displayed (else created) this view:
         #: recorded with every edit made in it, so it stays identifiable after a restart
         self._cell: tuple[str | None, int | None] | None = running_cell()
@@ -211,7 +219,31 @@ class DatasetWidget(anywidget.AnyWidget):
                 self.classes = classes
             version = int(ds.version)
             if version != self.version:
-                self.version = version
+                if version == self._told_version:
+                    # the front end follows it from the view's own message about the change;
+                    # the trait still changes, so a reloaded or late-joining page reads it
+                    self._set_quietly("version", version)
+                else:
+                    self.version = version
+
+    def _tell(self, msg: dict[str, Any]) -> None:
+        """Send a custom message about a change that carries the new ``version``: the front
+        end follows that version from the message (no state message for it follows)."""
+        self.send(msg)
+        self._told_version = int(msg["version"])
+
+    def _set_quietly(self, name: str, value: Any) -> None:
+        """Set a synced trait without sending it (the front end knows the value already)."""
+        self._quiet.name = name
+        try:
+            setattr(self, name, value)
+        finally:
+            self._quiet.name = None
+
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        if key == getattr(getattr(self, "_quiet", None), "name", None):
+            return False
+        return bool(super()._should_send_property(key, value))
 
     def _on_change(self, change: Any) -> None:
         """Hook for subclasses (runs under the widget lock, before the synced state changes)."""

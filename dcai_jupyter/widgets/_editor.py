@@ -217,7 +217,7 @@ class LabelEditor(DatasetWidget):
         if not isinstance(version, int):
             return
         named = None if ids is None or len(ids) > CHANGED_MAX_IDS else [int(i) for i in ids]
-        self.send(
+        self._tell(  # the front ends follow the new version from it
             {
                 "type": "changed",
                 "version": version,

@@ -257,7 +257,7 @@ class SampleGrid(DatasetWidget):
                 "resolved": int((state != "").sum()),
             }
         if int(ds.version) == version:
-            self.send(msg)
+            self._tell(msg)  # the front ends follow the new version from it
 
     # -- requests ----------------------------------------------------------------------
     def _handlers(self) -> dict[str, Any]:

@@ -53,6 +53,7 @@ class EditorView {
     this.busy = false; // a decision/move is on its way: further keys wait in `queued`
     this.queued = [];
     this.disposed = false;
+    this.toldVersion = null; // the newest version a "changed" message carried (see datasetVersion)
     this.health = "ok";
     this.channel = new Channel(model, (state, s) => this.onHealth(state, s));
     this.build();
@@ -251,10 +252,7 @@ class EditorView {
     const m = this.model;
     this.onModel = {
       "change:position": () => this.load(m.get("position")),
-      "change:version": () => {
-        // a change that did not touch the item shown was followed already ("changed")
-        if (!this.busy && !this.upToDate(m.get("version"))) this.refresh();
-      },
+      "change:version": () => this.versionChanged(),
       "change:reviewed": () => this.renderProgress(),
       "change:total": () => this.renderProgress(),
       "change:resolved_count": () => this.renderProgress(),
@@ -265,9 +263,29 @@ class EditorView {
     // The kernel names the samples of each change before the new version arrives: the item
     // shown is read again only when the change touched it (or a member of its group).
     this.onChanged = (msg) => {
-      if (msg && msg.type === "changed") this.followChange(msg);
+      if (!msg || msg.type !== "changed") return;
+      this.followChange(msg);
+      // the message carries the new version: the kernel sends no version message after it
+      if (typeof msg.version === "number" && msg.version > this.datasetVersion()) {
+        this.toldVersion = msg.version;
+        this.versionChanged();
+      }
     };
     m.on("msg:custom", this.onChanged);
+  }
+
+  /**
+   * The dataset's newest version this view knows: the `version` trait, or the version a
+   * "changed" message carried (the kernel updates the trait without a message of its own then).
+   */
+  datasetVersion() {
+    const synced = this.model.get("version");
+    return this.toldVersion !== null && this.toldVersion > synced ? this.toldVersion : synced;
+  }
+
+  versionChanged() {
+    // a change that did not touch the item shown was followed already ("changed")
+    if (!this.busy && !this.upToDate(this.datasetVersion())) this.refresh();
   }
 
   /** Whether the item shown is as of `version` (nothing to load for that version). */
@@ -320,7 +338,7 @@ class EditorView {
       const resolved = m.get("resolved_count") + m.get("reviewed");
       this.counts.textContent = `${formatCount(m.get("total") - m.get("reviewed"))} to review · ${formatCount(resolved)} resolved`;
     }
-    const v = this.item ? this.item.version : m.get("version");
+    const v = this.item ? this.item.version : this.datasetVersion();
     const parts = [`v${v}`];
     if (this.health === "waiting") parts.push("waiting for the kernel…");
     if (isDisconnected(this.health)) parts.push("disconnected");
@@ -352,7 +370,7 @@ class EditorView {
         this.busy = false;
         this.drain();
         if (this.reloadAfter && !this.busy && this.loadingIndex === null) {
-          if (item.version < this.model.get("version")) this.load(this.model.get("position"));
+          if (item.version < this.datasetVersion()) this.load(this.model.get("position"));
           else this.reloadAfter = false;
         }
       },

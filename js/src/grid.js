@@ -39,6 +39,7 @@ class GridView {
     this.pageSerial = 0;
     this.health = "ok";
     this.disposed = false;
+    this.toldVersion = null; // the newest version a relabel patch carried (see datasetVersion)
     this.frame = null;
     this.channel = new Channel(model, (state, s) => this.onHealth(state, s));
     this.pager = new Pager(this.channel, () => this.pageSize, {
@@ -431,11 +432,7 @@ class GridView {
   listen() {
     const m = this.model;
     this.onModel = {
-      "change:version": () => {
-        this.pager.retry(); // a refused page may succeed on the new version
-        this.bulk.refresh();
-        this.schedule();
-      },
+      "change:version": () => this.versionChanged(),
       "change:row_count": () => this.schedule(),
       "change:review_generation": () => {
         this.pager.invalidate();
@@ -485,7 +482,11 @@ class GridView {
       tellDataset(m.get("dataset_key"), msg, this.onSibling);
       if (this.labelDependent()) this.pager.takeCounts(msg); // its rows are fetched again
       else this.pager.patch(msg, this.labelCol);
-      this.schedule();
+      // the patch carries the new version: the kernel sends no version message after it
+      if (typeof msg.version === "number" && msg.version > this.datasetVersion()) {
+        this.toldVersion = msg.version;
+        this.versionChanged();
+      } else this.schedule();
     };
     m.on("msg:custom", this.onPatch);
     this.onScroll = () => {
@@ -506,6 +507,21 @@ class GridView {
       this.resize = new ResizeObserver(() => this.schedule());
       this.resize.observe(this.scroll);
     }
+  }
+
+  /**
+   * The dataset's newest version this view knows: the `version` trait, or the version a relabel
+   * patch carried (the kernel updates the trait without a message of its own then).
+   */
+  datasetVersion() {
+    const synced = this.model.get("version");
+    return this.toldVersion !== null && this.toldVersion > synced ? this.toldVersion : synced;
+  }
+
+  versionChanged() {
+    this.pager.retry(); // a refused page may succeed on the new version
+    this.bulk.refresh();
+    this.schedule();
   }
 
   /** Whether the rows of the current query depend on the labels (then a relabel refetches). */
@@ -614,7 +630,7 @@ class GridView {
     this.fitHeight(m);
     this.body.style.width = gallery ? "100%" : `${this.cells.rowWidth()}px`;
     const r = this.viewport.range(m, this.model.get("height") || 480);
-    this.pager.want(r.i0, r.i1, this.model.get("version"));
+    this.pager.want(r.i0, r.i1, this.datasetVersion());
     this.viewport.place(m, r, (index) => {
       const it = this.pager.item(index);
       if (!it) return { token: "loading", make: () => this.cells.placeholder(gallery), live: false };
@@ -650,7 +666,8 @@ class GridView {
   renderStatus() {
     const sort = this.pager.sort;
     const parts = [`${formatCount(this.total)} rows`];
-    const version = this.pager.version ?? this.model.get("version");
+    const latest = this.datasetVersion();
+    const version = this.pager.version ?? latest;
     parts.push(`v${version}`);
     const pool = this.pager.pool;
     if (pool) {
@@ -658,8 +675,8 @@ class GridView {
     }
     if (this.selected.size) parts.push(`${formatCount(this.selected.size)} selected`);
     if (sort) parts.push(`sorted by ${sort.column} ${sort.ascending ? "↑" : "↓"}`);
-    if (this.pager.version !== null && this.pager.version < this.model.get("version")) {
-      parts.push(`refreshing to v${this.model.get("version")}…`);
+    if (this.pager.version !== null && this.pager.version < latest) {
+      parts.push(`refreshing to v${latest}…`);
     }
     if (this.health === "waiting") parts.push("waiting for the kernel…");
     if (isDisconnected(this.health)) parts.push("disconnected");
