@@ -21,8 +21,9 @@ Methods:
       cross-validated LogisticRegression(StandardScaler) probabilities;
   (b) ``dcai_jupyter.find_label_issues`` on the same probabilities;
   (c) the default pipeline: ``out_of_sample_pred_probs(model=None)`` (kNN vote, logistic
-      regression and a Gaussian per class, mixed by out-of-fold agreement with the labels,
-      refit without the flagged samples) +
+      regression and a Gaussian per class, or a Gaussian mixture per class where BIC and
+      the out-of-fold agreement with the labels ask for it, mixed by out-of-fold agreement
+      with the labels, refit without the flagged samples) +
       ``dcai_jupyter.find_label_issues`` (= ``default_label_issues``);
   (d) cleanlab ``find_label_issues`` on the default pipeline's probabilities (those of c).
 

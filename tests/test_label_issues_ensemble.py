@@ -1,4 +1,5 @@
-"""Issue 12: the default ensemble (kNN vote, LogisticRegression, shrunk QDA), its weights
+"""Issue 12: the default ensemble (kNN vote, LogisticRegression, shrunk QDA or a Gaussian
+mixture per class), its weights
 chosen from the data, and the refining passes that refit it without the flagged samples."""
 
 from __future__ import annotations
@@ -165,3 +166,85 @@ def test_refining_stops_when_the_flags_do_not_change(monkeypatch):
     assert not out.is_issue.any()
     assert len(calls) == 2  # pass 1, then one pass that flags the same (nothing): stop
     assert calls[1] < calls[0]  # the neighbour lists are searched once
+
+
+# ---------------------------------------------------------------------------- mixture member
+def _two_cluster_classes(n_per_cluster=400, seed=0):
+    """Two classes, each two tight clusters interleaved along x (0 at -6 and 2, 1 at -2 and
+    6): one Gaussian per class puts both classes' means near the middle."""
+    rng = np.random.default_rng(seed)
+    centres = [(-6.0, 0), (2.0, 0), (-2.0, 1), (6.0, 1)]
+    X = np.vstack([rng.normal((cx, 0.0), 0.6, (n_per_cluster, 2)) for cx, _ in centres])
+    y = np.repeat([c for _, c in centres], n_per_cluster)
+    return X, y
+
+
+def _standardised(X):
+    return ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+
+
+def test_mixture_components_follow_the_clusters_and_the_sample_size():
+    X, y = _two_cluster_classes()
+    comps, fits = mc.mixture_components(_standardised(X), y, 2, 0)
+    assert comps.tolist() == [2, 2]
+    assert [len(f[0]) for f in fits] == [2, 2]
+    # single Gaussian classes: one component each
+    Xb, yb = make_blobs(n_samples=1600, centers=3, n_features=3, random_state=0)
+    assert mc.mixture_components(_standardised(Xb), yb, 3, 0)[0].tolist() == [1, 1, 1]
+    # fewer rows than a 2-component mixture has parameters (d=30: 991): never more than one
+    rng = np.random.default_rng(0)
+    Xw = np.vstack([rng.normal(-3, 1, (300, 30)), rng.normal(3, 1, (300, 30))])
+    yw = np.zeros(600, dtype=np.int64)
+    yw[::2] = 1
+    assert mc.mixture_components(_standardised(Xw), yw, 2, 0)[0].tolist() == [1, 1]
+
+
+def test_mixture_task_separates_interleaved_clusters_that_one_gaussian_cannot():
+    X, y = _two_cluster_classes()
+    Z = _standardised(X)
+    rng = np.random.default_rng(1)
+    test = np.sort(rng.choice(len(y), 300, replace=False))
+    train = np.setdiff1d(np.arange(len(y)), test)
+    comps, fits = mc.mixture_components(Z, y, 2, 0)
+    p, refit = mc.mixture_task(Z, y, train, test, 2, comps, fits, 0)
+    q = mc.quadratic_task(Z, y, train, test, 2, 0)
+    assert (p.argmax(1) == y[test]).mean() > 0.99
+    assert (q.argmax(1) == y[test]).mean() < 0.8
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    # a start with another component count is ignored (k-means instead); same answer
+    p2, _ = mc.mixture_task(Z, y, train, test, 2, comps, [None, refit[1]], 0)
+    assert (p2.argmax(1) == y[test]).mean() > 0.99
+    # a class with fewer training rows than components gets probability 0
+    one = np.concatenate([train[y[train] == 0], train[y[train] == 1][:1]])
+    p3, fits3 = mc.mixture_task(Z, y, one, test, 2, comps, None, 0)
+    assert (p3[:, 1] == 0).all() and fits3[1] is None
+
+
+def test_default_ensemble_uses_the_mixture_only_when_it_wins_significantly(monkeypatch):
+    chosen: list[bool] = []
+    task = _crossval.mixture_task
+
+    def spy(*args):
+        chosen.append(True)
+        return task(*args)
+
+    monkeypatch.setattr(_crossval, "mixture_task", spy)
+    X, y = _two_cluster_classes(300)
+    noisy = _noisy(y, 0.1, 0)
+    probs = out_of_sample_pred_probs(X, noisy, progress=False)
+    n_mix_calls = len(chosen)
+    assert n_mix_calls > 5  # pass 1 and the refining passes fit the mixture
+    assert (probs.argmax(1) == y).mean() > 0.97
+    # single-cluster classes with label noise: BIC may give a class a second component
+    # (the wrongly labelled rows), the out-of-fold test keeps the single Gaussian, so the
+    # result equals the one without the mixture member at all
+    X, y, noisy = _blobs_noisy(600, seed=3, frac=0.2)
+    chosen.clear()
+    with_mix = out_of_sample_pred_probs(X, noisy, progress=False)
+    assert len(chosen) == 5  # BIC proposed it (the noise clusters): pass 1 tried it, once a fold
+    monkeypatch.setattr(
+        _crossval,
+        "mixture_components",
+        lambda Z, codes, K, seed: (np.ones(K, dtype=np.int64), [None] * K),
+    )
+    np.testing.assert_array_equal(with_mix, out_of_sample_pred_probs(X, noisy, progress=False))
