@@ -1,6 +1,6 @@
 """Issue 12: the default ensemble (kNN vote, LogisticRegression, shrunk QDA or a Gaussian
-mixture per class), its weights
-chosen from the data, and the refining passes that refit it without the flagged samples."""
+mixture per class), its weights chosen from the data, and the refining passes that refit it
+without the flagged samples."""
 
 from __future__ import annotations
 
