@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -142,6 +143,7 @@ def run_tasks(
     progress: bool = True,
     desc: str = "",
     prefer: str | None = None,
+    bar: Any = None,
 ) -> dict[Any, Any]:
     """Run ``(key, fn, args)`` tasks through joblib; the results by key.
 
@@ -162,6 +164,9 @@ def run_tasks(
     prefer
         joblib's soft backend hint (``"threads"`` for tasks that release the GIL); an
         enclosing ``parallel_backend`` context wins.
+    bar
+        An open progress bar (:func:`._progress.progress_bar`) to advance instead of a new
+        one (``progress`` and ``desc`` are then ignored): several rounds of tasks, one bar.
 
     Returns
     -------
@@ -178,11 +183,12 @@ def run_tasks(
     from threadpoolctl import threadpool_limits
 
     out: dict[Any, Any] = {}
-    with threadpool_limits(1), _progress(len(tasks), progress, desc) as bar:
+    own = _progress(len(tasks), progress, desc) if bar is None else nullcontext(bar)
+    with threadpool_limits(1), own as b:
         par = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator")
         for key, value in par(delayed(_limited)(key, fn, args) for key, fn, args in tasks):
             out[key] = value
-            bar.update(1)
+            b.update(1)
     return out
 
 
@@ -413,8 +419,6 @@ def _refined_ensemble(
     random_state: int | None,
     progress: bool,
 ) -> np.ndarray:
-    from ._confident_learning import _flags
-
     n = len(codes)
     Z = _standardize(X)
     k = int(max(1, min(KNN_K, n - 1, max(5, round(np.sqrt(n))))))
@@ -430,17 +434,54 @@ def _refined_ensemble(
     # the neighbour lists are searched once (the costly step) with room for the refining
     # passes, which leave flagged rows out of the vote instead of searching again
     k_search = min(KNN_SEARCH_FACTOR * k, len(ref) - 1) if len(ref) > 1 else 1
-    keep = np.ones(n, dtype=bool)
-    nb: np.ndarray | None = None
-    probs = np.zeros((n, K))
-    flags: np.ndarray | None = None
     # the Gaussian member: one shrunk Gaussian per class (QDA), or a mixture per class where
     # BIC finds several clusters in a class; the first pass fits both and keeps the one whose
     # out-of-fold predictions agree more often with the given labels (see below)
     components, chosen = mixture_components(Z, codes, K, random_state)
     gauss = {"qda", "mix"} if (components > 1).any() else {"qda"}
     starts: list[Any] = [chosen] * len(folds)
-    for p in range(1 + REFINE_PASSES):
+    # one bar for every pass (a line each would leave three in the notebook): the first pass
+    # fits every member and searches the neighbours, each refining pass fits the linear and
+    # the kept Gaussian member per fold; when the flags repeat early, the bar ends there
+    total = len(folds) * (1 + len(gauss)) + len(chunks) + REFINE_PASSES * 2 * len(folds)
+    bar = _progress(total, progress, "label issues")
+    try:
+        probs = _refining_passes(
+            Z, codes, K, folds, chunks, ref, k, k_search, components, starts, gauss,
+            n_jobs, random_state, bar,
+        )  # fmt: skip
+    finally:
+        if hasattr(bar, "total"):
+            bar.total = bar.n
+        bar.close()
+    return probs
+
+
+def _refining_passes(
+    Z: np.ndarray,
+    codes: np.ndarray,
+    K: int,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    chunks: list[np.ndarray],
+    ref: np.ndarray,
+    k: int,
+    k_search: int,
+    components: np.ndarray,
+    starts: list[Any],
+    gauss: set[str],
+    n_jobs: int | None,
+    random_state: int | None,
+    bar: Any,
+) -> np.ndarray:
+    """The passes of :func:`_refined_ensemble`: its out-of-sample probabilities."""
+    from ._confident_learning import _flags
+
+    n = len(codes)
+    keep = np.ones(n, dtype=bool)
+    nb: np.ndarray | None = None
+    probs = np.zeros((n, K))
+    flags: np.ndarray | None = None
+    for _p in range(1 + REFINE_PASSES):
         tasks: list[Task] = []
         for i, (tr, te) in enumerate(folds):
             train = tr[keep[tr]]
@@ -455,13 +496,7 @@ def _refined_ensemble(
                 (("knn", i), _knn_task, (Z, ref, rows, max(k, k_search)))
                 for i, rows in enumerate(chunks)
             ]
-        res = run_tasks(
-            tasks,
-            n_jobs=n_jobs,
-            progress=progress,
-            desc=f"label issues, pass {p + 1}",
-            prefer="threads",
-        )
+        res = run_tasks(tasks, n_jobs=n_jobs, prefer="threads", bar=bar)
         if nb is None:
             nb = np.vstack([res[("knn", i)] for i in range(len(chunks))])
         p_lr = np.zeros((n, K))
