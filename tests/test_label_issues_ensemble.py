@@ -6,21 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _noise import flip_labels as _noisy
 from sklearn.datasets import make_blobs, make_circles
 from sklearn.metrics import average_precision_score
 
 from dcai_jupyter.ops import _crossval, default_label_issues, out_of_sample_pred_probs
 from dcai_jupyter.ops import _model_choice as mc
 from dcai_jupyter.ops._confident_learning import _flags
-
-
-def _noisy(y: np.ndarray, frac: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    k = int(y.max()) + 1
-    idx = rng.choice(len(y), round(frac * len(y)), replace=False)
-    noisy = y.copy()
-    noisy[idx] = (y[idx] + rng.integers(1, k, len(idx))) % k
-    return noisy
 
 
 # ---------------------------------------------------------------------------- weights

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _noise import flip_labels as _noisy
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_circles, make_classification
 from sklearn.linear_model import LogisticRegression
@@ -19,15 +20,6 @@ from sklearn.preprocessing import StandardScaler
 import dcai_jupyter as dj
 from dcai_jupyter.ops import LabelIssues, default_label_issues, out_of_sample_pred_probs
 from dcai_jupyter.ops import _model_choice as mc
-
-
-def _noisy(y: np.ndarray, frac: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    k = int(y.max()) + 1
-    idx = rng.choice(len(y), round(frac * len(y)), replace=False)
-    noisy = y.copy()
-    noisy[idx] = (y[idx] + rng.integers(1, k, len(idx))) % k
-    return noisy
 
 
 # ---------------------------------------------------------------------------- weights
