@@ -111,9 +111,7 @@ def linear_task(
 
     from ._crossval import fit_predict_proba
 
-    if len(train) > LR_MAX_TRAIN:
-        rng = np.random.default_rng(0 if seed is None else seed)
-        train = np.sort(rng.choice(train, LR_MAX_TRAIN, replace=False))
+    train = _subsample(train, LR_MAX_TRAIN, seed)
     single = _single_class(codes, train, test, n_classes)
     if single is not None:
         return single
@@ -153,9 +151,7 @@ def quadratic_task(
 
     from ._crossval import fit_predict_proba
 
-    if len(train) > QDA_MAX_TRAIN:
-        rng = np.random.default_rng(0 if seed is None else seed)
-        train = np.sort(rng.choice(train, QDA_MAX_TRAIN, replace=False))
+    train = _subsample(train, QDA_MAX_TRAIN, seed)
     counts = np.bincount(codes[train], minlength=n_classes)
     train = train[counts[codes[train]] >= 2]
     single = _single_class(codes, train, test, n_classes)
@@ -180,6 +176,14 @@ def quadratic_task(
             # there, so this member answers with the training class frequencies
             prior = np.bincount(codes[train], minlength=n_classes) / len(train)
             return np.tile(prior, (len(test), 1))
+
+
+def _subsample(rows: np.ndarray, cap: int, seed: int | None) -> np.ndarray:
+    """``rows``, or ``cap`` of them drawn without replacement (sorted) when there are more."""
+    if len(rows) <= cap:
+        return rows
+    rng = np.random.default_rng(0 if seed is None else seed)
+    return np.sort(rng.choice(rows, cap, replace=False))
 
 
 def _single_class(
@@ -247,8 +251,7 @@ def choose_weights(
     probs = np.stack([np.asarray(p, dtype=np.float64) for p in candidates])  # (m, n, K)
     codes = np.asarray(codes)
     if max_rows is not None and len(codes) > max_rows:
-        rng = np.random.default_rng(0 if seed is None else seed)
-        sub = np.sort(rng.choice(len(codes), max_rows, replace=False))
+        sub = _subsample(np.arange(len(codes)), max_rows, seed)
         probs, codes = probs[:, sub], codes[sub]
     n = len(codes)
     rows = np.arange(n)
@@ -382,10 +385,7 @@ def _kmeans_start(X: np.ndarray, m: int, seed: int) -> Mixture:
 
 
 def _class_rows(codes: np.ndarray, rows: np.ndarray, c: int, seed: int) -> np.ndarray:
-    r = rows[codes[rows] == c]
-    if len(r) > MIXTURE_MAX_ROWS:
-        r = np.sort(np.random.default_rng(seed).choice(r, MIXTURE_MAX_ROWS, replace=False))
-    return r
+    return _subsample(rows[codes[rows] == c], MIXTURE_MAX_ROWS, seed)
 
 
 def mixture_components(
