@@ -215,6 +215,12 @@ def test_both_extensions_are_enabled_by_the_install():
 
 
 # ---------------------------------------------------------------------- endpoints
+def test_the_extension_turns_nodelay_on_for_kernel_websockets(server):
+    # tests/test_server_nodelay.py checks the socket option itself; this, that the installed
+    # extension configures it in a real server
+    assert "kernel websockets send each message at once" in server.log.read_text()
+
+
 def test_histories_lists_files_beside_the_notebook(server, histories):
     status, body = server.api("histories", notebook=histories["notebook"])
     assert status == 200, body

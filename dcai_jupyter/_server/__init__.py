@@ -16,9 +16,12 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     import threading
 
+    from . import _nodelay
     from ._handlers import setup_handlers
 
     setup_handlers(serverapp.web_app)
+    if _nodelay.enable(serverapp.web_app.settings):
+        serverapp.log.info("dcai_jupyter: kernel websockets send each message at once (TCP_NODELAY)")
     # Import the reader's dependencies (pandas, core) off the start-up path, in the
     # background: the server starts as fast as without the extension, and the panel's
     # first request does not pay for the imports either.
