@@ -17,6 +17,7 @@ import {
   isDisconnected,
   isEditable,
   safeImageSrc,
+  setText,
 } from "./shared.js";
 import { formatCount } from "./grid/format.js";
 
@@ -332,17 +333,17 @@ class EditorView {
   renderProgress() {
     const m = this.model;
     // shown once the first sample is on screen, so "reviewed / total" means "ready"
-    this.progress.textContent = this.item ? `${m.get("reviewed")} / ${m.get("total")}` : "loading…";
+    setText(this.progress, this.item ? `${m.get("reviewed")} / ${m.get("total")}` : "loading…");
     if (m.get("findings_op")) {
       // decided here or before the editor was made: resolved; the rest of the queue: to review
       const resolved = m.get("resolved_count") + m.get("reviewed");
-      this.counts.textContent = `${formatCount(m.get("total") - m.get("reviewed"))} to review · ${formatCount(resolved)} resolved`;
+      setText(this.counts, `${formatCount(m.get("total") - m.get("reviewed"))} to review · ${formatCount(resolved)} resolved`);
     }
     const v = this.item ? this.item.version : this.datasetVersion();
     const parts = [`v${v}`];
     if (this.health === "waiting") parts.push("waiting for the kernel…");
     if (isDisconnected(this.health)) parts.push("disconnected");
-    this.status.textContent = parts.join(" · ");
+    setText(this.status, parts.join(" · "));
   }
 
   // ---------------------------------------------------------------- items

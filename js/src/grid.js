@@ -22,6 +22,9 @@ import {
   isEditable,
   joinDataset,
   safeImageSrc,
+  setHidden,
+  setStyle,
+  setText,
   tellDataset,
 } from "./shared.js";
 
@@ -626,9 +629,9 @@ class GridView {
     if (this.disposed) return;
     const gallery = this.gallery;
     const m = this.viewport.measure(this.total, gallery, this.cells.rowHeight, this.cells.cards);
-    this.body.style.height = `${Math.max(m.virtH, 1)}px`;
+    setStyle(this.body, "height", `${Math.max(m.virtH, 1)}px`);
     this.fitHeight(m);
-    this.body.style.width = gallery ? "100%" : `${this.cells.rowWidth()}px`;
+    setStyle(this.body, "width", gallery ? "100%" : `${this.cells.rowWidth()}px`);
     const r = this.viewport.range(m, this.model.get("height") || 480);
     this.pager.want(r.i0, r.i1, this.datasetVersion());
     this.viewport.place(m, r, (index) => {
@@ -660,7 +663,7 @@ class GridView {
     const max = Math.max(120, this.model.get("height") || 480);
     const px = m === null ? max : Math.min(max, Math.max(64, m.virtH + 18));
     const css = `${px}px`;
-    if (this.scroll.style.height !== css) this.scroll.style.height = css;
+    setStyle(this.scroll, "height", css);
   }
 
   renderStatus() {
@@ -680,14 +683,14 @@ class GridView {
     }
     if (this.health === "waiting") parts.push("waiting for the kernel…");
     if (isDisconnected(this.health)) parts.push("disconnected");
-    this.status.textContent = parts.join(" · ");
+    setText(this.status, parts.join(" · "));
     // the selection's buttons keep their place while there is no selection (invisible, not
     // removed), so the toolbar does not reflow when a selection appears
     const n = this.selected.size;
-    this.removeBtn.textContent = `Remove ${n} selected`;
+    setText(this.removeBtn, `Remove ${n} selected`);
     this.removeBtn.classList.toggle("dcai-invisible", n === 0);
-    this.acceptBtn.textContent = `Accept ${n} selected`;
-    this.acceptBtn.hidden = !this.canAccept;
+    setText(this.acceptBtn, `Accept ${n} selected`);
+    setHidden(this.acceptBtn, !this.canAccept);
     this.acceptBtn.classList.toggle("dcai-invisible", n === 0);
     this.clearBtn.classList.toggle("dcai-invisible", n === 0);
     this.renderCounts();
@@ -706,20 +709,38 @@ class GridView {
     const key = JSON.stringify([counts, labels, rows, this.pager.filter.label]);
     if (key === this.countsKey) return; // unchanged: keep the DOM (and a hover) as it is
     this.countsKey = key;
-    const parts = [];
-    if (counts) {
-      parts.push(
-        h("span", {
-          className: "dcai-count-findings",
-          "data-testid": "counts-findings",
-          text: `${formatCount(counts.flagged)} of ${formatCount(rows)} flagged · ${formatCount(counts.resolved)} resolved`,
-        }),
-      );
+    const findingsText = counts
+      ? `${formatCount(counts.flagged)} of ${formatCount(rows)} flagged · ${formatCount(counts.resolved)} resolved`
+      : null;
+    const values = labels && labels.values.length ? labels.values : [];
+    const current = this.pager.filter.label;
+    const otherText = labels?.other_classes
+      ? `+${formatCount(labels.other_classes)} more labels (${formatCount(labels.other_rows)})`
+      : null;
+    // the same chips in the same order (a relabel moves one sample): only numbers change
+    const shape = JSON.stringify([Boolean(counts), values.map(([v]) => String(v)), current, Boolean(otherText)]);
+    if (shape === this.countsShape) {
+      if (findingsText !== null) setText(this.countsParts.findings, findingsText);
+      values.forEach(([value, n], i) => {
+        const chip = this.countsParts.chips[i];
+        setText(chip.n, formatCount(n));
+        const title = `${formatCount(n)} samples labelled ${value} (click: show only them)`;
+        if (chip.button.title !== title) chip.button.title = title;
+      });
+      if (otherText !== null) setText(this.countsParts.other, otherText);
+      return;
     }
-    if (labels && labels.values.length) {
-      const current = this.pager.filter.label;
-      const chips = labels.values.map(([value, n]) =>
-        h(
+    this.countsShape = shape;
+    const parts = [];
+    const refs = { findings: null, chips: [], other: null };
+    if (findingsText !== null) {
+      refs.findings = h("span", { className: "dcai-count-findings", "data-testid": "counts-findings", text: findingsText });
+      parts.push(refs.findings);
+    }
+    if (values.length) {
+      const chips = values.map(([value, n]) => {
+        const nSpan = h("span", { className: "dcai-count-n", text: formatCount(n) });
+        const button = h(
           "button",
           {
             type: "button",
@@ -729,21 +750,20 @@ class GridView {
             title: `${formatCount(n)} samples labelled ${value} (click: show only them)`,
             onclick: () => this.filterByLabel(value),
           },
-          [h("span", { className: "dcai-count-label", text: String(value) }), " ", h("span", { className: "dcai-count-n", text: formatCount(n) })],
-        ),
-      );
-      if (labels.other_classes) {
-        chips.push(
-          h("span", {
-            className: "dcai-muted",
-            text: `+${formatCount(labels.other_classes)} more labels (${formatCount(labels.other_rows)})`,
-          }),
+          [h("span", { className: "dcai-count-label", text: String(value) }), " ", nSpan],
         );
+        refs.chips.push({ button, n: nSpan });
+        return button;
+      });
+      if (otherText !== null) {
+        refs.other = h("span", { className: "dcai-muted", text: otherText });
+        chips.push(refs.other);
       }
       parts.push(h("span", { className: "dcai-count-labels", "data-testid": "counts-labels" }, chips));
     }
+    this.countsParts = refs;
     this.counts.replaceChildren(...parts);
-    this.counts.hidden = parts.length === 0;
+    setHidden(this.counts, parts.length === 0);
   }
 
   /** Show only the samples labelled `value` (the same as the label filter); again: all. */

@@ -24,10 +24,25 @@ export function h(tag, props = {}, children = []) {
   return node;
 }
 
-/** Set an element's text (and title for the full value), safely. */
+/**
+ * Set an element's text (and title for the full value), safely. A text that is already shown
+ * is not written again: textContent always replaces the text node, and each replacement costs
+ * the page a style and layout pass on the next frame (a relabel re-renders every view).
+ */
 export function setText(node, value, title) {
-  node.textContent = value;
-  if (title !== undefined) node.title = title;
+  const text = String(value);
+  if (node.childNodes.length > 1 || node.textContent !== text) node.textContent = text;
+  if (title !== undefined && node.title !== title) node.title = title;
+}
+
+/** Set one inline style property, writing it only when it changes (see setText). */
+export function setStyle(node, prop, value) {
+  if (node.style[prop] !== value) node.style[prop] = value;
+}
+
+/** Show or hide an element, writing the attribute only when that changes (see setText). */
+export function setHidden(node, hidden) {
+  if (node.hidden !== Boolean(hidden)) node.hidden = Boolean(hidden);
 }
 
 /** Only data:image URLs produced by the kernel are used as image sources. */

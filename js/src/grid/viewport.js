@@ -18,6 +18,7 @@ export class Viewport {
     this.body = body;
     this.items = new Map(); // display index -> element
     this.metrics = null;
+    this.placedAt = new WeakMap(); // item element -> the transform last written
   }
 
   /**
@@ -92,7 +93,13 @@ export class Viewport {
         node = fresh;
         this.items.set(index, node);
       }
-      node.style.transform = `translate(${left}px, ${top}px)`;
+      // written only when the place changed: a patch re-renders every item in view, and an
+      // unchanged transform written again still costs the frame a style pass per item
+      const transform = `translate(${left}px, ${top}px)`;
+      if (this.placedAt.get(node) !== transform) {
+        this.placedAt.set(node, transform);
+        node.style.transform = transform;
+      }
     }
   }
 
