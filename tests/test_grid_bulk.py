@@ -69,6 +69,7 @@ def test_accept_on_the_filter_is_one_widget_change_that_undo_reverts() -> None:
         "rows": N_FLAGGED,
         "accept": N_FLAGGED - 3,
         "review": N_FLAGGED - 3,
+        "unreview": 0,
         "request_id": 7,
     }
     before = np.array(ds.column("label"))
@@ -160,7 +161,7 @@ def test_bad_bulk_requests_are_refused_readably(msg: dict[str, Any], text: str) 
 def test_accept_and_review_need_findings() -> None:
     ds, _ = _data()
     grid = SampleGrid(ds)
-    for action in ("accept", "review"):
+    for action in ("accept", "review", "unreview"):
         answer = _ask(grid, type="bulk", action=action, scope="filter", filter={})
         assert answer["type"] == "error" and "no findings" in answer["message"]
     assert _preview(grid, scope="filter", filter={})["accept"] == 0
@@ -197,3 +198,36 @@ def test_mark_reviewed_is_one_event_every_view_shows_and_a_restart_keeps(tmp_pat
     assert ds2.version == 1
     page = _ask(SampleGrid(ds2, findings=found2), type="page", offset=0, limit=5)
     assert page["resolved"][:5] == [None, None, "reviewed", "reviewed", None]
+
+
+def test_unmark_reviewed_reopens_with_one_event(tmp_path: Path) -> None:
+    """What "mark reviewed" marked, "unreview" (the panel's Undo) reopens: one
+    ``unmark_reviewed`` event, the editor's queue has them again, a restart keeps it."""
+    path = tmp_path / "unreview.sqlite"
+    ds, found = _data(path)
+    grid = SampleGrid(ds, findings=found)
+    marked = _ask(grid, type="bulk", action="review", scope="selection", ids=[2, 3, 4])
+    assert marked["ids"] == [2, 3, 4] and marked["n"] == 3
+    assert _preview(grid, scope="selection", ids=[2, 3, 40])["unreview"] == 2
+    assert _preview(grid, **FLAGGED)["unreview"] == 3
+    # stale count: refused, nothing recorded
+    stale = _ask(grid, type="bulk", action="unreview", scope="selection", ids=[2, 3], expect=3)
+    assert stale["type"] == "error" and "nothing was changed" in stale["message"]
+    assert ds.history.events["op"].tolist() == ["mark_reviewed"]
+    answer = _ask(grid, type="bulk", action="unreview", scope="selection", ids=[2, 3, 40], expect=2)
+    assert answer["n"] == 2 and answer["ids"] == [2, 3] and answer["changed"]
+    events = ds.history.events
+    assert events["op"].tolist() == ["mark_reviewed", "unmark_reviewed"]
+    assert events.iloc[-1]["params"]["ids"] == [2, 3] and events.iloc[-1]["source"] == "widget"
+    assert ds.version == 0  # no data changed
+    page = _ask(grid, type="page", offset=0, limit=5)
+    assert page["resolved"][:5] == [None, None, None, None, "reviewed"]
+    assert 2 in LabelEditor(ds, found).queue.tolist()  # open again: back in the queue
+    # nothing marked in the scope: nothing to do, nothing recorded
+    again = _ask(grid, type="bulk", action="unreview", scope="selection", ids=[2, 3])
+    assert again["n"] == 0 and not again["changed"]
+    assert len(ds.history.events) == 2
+    ds.history.close()
+    ds2, found2 = _data(path)
+    page = _ask(SampleGrid(ds2, findings=found2), type="page", offset=0, limit=5)
+    assert page["resolved"][:5] == [None, None, None, None, "reviewed"]

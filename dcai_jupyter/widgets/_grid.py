@@ -21,7 +21,7 @@ from ._protocol import (
     parse_ids,
     parse_page_request,
 )
-from ._resolved import mark_reviewed, resolution, watch
+from ._resolved import mark_reviewed, resolution, reviewed_ids, watch
 from ._schema import as_findings, build_schema, has_origins
 from ._source import PageSource
 
@@ -76,7 +76,9 @@ class SampleGrid(DatasetWidget):
     act on the selection or on every row matching the current filter: accept the open
     findings' suggestions, relabel to a class, remove (each one recorded change:
     ``ds.undo()`` reverts it in one step) or mark the open findings reviewed (one recorded
-    ``mark_reviewed`` event; every view shows them resolved as ``reviewed``). A numeric
+    ``mark_reviewed`` event; every view shows them resolved as ``reviewed``; the panel's
+    Undo, or "Unmark reviewed" on rows that are, records the ``unmark_reviewed`` event that
+    reopens them). A numeric
     column shows all its cells with one format chosen from its values.
 
     Parameters
@@ -427,6 +429,13 @@ class SampleGrid(DatasetWidget):
         state = resolution(self._ds, found).reindex(fids, fill_value="").to_numpy(dtype=object)
         return fids[state == ""]  # removed samples are resolved: every id left is present
 
+    def _marked_reviewed(self, ids: np.ndarray, everything: bool = False) -> np.ndarray:
+        """Of ``ids`` (``everything``: all rows), those marked reviewed (sorted)."""
+        if self._findings is None:
+            return ids[:0]
+        marked = np.array(sorted(reviewed_ids(self._ds, self._findings)), dtype=np.int64)
+        return marked if everything else marked[np.isin(marked, ids)]
+
     def _acceptable(
         self, ids: np.ndarray, everything: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -472,13 +481,15 @@ class SampleGrid(DatasetWidget):
             "rows": len(ids),
             "accept": len(accept),
             "review": len(self._open_flagged(ids, everything)),
+            "unreview": len(self._marked_reviewed(ids, everything)),
         }
 
     def _on_bulk(self, msg: dict[str, Any]) -> dict[str, Any]:
         """One bulk action on the selection or on every row matching the filter: accept the
         open findings' suggestions, relabel to a class, remove (each ONE recorded change,
         source ``widget``; ``ds.undo()`` reverts it) or mark the open findings reviewed (one
-        recorded ``mark_reviewed`` event; every view shows them resolved)."""
+        recorded ``mark_reviewed`` event; every view shows them resolved), or unmark the
+        reviewed ones (one ``unmark_reviewed`` event: they are open again)."""
         req = parse_bulk_request(msg)
         action, scope = req["action"], req["scope"]
         ids, _, everything = self._scope_ids(req)
@@ -493,13 +504,16 @@ class SampleGrid(DatasetWidget):
                     "removal (pass findings=ds.find_label_issues() or another Findings)"
                 )
             ids, targets = self._acceptable(ids, everything)
-        elif action == "review":
+        elif action in ("review", "unreview"):
             if found is None:
                 raise ProtocolError(
                     "nothing to mark reviewed: this grid shows no findings "
                     "(pass findings=ds.find_label_issues() or another Findings)"
                 )
-            ids = self._open_flagged(ids, everything)
+            if action == "review":
+                ids = self._open_flagged(ids, everything)
+            else:
+                ids = self._marked_reviewed(ids, everything)
         label = self._match_class(req["label"]) if action == "relabel" else None
         expect = req.get("expect")
         if expect is not None and expect != len(ids):
@@ -519,9 +533,9 @@ class SampleGrid(DatasetWidget):
         id_list = [int(i) for i in ids]
         before = int(ds.version)
         with self._widget_source():
-            if action == "review":
+            if action in ("review", "unreview"):
                 assert found is not None
-                mark_reviewed(ds, found, id_list)
+                mark_reviewed(ds, found, id_list, reviewed=action == "review")
                 version = int(ds.version)
             elif action == "remove" or (action == "accept" and targets is None):
                 reason = f"SampleGrid: remove {n:,} {where}"
@@ -536,7 +550,9 @@ class SampleGrid(DatasetWidget):
             else:
                 reason = f"SampleGrid: relabel {n:,} {where} to {json_scalar(label)}"
                 version = int(ds.relabel(id_list, [label] * n, reason=reason))
-        return {**answer, "version": version, "changed": action == "review" or version != before}
+        if action in ("review", "unreview"):  # the ids, for the panel's Undo
+            return {**answer, "version": version, "changed": True, "ids": id_list}
+        return {**answer, "version": version, "changed": version != before}
 
     def _on_relabel(self, msg: dict[str, Any]) -> dict[str, Any]:
         ids = parse_ids(msg.get("ids"))

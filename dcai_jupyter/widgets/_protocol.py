@@ -57,7 +57,7 @@ __all__ = [
 
 #: what a bulk request can do: accept the open findings' suggestions, relabel to a class,
 #: remove, mark the open findings reviewed
-BULK_ACTIONS = ("accept", "relabel", "remove", "review")
+BULK_ACTIONS = ("accept", "relabel", "remove", "review", "unreview")
 
 #: largest page the kernel answers (the browser asks for ~50-100 rows at a time)
 MAX_LIMIT = 500

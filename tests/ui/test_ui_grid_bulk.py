@@ -197,6 +197,32 @@ def test_bulk_on_the_selection_marks_reviewed_relabels_and_removes(notebook):
     _wait_counts(grid, "20 of 300 flagged · 2 resolved")
     assert nb.kernel.eval("ds.version") == 0  # no data changed
 
+    # ds.undo() does not see the event: the result line's Undo reopens both (one event)
+    result = grid.get_by_test_id("bulk-result")
+    assert re.match(r"2 marked reviewed \(one recorded event\)", result.inner_text())
+    result.get_by_test_id("bulk-undo").click()
+    nb.kernel.wait_for("len(ds.history.events) == 2", what="the unmark_reviewed event")
+    event = nb.kernel.eval("ds.history.events.iloc[-1][['op', 'source']].tolist()")
+    assert event == ["unmark_reviewed", "widget"], event
+    _wait_counts(grid, "20 of 300 flagged · 0 resolved")
+    for sid in flagged[:2]:
+        row(grid, sid).get_by_test_id("flag-badge").wait_for()
+        assert row(grid, sid).get_by_test_id("resolved-badge").count() == 0
+    wait_until(
+        lambda: result.inner_text().startswith("2 reopened"), 20, "the undo's result line"
+    )
+    assert result.get_by_test_id("bulk-undo").count() == 0
+    wait_until(
+        lambda: grid.get_by_test_id("bulk-unreview").is_hidden(), 20, "no unmark: none marked"
+    )
+    # marked again through "Mark reviewed"; "Unmark 2 reviewed" is offered on them now
+    _wait_button(grid, "bulk-review", r"Mark 2 reviewed \(selected\)")
+    grid.get_by_test_id("bulk-review").click()
+    nb.kernel.wait_for("len(ds.history.events) == 3", what="marked reviewed again")
+    _wait_counts(grid, "20 of 300 flagged · 2 resolved")
+    _wait_button(grid, "bulk-unreview", r"Unmark 2 reviewed \(selected\)")
+    assert grid.get_by_test_id("bulk-unreview").is_visible()
+
     # relabel the selection to a class: one change
     v0 = 0
     grid.get_by_test_id("bulk-relabel-to").select_option("bird")

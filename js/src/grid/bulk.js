@@ -1,14 +1,23 @@
 // The grid's bulk actions: accept the open findings' suggestions, relabel to a class, remove,
-// mark reviewed, on the selection or on every row matching the current filter. Each one is
-// ONE recorded change in the kernel (mark reviewed: one recorded event), so `ds.undo()`
-// reverts a bulk change in one step. The buttons show how many samples they touch (asked of
+// mark reviewed (or unmark), on the selection or on every row matching the current filter.
+// Each one is ONE recorded change in the kernel (mark reviewed: one recorded event), so
+// `ds.undo()` reverts a bulk change in one step, and the result line's Undo reopens what a
+// "mark reviewed" marked. The buttons show how many samples they touch (asked of
 // the kernel: `bulk_preview`); an action on the filter asks for a confirmation first, and
 // sends the count it showed (`expect`): if the data changed since, the kernel refuses.
 import { DisconnectedError, KernelError, h } from "../shared.js";
 import { formatCount } from "./format.js";
 
 /** Past tense of each action, for the result line. */
-const DONE = { accept: "accepted", relabel: "relabeled", remove: "removed", review: "marked reviewed" };
+const DONE = {
+  accept: "accepted",
+  relabel: "relabeled",
+  remove: "removed",
+  review: "marked reviewed",
+  unreview: "reopened (unmarked reviewed)",
+};
+/** The actions recorded as an event (no data change, no version): ds.undo() does not see them. */
+const EVENTS = new Set(["review", "unreview"]);
 
 export class BulkActions {
   /** view: the GridView (selection, pager filter, classes, findings action, channel, edit). */
@@ -67,6 +76,7 @@ export class BulkActions {
     });
     this.removeBtn = button("remove", "bulk-remove");
     this.reviewBtn = button("review", "bulk-review");
+    this.unreviewBtn = button("unreview", "bulk-unreview");
     this.confirmText = h("span", { "data-testid": "bulk-confirm-text" });
     this.confirmBox = h("div", { className: "dcai-bulk-confirm", "data-testid": "bulk-confirm", hidden: true }, [
       this.confirmText,
@@ -97,6 +107,7 @@ export class BulkActions {
         h("span", { className: "dcai-bulk-relabel" }, [this.relabelBtn, this.relabelTo]),
         this.removeBtn,
         this.reviewBtn,
+        this.unreviewBtn,
       ]),
       this.confirmBox,
       this.result,
@@ -161,7 +172,8 @@ export class BulkActions {
   count(action) {
     const p = this.preview;
     if (!p || p.scope !== this.currentScope()) return null;
-    return action === "accept" ? p.accept : action === "review" ? p.review : p.rows;
+    if (action === "accept" || action === "review" || action === "unreview") return p[action] ?? null;
+    return p.rows;
   }
 
   where(scope) {
@@ -176,6 +188,7 @@ export class BulkActions {
       relabel: `Relabel ${c} to`,
       remove: `Remove ${c}`,
       review: `Mark ${c} reviewed`,
+      unreview: `Unmark ${c} reviewed`,
     }[action];
   }
 
@@ -211,6 +224,7 @@ export class BulkActions {
       [this.relabelBtn, "relabel"],
       [this.removeBtn, "remove"],
       [this.reviewBtn, "review"],
+      [this.unreviewBtn, "unreview"],
     ]) {
       const c = this.count(action);
       btn.textContent = this.label(action, c) + (action === "relabel" ? "" : suffix);
@@ -219,11 +233,14 @@ export class BulkActions {
     }
     this.acceptBtn.hidden = !canAccept;
     this.reviewBtn.hidden = !this.hasFindings;
+    // shown where there is something to reopen: rows marked reviewed in the scope
+    this.unreviewBtn.hidden = !this.hasFindings || !this.count("unreview");
     this.relabelTo.disabled = this.busy || Boolean(this.confirming) || !classes.length;
     this.relabelBtn.title = `Set the label of every sample${suffix} to the class chosen beside: one recorded change`;
     this.acceptBtn.title = "Open findings only (not resolved since): one recorded change";
     this.reviewBtn.title = "Open findings only: one recorded event; every view shows them as reviewed";
     this.removeBtn.title = "Remove the samples from the dataset: one recorded change (ds.undo() reverts)";
+    this.unreviewBtn.title = "Reopen the samples marked reviewed: one recorded event";
     const c = this.confirming;
     this.confirmBox.hidden = !c;
     if (c) {
@@ -231,7 +248,9 @@ export class BulkActions {
       const how =
         c.action === "review"
           ? "one recorded event; every view shows them as reviewed"
-          : "one recorded change; ds.undo() reverts it";
+          : c.action === "unreview"
+            ? "one recorded event; they are open again"
+            : "one recorded change; ds.undo() reverts it";
       this.confirmText.textContent = `${what}: the samples ${this.filtered() ? "matching the filter" : "of the whole dataset"} (${how})? `;
     }
   }
@@ -254,7 +273,8 @@ export class BulkActions {
     this.busy = true;
     this.confirming = null;
     this.result.textContent = "";
-    const payload = { type: "bulk", action: c.action, ...this.target(c.scope), expect: c.n };
+    const on = c.ids ? { scope: "selection", ids: c.ids } : this.target(c.scope);
+    const payload = { type: "bulk", action: c.action, ...on, expect: c.n };
     if (c.action === "relabel") payload.label = c.label;
     this.render(true);
     const done = () => {
@@ -265,8 +285,24 @@ export class BulkActions {
       (answer) => {
         this.view.showError("");
         const to = c.action === "relabel" ? ` to ${c.label}` : "";
-        const how = c.action === "review" ? " (one recorded event)" : ` · v${answer.version} · ds.undo() reverts it`;
-        this.result.textContent = answer.changed ? `${formatCount(answer.n)} ${DONE[c.action]}${to}${how}` : "nothing to change";
+        const how = EVENTS.has(c.action) ? " (one recorded event)" : ` · v${answer.version} · ds.undo() reverts it`;
+        const text = answer.changed ? `${formatCount(answer.n)} ${DONE[c.action]}${to}${how}` : "nothing to change";
+        const marked = c.action === "review" && answer.changed && Array.isArray(answer.ids) ? answer.ids : [];
+        if (marked.length) {
+          // ds.undo() reverts data changes, not this event: the panel offers its own undo
+          const undo = h("button", {
+            type: "button",
+            className: "dcai-btn",
+            "data-testid": "bulk-undo",
+            text: "Undo",
+            title: `Reopen these ${formatCount(marked.length)} samples (one recorded unmark_reviewed event)`,
+            onclick: () => {
+              this.confirming = { action: "unreview", n: marked.length, scope: "selection", ids: marked };
+              this.run();
+            },
+          });
+          this.result.replaceChildren(`${text} `, undo);
+        } else this.result.textContent = text;
         if (c.action === "remove" && c.scope === "selection") this.view.setSelection(new Set());
         done();
       },
