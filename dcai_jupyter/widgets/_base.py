@@ -14,6 +14,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from ._per_dataset import PerDataset
 from ._protocol import ProtocolError, error_text, is_null_scalar, json_scalar
 
 logger = logging.getLogger("dcai_jupyter.widgets")
@@ -54,16 +55,12 @@ def dataset_classes(ds: Any) -> list[Any]:
     return classes
 
 
-_keys: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_keys: PerDataset[str] = PerDataset(lambda ds: uuid.uuid4().hex)
 
 
 def dataset_key(ds: Any) -> str:
     """A random key for ``ds``, the same for all its views (never reused by another dataset)."""
-    with _classes_lock:
-        key = _keys.get(ds)
-        if key is None:
-            key = _keys[ds] = uuid.uuid4().hex
-    return key
+    return _keys(ds)
 
 
 def static_asset(name: str, fallback: str) -> pathlib.Path | str:
@@ -119,18 +116,14 @@ class _Views:
                     logger.exception("dcai_jupyter widget refresh failed")
 
 
-_views: weakref.WeakKeyDictionary[Any, _Views] = weakref.WeakKeyDictionary()
-_views_lock = threading.Lock()
-
-
-def _views_of(ds: Any) -> _Views:
-    """The views of ``ds`` (made, and registered as ``ds``'s observer, on first use)."""
-    with _views_lock:
-        views = _views.get(ds)
-        if views is None:
-            views = _views[ds] = _Views()
-            ds.observe(views)
+def _observed_views(ds: Any) -> _Views:
+    views = _Views()
+    ds.observe(views)
     return views
+
+
+#: the views of a dataset (made, and registered as its observer, on first use)
+_views_of: PerDataset[_Views] = PerDataset(_observed_views)
 
 
 class DatasetWidget(anywidget.AnyWidget):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ._base import dataset_classes
+from ._per_dataset import PerDataset
 from ._protocol import json_scalar
 
 __all__ = [
@@ -55,6 +55,8 @@ class _Tally:
         self.counts = np.zeros(0, dtype=np.int64)
         self.counting = False  # a background count is running
         self.waiters: list[Callable[[], None]] = []  # called when it is done
+        # guards counting/waiters; not `lock`, which a count holds for its whole O(n) pass
+        self.waiting = threading.Lock()
 
     def code_of(self, value: Any) -> int:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -72,16 +74,7 @@ class _Tally:
         return code
 
 
-_tallies: weakref.WeakKeyDictionary[Any, _Tally] = weakref.WeakKeyDictionary()
-_tallies_lock = threading.Lock()
-
-
-def _tally(ds: Any) -> _Tally:
-    with _tallies_lock:
-        t = _tallies.get(ds)
-        if t is None:
-            t = _tallies[ds] = _Tally()
-        return t
+_tally: PerDataset[_Tally] = PerDataset(lambda ds: _Tally())
 
 
 def _recount(ds: Any, t: _Tally) -> None:
@@ -205,7 +198,7 @@ def count_in_background(ds: Any, done: Callable[[], None]) -> None:
     """Count ``ds``'s labels on a background thread (one at a time per dataset), then call
     ``done()`` (from that thread); a caller arriving while a count runs is called too."""
     t = _tally(ds)
-    with _tallies_lock:
+    with t.waiting:
         t.waiters.append(done)
         if t.counting:
             return
@@ -215,7 +208,7 @@ def count_in_background(ds: Any, done: Callable[[], None]) -> None:
         try:
             label_counts(ds, [])  # no class order needed: this only counts
         finally:
-            with _tallies_lock:
+            with t.waiting:
                 t.counting = False
                 waiters, t.waiters = t.waiters, []
             for fn in waiters:

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._per_dataset import PerDataset
+
 __all__ = [
     "RESOLVED_STATES",
     "kept_ids",
@@ -59,16 +61,7 @@ class _Reviews:
         self.listeners: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-_registry: weakref.WeakKeyDictionary[Any, _Reviews] = weakref.WeakKeyDictionary()
-_registry_lock = threading.Lock()
-
-
-def _reviews(ds: Any) -> _Reviews:
-    with _registry_lock:
-        r = _registry.get(ds)
-        if r is None:
-            r = _registry[ds] = _Reviews()
-        return r
+_reviews: PerDataset[_Reviews] = PerDataset(lambda ds: _Reviews())
 
 
 def _key(findings: Any) -> _Key:
