@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
+from _findings import digit_findings
 
 import dcai_jupyter as dj
 from dcai_jupyter.widgets import LabelEditor, SampleGrid
@@ -23,21 +23,7 @@ N_FLAGGED = 20
 
 
 def _data(history: Any = ":memory:") -> tuple[Any, dj.Findings]:
-    df = pd.DataFrame({"x": np.arange(N) * 0.5, "label": np.arange(N) % 10})
-    ds = dj.Dataset(df, label="label", name="bulk", classes=list(range(10)), history=history)
-    given = np.array(ds.column("label"))
-    flag = np.arange(N) < N_FLAGGED
-    frame = pd.DataFrame(
-        {
-            "given_label": given,
-            "suggested_label": np.where(flag, (given + 1) % 10, given),
-            "is_issue": flag,
-            "score": 1.0 - np.arange(N) / N,
-        },
-        index=pd.Index(ds.ids, name="sample_id"),
-    )
-    roles = {"score": "score", "flag": "is_issue", "suggestion": "suggested_label"}
-    return ds, dj.Findings(frame, op="label_issues", roles=roles, action="relabel", version=0)
+    return digit_findings(N, N_FLAGGED, history=history, name="bulk", x_step=0.5, version=0)
 
 
 def _ask(grid: SampleGrid, **msg: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _findings import digit_findings
 
 import dcai_jupyter as dj
 from dcai_jupyter.widgets import LabelEditor, SampleGrid, encode_png, image_data_url
@@ -1006,23 +1007,7 @@ def test_most_suspicious_first_agrees_with_findings_and_editor(ds: Any, talk: Ta
 
 
 def _digit_findings(n: int = 20, n_flagged: int = 6):
-    import dcai_jupyter as dj
-
-    df = pd.DataFrame({"x": np.arange(n) * 1.0, "label": np.arange(n) % 10})
-    ds = dj.Dataset(df, label="label", classes=list(range(10)), history=":memory:")
-    given = np.array(ds.column("label"))
-    flag = np.arange(n) < n_flagged
-    frame = pd.DataFrame(
-        {
-            "given_label": given,
-            "suggested_label": np.where(flag, (given + 1) % 10, given),
-            "is_issue": flag,
-            "score": 1.0 - np.arange(n) / n,
-        },
-        index=pd.Index(ds.ids, name="sample_id"),
-    )
-    roles = {"score": "score", "flag": "is_issue", "suggestion": "suggested_label"}
-    return ds, dj.Findings(frame, op="label_issues", roles=roles, action="relabel")
+    return digit_findings(n, n_flagged)
 
 
 def test_resolved_state_of_findings_in_grid_and_editor():
