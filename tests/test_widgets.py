@@ -1042,6 +1042,49 @@ def test_resolved_state_of_findings_in_grid_and_editor():
     assert LabelEditor(ds, f, include_resolved=True).total == 6
 
 
+def test_editor_skips_what_is_resolved_elsewhere_while_it_is_open():
+    """Findings resolved by a cell or another view after the editor was made leave its queue
+    too: the counts follow, the sample shown moves on, moving passes over them."""
+    from dcai_jupyter.widgets import LabelEditor, SampleGrid
+
+    ds, f = _digit_findings()  # flagged 0-5, most suspicious first
+    editor = LabelEditor(ds, f)
+    assert editor.queue.tolist() == [0, 1, 2, 3, 4, 5]
+    assert (editor.open_count, editor.resolved_count, editor.position) == (6, 0, 0)
+    ds.relabel([1, 2], [2, 3])  # a cell accepts two suggestions
+    assert (editor.open_count, editor.resolved_count, editor.position) == (4, 2, 0)
+    ds.relabel([0], [5])  # the sample shown, relabeled in a cell: the editor moves on
+    assert (editor.open_count, editor.resolved_count, editor.position) == (3, 3, 3)
+    item = editor.handle_message({"type": "item", "request_id": 1, "index": editor.position})
+    assert item["id"] == 3 and item["resolved"] is None
+    answer = editor.handle_message({"type": "decide", "request_id": 2, "index": 3, "action": "accept"})
+    assert answer["position"] == 4 and editor.reviewed == 1
+    assert (editor.open_count, editor.resolved_count) == (2, 3)  # shown: 4 resolved
+    # back: 3 (decided here) is there; before it, all were resolved elsewhere: stay
+    editor.handle_message({"type": "move", "request_id": 3, "to": 3})
+    assert editor.position == 3
+    editor.handle_message({"type": "move", "request_id": 4, "to": 2})
+    assert editor.position == 3
+    # a grid marks 5 reviewed; the editor's next move passes over it to the end
+    grid = SampleGrid(ds, findings=f)
+    grid.handle_message(
+        {"type": "bulk", "request_id": 5, "action": "review", "scope": "selection", "ids": [5]}
+    )
+    assert (editor.open_count, editor.resolved_count) == (1, 4)
+    editor.handle_message({"type": "move", "request_id": 6, "to": 4})
+    assert editor.position == 4
+    answer = editor.handle_message({"type": "decide", "request_id": 7, "index": 4, "action": "keep"})
+    assert answer["position"] == 6 == editor.total  # done: 5 was reviewed in the grid
+    assert (editor.open_count, editor.resolved_count, editor.reviewed) == (0, 4, 2)
+    # undo in the editor reopens its own decision
+    editor.handle_message({"type": "undo", "request_id": 8})
+    assert (editor.open_count, editor.position) == (1, 4)
+    # include_resolved: nothing is skipped
+    every = LabelEditor(ds, f, include_resolved=True)
+    ds.relabel([4], [9])
+    assert (every.open_count, every.resolved_count, every.position) == (6, 0, 0)
+
+
 def test_grid_pushes_a_relabel_patch_before_the_new_version(monkeypatch):
     from dcai_jupyter.widgets import SampleGrid
 

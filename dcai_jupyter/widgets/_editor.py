@@ -14,7 +14,7 @@ from ._base import MISSING_FRONT_END, DatasetWidget, same_label, static_asset
 from ._images import image_data_url
 from ._ordering import grouped_order
 from ._protocol import ProtocolError, is_null_scalar, json_scalar
-from ._resolved import resolution, set_kept
+from ._resolved import resolution, set_kept, watch
 from ._schema import ID_COLUMN, as_findings
 
 __all__ = ["LabelEditor"]
@@ -100,9 +100,11 @@ class LabelEditor(DatasetWidget):
     issues : Findings, optional
         Alias of ``findings``.
     include_resolved : bool
-        Also queue the findings resolved since they were made (relabeled, accepted, kept
-        or removed, in any view or by a cell). By default they are skipped and counted:
-        "181 to review · 12 resolved".
+        Also queue the findings resolved since they were made (relabeled, accepted, kept,
+        reviewed or removed, in any view or by a cell). By default they are skipped and
+        counted: "181 to review · 12 resolved", also those resolved elsewhere while the
+        editor is open (a cell's ``ds.accept_suggestions``, a grid's bulk action): moving
+        on passes over them, and the sample shown moves on when it is resolved elsewhere.
 
     Attributes
     ----------
@@ -129,7 +131,12 @@ class LabelEditor(DatasetWidget):
     image_column = t.Unicode("").tag(sync=True)
     text_column = t.Unicode("").tag(sync=True)
     resolved_count = t.Int(
-        0, help="Flagged findings left out of the queue: resolved before the editor was made"
+        0,
+        help="Flagged findings resolved outside this editor (before it was made, or since in "
+        "any view or by a cell): skipped",
+    ).tag(sync=True)
+    open_count = t.Int(
+        0, help="Queue entries to review: not decided here and not resolved elsewhere"
     ).tag(sync=True)
     autofocus = t.Bool(
         True,
@@ -166,10 +173,14 @@ class LabelEditor(DatasetWidget):
         self._decisions: dict[int, _Decision] = {}
         self._undo_stack: list[int] = []
         self._state_lock = threading.RLock()
+        self._skipped_at_start = skipped
+        self._skip_resolved = found is not None and not include_resolved
+        self._deciding: int | None = None  # the entry a decision is being made on
         super().__init__(
             ds,
             total=len(queue),
             resolved_count=skipped,
+            open_count=len(queue),
             has_suggestions=found is not None and "suggestion" in found.roles,
             action="" if found is None else found.action,
             findings_op="" if found is None else found.op,
@@ -177,6 +188,8 @@ class LabelEditor(DatasetWidget):
             image_column=str(getattr(ds, "image_column", None) or ""),
             text_column=str(getattr(ds, "text_column", None) or ""),
         )
+        if self._skip_resolved:
+            watch(ds, self)  # keep / mark reviewed in another view resolves findings too
 
     @property
     def findings(self) -> Any:
@@ -214,6 +227,7 @@ class LabelEditor(DatasetWidget):
         op = change.get("op") if isinstance(change, dict) else None
         version = change.get("version") if isinstance(change, dict) else None
         ids = change.get("ids") if isinstance(change, dict) else None
+        self._follow_resolved()
         if not isinstance(version, int):
             return
         named = None if ids is None or len(ids) > CHANGED_MAX_IDS else [int(i) for i in ids]
@@ -225,6 +239,53 @@ class LabelEditor(DatasetWidget):
                 "ids": named,
             }
         )
+
+    def _reviews_changed(self) -> None:
+        """A keep or mark-reviewed decision in any view changed the resolved state."""
+        self._follow_resolved()
+
+    # -- resolved elsewhere --------------------------------------------------------------
+    def _elsewhere(self) -> np.ndarray:
+        """Per queue entry: resolved outside this editor since it was made (a cell, another
+        view) and not decided here. All False when resolved entries are not skipped."""
+        queue = self._queue
+        if not self._skip_resolved or not len(queue):
+            return np.zeros(len(queue), dtype=bool)
+        assert self._findings is not None
+        state = resolution(self._ds, self._findings)
+        out = np.isin(queue, state.index.to_numpy()[state.to_numpy(dtype=object) != ""])
+        decided = list(self._decisions)
+        if self._deciding is not None:
+            decided.append(self._deciding)
+        out[decided] = False
+        return out
+
+    def _next_open(self, start: int, elsewhere: np.ndarray, step: int = 1) -> int | None:
+        """The first entry from ``start`` on (``step`` -1: back) not resolved elsewhere;
+        None when there is none (forward: the end of the queue is ``total``)."""
+        i = start
+        while 0 <= i < len(elsewhere):
+            if not elsewhere[i]:
+                return i
+            i += step
+        return len(elsewhere) if step > 0 else None
+
+    def _follow_resolved(self) -> None:
+        """Count what is resolved elsewhere, and move on from the entry shown if it is."""
+        if not self._skip_resolved:
+            return
+        with self._state_lock:
+            elsewhere = self._elsewhere()
+            n_else = int(elsewhere.sum())
+            decided = len(self._decisions) + (
+                self._deciding is not None and self._deciding not in self._decisions
+            )
+            with self._lock:
+                self.resolved_count = self._skipped_at_start + n_else
+                self.open_count = max(0, len(self._queue) - decided - n_else)
+                p = self.position
+                if self._deciding is None and p < len(elsewhere) and elsewhere[p]:
+                    self.position = int(self._next_open(p, elsewhere) or len(elsewhere))
 
     # -- helpers -----------------------------------------------------------------------
     def _handlers(self) -> dict[str, Any]:
@@ -391,6 +452,18 @@ class LabelEditor(DatasetWidget):
             present, current = self._current_label(sid)
             if not present:
                 raise ProtocolError(f"sample {sid} is no longer in the dataset")
+            self._deciding = index
+            try:
+                return self._decide(index, sid, action, current, msg)
+            finally:
+                self._deciding = None
+                self._follow_resolved()
+
+    def _decide(
+        self, index: int, sid: int, action: str, current: Any, msg: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Make the decision ``action`` on queue entry ``index`` (sample ``sid``)."""
+        with self._state_lock:
             version_after: int | None = None
             target: Any = current
             done = action
@@ -420,9 +493,10 @@ class LabelEditor(DatasetWidget):
             if index in self._undo_stack:
                 self._undo_stack.remove(index)
             self._undo_stack.append(index)
+            nxt = self._next_open(index + 1, self._elsewhere())
             with self._lock:
                 self.reviewed = len(self._decisions)
-                self.position = min(index + 1, len(self._queue))
+                self.position = min(len(self._queue) if nxt is None else nxt, len(self._queue))
             return {
                 "type": "ok",
                 "op": done,
@@ -449,8 +523,14 @@ class LabelEditor(DatasetWidget):
 
     def _on_move(self, msg: dict[str, Any]) -> dict[str, Any]:
         to = self._index(msg, "to")
+        with self._state_lock:
+            to = max(0, min(to, len(self._queue)))
+            if to != self.position:  # pass over the entries resolved elsewhere
+                back = to < self.position
+                found = self._next_open(to, self._elsewhere(), -1 if back else 1)
+                to = self.position if found is None else found
         with self._state_lock, self._lock:
-            self.position = max(0, min(to, len(self._queue)))
+            self.position = to
             return {
                 "type": "ok",
                 "op": "move",
@@ -480,6 +560,7 @@ class LabelEditor(DatasetWidget):
             with self._lock:
                 self.reviewed = len(self._decisions)
                 self.position = index
+            self._follow_resolved()
             return {
                 "type": "ok",
                 "op": "undo",

@@ -257,6 +257,7 @@ class EditorView {
       "change:reviewed": () => this.renderProgress(),
       "change:total": () => this.renderProgress(),
       "change:resolved_count": () => this.renderProgress(),
+      "change:open_count": () => this.renderProgress(),
       "change:classes": () => this.buildClasses(),
       "change:error": () => this.showError(m.get("error") || ""),
     };
@@ -335,9 +336,10 @@ class EditorView {
     // shown once the first sample is on screen, so "reviewed / total" means "ready"
     setText(this.progress, this.item ? `${m.get("reviewed")} / ${m.get("total")}` : "loading…");
     if (m.get("findings_op")) {
-      // decided here or before the editor was made: resolved; the rest of the queue: to review
+      // decided here, or resolved elsewhere (before the editor was made or since, in another
+      // view or by a cell): resolved; the rest of the queue: to review
       const resolved = m.get("resolved_count") + m.get("reviewed");
-      setText(this.counts, `${formatCount(m.get("total") - m.get("reviewed"))} to review · ${formatCount(resolved)} resolved`);
+      setText(this.counts, `${formatCount(m.get("open_count"))} to review · ${formatCount(resolved)} resolved`);
     }
     const v = this.item ? this.item.version : this.datasetVersion();
     const parts = [`v${v}`];

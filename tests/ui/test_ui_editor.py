@@ -85,12 +85,13 @@ def test_label_editor_keyboard_session_fixes_5(notebook):
 def test_editor_reloads_its_item_only_when_a_change_touched_it(notebook):
     """A change made elsewhere (a cell, a grid) reaches the editor as the ids it touched: a
     change of another sample moves the editor to the new version without reading its item
-    again; a change of the sample shown reloads it."""
+    again; a change of the sample shown reloads it (include_resolved: the editor stays on
+    a sample resolved elsewhere; by default it moves on, see the next test)."""
     nb = notebook(
         [
             nbcode.dataset(300),
             nbcode.issues(N_FLAGGED),
-            "editor = dj.LabelEditor(ds, issues)\neditor",
+            "editor = dj.LabelEditor(ds, issues, include_resolved=True)\neditor",
         ]
     )
     editor = editor_root(nb.page)
@@ -123,3 +124,43 @@ def test_editor_reloads_its_item_only_when_a_change_touched_it(notebook):
         lambda: status.inner_text().startswith(f"v{v}"), 15, f"v{v}", describe=status.inner_text
     )
     assert 0 in nb.kernel.eval("_items")  # read again: the change touched it
+
+
+def test_editor_moves_on_when_the_sample_shown_is_resolved_in_a_cell(notebook):
+    """Findings resolved while the editor is open (a cell relabels or accepts them) leave
+    its queue: the counts follow, and the sample shown gives way to the next open one."""
+    nb = notebook(
+        [
+            nbcode.dataset(300),
+            nbcode.issues(N_FLAGGED),
+            "editor = dj.LabelEditor(ds, issues)\neditor",
+        ]
+    )
+    editor = editor_root(nb.page)
+    wait_until(lambda: editor_progress(editor) == (0, N_FLAGGED), 15, "the first item")
+    counts = editor.get_by_test_id("editor-counts")
+    wait_until(lambda: counts.inner_text() == f"{N_FLAGGED} to review · 0 resolved", 15, "counts")
+    queue = nb.kernel.eval("[int(i) for i in editor.queue]")
+    assert editor_current(editor) == queue[0]
+    # a cell accepts the suggestions of the first two in the queue (the one shown included)
+    nb.kernel.run(
+        f"ds.relabel({queue[:2]}, issues.frame.loc[{queue[:2]}, 'suggested_label'].tolist())"
+    )
+    wait_until(
+        lambda: editor_current(editor) == queue[2], 15, "the next open sample",
+        describe=lambda: str(editor_current(editor)),
+    )  # fmt: skip
+    wait_until(
+        lambda: counts.inner_text() == f"{N_FLAGGED - 2} to review · 2 resolved",
+        15,
+        "the counts after the cell",
+        describe=counts.inner_text,
+    )
+    assert "resolved since" not in editor.inner_text()  # an open sample
+    # the editor still has the keyboard: Enter accepts the sample now shown
+    editor.click(position={"x": 5, "y": 5})
+    nb.page.keyboard.press("Enter")
+    nb.kernel.wait_for("editor.reviewed == 1 and editor.position == 3", what="the decision")
+    wait_until(
+        lambda: counts.inner_text() == f"{N_FLAGGED - 3} to review · 3 resolved", 15, "counts"
+    )
