@@ -82,20 +82,23 @@ def test_label_editor_keyboard_session_fixes_5(notebook):
     print(f"\n[ui] editor: 5 decisions, key -> next sample {[round(t * 1000) for t in timings]} ms")
 
 
+def _editor_on_issues(notebook, options: str = ""):
+    """A notebook with ``N_FLAGGED`` label issues on 300 rows and ``editor`` on them, shown."""
+    args = ", ".join(["ds", "issues", *([options] if options else [])])
+    nb = notebook(
+        [nbcode.dataset(300), nbcode.issues(N_FLAGGED), f"editor = dj.LabelEditor({args})\neditor"]
+    )
+    editor = editor_root(nb.page)
+    wait_until(lambda: editor_progress(editor) == (0, N_FLAGGED), 15, "the first item")
+    return nb, editor
+
+
 def test_editor_reloads_its_item_only_when_a_change_touched_it(notebook):
     """A change made elsewhere (a cell, a grid) reaches the editor as the ids it touched: a
     change of another sample moves the editor to the new version without reading its item
     again; a change of the sample shown reloads it (include_resolved: the editor stays on
     a sample resolved elsewhere; by default it moves on, see the next test)."""
-    nb = notebook(
-        [
-            nbcode.dataset(300),
-            nbcode.issues(N_FLAGGED),
-            "editor = dj.LabelEditor(ds, issues, include_resolved=True)\neditor",
-        ]
-    )
-    editor = editor_root(nb.page)
-    wait_until(lambda: editor_progress(editor) == (0, N_FLAGGED), 15, "the first item")
+    nb, editor = _editor_on_issues(notebook, "include_resolved=True")
     sid = editor_current(editor)
     status = editor.get_by_test_id("editor-status")
     nb.kernel.run(
@@ -129,15 +132,7 @@ def test_editor_reloads_its_item_only_when_a_change_touched_it(notebook):
 def test_editor_moves_on_when_the_sample_shown_is_resolved_in_a_cell(notebook):
     """Findings resolved while the editor is open (a cell relabels or accepts them) leave
     its queue: the counts follow, and the sample shown gives way to the next open one."""
-    nb = notebook(
-        [
-            nbcode.dataset(300),
-            nbcode.issues(N_FLAGGED),
-            "editor = dj.LabelEditor(ds, issues)\neditor",
-        ]
-    )
-    editor = editor_root(nb.page)
-    wait_until(lambda: editor_progress(editor) == (0, N_FLAGGED), 15, "the first item")
+    nb, editor = _editor_on_issues(notebook)
     counts = editor.get_by_test_id("editor-counts")
     wait_until(lambda: counts.inner_text() == f"{N_FLAGGED} to review · 0 resolved", 15, "counts")
     queue = nb.kernel.eval("[int(i) for i in editor.queue]")
