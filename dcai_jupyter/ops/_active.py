@@ -363,7 +363,7 @@ def _fit_predict(
     X_pool: np.ndarray,
     K: int,
 ) -> np.ndarray:
-    from ._crossval import fit_predict_proba
+    from ._folds import fit_predict_proba
 
     X = np.vstack([X_lab, X_pool])
     train = np.arange(len(codes))

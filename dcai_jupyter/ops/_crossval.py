@@ -11,8 +11,8 @@
   joblib (``n_jobs``; a ``joblib.parallel_backend(...)`` context, e.g. dask, is honoured),
   with one native BLAS/OpenMP thread per task (threadpoolctl) and a ``tqdm.auto``
   progress bar.
-- :func:`stratified_folds` and :func:`fit_predict_proba`: the folds and the per-fold fit,
-  for operations that need their own tasks.
+- :func:`stratified_folds` and :func:`fit_predict_proba` (from :mod:`._folds`): the folds
+  and the per-fold fit, for operations that need their own tasks.
 
 scikit-learn, joblib, threadpoolctl and tqdm are imported when first used.
 """
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ._features import feature_matrix
+from ._folds import fit_predict_proba, stratified_folds
 from ._model_choice import (
     choose_weights,
     combine,
@@ -198,46 +199,6 @@ def _limited(key: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[A
     # threadpoolctl's OpenMP limit is per thread: set it inside every worker.
     with threadpool_limits(1):
         return key, fn(*args)
-
-
-def fit_predict_proba(
-    model: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray, n_classes: int
-) -> np.ndarray:
-    """Fit a clone of ``model`` on rows ``train`` and predict the probabilities of ``test``.
-
-    Parameters
-    ----------
-    model
-        A scikit-learn classifier with ``predict_proba`` (cloned; never fit in place).
-    X, y
-        Features and class codes ``0..n_classes-1`` of every row.
-    train, test
-        Row indices.
-    n_classes
-        Columns of the result: a class missing from a training fold gets probability 0.
-
-    Returns
-    -------
-    np.ndarray of shape (len(test), n_classes)
-    """
-    from sklearn.base import clone
-
-    est = clone(model).fit(X[train], y[train])
-    p = np.asarray(est.predict_proba(X[test]), dtype=np.float64)
-    out = np.zeros((len(test), n_classes))
-    cols = np.asarray(getattr(est, "classes_", np.arange(p.shape[1])), dtype=np.int64)
-    out[:, cols] = p
-    return out
-
-
-def stratified_folds(
-    codes: np.ndarray, cv: int, random_state: int | None
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``cv`` shuffled stratified ``(train, test)`` index pairs over the class codes ``codes``."""
-    from sklearn.model_selection import StratifiedKFold
-
-    skf = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
-    return list(skf.split(np.zeros(len(codes)), codes))
 
 
 def out_of_sample_pred_probs(

@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from ._folds import fit_predict_proba
+
 __all__ = [
     "CHOICE_MAX_ROWS",
     "LR_MAX_TRAIN",
@@ -109,7 +111,6 @@ def linear_task(
     """
     from sklearn.linear_model import LogisticRegression
 
-    from ._crossval import fit_predict_proba
 
     train = _subsample(train, LR_MAX_TRAIN, seed)
     single = _single_class(codes, train, test, n_classes)
@@ -149,7 +150,6 @@ def quadratic_task(
 
     from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 
-    from ._crossval import fit_predict_proba
 
     train = _subsample(train, QDA_MAX_TRAIN, seed)
     counts = np.bincount(codes[train], minlength=n_classes)

@@ -133,7 +133,7 @@ def _inner_split_task(
 ) -> dict[str, float]:
     from sklearn.base import clone
 
-    from ._crossval import fit_predict_proba, stratified_folds
+    from ._folds import fit_predict_proba, stratified_folds
 
     k = int(codes.max()) + 1
     Xt, yt = X[train], codes[train]
@@ -194,7 +194,8 @@ def select_prune_rule(
     scores : dict
         Mean held-out accuracy per rule.
     """
-    from ._crossval import run_tasks, stratified_folds
+    from ._crossval import run_tasks
+    from ._folds import stratified_folds
 
     keep = _check_keep(keep)
     M = as_float_matrix(X)
