@@ -285,7 +285,8 @@ class LabelEditor(DatasetWidget):
                 self.open_count = max(0, len(self._queue) - decided - n_else)
                 p = self.position
                 if self._deciding is None and p < len(elsewhere) and elsewhere[p]:
-                    self.position = int(self._next_open(p, elsewhere) or len(elsewhere))
+                    nxt = self._next_open(p, elsewhere)
+                    self.position = len(elsewhere) if nxt is None else nxt
 
     # -- helpers -----------------------------------------------------------------------
     def _handlers(self) -> dict[str, Any]:
