@@ -1079,10 +1079,12 @@ def test_editor_skips_what_is_resolved_elsewhere_while_it_is_open():
     # undo in the editor reopens its own decision
     editor.handle_message({"type": "undo", "request_id": 8})
     assert (editor.open_count, editor.position) == (1, 4)
-    # include_resolved: nothing is skipped
+    # include_resolved: nothing is skipped; what is decided in it is what is done
     every = LabelEditor(ds, f, include_resolved=True)
     ds.relabel([4], [9])
     assert (every.open_count, every.resolved_count, every.position) == (6, 0, 0)
+    every.handle_message({"type": "decide", "request_id": 9, "index": 0, "action": "keep"})
+    assert (every.open_count, every.reviewed, every.position) == (5, 1, 1)
 
 
 def test_grid_pushes_a_relabel_patch_before_the_new_version(monkeypatch):

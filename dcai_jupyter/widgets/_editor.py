@@ -273,6 +273,8 @@ class LabelEditor(DatasetWidget):
     def _follow_resolved(self) -> None:
         """Count what is resolved elsewhere, and move on from the entry shown if it is."""
         if not self._skip_resolved:
+            with self._state_lock, self._lock:
+                self.open_count = len(self._queue) - len(self._decisions)
             return
         with self._state_lock:
             elsewhere = self._elsewhere()

@@ -333,8 +333,10 @@ class EditorView {
 
   renderProgress() {
     const m = this.model;
-    // shown once the first sample is on screen, so "reviewed / total" means "ready"
-    setText(this.progress, this.item ? `${m.get("reviewed")} / ${m.get("total")}` : "loading…");
+    // shown once the first sample is on screen, so "done / total" means "ready"; done: the
+    // queue entries decided here or resolved elsewhere since the editor was made
+    const done = m.get("total") - m.get("open_count");
+    setText(this.progress, this.item ? `${done} / ${m.get("total")}` : "loading…");
     if (m.get("findings_op")) {
       // decided here, or resolved elsewhere (before the editor was made or since, in another
       // view or by a cell): resolved; the rest of the queue: to review

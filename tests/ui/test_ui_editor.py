@@ -151,6 +151,7 @@ def test_editor_moves_on_when_the_sample_shown_is_resolved_in_a_cell(notebook):
         "the counts after the cell",
         describe=counts.inner_text,
     )
+    assert editor_progress(editor) == (2, N_FLAGGED)  # done: decided here or resolved since
     assert "resolved since" not in editor.inner_text()  # an open sample
     # the editor still has the keyboard: Enter accepts the sample now shown
     editor.click(position={"x": 5, "y": 5})
