@@ -272,7 +272,13 @@ def out_of_sample_pred_probs(
         raise ValueError(f"X has {Xm.shape[0]} rows but y has {len(codes)} labels")
     _check_cv(codes, cls, cv)
     if model is None:
-        return _ensemble_probs(Xm, codes, len(cls), cv, n_jobs, random_state, progress)
+        from threadpoolctl import threadpool_limits
+
+        # one native thread for the numpy steps between the tasks too (the weights, the
+        # votes): idle BLAS threads spinning after a small matrix product cost more CPU than
+        # they save
+        with threadpool_limits(1):
+            return _refined_ensemble(Xm, codes, len(cls), cv, n_jobs, random_state, progress)
     if not hasattr(model, "predict_proba"):
         raise TypeError(
             f"model {type(model).__name__} has no predict_proba: pass a classifier that "
@@ -348,7 +354,7 @@ def _knn_votes(nb: np.ndarray, codes: np.ndarray, keep: np.ndarray, k: int, K: i
     return (votes + 1.0 / K) / (used[:, None] + 1.0)
 
 
-def _ensemble_probs(
+def _refined_ensemble(
     X: Any,
     codes: np.ndarray,
     K: int,
@@ -363,23 +369,6 @@ def _ensemble_probs(
     again without the rows the previous pass flagged (confident learning's default rule)
     and mixes again; it stops early when the flags no longer change.
     """
-    from threadpoolctl import threadpool_limits
-
-    # one native thread for the numpy steps between the tasks too (the weights, the votes):
-    # idle BLAS threads spinning after a small matrix product cost more CPU than they save
-    with threadpool_limits(1):
-        return _refined_ensemble(X, codes, K, cv, n_jobs, random_state, progress)
-
-
-def _refined_ensemble(
-    X: Any,
-    codes: np.ndarray,
-    K: int,
-    cv: int,
-    n_jobs: int | None,
-    random_state: int | None,
-    progress: bool,
-) -> np.ndarray:
     n = len(codes)
     Z = _standardize(X)
     k = int(max(1, min(KNN_K, n - 1, max(5, round(np.sqrt(n))))))
