@@ -28,6 +28,11 @@ import {
   tellDataset,
 } from "./shared.js";
 
+/** The tooltip of a label chip in the toolbar counts. */
+function chipTitle(value, n) {
+  return `${formatCount(n)} samples labelled ${value} (click: show only them)`;
+}
+
 class GridView {
   constructor(model, host) {
     this.model = model;
@@ -724,7 +729,7 @@ class GridView {
       values.forEach(([value, n], i) => {
         const chip = this.countsParts.chips[i];
         setText(chip.n, formatCount(n));
-        const title = `${formatCount(n)} samples labelled ${value} (click: show only them)`;
+        const title = chipTitle(value, n);
         if (chip.button.title !== title) chip.button.title = title;
       });
       if (otherText !== null) setText(this.countsParts.other, otherText);
@@ -747,7 +752,7 @@ class GridView {
             className: `dcai-count${current !== null && String(current) === String(value) ? " dcai-count-on" : ""}`,
             "data-testid": "label-count",
             "data-label": String(value),
-            title: `${formatCount(n)} samples labelled ${value} (click: show only them)`,
+            title: chipTitle(value, n),
             onclick: () => this.filterByLabel(value),
           },
           [h("span", { className: "dcai-count-label", text: String(value) }), " ", nSpan],

@@ -1,6 +1,7 @@
 // The grid's viewport: which display indexes are in view for a scroll position, where each
 // item goes, and keeping only those items in the DOM (virtual scrolling). Table rows are one
 // unit each; gallery tiles fill units (lines) of `perUnit` tiles.
+import { setStyle } from "../shared.js";
 
 export const ROW_H = 32;
 export const ROW_H_IMAGES = 44;
@@ -18,7 +19,6 @@ export class Viewport {
     this.body = body;
     this.items = new Map(); // display index -> element
     this.metrics = null;
-    this.placedAt = new WeakMap(); // item element -> the transform last written
   }
 
   /**
@@ -95,11 +95,7 @@ export class Viewport {
       }
       // written only when the place changed: a patch re-renders every item in view, and an
       // unchanged transform written again still costs the frame a style pass per item
-      const transform = `translate(${left}px, ${top}px)`;
-      if (this.placedAt.get(node) !== transform) {
-        this.placedAt.set(node, transform);
-        node.style.transform = transform;
-      }
+      setStyle(node, "transform", `translate(${left}px, ${top}px)`);
     }
   }
 
