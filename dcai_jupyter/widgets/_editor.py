@@ -227,7 +227,8 @@ class LabelEditor(DatasetWidget):
         op = change.get("op") if isinstance(change, dict) else None
         version = change.get("version") if isinstance(change, dict) else None
         ids = change.get("ids") if isinstance(change, dict) else None
-        self._follow_resolved()
+        if self._deciding is None:  # a decision here recounts once it is recorded
+            self._follow_resolved()
         if not isinstance(version, int):
             return
         named = None if ids is None or len(ids) > CHANGED_MAX_IDS else [int(i) for i in ids]
