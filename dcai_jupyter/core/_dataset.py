@@ -19,45 +19,11 @@ from ._change import Change, ChangePlan, _equal
 from ._dataset_history import DatasetHistory
 from ._errors import BaseMismatchError, HistoryError, StateError
 from ._history import REDO, UNDO, History, default_path, undo_stacks
+from ._roles import FEATURE_ROLES, Roles, detect_roles
 from ._table import Table, apply_all, invert, touched_ids
 from ._validate import ids_array, labels_array
 
 Observer = Callable[["Dataset", dict[str, Any]], None]
-
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
-
-
-def _detect_image(table: Table) -> str | None:
-    for c in table.columns:
-        arr = table.arrays[c]
-        if c == table.label or arr.dtype != object or len(arr) == 0:
-            continue
-        v = next((x for x in arr[:50] if not _codec.is_missing(x)), None)
-        if isinstance(v, np.ndarray) and v.ndim in (2, 3):
-            return c
-        if isinstance(v, (bytes, bytearray)) and (
-            v[:8] == b"\x89PNG\r\n\x1a\n" or v[:3] == b"\xff\xd8\xff"
-        ):
-            return c
-        if isinstance(v, str) and v.lower().endswith(_IMAGE_SUFFIXES):
-            return c
-        if type(v).__module__.startswith("PIL."):
-            return c
-    return None
-
-
-def _detect_text(table: Table, skip: set[str]) -> str | None:
-    for c in table.columns:
-        if c in skip or c == table.label:
-            continue
-        arr = table.arrays[c]
-        if arr.dtype != object or len(arr) == 0:
-            continue
-        sample = [x for x in arr[:200] if isinstance(x, str)]
-        if sample and np.mean([len(x) for x in sample]) >= 20:
-            return c
-    return None
-
 
 class Dataset:
     """A training set whose every change is recorded in an iteration history.
@@ -76,10 +42,15 @@ class Dataset:
         A path, ``":memory:"``, or a ``History``.
     classes
         Declared class set: labels outside it are refused. Default: the labels present.
-    features, image, text
-        Column roles. ``features`` defaults to every column except the label and the
-        display columns; ``image`` (arrays, bytes, PIL images or paths) and ``text``
-        are detected when not given.
+    features, image, text, ignore, roles
+        Column roles, detected from the values and shown in ``ds.roles``: numeric,
+        categorical (any cardinality), text, image (arrays, bytes, PIL images or paths),
+        datetime, embedding (1-D numeric arrays), id (unique per row: row numbers, codes,
+        names; left out with a notice) or ignored. ``features`` lists the feature columns
+        (default: every numeric, categorical, datetime and embedding column; a listed
+        id-like column is used too); ``text`` (one column or several) and ``image`` name
+        those roles; ``ignore`` leaves columns out; ``roles={"col": "categorical"}`` sets
+        any column's role.
     resume
         On an existing history file of the same name and base data, replay its changes
         and continue (the default). ``resume=False`` keeps the old file aside
@@ -100,7 +71,9 @@ class Dataset:
         classes: Sequence[Any] | None = None,
         features: Sequence[str] | None = None,
         image: str | None = None,
-        text: str | None = None,
+        text: str | Sequence[str] | None = None,
+        ignore: Sequence[str] | None = None,
+        roles: dict[str, str] | None = None,
         resume: bool = True,
     ) -> None:
         self._lock = threading.RLock()
@@ -121,25 +94,36 @@ class Dataset:
                     f"labels {outside[:10]} in the data are not in the declared classes {classes}"
                 )
         self._classes = classes
-        for role, col in (("image", image), ("text", text)):
-            if col is not None and col not in table.columns:
-                raise KeyError(
-                    f"{role} column {col!r} not in the frame; columns are {table.columns}"
-                )
-        self.image_column = image if image is not None else _detect_image(table)
-        self.text_column = (
-            text if text is not None else _detect_text(table, {self.image_column or ""})
+        self.roles: Roles = detect_roles(
+            table.arrays,
+            table.dtypes,
+            label,
+            features=features,
+            text=text,
+            image=image,
+            ignore=ignore,
+            roles=roles,
         )
-        display = {c for c in (self.image_column, self.text_column) if c}
+        images, texts = self.roles.of("image"), self.roles.of("text")
+        self.image_column: str | None = images[0] if images else None
+        #: every text column (``text_column`` is the first: the one widgets show)
+        self.text_columns: list[str] = texts
+        self.text_column: str | None = texts[0] if texts else None
         if features is None:
-            self.feature_columns = [c for c in table.columns if c != label and c not in display]
+            self.feature_columns = self.roles.of(*FEATURE_ROLES)
         else:
-            unknown = [c for c in features if c not in table.columns]
-            if unknown:
-                raise KeyError(
-                    f"feature columns {unknown} not in the frame; columns are {table.columns}"
-                )
             self.feature_columns = list(features)
+        ids_left_out = self.roles.of("id")
+        if ids_left_out:
+            first = ids_left_out[0]
+            shown = "; ".join(f"{c!r} ({self.roles.why[c]})" for c in ids_left_out)
+            warnings.warn(
+                f"dcai_jupyter: identifier-like columns left out of the features: {shown}. "
+                f"To use one: roles={{{first!r}: 'categorical'}} (or 'numeric'), or list it "
+                "in features=",
+                UserWarning,
+                stacklevel=2,
+            )
         self.name = name or "dataset"
         self.label = label
         table.rehash()
