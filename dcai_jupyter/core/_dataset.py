@@ -19,13 +19,14 @@ from ._change import Change, ChangePlan, _equal
 from ._dataset_history import DatasetHistory
 from ._errors import BaseMismatchError, HistoryError, StateError
 from ._history import REDO, UNDO, History, default_path, undo_stacks
+from ._reviews import DatasetReviews
 from ._roles import FEATURE_ROLES, Roles, detect_roles
 from ._table import Table, apply_all, invert, touched_ids
 from ._validate import ids_array, labels_array
 
 Observer = Callable[["Dataset", dict[str, Any]], None]
 
-class Dataset:
+class Dataset(DatasetReviews):
     """A training set whose every change is recorded in an iteration history.
 
     Parameters

@@ -17,8 +17,9 @@ names, so a grid or an editor can show any family's findings.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,27 @@ ROLES = ("score", "flag", "suggestion", "group", "keeper", "reason")
 #: what accepting a finding does: set the suggested label, remove the sample, or ask a
 #: person for a label (an unlabeled pool row)
 ACTIONS = ("relabel", "remove", "label", "review")
+
+
+class FindingsKey(NamedTuple):
+    """The identity of a find step's findings: its op, a digest of its JSON params and the
+    dataset version it ran at. Findings made again with the same op, params and version
+    (after a kernel restart, say) have the same key, so they share their review state;
+    a subset (``findings.flagged``, ``findings.top(10)``) has its findings' key."""
+
+    op: str
+    params: str
+    version: int | None
+
+    def __str__(self) -> str:
+        at = "" if self.version is None else f"@v{self.version}"
+        return f"{self.op}{at}#{self.params}"
+
+
+def params_digest(params: Mapping[str, Any]) -> str:
+    """sha256 of JSON ``params`` with sorted keys (12 hex digits): equal params, equal digest."""
+    text = json.dumps(dict(params), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 class Findings:
@@ -88,6 +110,13 @@ class Findings:
         self.version = version
 
     # ------------------------------------------------------------------ typed reads
+    @property
+    def key(self) -> FindingsKey:
+        """``(op, params digest, version)``: what the review state of these findings is
+        recorded under (see ``Dataset.reviews``)."""
+        version = None if self.version is None else int(self.version)
+        return FindingsKey(str(self.op), params_digest(self.params), version)
+
     @property
     def frame(self) -> pd.DataFrame:
         """The findings as a DataFrame by sample id (shared, do not edit in place)."""
@@ -201,4 +230,4 @@ class Findings:
         return caption + self.sorted()._frame.head(20).to_html()
 
 
-__all__ = ["ACTIONS", "ROLES", "Findings"]
+__all__ = ["ACTIONS", "ROLES", "Findings", "FindingsKey", "params_digest"]

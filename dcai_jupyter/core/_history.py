@@ -23,6 +23,7 @@ from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError
 from ._history_compare import CompareMixin
 from ._history_frames import ChangesFrame, EventsFrame, IterationsFrame, linked
 from ._provenance import Provenance
+from ._reviews import HistoryReviews
 from ._table import Table, apply_all
 
 SCHEMA_VERSION = 1
@@ -115,7 +116,7 @@ def default_path(name: str, directory: str | os.PathLike[str] | None = None) -> 
     return Path(directory or ".") / ".dcai" / f"{safe}.sqlite"
 
 
-class History(CompareMixin):
+class History(CompareMixin, HistoryReviews):
     """Append-only record of every change to one dataset, stored in SQLite.
 
     Parameters

@@ -1,0 +1,523 @@
+"""Review state of findings, recorded in the history: the samples a person kept as they are or
+marked reviewed, and the undoing of either.
+
+One mechanism for every view and for cells. ``ds.record_review(findings, ids, "kept")``
+records a ``mark_kept`` event (``"reviewed"``: ``mark_reviewed``; ``undo=True``: the
+``unmark_kept`` / ``unmark_reviewed`` event) with the findings' key (:attr:`Findings.key`:
+op, params digest, version), the sample ids whose state changed and the provenance of the
+call (a cell, a widget). No data changes and the version stays. ``ds.reviews(findings)``
+reads the state back; so do ``History.reviews`` (any process that opens the file, e.g.
+after a kernel restart) and ``dcai reviews H``.
+
+Which events are in effect follows the data
+-------------------------------------------
+Every event carries the dataset version it was made at. A review judges the data as it was
+then, so it holds for that state of the data and for every state made from it:
+
+- ``ds.revert_to(v)``: the reviews made after ``v`` are no longer in effect (the data is
+  back at ``v``'s state; the review state is what it was at ``v``);
+- ``ds.undo()``: the reviews made since the undone change are no longer in effect;
+- undoing the revert, or redoing the change, brings them back.
+
+Nothing is deleted: every event stays in the history (``History.review_events()`` lists
+them with whether each is in effect).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ._findings import FindingsKey
+
+if TYPE_CHECKING:
+    from ._history import History
+
+__all__ = [
+    "REVIEW_EVENTS",
+    "REVIEW_STATES",
+    "DatasetReviews",
+    "HistoryReviews",
+    "ReviewEvent",
+    "findings_key",
+    "review_op",
+]
+
+#: what a person can decide about a finding without changing the data
+REVIEW_STATES = ("kept", "reviewed")
+#: the history events of the review state: op -> (state, set (True) or undone (False))
+REVIEW_EVENTS: dict[str, tuple[str, bool]] = {
+    "mark_kept": ("kept", True),
+    "unmark_kept": ("kept", False),
+    "mark_reviewed": ("reviewed", True),
+    "unmark_reviewed": ("reviewed", False),
+}
+# the change ops that bring the data back to a state it had (see _history / _dataset)
+_UNDO, _REDO, _REVERT = "undo", "redo", "revert"
+
+_EVENTS_SQL = (
+    "SELECT e.id, e.version, e.op, e.params, e.ts, p.source, p.execution_count, p.cell_id,"
+    " p.widget FROM events e JOIN provenance p ON p.id = e.prov"
+    f" WHERE e.id > ? AND e.op IN ({','.join('?' * len(REVIEW_EVENTS))}) ORDER BY e.id"
+)
+_COLUMNS = [
+    "findings",
+    "state",
+    "kept",
+    "reviewed",
+    "version",
+    "timestamp",
+    "source",
+    "widget",
+    "cell_id",
+    "execution_count",
+    "event",
+]
+
+
+def review_op(state: str, *, undo: bool = False) -> str:
+    """The event op that sets (``undo``: takes back) ``state`` (one of :data:`REVIEW_STATES`)."""
+    if state not in REVIEW_STATES:
+        raise ValueError(f"state must be one of {REVIEW_STATES}; got {state!r}")
+    return f"{'unmark' if undo else 'mark'}_{state}"
+
+
+def findings_key(findings: Any) -> FindingsKey:
+    """The key of ``findings`` (a ``Findings``, or a ``FindingsKey`` / 3-tuple)."""
+    if isinstance(findings, FindingsKey):
+        return findings
+    key = getattr(findings, "key", None)
+    if isinstance(key, FindingsKey):
+        return key
+    if isinstance(findings, tuple) and len(findings) == 3:
+        op, params, version = findings
+        return FindingsKey(str(op), str(params), None if version is None else int(version))
+    raise TypeError(
+        "pass the Findings the review is about (e.g. ds.find_label_issues()) or their .key; "
+        f"got {type(findings).__name__}"
+    )
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """One recorded review event."""
+
+    id: int
+    version: int  # the dataset version it was made at
+    op: str
+    state: str
+    on: bool
+    #: (op, params digest, version) of the findings; params None for an event recorded
+    #: before findings had a params digest (it matches the findings' op and version)
+    findings: tuple[str, str | None, int | None]
+    ids: tuple[int, ...]
+    ts: int
+    source: str
+    execution_count: int | None
+    cell_id: str | None
+    widget: str | None
+
+    def matches(self, key: FindingsKey) -> bool:
+        op, params, version = self.findings
+        return op == key.op and version == key.version and (params is None or params == key.params)
+
+    @property
+    def key_text(self) -> str:
+        op, params, version = self.findings
+        return str(FindingsKey(op, params or "*", version))
+
+
+def _event(row: tuple[Any, ...]) -> ReviewEvent | None:
+    eid, version, op, params_text, ts, source, count, cell_id, widget = row
+    try:
+        params = json.loads(params_text) if params_text else {}
+        state, on = REVIEW_EVENTS[op]
+        fv = params.get("findings_version")
+        fp = params.get("findings_params")
+        return ReviewEvent(
+            id=int(eid),
+            version=int(version),
+            op=str(op),
+            state=state,
+            on=on,
+            findings=(
+                str(params.get("findings")),
+                None if fp is None else str(fp),
+                None if fv is None else int(fv),
+            ),
+            ids=tuple(int(i) for i in params.get("ids") or ()),
+            ts=int(ts),
+            source=str(source),
+            execution_count=None if count is None else int(count),
+            cell_id=cell_id if isinstance(cell_id, str) else None,
+            widget=widget if isinstance(widget, str) else None,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):  # not readable: not in effect
+        return None
+
+
+def _node(nodes: list[int], seq: int, op: str, params_text: str | None) -> int:
+    """The state node of version ``seq``: ``seq`` for a change that makes a new state; for an
+    undo, redo or revert, the node of the state it brings the data back to."""
+    if op not in (_UNDO, _REDO, _REVERT):
+        return seq
+    try:
+        params = json.loads(params_text) if params_text else {}
+        if op == _UNDO:
+            target = int(params["undoes"]) - 1
+        elif op == _REDO:
+            target = int(params["redoes"])
+        else:
+            target = int(params["to"])
+    except (KeyError, TypeError, ValueError):
+        return seq
+    return nodes[target] if 0 <= target < seq else seq
+
+
+def _lineage(nodes: list[int], version: int) -> set[int]:
+    """The state nodes the data at ``version`` is made from (its own included)."""
+    out = set()
+    x = nodes[version]
+    while True:
+        out.add(x)
+        if x == 0:
+            return out
+        x = nodes[x - 1]
+
+
+Slot = dict[str, ReviewEvent]
+
+
+class _Log:
+    """What one History handle has read of its review events and state nodes."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.events: list[ReviewEvent] = []
+        self.last_id = 0
+        self.nodes: list[int] = [0]  # nodes[v]: the state node of version v
+        self.memo: dict[tuple[Any, ...], Any] = {}
+
+
+class HistoryReviews:
+    """``History``'s reads of the review state (a mixin: it uses the History's connection)."""
+
+    _conn: Any
+    _lock: Any
+
+    def _review_log(self) -> _Log:
+        log = self.__dict__.get("_review_log_")
+        if log is None:
+            with self._lock:
+                log = self.__dict__.setdefault("_review_log_", _Log())
+        return log
+
+    def _review_head(self) -> int:
+        with self._lock:
+            return int(
+                self._conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+            )
+
+    def _read_reviews(self, at: int | None) -> tuple[_Log, int]:
+        """The log, read up to version ``at`` (None: the head) and the newest review event."""
+        log = self._review_log()
+        with log.lock:
+            if at is None:
+                at = self._review_head()
+            at = int(at)
+            if at < 0:
+                raise ValueError(f"no version {at}")
+            with self._lock:
+                rows = []
+                if len(log.nodes) <= at:
+                    rows = self._conn.execute(
+                        "SELECT seq, op, params FROM changes WHERE seq >= ? AND seq <= ?"
+                        " ORDER BY seq",
+                        (len(log.nodes), at),
+                    ).fetchall()
+                events = self._conn.execute(_EVENTS_SQL, (log.last_id, *REVIEW_EVENTS)).fetchall()
+            for seq, op, params in rows:
+                if int(seq) != len(log.nodes):  # pragma: no cover - seqs are dense
+                    break
+                log.nodes.append(_node(log.nodes, int(seq), str(op), params))
+            if len(log.nodes) <= at:
+                raise ValueError(
+                    f"no version {at}; this history has versions 0..{len(log.nodes) - 1}"
+                )
+            for row in events:
+                log.last_id = max(log.last_id, int(row[0]))
+                e = _event(row)
+                if e is not None:
+                    log.events.append(e)
+        return log, at
+
+    def in_effect(self, version: int, *, at: int | None = None) -> bool:
+        """Whether the data at ``at`` (default: the head) is made from the data as it was at
+        ``version``: False when the changes up to ``version`` were reverted or undone since
+        (what was decided at ``version`` then no longer holds)."""
+        log, at = self._read_reviews(at)
+        version = int(version)
+        if not 0 <= version <= at:
+            return False
+        with log.lock:
+            stamp = ("lineage", at, len(log.nodes))
+            lineage = log.memo.get(stamp)
+            if lineage is None:
+                lineage = log.memo[stamp] = _lineage(log.nodes, at)
+            return log.nodes[version] in lineage
+
+    def _effective(self, at: int | None) -> tuple[list[ReviewEvent], int]:
+        """The review events in effect at ``at``, oldest first."""
+        log, at = self._read_reviews(at)
+        with log.lock:
+            stamp = ("effective", at, log.last_id)
+            hit = log.memo.get(stamp)
+            if hit is None:
+                if len(log.memo) > 64:
+                    log.memo.clear()
+                lineage = _lineage(log.nodes, at) if log.events else set()
+                hit = log.memo[stamp] = [
+                    e for e in log.events if e.version <= at and log.nodes[e.version] in lineage
+                ]
+            return hit, at
+
+    def _slots(self, key: FindingsKey | None, at: int | None) -> dict[Any, dict[int, Slot]]:
+        """Per findings (their key; all recorded ones when ``key`` is None) and sample id: the
+        event that set each state in effect."""
+        events, at = self._effective(at)
+        log = self._review_log()
+        stamp = ("slots", at, log.last_id, key)
+        with log.lock:
+            hit = log.memo.get(stamp)
+        if hit is not None:
+            return hit
+        out: dict[Any, dict[int, Slot]] = {}
+        for e in events:
+            if key is not None and not e.matches(key):
+                continue
+            per = out.setdefault(key if key is not None else e.findings, {})
+            for sid in e.ids:
+                slot = per.setdefault(sid, {})
+                if e.on:
+                    slot[e.state] = e
+                else:
+                    slot.pop(e.state, None)
+        for per in out.values():
+            for sid in [s for s, slot in per.items() if not slot]:
+                del per[sid]
+        with log.lock:
+            log.memo[stamp] = out
+        return out
+
+    def review_ids(
+        self, findings: Any, state: str = "reviewed", *, at: int | None = None
+    ) -> frozenset[int]:
+        """Sample ids of ``findings`` whose ``state`` (``"kept"`` or ``"reviewed"``) is in
+        effect at version ``at`` (default: the head)."""
+        if state not in REVIEW_STATES:
+            raise ValueError(f"state must be one of {REVIEW_STATES}; got {state!r}")
+        key = findings_key(findings)
+        per = self._slots(key, at).get(key, {})
+        return frozenset(sid for sid, slot in per.items() if state in slot)
+
+    def reviews(self, findings: Any = None, *, at: int | None = None) -> pd.DataFrame:
+        """The review state in effect at version ``at`` (default: the head), by sample id.
+
+        One row per sample of ``findings`` (every findings reviewed when None) kept or
+        marked reviewed: ``findings`` (the key as text), ``state`` (``"kept"`` wins over
+        ``"reviewed"``), ``kept``, ``reviewed``, and when and where that state was decided:
+        ``version`` (the dataset version), ``timestamp``, ``source`` (cell, widget, ...),
+        ``widget``, ``cell_id``, ``execution_count``, ``event`` (the event's id).
+        """
+        key = None if findings is None else findings_key(findings)
+        rows: list[tuple[Any, ...]] = []
+        index: list[int] = []
+        for k, per in self._slots(key, at).items():
+            text = (
+                str(k) if isinstance(k, FindingsKey) else str(FindingsKey(k[0], k[1] or "*", k[2]))
+            )
+            for sid in sorted(per):
+                slot = per[sid]
+                state = "kept" if "kept" in slot else "reviewed"
+                e = slot[state]
+                index.append(sid)
+                rows.append(
+                    (
+                        text,
+                        state,
+                        "kept" in slot,
+                        "reviewed" in slot,
+                        e.version,
+                        e.ts,
+                        e.source,
+                        e.widget,
+                        e.cell_id,
+                        e.execution_count,
+                        e.id,
+                    )
+                )
+        frame = (
+            pd.DataFrame.from_records(rows, columns=_COLUMNS)
+            if rows
+            else pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
+        )
+        frame["kept"] = frame["kept"].astype(bool)
+        frame["reviewed"] = frame["reviewed"].astype(bool)
+        frame["version"] = frame["version"].astype(np.int64)
+        frame["event"] = frame["event"].astype(np.int64)
+        frame["timestamp"] = pd.to_datetime(
+            frame["timestamp"].astype(np.int64), unit="ms", utc=True
+        )
+        frame["execution_count"] = pd.array(list(frame["execution_count"]), dtype="Int64")
+        frame.index = pd.Index(index, name="sample_id", dtype=np.int64)
+        return frame
+
+    def review_events(self, *, at: int | None = None) -> pd.DataFrame:
+        """Every recorded review event, oldest first, and whether it is in effect at ``at``
+        (default: the head): ``op``, ``state``, ``undo``, ``findings`` (key as text),
+        ``findings_op``, ``findings_params``, ``findings_version``, ``ids``, ``version``,
+        ``in_effect``, ``timestamp``, ``source``, ``widget``, ``cell_id``, ``execution_count``."""
+        effective, at = self._effective(at)
+        live = {e.id for e in effective}
+        log = self._review_log()
+        with log.lock:
+            events = list(log.events)
+        index = pd.Index([e.id for e in events], name="event", dtype=np.int64)
+
+        def objects(values: list[Any]) -> pd.Series:
+            return pd.Series(values, index=index, dtype=object)
+
+        return pd.DataFrame(
+            {
+                "op": [e.op for e in events],
+                "state": [e.state for e in events],
+                "undo": [not e.on for e in events],
+                "findings": [e.key_text for e in events],
+                "findings_op": [e.findings[0] for e in events],
+                "findings_params": [e.findings[1] for e in events],
+                "findings_version": pd.array([e.findings[2] for e in events], dtype="Int64"),
+                "ids": objects([list(e.ids) for e in events]),
+                "version": np.array([e.version for e in events], dtype=np.int64),
+                "in_effect": np.array([e.id in live for e in events], dtype=bool),
+                "timestamp": pd.to_datetime(
+                    np.array([e.ts for e in events], dtype=np.int64), unit="ms", utc=True
+                ),
+                "source": [e.source for e in events],
+                "widget": objects([e.widget for e in events]),
+                "cell_id": objects([e.cell_id for e in events]),
+                "execution_count": pd.array([e.execution_count for e in events], dtype="Int64"),
+            },
+            index=index,
+        )
+
+
+ReviewObserver = Callable[[Any, dict[str, Any]], None]
+
+
+class DatasetReviews:
+    """``Dataset``'s review state: record a decision, read the state at the current version."""
+
+    _history: History
+    _lock: Any
+    _version: int
+
+    def record_review(
+        self,
+        findings: Any,
+        ids: Iterable[int],
+        state: str = "reviewed",
+        *,
+        undo: bool = False,
+        reason: str | None = None,
+    ) -> int:
+        """Record that the samples ``ids`` of ``findings`` were kept (``state="kept"``) or
+        reviewed (``"reviewed"``), or with ``undo=True`` that this is taken back.
+
+        One event (``mark_kept``, ``mark_reviewed``, ``unmark_kept``, ``unmark_reviewed``)
+        with the findings' key, the ids whose state changes, the dataset version and where
+        the call came from; no data changes (``ds.undo()`` does not take it back: record
+        ``undo=True``). Every view of the dataset follows. Nothing is recorded when no
+        sample's state changes.
+
+        Returns
+        -------
+        int
+            The number of samples whose state changed.
+        """
+        op = review_op(state, undo=undo)
+        key = findings_key(findings)
+        wanted = sorted({int(i) for i in ids})
+        with self._lock:
+            current = self._history.review_ids(key, state, at=self._version)
+            todo = [i for i in wanted if (i in current) == undo]
+            if not todo:
+                return 0
+            params: dict[str, Any] = {
+                "findings": key.op,
+                "findings_params": key.params,
+                "findings_version": key.version,
+                "ids": todo,
+            }
+            if reason is not None:
+                params["reason"] = str(reason)
+            event = self._history.record_event(op, params, {"n": len(todo)})
+            note = {
+                "op": op,
+                "state": state,
+                "undo": undo,
+                "findings": key,
+                "ids": todo,
+                "version": self._version,
+                "event": event,
+            }
+            observers = list(self.__dict__.get("_review_observers", ()))
+        for cb in observers:
+            try:
+                cb(self, note)
+            except Exception as e:  # a view must not break the decision
+                import warnings
+
+                warnings.warn(f"review observer {cb!r} failed: {e!r}", RuntimeWarning, stacklevel=2)
+        return len(todo)
+
+    def reviews(self, findings: Any = None) -> pd.DataFrame:
+        """The review state now, by sample id: which samples of ``findings`` (every findings
+        reviewed when None) are kept or marked reviewed, and when (dataset version,
+        timestamp) and where (source, widget, cell) that was decided.
+
+        Recorded in the history, so a Dataset re-created on its history file (a kernel
+        restart) reads it again; findings made again with the same op, params and version
+        have the same key. After ``revert_to(v)`` or ``undo()`` the reviews made on the data
+        reverted are not in effect (see :mod:`dcai_jupyter.core._reviews`).
+        """
+        return self._history.reviews(findings, at=self._version)
+
+    def review_ids(self, findings: Any, state: str = "reviewed") -> frozenset[int]:
+        """Sample ids of ``findings`` whose ``state`` (``"kept"``/``"reviewed"``) is in effect."""
+        return self._history.review_ids(findings, state, at=self._version)
+
+    def in_effect(self, version: int) -> bool:
+        """Whether the data now is made from the data as it was at ``version`` (not reverted
+        or undone since)."""
+        return self._history.in_effect(version, at=self._version)
+
+    def observe_reviews(self, callback: ReviewObserver) -> None:
+        """Call ``callback(dataset, note)`` after every recorded review event (on the thread
+        that recorded it); ``note`` has ``op``, ``state``, ``undo``, ``findings``, ``ids``,
+        ``version``, ``event``."""
+        with self._lock:
+            observers = self.__dict__.setdefault("_review_observers", [])
+            if callback not in observers:
+                observers.append(callback)
+
+    def unobserve_reviews(self, callback: ReviewObserver) -> None:
+        with self._lock:
+            observers = self.__dict__.get("_review_observers", [])
+            if callback in observers:
+                observers.remove(callback)
