@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         StateError,
         open_history,
     )
-    from .ops import find_label_issues, label_issue_chart
+    from .ops import find_label_issues, label_issue_chart, register_transform
     from .widgets import HistoryView, LabelEditor, SampleGrid
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "find_label_issues",
     "label_issue_chart",
     "open_history",
+    "register_transform",
 ]
 
 _LAZY = {
@@ -60,6 +61,7 @@ _LAZY = {
     },
     "find_label_issues": ("dcai_jupyter.ops", "find_label_issues"),
     "label_issue_chart": ("dcai_jupyter.ops", "label_issue_chart"),
+    "register_transform": ("dcai_jupyter.ops", "register_transform"),
     "SampleGrid": ("dcai_jupyter.widgets", "SampleGrid"),
     "LabelEditor": ("dcai_jupyter.widgets", "LabelEditor"),
     "HistoryView": ("dcai_jupyter.widgets", "HistoryView"),

@@ -42,50 +42,61 @@ def _state(ds):
 
 
 # ---------------------------------------------------------------------------- user transforms
+# a history records a function by its registered name only (it never imports code)
+@dj.register_transform
 def scale_x(rows, rng):
     out = rows.copy()
     out["x"] = out["x"] * 1.5
     return out
 
 
+@dj.register_transform
 def add_column(rows, rng):
     return rows.assign(extra=1)
 
 
+@dj.register_transform
 def make_float(rows, rng):
     return rows.assign(k=rows["k"] + 0.5)
 
 
+@dj.register_transform
 def nan_x(rows, rng):
     return rows.assign(x=np.nan)
 
 
+@dj.register_transform
 def nan_image(rows, rng):
     out = rows.copy()
     out["img"] = [np.full(v.shape, np.nan) for v in out["img"]]
     return out
 
 
+@dj.register_transform
 def float_image(rows, rng):
     out = rows.copy()
     out["img"] = [v.astype(np.float64) for v in out["img"]]
     return out
 
 
+@dj.register_transform
 def crop_image(rows, rng):
     out = rows.copy()
     out["img"] = [v[:4, :4] for v in out["img"]]
     return out
 
 
+@dj.register_transform
 def drop_row(rows, rng):
     return rows.iloc[1:]
 
 
+@dj.register_transform
 def flip_label(rows, rng):
     return rows.assign(y="z")
 
 
+@dj.register_transform
 def not_a_frame(rows, rng):
     return rows.to_numpy()
 
@@ -276,7 +287,7 @@ def test_a_lambda_cannot_be_recorded_and_changes_nothing():
         ({"transform": 3}, TypeError, "a transform is a name"),
         ({"transform": "jitter", "n": 0}, ValueError, "positive integer"),
         ({"transform": "jitter", "ids": []}, ValueError, "ids is empty"),
-        ({"transform": "jitter", "ids": [0, 0]}, ValueError, "ids repeat"),
+        ({"transform": "jitter", "ids": [0, 0]}, ValueError, "given more than once"),
         ({"transform": "jitter", "ids": [999]}, KeyError, "999"),
     ],
 )
@@ -331,16 +342,26 @@ def test_recipe_replay_rebuilds_the_operation_and_reproduces_the_rows(monkeypatc
     ds = _ds()
     ds.augment([{"name": "jitter", "scale": 0.2}, "rotate", scale_x], ids=[1, 3], n=2, random_state=4)
     last = ds.history.changes.iloc[-1]
-    with pytest.raises(ParamError, match="not from a trusted module"):
-        rebuild(last["op"], last["params"])  # a history file cannot import arbitrary code
-    monkeypatch.setattr(_params, "TRUSTED_MODULES", _params.TRUSTED_MODULES | {__name__.split(".")[0]})
+    with monkeypatch.context() as m:  # a process that has not registered scale_x
+        m.setattr(_params, "_CALLABLES", {k: f for k, f in _params._CALLABLES.items() if f is not scale_x})
+        with pytest.raises(ParamError, match=r"not a registered function.*register_transform"):
+            rebuild(last["op"], last["params"])  # a history file cannot import arbitrary code
     op = rebuild(last["op"], last["params"])
     assert isinstance(op, Augment)
+    # ids= is a selection: recipe replay carries the rows made from those samples over
+    res = ds.history.replay_recipe(_ds().df, progress=False)
+    assert res.applied.iloc[-1]["kind"] == "selection", res.report()
+    assert res.dataset.fingerprint == ds.fingerprint
+    # by rule (every row), the operation itself re-runs to the same rows
+    whole = _ds()
+    whole.augment("jitter", n=1, random_state=4)
+    rec = whole.history.changes.iloc[-1]["params"]
     fresh = _ds()
-    fresh.apply(op.replay(fresh, last["params"]))
-    assert fresh.fingerprint == ds.fingerprint
+    fresh.apply(rebuild("augment", rec).replay(fresh, rec))
+    assert fresh.fingerprint == whole.fingerprint
 
 
+@dj.register_transform
 def nan_late(rows, rng):
     """NaN only for rows past the first batch: all or nothing across batches."""
     out = rows.copy()

@@ -33,6 +33,7 @@ def _unchanged(ds, version: int, n: int, fp: str, n_changes: int) -> None:
     assert len(ds.history) == n_changes
 
 
+@dj.register_transform
 def gen_means(X, y, counts, *, random_state, spread=0.0):
     """A module-level generator: class means plus gaussian noise (for the callable path)."""
     rng = np.random.default_rng(random_state)
@@ -46,17 +47,20 @@ def gen_means(X, y, counts, *, random_state, spread=0.0):
     return pd.concat(parts, ignore_index=True)
 
 
+@dj.register_transform
 def gen_wrong_counts(X, y, counts, *, random_state):
     out = gen_means(X, y, counts, random_state=random_state)
     return out.iloc[:-1]
 
 
+@dj.register_transform
 def gen_nan(X, y, counts, *, random_state):
     out = gen_means(X, y, counts, random_state=random_state)
     out.loc[0, "a"] = np.nan
     return out
 
 
+@dj.register_transform
 def gen_new_column(X, y, counts, *, random_state):
     out = gen_means(X, y, counts, random_state=random_state)
     out["extra"] = 1.0

@@ -15,8 +15,9 @@ Computations (array in, array or frame out; they change nothing):
 - features: :func:`feature_matrix`, :func:`dataset_feature_matrix`;
 - charts: :func:`label_issue_chart`.
 
-Recipe replay rebuilds estimators and functions only from trusted modules; add yours
-with :func:`trust_module`.
+Recorded parameters are data: recipe replay rebuilds only scikit-learn estimator classes
+from trusted packages (add yours with :func:`trust_module`) and functions registered with
+:func:`register_transform`; it never imports or calls anything else.
 """
 
 from ._active import STRATEGIES, SuggestSamples, entropy, least_confidence, margin, select_samples
@@ -35,7 +36,7 @@ from ._label_issues import (
     scores_digest,
 )
 from ._outliers import Outliers, find_outliers, outlier_scores
-from ._params import ParamError, trust_module
+from ._params import ParamError, register_transform, trust_module
 from ._prune import Prune, prune_mask, select_prune_rule
 from ._pseudo import PseudoLabel, Unlabel
 from ._synthesize import Synthesize, synthesis_counts
@@ -75,6 +76,7 @@ __all__ = [
     "prune_mask",
     "rebuild",
     "register",
+    "register_transform",
     "registry",
     "run_tasks",
     "scores_digest",

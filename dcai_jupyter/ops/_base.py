@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from ..core import Change, ChangePlan, Dataset, Findings
-from ._params import from_json, to_json
+from ._params import ParamError, from_json, from_json_params, to_json
 
 OpT = TypeVar("OpT", bound=type["Operation"])
 
@@ -106,9 +106,20 @@ class Operation:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> Operation:
-        """Rebuild an operation from ``json_params()`` (as recorded in the history)."""
-        valid = set(cls._param_names())
-        return cls(**{k: from_json(v) for k, v in params.items() if k in valid})
+        """Rebuild an operation from ``json_params()`` (as recorded in the history).
+
+        Raises
+        ------
+        ParamError
+            ``params`` is not a dict, names a parameter the operation does not have, or
+            holds a value that cannot be rebuilt (see :mod:`dcai_jupyter.ops._params`).
+        """
+        owner = cls.change_op or cls.name or cls.__name__
+        kwargs = from_json_params(params, cls._param_names(), owner)
+        try:
+            return cls(**kwargs)
+        except (TypeError, ValueError) as e:
+            raise ParamError(f"{owner}: cannot rebuild it from the recorded parameters: {e}") from e
 
     def __repr__(self) -> str:
         defaults = {
@@ -198,7 +209,10 @@ class Operation:
 def rebuild(op: str, recorded: dict[str, Any]) -> Operation:
     """The operation a recorded change came from, rebuilt from its op name and params."""
     cls = get_operation(op)
-    return cls.from_params(dict(recorded.get("operation") or {}))
+    if not isinstance(recorded, dict):
+        raise ParamError(f"{op}: recorded params must be a JSON object; got {type(recorded).__name__}")
+    params = recorded.get("operation")
+    return cls.from_params({} if params is None else params)
 
 
 Factory = Callable[..., Operation]

@@ -38,6 +38,7 @@ from ..core._recipe_steps import (
     row_hashes,
 )
 from ._base import Operation, get_operation, rebuild
+from ._params import ParamError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Change
@@ -217,6 +218,8 @@ class _Replay:
             if hasattr(operation, "progress"):
                 operation.progress = self.progress
             change: Change = operation.replay(self.ds, params)
+        except ParamError as e:  # a malformed or hostile record: stop, naming the change
+            raise ParamError(f"recorded change v{seq} ({op}): {e}") from e
         except Exception as e:  # the recorded operation cannot run on these data
             self.skipped[seq] = {"op": op, "reason": f"could not re-run {op}: {e}"}
             return
@@ -504,6 +507,7 @@ def replay_recipe(
             image=source.image_column,
             text=source.text_column,
         )
+    changes = _recorded_changes(h)
     make = dataset_class or Dataset
     ds_name = name or f"{h.name or 'dataset'}-recipe"
     info = {
@@ -517,7 +521,6 @@ def replay_recipe(
         ds = make(new_df, label=label, name=ds_name, history=history or ":memory:", **kwargs)
         ds.history.record_event("replay_recipe", info, {"rows": len(ds)})
         run = _Replay(h, ds, old, progress)
-        changes = recorded_changes(h)
         alive, why = effective_changes(changes)
         live = set(alive)
         for c in changes:
@@ -547,6 +550,21 @@ def replay_recipe(
             json.loads(json.dumps({**result.counts(), "content_check": result.content_check})),
         )
     return result
+
+
+def _recorded_changes(h: History) -> list[RecordedChange]:
+    """``recorded_changes(h)``; params that are not a JSON object are a ParamError."""
+    try:
+        changes = recorded_changes(h)
+    except RecursionError:  # JSON nested past what the parser follows
+        raise ParamError(f"{h.path}: a recorded change's params are nested too deeply") from None
+    for c in changes:
+        if not isinstance(c.params, dict):
+            raise ParamError(
+                f"recorded change v{c.seq} ({c.op!r}): params must be a JSON object; got "
+                f"{type(c.params).__name__}"
+            )
+    return changes
 
 
 def _review_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._params import register_transform
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Dataset
 
@@ -277,6 +279,9 @@ BUILTIN_TRANSFORMS: dict[str, Callable[..., Rows]] = {
     "token_swap": token_swap,
     "char_noise": char_noise,
 }
+# recorded and replayed by these names when passed as functions (see _params)
+for _name, _fn in BUILTIN_TRANSFORMS.items():
+    register_transform(_fn, name=_name)
 
 
 # ---------------------------------------------------------------------------- resolve
