@@ -17,11 +17,12 @@ def digit_findings(
     history: Any = ":memory:",
     name: str | None = None,
     x_step: float = 1.0,
-    version: int | None = None,
+    version: int | None = 0,
 ) -> tuple[dj.Dataset, dj.Findings]:
     """A dataset of ``n`` rows labelled ``i % 10`` and label-issue findings on it: the first
     ``n_flagged`` rows flagged with the next digit as the suggestion, scores falling with the
-    row (the first row is the most suspicious)."""
+    row (the first row is the most suspicious). ``version``: the dataset version the findings
+    say they were made at (the new dataset's, 0); what was relabeled since then is resolved."""
     df = pd.DataFrame({"x": np.arange(n) * x_step, "label": np.arange(n) % 10})
     kw = {} if name is None else {"name": name}
     ds = dj.Dataset(df, label="label", classes=list(range(10)), history=history, **kw)

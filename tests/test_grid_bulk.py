@@ -179,11 +179,13 @@ def test_mark_reviewed_is_one_event_every_view_shows_and_a_restart_keeps(tmp_pat
     ds.history.close()
 
     # a restart: the same data on the same history file resumes (at the relabel), the
-    # findings made again at their version know the reviews again
+    # findings made again at their version know the reviews again; 3 was relabeled since
+    # the findings' version, as before the restart
     ds2, found2 = _data(path)
     assert ds2.version == 1
     page = _ask(SampleGrid(ds2, findings=found2), type="page", offset=0, limit=5)
-    assert page["resolved"][:5] == [None, None, "reviewed", "reviewed", None]
+    assert page["resolved"][:5] == [None, None, "reviewed", "relabeled", None]
+    assert ds2.review_ids(found2) == {2, 3}
 
 
 def test_unmark_reviewed_reopens_with_one_event(tmp_path: Path) -> None:

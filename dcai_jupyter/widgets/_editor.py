@@ -14,7 +14,7 @@ from ._base import MISSING_FRONT_END, DatasetWidget, same_label, static_asset
 from ._images import image_data_url
 from ._ordering import grouped_order
 from ._protocol import ProtocolError, is_null_scalar, json_scalar
-from ._resolved import resolution, set_kept, watch
+from ._resolved import kept_ids, resolution, set_kept, watch
 from ._schema import ID_COLUMN, as_findings
 
 __all__ = ["LabelEditor"]
@@ -41,6 +41,12 @@ class _Decision:
     before: Any
     after: Any
     version_after: int | None  # None when the decision changed nothing in the dataset
+    made_at: int = 0  # the dataset version the decision was made at
+
+    @property
+    def anchor(self) -> int:
+        """The version whose state the decision holds for (see ``Dataset.in_effect``)."""
+        return self.made_at if self.version_after is None else self.version_after
 
 
 def review_queue(findings: Any) -> np.ndarray:
@@ -156,11 +162,15 @@ class LabelEditor(DatasetWidget):
         self._findings = found
         queue = np.asarray(ds.ids) if found is None else review_queue(found)
         skipped = 0
+        #: entries left out because resolved when the editor was made, in review order:
+        #: they rejoin the queue (at its end) when reopened (an undo, a revert)
+        self._left_out = queue[:0]
         if found is not None and not include_resolved:
             state = resolution(ds, found)
             resolved = state[state != ""].index.to_numpy()
             open_ = ~np.isin(queue, resolved)
             skipped = int(len(queue) - open_.sum())
+            self._left_out = queue[~open_]
             queue = queue[open_]
         self._queue = queue
         self._groups: dict[Any, list[int]] = {}
@@ -188,7 +198,7 @@ class LabelEditor(DatasetWidget):
             image_column=str(getattr(ds, "image_column", None) or ""),
             text_column=str(getattr(ds, "text_column", None) or ""),
         )
-        if self._skip_resolved:
+        if found is not None:
             watch(ds, self)  # keep / mark reviewed in another view resolves findings too
 
     @property
@@ -227,11 +237,14 @@ class LabelEditor(DatasetWidget):
         op = change.get("op") if isinstance(change, dict) else None
         version = change.get("version") if isinstance(change, dict) else None
         ids = change.get("ids") if isinstance(change, dict) else None
+        dropped: list[int] = []
         if self._deciding is None:  # a decision here recounts once it is recorded
-            self._follow_resolved()
+            dropped = self._follow_resolved()
         if not isinstance(version, int):
             return
         named = None if ids is None or len(ids) > CHANGED_MAX_IDS else [int(i) for i in ids]
+        if named is not None and dropped:  # their item no longer shows the decision
+            named = sorted(set(named) | set(dropped))
         self._tell(  # the front ends follow the new version from it
             {
                 "type": "changed",
@@ -271,13 +284,64 @@ class LabelEditor(DatasetWidget):
             i += step
         return len(elsewhere) if step > 0 else None
 
-    def _follow_resolved(self) -> None:
-        """Count what is resolved elsewhere, and move on from the entry shown if it is."""
+    def _drop_undone(self) -> list[int]:
+        """Forget the decisions no longer in effect: their change was undone or reverted
+        (``ds.undo()``, a HistoryView's "Revert to here"), or their keep taken back. Returns
+        their sample ids; when the queue was done, it goes back to the first one."""
+        ds = self._ds
+        in_effect = getattr(ds, "in_effect", None)
+        if in_effect is None or not self._decisions:
+            return []
+        with self._state_lock:
+            kept = None
+            gone = []
+            for index, d in self._decisions.items():
+                if index == self._deciding:  # being decided or undone here
+                    continue
+                if not in_effect(d.anchor):
+                    gone.append(index)
+                elif d.action == "keep" and self._findings is not None:
+                    if kept is None:
+                        kept = kept_ids(ds, self._findings)
+                    if d.sample_id not in kept:
+                        gone.append(index)
+            if not gone:
+                return []
+            ids = [self._decisions.pop(i).sample_id for i in gone]
+            self._undo_stack = [i for i in self._undo_stack if i not in gone]
+            with self._lock:
+                self.reviewed = len(self._decisions)
+                if self.position >= len(self._queue):
+                    self.position = min(gone)
+            return ids
+
+    def _rejoin(self) -> None:
+        """Entries left out as resolved when the editor was made that are open again (their
+        fix undone or reverted) join the end of the queue."""
+        left = self._left_out
+        if not len(left):
+            return
+        assert self._findings is not None
+        state = resolution(self._ds, self._findings)
+        reopened = state.reindex(left, fill_value="").to_numpy(dtype=object) == ""
+        if not reopened.any():
+            return
+        self._queue = np.concatenate([self._queue, left[reopened]])
+        self._left_out = left[~reopened]
+        self._skipped_at_start = len(self._left_out)
+        with self._lock:
+            self.total = len(self._queue)
+
+    def _follow_resolved(self) -> list[int]:
+        """Count what is resolved elsewhere, and move on from the entry shown if it is.
+        Decisions no longer in effect are forgotten first; returns their sample ids."""
+        dropped = self._drop_undone()
         if not self._skip_resolved:
             with self._state_lock, self._lock:
                 self.open_count = len(self._queue) - len(self._decisions)
-            return
+            return dropped
         with self._state_lock:
+            self._rejoin()
             elsewhere = self._elsewhere()
             n_else = int(elsewhere.sum())
             decided = len(self._decisions) + (
@@ -290,6 +354,7 @@ class LabelEditor(DatasetWidget):
                 if self._deciding is None and p < len(elsewhere) and elsewhere[p]:
                     nxt = self._next_open(p, elsewhere)
                     self.position = len(elsewhere) if nxt is None else nxt
+        return dropped
 
     # -- helpers -----------------------------------------------------------------------
     def _handlers(self) -> dict[str, Any]:
@@ -468,6 +533,7 @@ class LabelEditor(DatasetWidget):
     ) -> dict[str, Any]:
         """Make the decision ``action`` on queue entry ``index`` (sample ``sid``)."""
         with self._state_lock:
+            made_at = int(self._ds.version)
             version_after: int | None = None
             target: Any = current
             done = action
@@ -492,8 +558,11 @@ class LabelEditor(DatasetWidget):
                             self._ds.relabel([sid], [target], reason="LabelEditor: relabel")
                         )
             if action == "keep" and self._findings is not None:
-                set_kept(self._ds, self._findings, [sid])
-            self._decisions[index] = _Decision(done, sid, current, target, version_after)
+                with self._widget_source():
+                    set_kept(self._ds, self._findings, [sid])
+            self._decisions[index] = _Decision(
+                done, sid, current, target, version_after, made_at
+            )
             if index in self._undo_stack:
                 self._undo_stack.remove(index)
             self._undo_stack.append(index)
@@ -555,10 +624,16 @@ class LabelEditor(DatasetWidget):
                         f"the dataset changed after that decision (v{decision.version_after} -> "
                         f"v{now}): undo it from a cell with ds.undo()"
                     )
-                with self._widget_source():
-                    self._ds.undo()
-            if decision.action == "keep" and self._findings is not None:
-                set_kept(self._ds, self._findings, [decision.sample_id], kept=False)
+            self._deciding = index  # the undo of this decision is not a change elsewhere
+            try:
+                if decision.version_after is not None:
+                    with self._widget_source():
+                        self._ds.undo()
+                if decision.action == "keep" and self._findings is not None:
+                    with self._widget_source():
+                        set_kept(self._ds, self._findings, [decision.sample_id], kept=False)
+            finally:
+                self._deciding = None
             self._undo_stack.pop()
             del self._decisions[index]
             with self._lock:

@@ -6,16 +6,18 @@ A flagged finding is *resolved* when its sample was
 - ``accepted``: its label is now the finding's suggestion,
 - ``relabeled`` to another class than the one it had when the findings were made,
 - ``kept``: a person decided to keep it as it is (a LabelEditor "keep" decision),
-- ``reviewed``: a person marked it reviewed (a SampleGrid bulk "mark reviewed"; recorded
-  as a ``mark_reviewed`` event in the history, so it is known again after a restart),
+- ``reviewed``: a person marked it reviewed (a SampleGrid bulk "mark reviewed"),
 
-and *open* otherwise. Every view of a dataset reads the same state (computed per dataset
-version and keep generation), so a sample fixed in a grid, in an editor or by a cell
-(``ds.accept_suggestions``) shows as resolved everywhere and leaves the editor's queue.
+and *open* otherwise. "kept" and "reviewed" are core's review state
+(``ds.record_review`` / ``ds.review_ids``): events in the history keyed by the findings'
+own identity (``findings.key``), so they are known again after a restart and follow undo,
+redo and revert. Every view of a dataset reads the same state (computed per dataset
+version and review generation), so a sample fixed in a grid, in an editor or by a cell
+(``ds.accept_suggestions``, ``ds.record_review``) shows as resolved everywhere and leaves
+the editor's queue.
 
-The label a sample had when the findings were made is the findings' ``given_label`` column
-when there is one (label issues), else the label it had when a view first showed these
-findings.
+The label a sample had when the findings were made is read from the dataset at the
+findings' version (the labels now when the findings carry no version).
 """
 
 from __future__ import annotations
@@ -42,64 +44,68 @@ __all__ = [
 
 #: what a resolved finding's state can be
 RESOLVED_STATES = ("removed", "accepted", "relabeled", "kept", "reviewed")
-#: history events that mark findings reviewed / not reviewed
-REVIEW_EVENTS = ("mark_reviewed", "unmark_reviewed")
 
-_Key = tuple[str, Any]
+_Key = Any  # a FindingsKey
 
 
 class _Reviews:
-    """What is known about the findings of one dataset: baselines, kept ids, listeners."""
+    """What the views of one dataset share about its findings: label baselines, the review
+    generation, the views to tell when a review is recorded."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.baseline: dict[_Key, pd.Series] = {}
-        self.kept: dict[_Key, set[int]] = {}
-        self.reviewed: dict[_Key, set[int]] = {}  # read from the history's events once per key
         self.generation = 0
         self.cache: dict[_Key, tuple[tuple[int, int, int], pd.Series]] = {}
         self.listeners: weakref.WeakSet[Any] = weakref.WeakSet()
 
+    def recorded(self, ds: Any, note: Any) -> None:
+        """core's review observer: a review event was recorded (any view, or a cell)."""
+        with self.lock:
+            self.generation += 1
+        _tell(self)
 
-_reviews: PerDataset[_Reviews] = PerDataset(lambda ds: _Reviews())
+
+def _make(ds: Any) -> _Reviews:
+    r = _Reviews()
+    observe = getattr(ds, "observe_reviews", None)
+    if observe is not None:
+        observe(r.recorded)
+    return r
+
+
+_reviews: PerDataset[_Reviews] = PerDataset(_make)
 
 
 def _key(findings: Any) -> _Key:
-    """Findings of one family made at one dataset version share their review state (a subset
+    """Findings of one op, params and dataset version share their review state (a subset
     such as ``issues.flagged`` is the same findings)."""
-    return (str(findings.op), findings.version)
+    return findings.key
 
 
 def generation(ds: Any) -> int:
-    """Counter bumped whenever a keep decision on ``ds``'s findings is taken or undone."""
+    """Counter bumped whenever a review (keep, mark reviewed, or their undoing) is recorded
+    on ``ds``'s findings."""
     return _reviews(ds).generation
 
 
 def watch(ds: Any, widget: Any) -> None:
-    """Call ``widget._reviews_changed()`` after keep decisions on ``ds`` (weakly held)."""
+    """Call ``widget._reviews_changed()`` after each review recorded on ``ds`` (weakly held)."""
     r = _reviews(ds)
     with r.lock:
         r.listeners.add(widget)
 
 
 def kept_ids(ds: Any, findings: Any) -> set[int]:
-    """Sample ids of ``findings`` a person decided to keep."""
-    r = _reviews(ds)
-    with r.lock:
-        return set(r.kept.get(_key(findings), ()))
+    """Sample ids of ``findings`` a person decided to keep (in effect now)."""
+    return set(ds.review_ids(findings, "kept"))
 
 
-def set_kept(ds: Any, findings: Any, ids: Iterable[int], kept: bool = True) -> None:
-    """Mark (``kept=True``) or unmark samples of ``findings`` as kept; every view refreshes."""
-    r = _reviews(ds)
-    with r.lock:
-        s = r.kept.setdefault(_key(findings), set())
-        if kept:
-            s.update(int(i) for i in ids)
-        else:
-            s.difference_update(int(i) for i in ids)
-        r.generation += 1
-    _tell(r)
+def set_kept(ds: Any, findings: Any, ids: Iterable[int], kept: bool = True) -> int:
+    """Record that samples of ``findings`` are kept (``kept=False``: no longer); every view
+    refreshes. Returns the number of samples whose state changed."""
+    _reviews(ds)  # the views hear of it
+    return int(ds.record_review(findings, ids, "kept", undo=not kept))
 
 
 def _tell(r: _Reviews) -> None:
@@ -113,74 +119,26 @@ def _tell(r: _Reviews) -> None:
             pass
 
 
-def _review_events(ds: Any, key: _Key) -> set[int]:
-    """Ids marked reviewed by the ``mark_reviewed`` / ``unmark_reviewed`` events recorded in
-    ``ds``'s history for the findings ``key``, replayed in order."""
-    ids: set[int] = set()
-    history = getattr(ds, "history", None)
-    if history is None:
-        return ids
-    events = history.events
-    if not len(events):
-        return ids
-    for op, params in zip(events["op"], events["params"], strict=True):
-        if op not in REVIEW_EVENTS or not isinstance(params, dict):
-            continue
-        if (params.get("findings"), params.get("findings_version")) != key:
-            continue
-        marked = (int(i) for i in params.get("ids") or ())
-        if op == "mark_reviewed":
-            ids.update(marked)
-        else:
-            ids.difference_update(marked)
-    return ids
-
-
 def reviewed_ids(ds: Any, findings: Any) -> set[int]:
-    """Sample ids of ``findings`` marked reviewed (recorded events, read once per findings)."""
-    r = _reviews(ds)
-    key = _key(findings)
-    with r.lock:
-        known = r.reviewed.get(key)
-        if known is None:
-            known = r.reviewed[key] = _review_events(ds, key)
-        return set(known)
+    """Sample ids of ``findings`` marked reviewed (in effect now)."""
+    return set(ds.review_ids(findings, "reviewed"))
 
 
 def mark_reviewed(ds: Any, findings: Any, ids: Iterable[int], *, reviewed: bool = True) -> int:
     """Mark samples of ``findings`` reviewed (or, ``reviewed=False``, not reviewed).
 
-    One ``mark_reviewed`` (``unmark_reviewed``) event is recorded in the history with the
-    ids and the findings they belong to (provenance as the caller's context says, e.g.
-    ``widget``); no data changes. Every view shows them resolved (``"reviewed"``).
+    One ``mark_reviewed`` (``unmark_reviewed``) event is recorded in the history (core's
+    ``ds.record_review``) with the ids and the findings' key (provenance as the caller's
+    context says, e.g. ``widget``); no data changes. Every view shows them resolved
+    (``"reviewed"``).
 
     Returns
     -------
     int
         The number of samples whose mark changed.
     """
-    r = _reviews(ds)
-    key = _key(findings)
-    wanted = sorted({int(i) for i in ids})
-    current = reviewed_ids(ds, findings)
-    todo = [i for i in wanted if (i in current) != reviewed]
-    if not todo:
-        return 0
-    op = "mark_reviewed" if reviewed else "unmark_reviewed"
-    ds.history.record_event(
-        op,
-        {"findings": key[0], "findings_version": key[1], "ids": todo},
-        {"n": len(todo)},
-    )
-    with r.lock:
-        s = r.reviewed.setdefault(key, set())
-        if reviewed:
-            s.update(todo)
-        else:
-            s.difference_update(todo)
-        r.generation += 1
-    _tell(r)
-    return len(todo)
+    _reviews(ds)  # the views hear of it
+    return int(ds.record_review(findings, ids, "reviewed", undo=not reviewed))
 
 
 def _as_text(values: Any) -> np.ndarray:
@@ -199,18 +157,28 @@ def _labels_of(ds: Any, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values, present
 
 
+def _labels_at(ds: Any, findings: Any) -> pd.Series:
+    """The labels of ``findings``' samples when the findings were made: at their version
+    (walked back from the current state), or now when they carry none."""
+    ids = findings.ids
+    version = findings.version
+    if version is not None and int(version) != int(ds.version):
+        try:
+            then = ds.checkout(int(version))[ds.label]
+        except (ValueError, KeyError):  # a version this dataset does not have
+            then = None
+        if then is not None:
+            return pd.Series(then.reindex(ids).to_numpy(dtype=object), index=ids, dtype=object)
+    return pd.Series(_labels_of(ds, ids)[0], index=ids, dtype=object)
+
+
 def _baseline(ds: Any, findings: Any, r: _Reviews) -> pd.Series:
     key = _key(findings)
     with r.lock:
         base = r.baseline.get(key)
     if base is not None and set(findings.ids.tolist()) <= set(base.index.tolist()):
         return base
-    frame = findings.frame
-    if "given_label" in frame.columns:
-        new = frame["given_label"]
-    else:
-        ids = findings.ids
-        new = pd.Series(_labels_of(ds, ids)[0], index=ids, dtype=object)
+    new = _labels_at(ds, findings)
     with r.lock:
         old = r.baseline.get(key)
         if old is not None:  # keep what was known first; add the ids not seen before
