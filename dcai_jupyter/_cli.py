@@ -86,6 +86,39 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reviews(args: argparse.Namespace) -> int:
+    h = open_history(args.path)
+    at = h.head if args.at is None else args.at
+    if args.events:
+        df = h.review_events(at=at)[
+            ["version", "op", "findings", "ids", "in_effect", "source", "widget", "timestamp"]
+        ]
+    else:
+        df = h.reviews(at=at).reset_index()[
+            [
+                "findings",
+                "sample_id",
+                "state",
+                "version",
+                "source",
+                "widget",
+                "execution_count",
+                "timestamp",
+            ]
+        ]
+    if args.json:
+        print(df.reset_index().to_json(orient="records", date_format="iso"))
+        return 0
+    what = "review events" if args.events else "samples kept or reviewed"
+    print(f"{h.path}: dataset {h.name!r}, review state at version {at}: {len(df)} {what}")
+    if len(df):
+        with pd.option_context(
+            "display.width", 200, "display.max_columns", 20, "display.max_rows", 10_000
+        ):
+            print(df.to_string(index=False))
+    return 0
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     h = open_history(args.path)
     base = h.base
@@ -138,6 +171,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--json", action="store_true", help="print JSON records")
     p.set_defaults(func=_cmd_history)
+    v = sub.add_parser(
+        "reviews",
+        help="list the samples kept or marked reviewed (the review state in effect) per findings",
+    )
+    v.add_argument("path")
+    v.add_argument(
+        "--at", type=int, default=None, help="the state at this version (default: the newest)"
+    )
+    v.add_argument(
+        "--events",
+        action="store_true",
+        help="every review event recorded instead, and whether it is in effect",
+    )
+    v.add_argument("--json", action="store_true", help="print JSON records")
+    v.set_defaults(func=_cmd_reviews)
     r = sub.add_parser(
         "replay",
         help="replay a history onto its base data exactly, or (--recipe) onto new data",

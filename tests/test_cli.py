@@ -118,3 +118,38 @@ def test_console_script_installed():
     exe = shutil.which("dcai") or str(__import__("pathlib").Path(sys.executable).with_name("dcai"))
     r = subprocess.run([exe, "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "replay" in r.stdout
+
+
+def test_reviews_lists_the_review_state_in_effect(tmp_path):
+    """``dcai reviews H``: the samples kept or marked reviewed per findings (from a cell, a
+    widget), with when and where; ``--at`` an older version; ``--events`` every event."""
+    df = pd.DataFrame({"x": np.arange(12.0), "label": np.arange(12) % 3})
+    path = tmp_path / "rv.sqlite"
+    ds = dj.Dataset(df, label="label", name="rv", history=path)
+    frame = pd.DataFrame(
+        {"score": np.linspace(1, 0, 12), "flag": np.arange(12) < 6}, index=pd.Index(ds.ids)
+    )
+    found = dj.Findings(frame, op="outliers", roles={"score": "score", "flag": "flag"}, version=0)
+    ds.record_review(found, [0, 1], "kept")
+    ds.relabel([11], [0])
+    ds.record_review(found, [2], "reviewed")
+    ds.revert_to(0)  # the review made at v1 is no longer in effect
+    ds.history.close()
+    r = _run("reviews", str(path), "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [(x["sample_id"], x["state"], x["version"]) for x in rows] == [
+        (0, "kept", 0),
+        (1, "kept", 0),
+    ]
+    assert rows[0]["findings"] == str(found.key) and rows[0]["source"] == "api"
+    r = _run("reviews", str(path), "--at", "1")
+    assert r.returncode == 0, r.stderr
+    assert "review state at version 1: 3 samples kept or reviewed" in r.stdout
+    assert "reviewed" in r.stdout and str(found.key) in r.stdout
+    r = _run("reviews", str(path), "--events", "--json")
+    events = json.loads(r.stdout)
+    assert [(e["op"], e["in_effect"]) for e in events] == [
+        ("mark_kept", True),
+        ("mark_reviewed", False),
+    ]
