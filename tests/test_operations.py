@@ -255,8 +255,19 @@ def test_replay_equals_the_live_state(op_name, tmp_path):
         _assert_same_frame(replayed, ds.df)
         assert history.changes["fingerprint"].iloc[-1] == live
         assert dj.Dataset(ex.frame, history=path, **ex.dataset).fingerprint == live  # resume
-        # recipe replay: the recorded name and params re-run the operation on (new) data
         recorded = history.changes["params"].iloc[-1]
+        # recipe replay onto the same data reaches the same state, by rule or by selection
+        result = ds.history.replay_recipe(ex.frame, progress=False)
+        assert len(result.needs_review) == 0 and len(result.skipped) == 0, ex.name
+        assert result.dataset.fingerprint == live, ex.name
+        kind = result.applied["kind"].iloc[-1]
+        assert kind == ("selection" if recorded.get("selection") else "operation"), ex.name
+        if recorded.get("selection"):
+            # a selection is not re-planned by the rule: replay carries it by sample id
+            with pytest.raises(ValueError, match="selection"):
+                rebuild(op_name, recorded).replay(_dataset(ex), recorded)
+            continue
+        # by rule: the recorded name and params re-run the operation on (new) data
         fresh = _dataset(ex)
         change = rebuild(op_name, recorded).replay(fresh, recorded)
         assert change.op == op_name and change.params == planned.params, ex.name

@@ -158,21 +158,53 @@ def test_operations_are_re_run_on_the_new_data_with_their_recorded_parameters():
     noisy.loc[flips, "y"] = [_flip(v) for v in noisy.loc[flips, "y"]]
     ds = dj.Dataset(noisy, label="y")
     op = LabelIssues(cv=3, random_state=0, progress=False)
-    op.apply(ds, op.find(ds), top=3)
+    op.apply(ds, op.find(ds))  # every flagged sample: the rule
     v_op = ds.version
+    assert "selection" not in ds.history.changes["params"].iloc[-1]
 
     nxt = _frame(200, seed=1)
     flips2 = [2, 9, 33]
     nxt.loc[flips2, "y"] = [_flip(v) for v in nxt.loc[flips2, "y"]]
     res = ds.history.replay_recipe(nxt, progress=False)
     row = res.applied.loc[v_op]
-    assert row["kind"] == "operation" and row["rows"] == 3
+    assert row["kind"] == "operation" and row["rows"] > 0
+    assert "findings differ" in row["detail"]
     # the same operation run by hand on the new data gives the same change
     by_hand = dj.Dataset(nxt, label="y")
     op2 = LabelIssues(cv=3, random_state=0, progress=False)
-    op2.apply(by_hand, op2.find(by_hand), top=3)
+    op2.apply(by_hand, op2.find(by_hand))
     pd.testing.assert_frame_equal(res.dataset.df, by_hand.df)
     assert res.needs_review.empty
+    # on the same data the rule finds the same findings, and says so
+    same = ds.history.replay_recipe(noisy, progress=False)
+    assert "the same findings as recorded" in same.applied.loc[v_op, "detail"]
+
+
+def test_top_is_a_selection_carried_by_sample_id_never_the_new_top():
+    from dcai_jupyter.ops import LabelIssues
+
+    noisy = _frame(200)
+    flips = [1, 7, 15, 40, 77]
+    noisy.loc[flips, "y"] = [_flip(v) for v in noisy.loc[flips, "y"]]
+    ds = dj.Dataset(noisy, label="y")
+    op = LabelIssues(cv=3, random_state=0, progress=False)
+    op.apply(ds, op.find(ds), top=3)
+    params = ds.history.changes["params"].iloc[-1]
+    chosen = params["selection"]["ids"]
+    assert params["selection"]["by"] == ["top"] and len(chosen) == 3
+    # other data under the same ids: the rule would pick other samples; none is touched
+    nxt = _frame(200, seed=1)
+    res = ds.history.replay_recipe(nxt, progress=False)
+    assert (res.dataset.df["y"] == nxt["y"]).all(), res.report()
+    assert sorted(res.needs_review["sample_id"]) == sorted(chosen)
+    assert set(res.needs_review["reason"]) == {
+        "the sample changed since it was selected (content differs)"
+    }
+    assert 1 in res.findings and res.findings[1].op == "label_issues"
+    # the same data: exactly those three, as decided
+    same = ds.history.replay_recipe(noisy, progress=False)
+    assert same.dataset.fingerprint == ds.fingerprint, same.report()
+    assert same.applied.loc[1, "kind"] == "selection" and same.applied.loc[1, "carried"] == 3
 
 
 def test_a_revert_leaves_the_reverted_changes_out_and_undoing_it_brings_them_back():
@@ -210,7 +242,8 @@ def test_a_recipe_of_every_registered_operation_replays_onto_new_data(op_name):
     # the same data: the operation re-runs to the same change, the decision carries over
     same = ds.history.replay_recipe(ex.frame, progress=False)
     _all_accounted(same, ds.version)
-    assert same.applied.at[1, "kind"] == "operation", same.report()
+    selected = bool(ds.history.changes["params"].iloc[0].get("selection"))
+    assert same.applied.at[1, "kind"] == ("selection" if selected else "operation"), same.report()
     assert same.dataset.fingerprint == ds.fingerprint, same.report()
     # new data (a fifth of the rows dropped): every change is applied, skipped or listed
     smaller = ex.frame.iloc[: int(len(ex.frame) * 0.8)]

@@ -480,7 +480,7 @@ def test_remove_flagged_refuses_other_findings() -> None:
     with pytest.raises(ValueError, match="do not propose removals"):
         ds.remove_flagged(issues)
     dups = ds.find_duplicates()
-    with pytest.raises(ValueError, match="removed by whole groups"):
+    with pytest.raises(TypeError, match="removed by whole groups"):
         ds.remove_flagged(dups, top=1)
     with pytest.raises(TypeError, match="not 'outliers' findings"):
         ds.remove_outliers(dups)

@@ -32,10 +32,13 @@ class RecipeHistory(DatasetHistory):
         """Re-run this history's recorded changes on ``new_df`` (e.g. next month's export).
 
         Operations (``accept_suggestions``, ``synthesize``, ...) are re-run from the
-        registry with their recorded parameters; human decisions (relabels, removals and
-        updates from a cell or a widget) carry over by sample id where the sample is
-        unchanged (same content hash as when it was decided) and are listed for review
-        where it changed or is gone. Nothing is dropped silently.
+        registry with their recorded parameters; where one acted on a selection (``ids=``,
+        ``groups=``, ``top=``, a subset of findings) its rule's find is re-run and the
+        selection carries over like a person's decisions. Human decisions (relabels,
+        removals and updates from a cell or a widget) carry over by sample id where the
+        sample is unchanged (same content hash as when it was decided) and are listed for
+        review where it changed or is gone. Nothing is dropped silently, and nothing is
+        applied to a sample that was not decided on.
 
         Parameters
         ----------

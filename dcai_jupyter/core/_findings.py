@@ -108,6 +108,8 @@ class Findings:
         self.action = action
         self.params = dict(params or {})
         self.version = version
+        # the flagged ids of the complete findings a find step returned (see ``by_rule``)
+        self._rule_flags: str | None = None
 
     # ------------------------------------------------------------------ typed reads
     @property
@@ -144,6 +146,30 @@ class Findings:
         """The flagged findings, most suspicious first."""
         return self._subset(self.flags.to_numpy()).sorted()
 
+    def as_found(self) -> Findings:
+        """These findings marked as the complete output of their find step.
+
+        The operation's ``find`` marks what it returns; a subset a person or a call takes
+        of them (``findings[mask]``, ``findings.top(5)``) keeps the mark but flags other
+        samples, so :attr:`by_rule` tells the two apart.
+        """
+        self._rule_flags = self._flags_digest()
+        return self
+
+    @property
+    def by_rule(self) -> bool:
+        """Whether these flag exactly what their find step flagged (the operation's rule).
+
+        False for a subset chosen by a person or a call, and for findings made outside a
+        find step: acting on them is a *selection*, which recipe replay carries over by
+        sample id instead of re-running the rule.
+        """
+        return self._rule_flags is not None and self._rule_flags == self._flags_digest()
+
+    def _flags_digest(self) -> str:
+        ids = np.sort(np.asarray(self.ids[self.flags.to_numpy(dtype=bool)], dtype=np.int64))
+        return hashlib.sha256(ids.tobytes()).hexdigest()[:16]
+
     def sorted(self) -> Findings:
         """Most suspicious first (score descending; ties by sample id)."""
         order = np.lexsort((self._frame.index.to_numpy(), -self.scores.to_numpy()))
@@ -178,7 +204,7 @@ class Findings:
 
     # ------------------------------------------------------------------ frame access
     def _with(self, frame: pd.DataFrame) -> Findings:
-        return Findings(
+        out = Findings(
             frame,
             op=self.op,
             roles=self.roles,
@@ -186,6 +212,8 @@ class Findings:
             params=self.params,
             version=self.version,
         )
+        out._rule_flags = self._rule_flags
+        return out
 
     def _subset(self, key: Any) -> Findings:
         if isinstance(key, pd.Series) and key.dtype == bool:

@@ -95,6 +95,52 @@ def ids_array(ids: Any) -> np.ndarray:
     return arr
 
 
+def resolve_ids(ids: Any, all_ids: np.ndarray) -> np.ndarray:
+    """Sample ids as people pass them, as an int64 array of ids present in ``all_ids``.
+
+    Accepts one id, a list, an array, a ``pd.Index`` or ``pd.Series`` of ids, and a
+    boolean mask: a boolean Series by sample id (``ds.df["x"] > 3``) selects the ids where
+    it is True; a boolean list or array must have one entry per row, in row order.
+
+    Raises
+    ------
+    ValueError
+        A mask of the wrong length, ids that are not integers, repeated ids.
+    KeyError
+        Ids that are not in the dataset (named).
+    """
+    all_ids = np.asarray(all_ids, dtype=np.int64)
+    if isinstance(ids, pd.Series) and ids.dtype == bool:
+        ids = ids.index[ids.to_numpy(dtype=bool)]
+    elif isinstance(ids, pd.Series):
+        ids = ids.to_numpy()
+    elif not isinstance(ids, (int, np.integer, str, bytes)):
+        arr = np.asarray(ids if isinstance(ids, (np.ndarray, pd.Index)) else list(ids))
+        if arr.dtype == bool:
+            if arr.ndim != 1 or len(arr) != len(all_ids):
+                raise ValueError(
+                    f"a boolean mask selects rows in order: it needs one entry per row "
+                    f"({len(all_ids)}); got {arr.shape[0] if arr.ndim else 0}. Pass sample "
+                    "ids, or a boolean Series indexed by sample id"
+                )
+            ids = all_ids[arr]
+    if isinstance(ids, (str, bytes)):
+        raise ValueError(f"ids must be sample ids (integers); got {ids!r}")
+    arr = ids_array(ids)
+    if len(arr) and arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and np.all(np.mod(arr, 1) == 0):
+            arr = arr.astype(np.int64)
+        else:
+            raise ValueError(f"ids must be integer sample ids; got values of type {arr.dtype}")
+    arr = arr.astype(np.int64)
+    missing = arr[~np.isin(arr, all_ids)]
+    if len(missing):
+        raise KeyError(
+            f"{len(missing)} sample id(s) are not in the dataset: {missing[:10].tolist()}"
+        )
+    return arr
+
+
 def _numeric_labels(label: str, dtype: np.dtype, values: list[Any]) -> np.ndarray:
     """Labels for a numeric (or bool) label column of ``dtype``; clear errors otherwise."""
     kinds = {

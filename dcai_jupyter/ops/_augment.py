@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._base import Operation, register
+from ._base import Operation, Selection, register
 from ._synthesize import apply_added
 from ._transforms import Context, check_output, resolve_transforms
 
@@ -64,6 +64,7 @@ class Augment(Operation):
     change_op = "augment"
     action = "review"
     needs_findings = False
+    selectors = ("ids",)
 
     def __init__(
         self, *, transform: Any, n: int = 1, random_state: int | None = 0, progress: bool = True
@@ -144,11 +145,9 @@ class Augment(Operation):
         return src
 
     def _plan(
-        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, **options: Any
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
-        ids = options.pop("ids", None)
-        if options:
-            raise TypeError(f"augment takes the apply option ids=; got {sorted(options)}")
+        ids = select.ids
         if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 1:
             raise ValueError(f"n (copies per sample) must be a positive integer; got {self.n!r}")
         steps = resolve_transforms(self.transform)

@@ -12,12 +12,20 @@ records an event; ``plan`` returns one ``Change``; ``apply`` records it.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
-from collections.abc import Callable
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
+import numpy as np
+import pandas as pd
+
 from ..core import Change, ChangePlan, Dataset, Findings
+from ..core._recipe_steps import row_hashes
+from ..core._validate import resolve_ids
 from ._params import ParamError, from_json, from_json_params, to_json
 
 OpT = TypeVar("OpT", bound=type["Operation"])
@@ -70,6 +78,12 @@ class Operation:
     action: ClassVar[str] = "review"
     #: whether ``plan`` needs findings (recipe replay runs ``find`` first)
     needs_findings: ClassVar[bool] = True
+    #: the selection options ``plan`` takes: a subset of ``("ids", "groups", "top")``
+    selectors: ClassVar[tuple[str, ...]] = ()
+    #: constructor parameters that name samples (a selection, not a rule), e.g. ``ids``
+    selection_params: ClassVar[tuple[str, ...]] = ()
+    #: said when a call passes a selection option the family does not take
+    selector_hint: ClassVar[str] = ""
 
     findings_: Findings
 
@@ -142,14 +156,26 @@ class Operation:
         raise NotImplementedError(f"{type(self).__name__} has no find step")
 
     def _plan(
-        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, **options: Any
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:  # pragma: no cover - per family
-        """Add the change's steps to ``plan``; return extra params to record (counts...)."""
+        """Add the change's steps to ``plan``; return extra params to record (counts...).
+
+        ``select`` holds the selection options the call passed (only those named in
+        ``selectors``; the others are None).
+        """
         raise NotImplementedError(f"{type(self).__name__} has no apply step")
+
+    def _coerce_findings(self, findings: Any) -> Findings:
+        """``findings`` as this family's Findings (a family may accept more, e.g. a frame)."""
+        if not isinstance(findings, Findings):
+            raise TypeError(
+                f"findings must be the Findings from find(); got {type(findings).__name__}"
+            )
+        return findings
 
     def find(self, ds: Dataset) -> Findings:
         """Compute the findings on ``ds`` (nothing changes) and record a ``find_<name>`` event."""
-        findings = self._find(ds)
+        findings = self._find(ds).as_found()
         ds.history.record_event(f"find_{self.name}", self.json_params(), self._summary(ds, findings))
         self.findings_ = findings
         return findings
@@ -159,51 +185,196 @@ class Operation:
         (e.g. the feature columns a model used)."""
         return findings.summary()
 
-    def plan(self, ds: Dataset, findings: Findings | None = None, **options: Any) -> Change:
+    def plan(
+        self,
+        ds: Dataset,
+        findings: Findings | pd.DataFrame | None = None,
+        *,
+        ids: Any = None,
+        groups: Sequence[int] | None = None,
+        top: int | None = None,
+        reason: str | None = None,
+    ) -> Change:
         """The one ``Change`` that acting on ``findings`` makes (nothing is recorded yet).
 
-        ``options`` are the family's keyword options of the apply step (JSON values).
+        Parameters
+        ----------
+        ds
+            The dataset to act on.
+        findings
+            From :meth:`find` (default: the last ones this object found), or a subset of
+            them; families that need none ignore it. Label issues also take a frame with
+            a ``suggested_label`` column.
+        ids, groups, top
+            The selection options a family takes (``selectors``): sample ids (a list,
+            array, Index, Series or boolean mask), duplicate group numbers, or the ``top``
+            most suspicious flagged findings.
+        reason
+            Recorded with the change.
+
+        Notes
+        -----
+        A change acting on a selection (any of ``ids``/``groups``/``top``, a selection
+        among the constructor parameters, or findings that are a subset of what the find
+        step flagged) records it apart from the rule: ``params["selection"]`` holds the
+        sample ids it acted on with a content hash each. Recipe replay re-runs the rule's
+        ``find`` and carries the selection over by sample id, never onto other samples.
         """
+        given = {
+            k: v for k, v in (("ids", ids), ("groups", groups), ("top", top)) if v is not None
+        }
+        unknown = sorted(set(given) - set(self.selectors))
+        if unknown:
+            takes = ", ".join(f"{k}=" for k in self.selectors) or "no selection option"
+            hint = f": {self.selector_hint}" if self.selector_hint else ""
+            raise TypeError(
+                f"{type(self).__name__} takes {takes}; got {', '.join(unknown)}{hint}"
+            )
+        select = Selection(
+            ids=None if ids is None else resolve_ids(ids, ds.ids),
+            groups=None if groups is None else check_groups(groups),
+            top=check_top(top),
+        )
         if findings is None and self.needs_findings:
             findings = getattr(self, "findings_", None)
             if findings is None:
                 raise ValueError(
                     f"{type(self).__name__}.plan needs findings: call find(ds) first or pass them"
                 )
-        if findings is not None and not isinstance(findings, Findings):
-            raise TypeError(
-                f"findings must be the Findings from find(); got {type(findings).__name__}"
-            )
-        reason = options.pop("reason", None)
+        found = None if findings is None else self._coerce_findings(findings)
         params: dict[str, Any] = {
             "operation": self.json_params(),
-            "options": {k: to_json(v) for k, v in options.items()},
+            "options": select.json(),
         }
-        if findings is not None:
+        if found is not None:
             params["findings"] = {
-                "op": findings.op,
-                "version": findings.version,
-                "digest": findings.digest(),
+                "op": found.op,
+                "version": found.version,
+                "digest": found.digest(),
             }
         if reason is not None:
             params["reason"] = str(reason)
         plan = ds.plan(self.change_op, params)
-        extra = self._plan(ds, findings, plan, **options)
+        extra = self._plan(ds, found, plan, select)
         plan.params.update(extra or {})
-        return plan.change()
+        change = plan.change()
+        chosen = list(given) + [p for p in self.selection_params if getattr(self, p) is not None]
+        if found is not None and self.needs_findings and not found.by_rule:
+            chosen.append("findings")
+        if chosen:
+            record = selection_record(ds, change, chosen)
+            change = dataclasses.replace(change, params={**change.params, "selection": record})
+        return change
 
-    def apply(self, ds: Dataset, findings: Findings | None = None, **options: Any) -> int:
-        """``ds.apply(self.plan(ds, findings, **options))``: one recorded change; the new version."""
-        return ds.apply(self.plan(ds, findings, **options))
+    def apply(
+        self,
+        ds: Dataset,
+        findings: Findings | pd.DataFrame | None = None,
+        *,
+        ids: Any = None,
+        groups: Sequence[int] | None = None,
+        top: int | None = None,
+        reason: str | None = None,
+    ) -> int:
+        """``ds.apply(self.plan(ds, findings, ...))``: one recorded change; the new version."""
+        return ds.apply(
+            self.plan(ds, findings, ids=ids, groups=groups, top=top, reason=reason)
+        )
 
     def replay(self, ds: Dataset, recorded: dict[str, Any]) -> Change:
-        """Re-plan a recorded change on (new) data ``ds``: find again, then plan with the
-        recorded options. ``recorded`` is the change's params as the history holds them."""
-        options = {k: from_json(v) for k, v in (recorded.get("options") or {}).items()}
-        if recorded.get("reason") is not None:
-            options["reason"] = recorded["reason"]
+        """Re-plan a recorded change on (new) data ``ds`` by its rule: find again, then plan
+        with the recorded options. ``recorded`` is the change's params as the history holds
+        them. A change that acted on a selection is not re-planned this way: recipe replay
+        carries its selection over by sample id (see ``ops._recipe``)."""
+        if recorded.get("selection"):
+            raise ValueError(
+                "this change acted on a selection of samples; recipe replay carries it over "
+                "by sample id instead of re-running the rule"
+            )
+        options = recorded.get("options") or {}
+        if not isinstance(options, dict):
+            raise ParamError(f"the recorded options of {self.change_op!r} are not a mapping")
+        unknown = sorted(set(options) - set(self.selectors))
+        if unknown:
+            raise ParamError(
+                f"{self.change_op!r} was recorded with options {unknown} it does not take"
+            )
         findings = self.find(ds) if self.needs_findings else None
-        return self.plan(ds, findings, **options)
+        return self.plan(
+            ds, findings, **{k: from_json(v) for k, v in options.items()},
+            reason=recorded.get("reason"),
+        )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The samples a call chose, apart from the operation's rule.
+
+    Attributes
+    ----------
+    ids
+        Sample ids (``ids=``), checked to be in the dataset.
+    groups
+        Group numbers (``groups=``, duplicates).
+    top
+        The ``top`` most suspicious flagged findings.
+    """
+
+    ids: np.ndarray | None = None
+    groups: list[int] | None = None
+    top: int | None = None
+
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.ids is not None:
+            out["ids"] = [int(i) for i in self.ids.tolist()]
+        if self.groups is not None:
+            out["groups"] = list(self.groups)
+        if self.top is not None:
+            out["top"] = self.top
+        return out
+
+
+def check_top(top: Any) -> int | None:
+    """``top`` as an int (or None); a clear error for anything else."""
+    if top is None:
+        return None
+    if isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 0:
+        raise ValueError(f"top must be a non-negative integer or None; got {top!r}")
+    return int(top)
+
+
+def check_groups(groups: Any) -> list[int]:
+    """``groups`` as a sorted list of group numbers; a clear error for anything else."""
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__iter__"):
+        raise ValueError(f"groups must be a list of group numbers (ints); got {groups!r}")
+    out = list(groups)
+    if not all(isinstance(g, numbers.Integral) and not isinstance(g, bool) for g in out):
+        raise ValueError(f"groups must be a list of group numbers (ints); got {groups!r}")
+    return sorted({int(g) for g in out})
+
+
+def selection_record(ds: Dataset, change: Change, chosen: Sequence[str]) -> dict[str, Any]:
+    """What a change acted on, as recipe replay carries it: ids with a content hash each.
+
+    The ids are the existing samples the change touched (relabeled, updated, removed, or
+    made new rows from), in delta order; ``rest``/``label`` are their content hashes
+    before the change (the non-label columns, the label), as ``row_hashes`` computes them.
+    """
+    acted: dict[int, None] = {}
+    for d in change.deltas:
+        if d["t"] in ("set", "del"):
+            acted.update((int(i), None) for i in d["i"])
+        elif d["t"] == "ins":
+            acted.update((int(i), None) for i in d.get("s") or [])
+    ids = list(acted)
+    hashes = row_hashes(ds.take(ids), ds.label) if ids else {}
+    return {
+        "by": sorted(set(chosen)),
+        "ids": ids,
+        "rest": [hashes[i][0] for i in ids],
+        "label": [hashes[i][1] for i in ids],
+    }
 
 
 def rebuild(op: str, recorded: dict[str, Any]) -> Operation:
@@ -217,4 +388,14 @@ def rebuild(op: str, recorded: dict[str, Any]) -> Operation:
 
 Factory = Callable[..., Operation]
 
-__all__ = ["Operation", "get_operation", "rebuild", "register", "registry"]
+__all__ = [
+    "Operation",
+    "Selection",
+    "check_groups",
+    "check_top",
+    "get_operation",
+    "rebuild",
+    "register",
+    "registry",
+    "selection_record",
+]

@@ -64,12 +64,12 @@ import numpy as np
 import pandas as pd
 
 from ..core import Findings
-from ._base import Operation, register
+from ._base import Selection, register
 from ._removal import RemovalOperation, known_ids
 from ._space import as_float_matrix, dataset_matrix, reduce_dims, scale_columns
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..core import Change, ChangePlan, Dataset
+    from ..core import ChangePlan, Dataset
 
 __all__ = [
     "DUPLICATE_THRESHOLD",
@@ -877,6 +877,11 @@ class Duplicates(RemovalOperation):
     name: ClassVar[str] = "duplicates"
     change_op: ClassVar[str] = "remove_duplicates"
     action: ClassVar[str] = "remove"
+    selectors: ClassVar[tuple[str, ...]] = ("groups",)
+    selector_hint: ClassVar[str] = (
+        "duplicates are removed by whole groups, not by top: pick groups with groups=[...] "
+        "(the findings' group numbers)"
+    )
 
     def __init__(
         self,
@@ -1017,6 +1022,7 @@ class Duplicates(RemovalOperation):
             random_state=self.random_state,
             progress=bool(self.progress),
             classes=present,
+            desc="duplicates: keeper confidence",
         )
         col = pd.Index(present).get_indexer(labels[has])
         out = np.full(len(labels), np.nan)
@@ -1065,7 +1071,7 @@ class Duplicates(RemovalOperation):
             elif isinstance(reasons[p], str) and reasons[p].startswith("keeper"):
                 reasons[p] = f"same group as {keeper_id[g]}"
         frame["reason"] = reasons
-        return Findings(
+        out = Findings(
             frame,
             op=self.name,
             roles=ROLES,
@@ -1073,57 +1079,10 @@ class Duplicates(RemovalOperation):
             params=self.json_params(),
             version=findings.version,
         )
+        # other keepers are still the rule's output (its keep= param), not a selection
+        return out.as_found() if findings.by_rule else out
 
-    # ------------------------------------------------------------------ plan / apply
-    def plan(  # type: ignore[override]
-        self,
-        ds: Dataset,
-        findings: Findings | None = None,
-        *,
-        groups: Sequence[int] | None = None,
-        top: int | None = None,
-        reason: str | None = None,
-    ) -> Change:
-        """The change that removes every member of ``groups`` but its keeper.
-
-        Parameters
-        ----------
-        ds
-            The dataset the findings are about.
-        findings
-            From :meth:`find` (default: the last ones this object found).
-        groups
-            Group numbers to act on (the ``group`` column); ``None``: every group.
-        top
-            Not used by duplicates (groups are removed whole): must be ``None``.
-        reason
-            Recorded with the change.
-        """
-        if top is not None:
-            raise ValueError(
-                "duplicates are removed by whole groups, not by top: pick groups with "
-                "groups=[...] (the findings' group numbers)"
-            )
-        if groups is not None:
-            if isinstance(groups, (str, bytes)) or not all(
-                isinstance(g, numbers.Integral) and not isinstance(g, bool) for g in groups
-            ):
-                raise ValueError(f"groups must be a list of group numbers (ints); got {groups!r}")
-            groups = sorted({int(g) for g in groups})
-        return Operation.plan(self, ds, findings, groups=groups, reason=reason)
-
-    def apply(  # type: ignore[override]
-        self,
-        ds: Dataset,
-        findings: Findings | None = None,
-        *,
-        groups: Sequence[int] | None = None,
-        top: int | None = None,
-        reason: str | None = None,
-    ) -> int:
-        """``ds.apply(self.plan(ds, findings, groups=groups, reason=reason))``; the new version."""
-        return ds.apply(self.plan(ds, findings, groups=groups, top=top, reason=reason))
-
+    # ------------------------------------------------------------------ plan / remove
     @classmethod
     def remove(
         cls,
@@ -1156,16 +1115,12 @@ class Duplicates(RemovalOperation):
                 findings = op.rekeep(ds, findings)
         return op.apply(ds, findings, groups=groups, reason=reason)
 
-    def _plan(  # type: ignore[override]
-        self,
-        ds: Dataset,
-        findings: Findings | None,
-        plan: ChangePlan,
-        *,
-        groups: list[int] | None = None,
-        top: int | None = None,
+    def _plan(
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
+        """Remove every member of ``select.groups`` (all groups: None) but its keeper."""
         assert findings is not None
+        groups = select.groups
         if findings.op != self.name:
             raise TypeError(
                 f"these are {findings.op!r} findings; remove_duplicates takes the findings of "

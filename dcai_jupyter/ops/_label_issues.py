@@ -24,15 +24,15 @@ import numpy as np
 import pandas as pd
 
 from ..core import ChangePlan, Findings
-from ._base import Operation, register
+from ._base import Operation, Selection, register
 from ._confident_learning import MIN_SUPPORT, _issues_frame, check_options
 from ._crossval import out_of_sample_pred_probs
-from ._features import dataset_feature_matrix
 from ._params import ParamError
+from ._tabular import dataset_design
 from ._validation import check_ids, encode_labels
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..core import Change, Dataset
+    from ..core import Dataset
 
 __all__ = [
     "LabelIssues",
@@ -100,6 +100,7 @@ def default_label_issues(
         random_state=random_state,
         progress=progress,
         classes=cls,
+        desc="label issues",
     )
     rank = opts.pop("rank_by")
     support = opts.pop("min_support")
@@ -166,6 +167,7 @@ class LabelIssues(Operation):
 
     name: ClassVar[str] = "label_issues"
     change_op: ClassVar[str] = "accept_suggestions"
+    selectors: ClassVar[tuple[str, ...]] = ("top",)
     action: ClassVar[str] = "relabel"
 
     def __init__(
@@ -259,7 +261,7 @@ class LabelIssues(Operation):
         labels = labels[labeled]
         codes, present = encode_labels(labels, _present(ds, labels))
         opts = self._options(ds, present)  # bad options fail before any model is fit
-        X, used = dataset_feature_matrix(ds, self.features)
+        X, used = dataset_design(ds, self.features)
         probs = out_of_sample_pred_probs(
             X[labeled],
             labels,
@@ -269,6 +271,7 @@ class LabelIssues(Operation):
             random_state=self.random_state,
             progress=self.progress,
             classes=present,
+            desc="label issues",
         )
         rank = opts.pop("rank_by")
         support = opts.pop("min_support")
@@ -307,76 +310,23 @@ class LabelIssues(Operation):
             "n_unlabeled": int(findings.frame.attrs.get("n_unlabeled", 0)),
         }
 
-    # ------------------------------------------------------------------ plan / apply
-    def plan(  # type: ignore[override]
-        self,
-        ds: Dataset,
-        findings: Findings | pd.DataFrame | None = None,
-        *,
-        top: int | None = None,
-        reason: str | None = None,
-    ) -> Change:
-        """The change that relabels the ``top`` flagged samples to their suggested label.
+    # ------------------------------------------------------------------ plan
+    def _coerce_findings(self, findings: Any) -> Findings:
+        # a frame with a suggested_label column is accepted too (rows with is_issue, or all)
+        return _as_findings(findings)
 
-        Parameters
-        ----------
-        ds
-            The dataset the findings are about.
-        findings
-            From :meth:`find` (default: the last ones this object found). A DataFrame with
-            a ``suggested_label`` column is accepted too (rows with ``is_issue``, or all
-            rows when there is no such column).
-        top
-            Take the ``top`` flagged samples, most suspicious first (score descending, ties
-            by sample id); ``None``: all of them.
-        reason
-            Recorded with the change.
-
-        Returns
-        -------
-        Change
-            One change (op ``accept_suggestions``); empty when there is nothing to change.
-            Samples relabeled since the findings were computed (current label differs from
-            ``given_label``) are left alone.
-
-        Raises
-        ------
-        TypeError, ValueError
-            ``findings`` are not label-issue findings; bad ``top``.
-        KeyError
-            Sample ids in ``findings`` that are no longer in the dataset (removed since).
-        """
-        if top is not None and (
-            isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 0
-        ):
-            raise ValueError(f"top must be a non-negative integer or None; got {top!r}")
-        if findings is not None:
-            findings = _as_findings(findings)
-        return super().plan(ds, findings, top=None if top is None else int(top), reason=reason)
-
-    def apply(  # type: ignore[override]
-        self,
-        ds: Dataset,
-        findings: Findings | pd.DataFrame | None = None,
-        *,
-        top: int | None = None,
-        reason: str | None = None,
-    ) -> int:
-        """``ds.apply(self.plan(ds, findings, top=top, reason=reason))``; the new version."""
-        return ds.apply(self.plan(ds, findings, top=top, reason=reason))
-
-    def _plan(  # type: ignore[override]
-        self,
-        ds: Dataset,
-        findings: Findings | None,
-        plan: ChangePlan,
-        *,
-        top: int | None = None,
+    def _plan(
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
+        """Relabel the ``top`` flagged samples (all: ``top=None``) to their suggestion.
+
+        Samples relabeled since the findings were computed (current label differs from
+        ``given_label``) are left alone and counted in ``skipped_changed_since``.
+        """
         assert findings is not None  # the base class checks it (needs_findings)
         rows = findings.flagged.frame
-        if top is not None:
-            rows = rows.iloc[:top]
+        if select.top is not None:
+            rows = rows.iloc[: select.top]
         if len(rows) == 0:
             return {"n": 0, "skipped_changed_since": 0}
         try:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import Findings
-from ._base import register
+from ._base import Selection, register
 from ._removal import RemovalOperation
 from ._space import as_float_matrix, dataset_matrix
 
@@ -361,6 +361,7 @@ class Prune(RemovalOperation):
             random_state=self.random_state,
             progress=bool(self.progress),
             classes=present,
+            desc="prune",
         )
         conf = probs[np.arange(len(codes)), codes]
         drop, score = prune_mask(
@@ -404,10 +405,10 @@ class Prune(RemovalOperation):
             "inner_scores": findings.frame.attrs.get("inner_scores", {}),
         }
 
-    def _plan(  # type: ignore[override]
-        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, *, top: int | None = None
+    def _plan(
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
-        out = super()._plan(ds, findings, plan, top=top)
+        out = super()._plan(ds, findings, plan, select)
         assert findings is not None
         out["rule"] = findings.frame.attrs.get("rule")
         return out

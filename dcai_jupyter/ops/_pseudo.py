@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..core import ChangePlan, Findings
 from ._active import _check_model, _labeled_mask, pool_predictions
-from ._base import Operation, register
+from ._base import Operation, Selection, register
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Dataset
@@ -169,10 +169,8 @@ class PseudoLabel(Operation):
         )
 
     def _plan(
-        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, **options: Any
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
-        if options:
-            raise TypeError(f"pseudo_label takes no apply options; got {sorted(options)}")
         assert findings is not None
         if findings.version is not None and findings.version != ds.version:
             raise ValueError(
@@ -209,6 +207,7 @@ class Unlabel(Operation):
     change_op: ClassVar[str] = "unlabel"
     action: ClassVar[str] = "review"
     needs_findings: ClassVar[bool] = False
+    selection_params: ClassVar[tuple[str, ...]] = ("ids",)
 
     def __init__(
         self, *, ids: Sequence[int] | None = None, label_origin: str | None = PSEUDO
@@ -245,10 +244,8 @@ class Unlabel(Operation):
         return np.asarray(keep, dtype=np.int64)
 
     def _plan(
-        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, **options: Any
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
-        if options:
-            raise TypeError(f"unlabel takes no options; got {sorted(options)}")
         ids = self._targets(ds)
         if len(ids) == 0:
             return {"n_unlabeled": 0}

@@ -1,10 +1,16 @@
 """Recipe replay: re-run a history's recorded changes on new data (next month's export).
 
-Two kinds of recorded change, two ways to carry them over:
+Three kinds of recorded change, three ways to carry them over:
 
-- **operations** (a registered op whose params hold ``"operation"``, e.g.
-  ``accept_suggestions``, ``synthesize``): rebuilt from the registry and re-run with their
-  recorded parameters on the new data (``Operation.replay``: find again, then plan);
+- **operations by rule** (a registered op whose params hold ``"operation"``, e.g.
+  ``accept_suggestions`` of everything flagged, ``synthesize``): rebuilt from the registry
+  and re-run with their recorded parameters on the new data (``Operation.replay``: find
+  again, then plan); whether the findings equal the recorded ones is reported;
+- **operations on a selection** (``ids=``, ``groups=``, ``top=``, a subset of findings:
+  ``params["selection"]`` holds the ids acted on with a content hash each): the rule's
+  ``find`` is re-run (its findings are in ``RecipeResult.findings``), and what the change
+  did is carried over by sample id to the selected samples whose content is unchanged;
+  the others are listed for review. Never another sample, never all flagged rows;
 - **human decisions** (``relabel``, ``remove``, ``update``, ``add`` and any other change a
   person made from a cell or a widget): carried over by sample id where the sample is
   unchanged, i.e. its content hash in the new data equals its content hash when the
@@ -28,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..core import Dataset, History, _codec
+from ..core import Dataset, Findings, History, _codec
 from ..core._provenance import source as provenance_source
 from ..core._recipe_steps import (
     RecordedChange,
@@ -60,8 +66,9 @@ class RecipeResult:
         The new data with the recipe applied; its history says it came from the recipe
         (provenance source ``recipe``, an event ``replay_recipe``).
     applied
-        By recorded version (``seq``): ``op``, ``kind`` (``operation`` re-run or
-        ``decision`` carried over), ``version`` in the new history (None when nothing needed
+        By recorded version (``seq``): ``op``, ``kind`` (``operation`` re-run by its
+        rule, ``selection`` carried over by sample id, or ``decision`` carried over),
+        ``version`` in the new history (None when nothing needed
         to change), ``rows`` changed, ``carried`` (decided rows carried over), ``already``
         (decided rows already so in the new data), ``review`` (rows of this change listed
         for review), ``detail``.
@@ -71,6 +78,10 @@ class RecipeResult:
     needs_review
         One row per decision not carried over: ``seq``, ``op``, ``sample_id``, ``column``
         (None for the label or a whole row), ``old`` -> ``new`` as decided, ``reason``.
+    findings
+        By recorded version: the findings of the rule of an operation that acted on a
+        selection, re-run on the new data (the selection itself is carried over by
+        sample id; look here for what the rule flags now).
     content_check
         ``"rows"`` when whole rows were compared by content hash, ``"recorded values"``
         when only the values the history holds could be compared (a history file replayed
@@ -83,6 +94,7 @@ class RecipeResult:
     needs_review: pd.DataFrame
     content_check: str
     source: dict[str, Any] = field(repr=False)
+    findings: dict[int, Findings] = field(default_factory=dict, repr=False)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -180,6 +192,7 @@ class _Replay:
         self.applied: dict[int, dict[str, Any]] = {}
         self.skipped: dict[int, dict[str, Any]] = {}
         self.review: list[dict[str, Any]] = []
+        self.findings: dict[int, Findings] = {}  # the rules' findings on the new data
 
     # -- helpers ----------------------------------------------------------------------
     def _present(self, ids: list[int]) -> set[int]:
@@ -223,6 +236,12 @@ class _Replay:
         except Exception as e:  # the recorded operation cannot run on these data
             self.skipped[seq] = {"op": op, "reason": f"could not re-run {op}: {e}"}
             return
+        was = (params.get("findings") or {}).get("digest")
+        now = (change.params.get("findings") or {}).get("digest")
+        same = "" if was is None else (
+            "; the same findings as recorded" if was == now
+            else "; the findings differ from the recorded ones (other data or model)"
+        )
         if change.empty:
             self.applied[seq] = {
                 "op": op,
@@ -232,7 +251,7 @@ class _Replay:
                 "carried": 0,
                 "already": 0,
                 "review": 0,
-                "detail": "re-run: nothing to change on the new data",
+                "detail": "re-run: nothing to change on the new data" + same,
             }
             return
         change = dataclasses.replace(change, params={**change.params, "recipe": {"seq": seq}})
@@ -246,16 +265,36 @@ class _Replay:
             "carried": 0,
             "already": 0,
             "review": 0,
-            "detail": f"re-run with the recorded parameters: {counts}",
+            "detail": f"re-run with the recorded parameters: {counts}{same}",
         }
 
     # -- decisions --------------------------------------------------------------------
-    def decision(self, rec: RecordedChange) -> None:
+    def decision(
+        self,
+        rec: RecordedChange,
+        *,
+        allowed: set[int] | None = None,
+        kind: str = "decision",
+        flagged_before: int = 0,
+        note: str = "",
+    ) -> None:
+        """Carry a recorded change's deltas over by sample id (see the module docstring).
+
+        ``allowed`` limits it to those (new) sample ids: deltas on other samples, and rows
+        made from them, are left out (a selection's samples that did not match are already
+        listed for review, ``flagged_before`` of them).
+        """
         seq, op, deltas = rec.seq, rec.op, rec.deltas
         plan = self.ds.plan(op, {**rec.params, "recipe": {"seq": seq}})
-        carried = already = flagged = 0
-        for d in deltas:
-            t = d["t"]
+        carried, already, flagged = 0, 0, flagged_before
+        for whole in deltas:
+            t = whole["t"]
+            d = whole
+            if allowed is not None and t in ("set", "del", "ins"):
+                cut = _restrict(whole, allowed, self.id_map)
+                if cut is None:
+                    continue
+                d = cut
             if t == "set":
                 c, a, f = self._set(seq, op, plan, d)
             elif t == "del":
@@ -278,14 +317,65 @@ class _Replay:
             detail += f", {flagged} for review"
         self.applied[seq] = {
             "op": op,
-            "kind": "decision",
+            "kind": kind,
             "version": version,
             "rows": change.n_rows,
             "carried": carried,
             "already": already,
             "review": flagged,
-            "detail": detail,
+            "detail": detail + note,
         }
+
+    # -- selections -------------------------------------------------------------------
+    def selection(self, rec: RecordedChange) -> None:
+        """An operation that acted on chosen samples: re-run its rule's ``find`` (recorded
+        in the new history, kept in ``findings``), then carry the selection over by sample
+        id: a selected sample with the same id and content gets what the change did to it;
+        one that changed or is gone is listed for review. Never another sample."""
+        seq, op, params = rec.seq, rec.op, rec.params
+        sel = _selection(params.get("selection"), op, seq)
+        note = ""
+        try:
+            operation = rebuild(op, params)
+        except ParamError as e:
+            raise ParamError(f"recorded change v{seq} ({op}): {e}") from None
+        if operation.needs_findings:
+            if hasattr(operation, "progress"):
+                operation.progress = self.progress
+            try:
+                found = operation.find(self.ds)
+            except Exception as e:  # the rule cannot run here; the selection still can
+                note = f"; the rule's find could not run on the new data ({e})"
+            else:
+                self.findings[seq] = found
+                flagged = set(np.asarray(found.flagged.ids, dtype=np.int64).tolist())
+                still = sum(1 for i in sel["ids"] if self.id_map.get(i, i) in flagged)
+                note = f"; the rule flags {still} of the {len(sel['ids'])} selected on the new data"
+        effect = _effects(rec.deltas)
+        mapped = [self.id_map.get(i, i) for i in sel["ids"]]
+        present = self._present(mapped)
+        hashes = row_hashes(self._new_rows([m for m in mapped if m in present]), self.label)
+        allowed: set[int] = set()
+        flagged_n = 0
+        for o_id, i, rest, lab in zip(sel["ids"], mapped, sel["rest"], sel["label"], strict=True):
+            kind, column, old, new = effect.get(o_id, ("other", None, "selected", "acted on"))
+            why = None
+            if i not in present:
+                why = "not in the new data"
+            elif hashes[i][0] != rest:
+                why = "the sample changed since it was selected (content differs)"
+            elif hashes[i][1] != lab and kind != "relabel":
+                # a relabel compares the label itself (as decided on, or already so); any
+                # other action needs the label as it was when the sample was selected
+                why = "the sample's label changed since it was selected"
+            if why is None:
+                allowed.add(i)
+            else:
+                self._flag(seq, op, o_id if i not in present else i, column, old, new, why)
+                flagged_n += 1
+        self.decision(
+            rec, allowed=allowed, kind="selection", flagged_before=flagged_n, note=note
+        )
 
     def _set(self, seq: int, op: str, plan: Any, d: dict[str, Any]) -> tuple[int, int, int]:
         column = d.get("c")
@@ -357,6 +447,15 @@ class _Replay:
                     f"{col} is {_short(current)} in the new data, not the {_short(old)} decided on",
                 )
                 flagged += 1
+        if todo_ids and column is None:
+            # a label taken back (unlabel): the row returns to the pool
+            back = [j for j, v in enumerate(todo_vals) if _codec.is_missing(v)]
+            if back:
+                plan.unlabel([todo_ids[j] for j in back])
+                keep = [j for j in range(len(todo_ids)) if j not in set(back)]
+                todo_ids = [todo_ids[j] for j in keep]
+                todo_vals = [todo_vals[j] for j in keep]
+                todo_origins = [todo_origins[j] for j in keep]
         if todo_ids:
             if column is None:
                 for origin in dict.fromkeys(todo_origins):
@@ -416,6 +515,76 @@ class _Replay:
         for o, n in zip(old_ids, np.asarray(new_ids).tolist(), strict=True):
             self.id_map[o] = int(n)
         return len(old_ids)
+
+
+def _selection(record: Any, op: str, seq: int) -> dict[str, list[int]]:
+    """A recorded selection, checked: equal-length lists of ints (ParamError otherwise)."""
+    keys = ("ids", "rest", "label")
+    if not isinstance(record, dict) or not all(isinstance(record.get(k), list) for k in keys):
+        raise ParamError(
+            f"recorded change v{seq} ({op}): its selection is malformed (it needs lists "
+            f"{list(keys)}); the history file was edited or is damaged"
+        )
+    lists = [record[k] for k in keys]
+    if len({len(x) for x in lists}) != 1 or not all(
+        isinstance(v, int) and not isinstance(v, bool) for x in lists for v in x
+    ):
+        raise ParamError(
+            f"recorded change v{seq} ({op}): its selection's ids and hashes must be integer "
+            "lists of one length; the history file was edited or is damaged"
+        )
+    return {k: record[k] for k in keys}
+
+
+def _effects(deltas: list[dict[str, Any]]) -> dict[int, tuple[str, str | None, Any, Any]]:
+    """Per sample id a change touched: (kind, column, old, new) for the review list."""
+    out: dict[int, tuple[str, str | None, Any, Any]] = {}
+    made: dict[int, int] = {}
+    for d in deltas:
+        if d["t"] == "set":
+            column = d.get("c")
+            olds, news = _codec.decode_list(d["o"]), _codec.decode_list(d["n"])
+            for i, o, n in zip(d["i"], olds, news, strict=True):
+                out[int(i)] = ("relabel" if column is None else "update", column, o, n)
+        elif d["t"] == "del":
+            for i in d["i"]:
+                out[int(i)] = ("remove", None, "present", "removed")
+        elif d["t"] == "ins":
+            for s in d.get("s") or []:
+                made[int(s)] = made.get(int(s), 0) + 1
+    for s, n in made.items():
+        out.setdefault(s, ("source", None, "selected", f"{n} row(s) made from it"))
+    return out
+
+
+def _restrict(d: dict[str, Any], allowed: set[int], id_map: dict[int, int]) -> dict[str, Any] | None:
+    """Delta ``d`` cut down to the samples in ``allowed`` (new ids): a set or del delta to
+    those samples, an ins delta to the rows made from them. None when nothing is left."""
+    if d["t"] == "ins":
+        src = d.get("s")
+        if src is None:
+            return d
+        keep = [id_map.get(int(x), int(x)) in allowed for x in src]
+    else:
+        keep = [id_map.get(int(x), int(x)) in allowed for x in d["i"]]
+    if all(keep):
+        return d
+    if not any(keep):
+        return None
+    n = len(keep)
+
+    def cut(v: Any) -> Any:
+        return [x for x, k in zip(v, keep, strict=True) if k]
+
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, list) and len(v) == n:
+            out[k] = cut(v)
+        elif k == "r" and isinstance(v, dict):
+            out[k] = {c: cut(col) for c, col in v.items()}
+        else:
+            out[k] = v
+    return out
 
 
 def _is_operation(op: str, params: dict[str, Any] | None) -> bool:
@@ -525,7 +694,9 @@ def replay_recipe(
         live = set(alive)
         for c in changes:
             if c.seq in live:
-                if _is_operation(c.op, c.params):
+                if _is_operation(c.op, c.params) and c.params.get("selection"):
+                    run.selection(c)
+                elif _is_operation(c.op, c.params):
                     run.operation(c.seq, c.op, c.params)
                 else:
                     run.decision(c)
@@ -543,6 +714,7 @@ def replay_recipe(
             needs_review=_review_frame(run.review),
             content_check="rows" if old is not None else "recorded values",
             source=info,
+            findings=dict(run.findings),
         )
         ds.history.record_event(
             "recipe_result",

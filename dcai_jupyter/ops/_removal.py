@@ -9,27 +9,17 @@ remove-findings (``ds.remove_flagged``).
 
 from __future__ import annotations
 
-import numbers
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..core import Findings
-from ._base import Operation, get_operation
+from ._base import Operation, Selection, check_top, get_operation
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..core import Change, ChangePlan, Dataset
+    from ..core import ChangePlan, Dataset
 
 __all__ = ["RemovalOperation", "check_top", "known_ids", "remove_flagged_findings"]
-
-
-def check_top(top: Any) -> int | None:
-    """``top`` as an int (or None); a clear error for anything else."""
-    if top is None:
-        return None
-    if isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 0:
-        raise ValueError(f"top must be a non-negative integer or None; got {top!r}")
-    return int(top)
 
 
 def known_ids(ds: Dataset, ids: np.ndarray, what: str = "sample") -> None:
@@ -49,6 +39,7 @@ class RemovalOperation(Operation):
     """An operation whose change removes the samples its findings flag."""
 
     action = "remove"
+    selectors: ClassVar[tuple[str, ...]] = ("top",)
 
     @classmethod
     def for_findings(cls, findings: Findings) -> RemovalOperation:
@@ -61,32 +52,12 @@ class RemovalOperation(Operation):
             raise TypeError(f"these are {findings.op!r} findings, not {cls.name!r} findings")
         return cls.from_params(dict(findings.params))  # type: ignore[return-value]
 
-    def plan(  # type: ignore[override]
-        self,
-        ds: Dataset,
-        findings: Findings | None = None,
-        *,
-        top: int | None = None,
-        reason: str | None = None,
-    ) -> Change:
-        """The change that removes the flagged samples (the ``top`` most suspicious ones)."""
-        return super().plan(ds, findings, top=check_top(top), reason=reason)
-
-    def apply(  # type: ignore[override]
-        self,
-        ds: Dataset,
-        findings: Findings | None = None,
-        *,
-        top: int | None = None,
-        reason: str | None = None,
-    ) -> int:
-        """``ds.apply(self.plan(ds, findings, top=top, reason=reason))``; the new version."""
-        return ds.apply(self.plan(ds, findings, top=top, reason=reason))
-
-    def _plan(  # type: ignore[override]
-        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, *, top: int | None = None
+    def _plan(
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
+        """Remove the flagged samples (the ``top`` most suspicious ones)."""
         assert findings is not None
+        top = select.top
         if findings.op != self.name:
             raise TypeError(f"these are {findings.op!r} findings, not {self.name!r} findings")
         rows = findings.flagged

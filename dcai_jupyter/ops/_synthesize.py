@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from ._base import Operation, register
+from ._base import Operation, Selection, register
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Change, ChangePlan, Dataset, Findings
@@ -194,6 +194,7 @@ def _cv_f1(
         random_state=random_state,
         progress=progress,
         classes=classes,
+        desc="synthesize: F1 per class",
     )
     pred = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
     scores = f1_score(
@@ -430,10 +431,8 @@ class Synthesize(Operation):
 
     # ------------------------------------------------------------------ plan
     def _plan(
-        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, **options: Any
+        self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
-        if options:
-            raise TypeError(f"synthesize takes no apply options; got {sorted(options)}")
         self._check_params()
         ids, labels = _labeled(ds)
         counts = _class_counts(ds, labels)
