@@ -121,9 +121,12 @@ class AddMixin:
 
         return Unlabel().apply(self, reason=reason)  # type: ignore[arg-type]
 
-    def unlabel(self, ids: Sequence[int], *, reason: str | None = None) -> int:
+    def unlabel(self, ids: Any, *, reason: str | None = None) -> int:
         """Put labeled rows back into the pool (label missing), whoever labeled them: one
-        recorded change. Rows already in the pool are skipped. Returns the new version."""
+        recorded change. ``ids``: a list, array, Index or Series of sample ids, or a
+        boolean mask. Rows already in the pool are skipped. Returns the new version."""
+        from ..core._validate import resolve_ids
         from ..ops import Unlabel
 
-        return Unlabel(ids=[int(i) for i in ids], label_origin=None).apply(self, reason=reason)  # type: ignore[arg-type]
+        chosen = resolve_ids(ids, self.ids)  # type: ignore[attr-defined]
+        return Unlabel(ids=chosen.tolist(), label_origin=None).apply(self, reason=reason)  # type: ignore[arg-type]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,8 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _codec, _provenance
+from . import _codec, _live, _provenance
 from . import _fingerprint as fpr
+from ._aside import set_aside
 from ._change import Change, ChangePlan, _equal
 from ._dataset_history import DatasetHistory
 from ._errors import BaseMismatchError, HistoryError, StateError
@@ -22,7 +22,7 @@ from ._history import REDO, UNDO, History, default_path, undo_stacks
 from ._reviews import DatasetReviews
 from ._roles import FEATURE_ROLES, Roles, detect_roles
 from ._table import Table, apply_all, invert, touched_ids
-from ._validate import ids_array, labels_array
+from ._validate import labels_array, resolve_ids
 
 Observer = Callable[["Dataset", dict[str, Any]], None]
 
@@ -54,12 +54,26 @@ class Dataset(DatasetReviews):
         any column's role.
     resume
         On an existing history file of the same name and base data, replay its changes
-        and continue (the default). ``resume=False`` keeps the old file aside
-        (renamed with a timestamp) and starts a new history.
+        and continue (the default). ``resume=False`` keeps the old file aside (renamed
+        ``<name>.<UTC time to the ns>-<n>.sqlite``, never replacing a file; the notice says
+        where) and starts a new history.
+
+    Notes
+    -----
+    One ``Dataset`` records into a history file at a time in a process. Making one on the
+    file of a dataset still alive in this kernel (re-running the ``Dataset(...)`` cell)
+    supersedes the older object: the newer one resumes from the file, as after a restart;
+    the widgets showing the older one show the newer one instead (or, after
+    ``resume=False``, say that they show an older ``ds``); and a change through the older
+    object raises ``SupersededError`` (``ds.superseded_by`` is the newer one).
     """
 
     #: the class of ``ds.history``; a layer above may extend the view (e.g. recipe replay)
     _history_view_class: type[DatasetHistory] = DatasetHistory
+    #: set when a newer Dataset on the same history file superseded this one (see ``_live``)
+    _succession: _live.Succession | None = None
+    #: while being made: the dataset of this process that recorded into the file until now
+    _predecessor: Dataset | None = None
 
     def __init__(
         self,
@@ -131,6 +145,7 @@ class Dataset(DatasetReviews):
         self._table = table
         self._base_fp = table.fingerprint()
         self._history = self._open_history(history, name, resume)
+        self._take_over()
 
     @property
     def history(self) -> DatasetHistory:
@@ -139,6 +154,15 @@ class Dataset(DatasetReviews):
         if view is None:
             view = self._history_view = self._history_view_class(self._history, self)
         return view
+
+    @property
+    def superseded_by(self) -> Dataset | None:
+        """The newer ``Dataset`` made on this one's history file in this process, or None.
+
+        A superseded dataset records nothing more (its changes raise ``SupersededError``).
+        """
+        s = self._succession
+        return None if s is None else s.new
 
     # ------------------------------------------------------------------ history set-up
     def _base_record(self) -> dict[str, Any]:
@@ -163,17 +187,14 @@ class Dataset(DatasetReviews):
                     f"{h.path} was opened read-only (open_history); a Dataset writes its history: "
                     f"pass the path instead, history={h.path!r}"
                 )
+            self._predecessor = _live.live_on(h.path)
         else:
             if history is None:
                 history = ":memory:" if name is None else default_path(self.name)
             path = str(history)
+            self._predecessor = _live.live_on(path)
             if path != ":memory:" and not resume and Path(path).exists():
-                aside = Path(path).with_name(f"{Path(path).stem}.{_stamp()}.sqlite")
-                os.replace(path, aside)
-                for ext in ("-wal", "-shm"):
-                    if Path(path + ext).exists():
-                        os.replace(path + ext, str(aside) + ext)
-                print(f"dcai_jupyter: previous history kept aside as {aside}")
+                self._set_aside(path)
             h = History(path)
         if h.name is not None and h.name != self.name:
             raise HistoryError(
@@ -213,6 +234,57 @@ class Dataset(DatasetReviews):
         self._version = head
         self._undo, self._redo = undo_stacks(h._ops())
         return h
+
+    def _set_aside(self, path: str) -> None:
+        """``resume=False``: move the history file at ``path`` aside (never over a file)."""
+        old = self._predecessor
+        if old is None:
+            aside = set_aside(path)
+        else:
+            with old._lock:  # the dataset recording into it stops first, for good
+                old_h = old._history
+                old_h.close()  # a connection left open would delete the new file's -wal later
+                aside = set_aside(path)
+                old._history = History(aside, read_only=True)
+                old.__dict__.pop("_history_view", None)
+                old._succession = _live.Succession(self, False, path, str(aside))
+                old._history._superseded = old._succession.message(old.name)
+        print(
+            f"dcai_jupyter: the previous history of {self.name!r} was kept aside as {aside} "
+            f"(dj.open_history({str(aside)!r}) reads it); a new history starts at {path}"
+        )
+
+    def _take_over(self) -> None:
+        """Become the dataset recording into this history file in this process; the one
+        that recorded into it until now is superseded, and what showed it is told."""
+        path = self._history.path
+        old, self._predecessor = self._predecessor, None
+        if old is not None and old is not self:
+            with old._lock:  # it records nothing while this one takes over
+                if old._succession is None:
+                    self._catch_up()  # it may have recorded since this one read the file
+                    # the same base and no version lost: this one continues that history
+                    # (not so when the file was deleted meanwhile and started anew)
+                    same = old._base_fp == self._base_fp and old._version <= self._version
+                    old._succession = _live.Succession(self, same, path)
+                    if old._history is not self._history:
+                        old._history._superseded = old._succession.message(old.name)
+        _live.register(self, path)
+        if old is not None and old is not self and old._succession is not None:
+            _live.notify(old, self, old._succession.continued)
+
+    def _catch_up(self) -> None:
+        """Apply the changes recorded in the file since this dataset replayed it."""
+        h = self._history
+        head = h.head
+        if head <= self._version:
+            return
+        apply_all(self._table, h._packed(self._version + 1, head))
+        self._table.rehash()
+        if self._table.fingerprint() != h._fingerprint_at(head):
+            raise HistoryError(f"replaying {h.path} to version {head} gave another fingerprint")
+        self._version = head
+        self._undo, self._redo = undo_stacks(h._ops())
 
     # ------------------------------------------------------------------ reads
     @property
@@ -360,9 +432,9 @@ class Dataset(DatasetReviews):
     def _labels_array(self, labels: Any, n: int) -> np.ndarray:
         return labels_array(self._table, self._classes, labels, n)
 
-    @staticmethod
-    def _ids_array(ids: Any) -> np.ndarray:
-        return ids_array(ids)
+    def _ids_array(self, ids: Any) -> np.ndarray:
+        # ids as people pass them: a list, array, Index, Series, or a boolean mask
+        return resolve_ids(ids, self.ids)
 
     # ------------------------------------------------------------------ mutations
     def _commit(
@@ -376,6 +448,7 @@ class Dataset(DatasetReviews):
         encoded: str | None = None,
     ) -> int:
         """Write the change, then apply it in memory; nothing changes if the write fails."""
+        _live.check_live(self)
         version = self._history._append(
             self._version, op, params, deltas, n_rows, fp, _provenance.current(), encoded
         )
@@ -651,6 +724,3 @@ class Dataset(DatasetReviews):
             f"version={self._version}, history={self.history.path!r})"
         )
 
-
-def _stamp() -> str:
-    return time.strftime("%Y%m%dT%H%M%S")
