@@ -466,6 +466,7 @@ def weakest_class_scores(
         random_state=random_state,
         progress=progress,
         classes=sub,
+        desc="suggest: F1 per class",
     )
     from sklearn.metrics import f1_score
 

@@ -211,6 +211,7 @@ def out_of_sample_pred_probs(
     random_state: int | None = 0,
     progress: bool = True,
     classes: Sequence[Any] | None = None,
+    desc: str = "cross-validation",
 ) -> np.ndarray:
     """Out-of-sample predicted probabilities by stratified K-fold cross-validation.
 
@@ -260,6 +261,10 @@ def out_of_sample_pred_probs(
         Show a progress bar (a notebook widget in Jupyter).
     classes : sequence, optional
         Column order of the result (default: the sorted unique labels).
+    desc : str
+        The step the progress line names (the caller's: ``"label issues"``, ``"evaluate"``,
+        ...); with ``model`` given, the folds and the model follow (``"evaluate, 5-fold
+        LogisticRegression: 5/5 done in 0.4 s"``).
 
     Returns
     -------
@@ -278,7 +283,7 @@ def out_of_sample_pred_probs(
         # votes): idle BLAS threads spinning after a small matrix product cost more CPU than
         # they save
         with threadpool_limits(1):
-            return _refined_ensemble(Xm, codes, len(cls), cv, n_jobs, random_state, progress)
+            return _refined_ensemble(Xm, codes, len(cls), cv, n_jobs, random_state, progress, desc)
     if not hasattr(model, "predict_proba"):
         raise TypeError(
             f"model {type(model).__name__} has no predict_proba: pass a classifier that "
@@ -290,7 +295,10 @@ def out_of_sample_pred_probs(
         for i, (tr, te) in enumerate(folds)
     ]
     res = run_tasks(
-        tasks, n_jobs=n_jobs, progress=progress, desc=f"{cv}-fold {type(model).__name__}"
+        tasks,
+        n_jobs=n_jobs,
+        progress=progress,
+        desc=f"{desc}, {cv}-fold {type(model).__name__}",
     )
     probs = np.zeros((len(codes), len(cls)))
     for i, (_, te) in enumerate(folds):
@@ -362,6 +370,7 @@ def _refined_ensemble(
     n_jobs: int | None,
     random_state: int | None,
     progress: bool,
+    desc: str,
 ) -> np.ndarray:
     """The default ensemble's out-of-sample probabilities (see :func:`out_of_sample_pred_probs`).
 
@@ -394,7 +403,7 @@ def _refined_ensemble(
     # fits every member and searches the neighbours, each refining pass fits the linear and
     # the kept Gaussian member per fold; when the flags repeat early, the bar ends there
     total = len(folds) * (1 + len(gauss)) + len(chunks) + REFINE_PASSES * 2 * len(folds)
-    bar = _progress(total, progress, "label issues")
+    bar = _progress(total, progress, desc)
     try:
         probs = _refining_passes(
             Z, codes, K, folds, chunks, ref, k, k_search, components, starts, gauss,

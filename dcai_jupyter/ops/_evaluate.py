@@ -8,7 +8,7 @@ table at the version they were measured on (``ds.history.metrics``).
 
 from __future__ import annotations
 
-import warnings
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..core import Dataset
 
 __all__ = ["Evaluation", "evaluate_dataset", "metric_name"]
+
+#: datasets already told that rows made by operations are cross-validated like real ones
+_TOLD_DERIVED: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def metric_name(cls: Any) -> str:
@@ -140,14 +143,16 @@ def evaluate_dataset(
     y = labels[labeled]
     derived = ds.origins
     n_derived = int(derived["origin"].notna().sum() + (derived["label_origin"].notna()).sum())
-    if n_derived:
-        warnings.warn(
-            f"{n_derived} rows or labels were made by operations (synthetic, augmented, "
-            "pseudo-labeled; see ds.origins): cross-validation scores them like real samples "
-            "and can be optimistic. Compare on held-out original data, or evaluate before "
-            "adding them",
-            UserWarning,
-            stacklevel=3,
+    if n_derived and ds not in _TOLD_DERIVED:
+        # expected after synthesize/augment/pseudo_label: said once per dataset, as text (a
+        # warning box on every evaluation of the same data says nothing new)
+        _TOLD_DERIVED.add(ds)
+        print(
+            f"note: {n_derived} rows or labels were made by operations (synthetic, augmented, "
+            "pseudo-labeled; see ds.origins). Cross-validation scores them like real samples, "
+            "so its scores can be optimistic: compare on held-out original data, or evaluate "
+            "before adding them. (Said once per dataset; params['n_derived'] of each "
+            "evaluation has the count.)"
         )
     seen = set(pd.unique(pd.Series(y, dtype=object)).tolist())
     classes = [c for c in ds.classes if c in seen]
@@ -162,6 +167,7 @@ def evaluate_dataset(
         random_state=random_state,
         progress=progress,
         classes=classes,
+        desc="evaluate",
     )
     pred = probs.argmax(axis=1)
     k = len(classes)
