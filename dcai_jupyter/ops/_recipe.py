@@ -452,10 +452,10 @@ class _Replay:
             back = [j for j, v in enumerate(todo_vals) if _codec.is_missing(v)]
             if back:
                 plan.unlabel([todo_ids[j] for j in back])
-                keep = [j for j in range(len(todo_ids)) if j not in set(back)]
-                todo_ids = [todo_ids[j] for j in keep]
-                todo_vals = [todo_vals[j] for j in keep]
-                todo_origins = [todo_origins[j] for j in keep]
+                others = [j for j in range(len(todo_ids)) if j not in set(back)]
+                todo_ids = [todo_ids[j] for j in others]
+                todo_vals = [todo_vals[j] for j in others]
+                todo_origins = [todo_origins[j] for j in others]
         if todo_ids:
             if column is None:
                 for origin in dict.fromkeys(todo_origins):
