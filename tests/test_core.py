@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -420,13 +422,22 @@ def test_verify_passes_on_a_sound_file(tmp_path, small_df):
 
 
 def test_concurrent_writer_detected(tmp_path, small_df):
+    """Another process records into the same file: this one's next change is refused.
+
+    (A second Dataset on the file in the same process supersedes the first instead: see
+    tests/test_rerun.py.)
+    """
     p = tmp_path / "cw.sqlite"
     a = dj.Dataset(small_df, label="label", name="cw", history=p)
-    b = dj.Dataset(small_df, label="label", name="cw", history=p)
-    a.remove([1])
-    with pytest.raises(dj.ConcurrentWriteError):
-        b.remove([2])
-    assert 2 in b.df.index and b.version == 0
+    small_df.to_pickle(tmp_path / "df.pkl")
+    other = (
+        "import sys, pandas as pd, dcai_jupyter as dj; df = pd.read_pickle(sys.argv[1]); "
+        "dj.Dataset(df, label='label', name='cw', history=sys.argv[2]).remove([1])"
+    )
+    subprocess.run([sys.executable, "-c", other, str(tmp_path / "df.pkl"), str(p)], check=True)
+    with pytest.raises(dj.ConcurrentWriteError, match="another process"):
+        a.remove([2])
+    assert 2 in a.df.index and a.version == 0
 
 
 def test_fingerprint_is_content_not_order(small_df):

@@ -2,7 +2,13 @@
 
 from ._change import Change, ChangePlan
 from ._dataset import Dataset, DatasetHistory
-from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError, StateError
+from ._errors import (
+    BaseMismatchError,
+    ConcurrentWriteError,
+    HistoryError,
+    StateError,
+    SupersededError,
+)
 from ._findings import Findings
 from ._history import History, open_history
 
@@ -17,5 +23,6 @@ __all__ = [
     "History",
     "HistoryError",
     "StateError",
+    "SupersededError",
     "open_history",
 ]

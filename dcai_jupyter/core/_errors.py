@@ -17,3 +17,8 @@ class ConcurrentWriteError(HistoryError):
 
 class StateError(RuntimeError):
     """The in-memory dataset no longer matches its recorded fingerprint."""
+
+
+class SupersededError(StateError):
+    """A newer ``Dataset`` on the same history file was made in this process (the cell that
+    made this one ran again): only the newest records changes; this one refuses them."""

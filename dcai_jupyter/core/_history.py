@@ -19,7 +19,7 @@ import pandas as pd
 from .. import _version
 from . import _codec
 from . import _fingerprint as fpr
-from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError
+from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError, SupersededError
 from ._history_compare import CompareMixin
 from ._history_frames import ChangesFrame, EventsFrame, IterationsFrame, linked
 from ._provenance import Provenance
@@ -247,7 +247,13 @@ class History(CompareMixin, HistoryReviews):
             f"history={self.path!r})"
         )
 
+    #: set (to the refusal) when the Dataset recording through this object was superseded
+    #: by a newer one on the same file in this process (see ``_live``): it records no more
+    _superseded: str | None = None
+
     def _require_writable(self) -> None:
+        if self._superseded is not None:
+            raise SupersededError(self._superseded)
         if self.read_only:
             raise self._read_only_error()
 
