@@ -159,7 +159,10 @@ def test_image_transforms_are_the_geometry_they_say():
         moved = ds.take(ds.augment("shift", ids=[0], random_state=seed))["img"].iloc[0]
         assert (moved == 200).sum() == 6
     noisy = ds.take(ds.augment({"name": "noise", "sigma": 0.5}, ids=[0]))["img"].iloc[0]
-    assert noisy.min() >= 0 and noisy.max() <= 200  # stays in the column's value range
+    # stays in the column's value range: clipped, not wrapped around (uint8 0 - 1 = 255)
+    assert noisy.dtype == img.dtype and (noisy != img).any()
+    # about half the background would go below 0: clipped it stays 0 (wrapped it would not)
+    assert noisy.max() <= 200 and (noisy[img == 0] == 0).mean() > 0.3
 
 
 def test_rgb_channels_last_images_are_transformed_per_channel():
