@@ -55,8 +55,15 @@ __all__ = [
 STRATEGIES = ("auto", "random", "least_confidence", "margin", "entropy", "diverse")
 #: ``diverse``: the shortlist holds this many candidates per requested sample
 SHORTLIST_FACTOR = 10
-#: the Findings roles of a suggestion (see ``dcai_jupyter.core.Findings``)
-ROLES = {"score": "score", "flag": "suggested", "reason": "reason"}
+#: the Findings roles of a suggestion (see ``dcai_jupyter.core.Findings``); the model's guess
+#: is the ``suggestion`` a person may accept (Enter in the LabelEditor) or overrule with a
+#: class; rows picked with ``strategy="random"`` have none (no model was fit)
+ROLES = {
+    "score": "score",
+    "flag": "suggested",
+    "suggestion": "predicted_label",
+    "reason": "reason",
+}
 #: the frame's columns, in order
 COLUMNS = ["rank", "score", "predicted_label", "confidence", "suggested", "reason"]
 
@@ -490,7 +497,9 @@ class SuggestSamples(Operation):
     whose label is missing) and picks ``k`` rows with ``strategy``. The findings have
     action ``"label"``: one row per suggestion, ``score`` (the strategy's score, higher =
     more worth a label), ``suggested`` (True), ``reason`` (why it was picked),
-    ``predicted_label`` and ``confidence`` (the model's current guess), ``rank``.
+    ``predicted_label`` and ``confidence`` (the model's current guess; ``predicted_label`` is
+    the findings' ``suggestion``: the LabelEditor's Enter accepts it, a class key overrules
+    it), ``rank``.
 
     Parameters
     ----------

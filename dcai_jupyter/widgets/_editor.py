@@ -11,6 +11,7 @@ import pandas as pd
 import traitlets as t
 
 from ._base import MISSING_FRONT_END, DatasetWidget, same_label, static_asset
+from ._counts import number_format
 from ._images import image_data_url
 from ._ordering import grouped_order
 from ._protocol import ProtocolError, is_null_scalar, json_scalar
@@ -144,6 +145,11 @@ class LabelEditor(DatasetWidget):
     open_count = t.Int(
         0, help="Queue entries to review: not decided here and not resolved elsewhere"
     ).tag(sync=True)
+    formats = t.Dict(
+        help="One number format per numeric column shown (the score, the findings' other "
+        "columns, the fields), chosen from the column's values as the grid chooses it, so a "
+        "value reads the same in both"
+    ).tag(sync=True)
     autofocus = t.Bool(
         True,
         help="Take the keyboard focus when first displayed (the view clears it once it did, "
@@ -198,6 +204,7 @@ class LabelEditor(DatasetWidget):
             image_column=str(getattr(ds, "image_column", None) or ""),
             text_column=str(getattr(ds, "text_column", None) or ""),
         )
+        self.formats = self._number_formats()
         if found is not None:
             watch(ds, self)  # keep / mark reviewed in another view resolves findings too
 
@@ -357,6 +364,31 @@ class LabelEditor(DatasetWidget):
         return dropped
 
     # -- helpers -----------------------------------------------------------------------
+    def _number_formats(self) -> dict[str, dict[str, Any]]:
+        """The format of each numeric column the editor shows (see
+        :func:`~._counts.number_format`): the findings' columns from the findings frame,
+        the fields from the dataset, the same values the grid chooses its formats from."""
+        out: dict[str, dict[str, Any]] = {}
+        found = self._findings
+        if found is not None:
+            frame = found.frame
+            for c in frame.columns:
+                col = frame[c]
+                if col.dtype.kind in "iuf":
+                    out[str(c)] = number_format(col.to_numpy(dtype=float, na_value=np.nan))
+        ds = self._ds
+        for c in self._field_columns():
+            values = np.asarray(ds.column(c))
+            if values.dtype.kind in "iuf":
+                out.setdefault(str(c), number_format(values))
+        return out
+
+    def _field_columns(self) -> list[str]:
+        """The feature columns shown beside the sample (at most :data:`EDITOR_FIELDS`)."""
+        ds = self._ds
+        skip = {self.image_column, self.text_column, ds.label}
+        return [c for c in ds.feature_columns if c not in skip][:EDITOR_FIELDS]
+
     def _handlers(self) -> dict[str, Any]:
         return {
             "item": self._on_item,
@@ -442,10 +474,10 @@ class LabelEditor(DatasetWidget):
             item["image"] = image_data_url(row.iloc[0][self.image_column], EDITOR_IMAGE_SIZE)
         if self.text_column and self.text_column in row.columns:
             item["text"] = json_scalar(row.iloc[0][self.text_column], clamp=20_000)
-        skip = {self.image_column, self.text_column, ds.label}
-        fields = [c for c in ds.feature_columns if c not in skip and c in row.columns]
         item["fields"] = [
-            [str(c), json_scalar(row.iloc[0][c], clamp=200)] for c in fields[:EDITOR_FIELDS]
+            [str(c), json_scalar(row.iloc[0][c], clamp=200)]
+            for c in self._field_columns()
+            if c in row.columns
         ]
         return item
 
