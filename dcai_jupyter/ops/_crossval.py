@@ -37,6 +37,7 @@ from ._model_choice import (
     mixture_task,
     quadratic_task,
 )
+from ._tabular import Design, design_members
 from ._validation import encode_labels
 
 __all__ = [
@@ -81,6 +82,8 @@ HGB_PARAMS: dict[str, Any] = {
 
 #: one unit of work for :func:`run_tasks`: ``(key, function, positional arguments)``
 Task = tuple[Any, Callable[..., Any], tuple[Any, ...]]
+#: an extra ensemble member: ``(name, fn, data)``, ``fn(data, codes, train, test, K, seed)``
+Member = tuple[str, Callable[..., np.ndarray], Any]
 
 
 def _as_matrix(X: Any) -> np.ndarray:
@@ -272,6 +275,10 @@ def out_of_sample_pred_probs(
         Row i: the probabilities of each class for sample i from a model that did not see it.
     """
     codes, cls = encode_labels(y, classes)
+    extra: list[Member] = []
+    if isinstance(X, Design):  # a mixed table: its sparse and tree views add two members
+        extra = design_members(X) if model is None else []
+        X = X.dense
     Xm = _as_matrix(X)
     if Xm.shape[0] != len(codes):
         raise ValueError(f"X has {Xm.shape[0]} rows but y has {len(codes)} labels")
@@ -283,7 +290,9 @@ def out_of_sample_pred_probs(
         # votes): idle BLAS threads spinning after a small matrix product cost more CPU than
         # they save
         with threadpool_limits(1):
-            return _refined_ensemble(Xm, codes, len(cls), cv, n_jobs, random_state, progress, desc)
+            return _refined_ensemble(
+                Xm, codes, len(cls), cv, n_jobs, random_state, progress, desc, extra
+            )
     if not hasattr(model, "predict_proba"):
         raise TypeError(
             f"model {type(model).__name__} has no predict_proba: pass a classifier that "
@@ -371,6 +380,7 @@ def _refined_ensemble(
     random_state: int | None,
     progress: bool,
     desc: str,
+    extra: Sequence[Member] = (),
 ) -> np.ndarray:
     """The default ensemble's out-of-sample probabilities (see :func:`out_of_sample_pred_probs`).
 
@@ -402,12 +412,14 @@ def _refined_ensemble(
     # one bar for every pass (a line each would leave three in the notebook): the first pass
     # fits every member and searches the neighbours, each refining pass fits the linear and
     # the kept Gaussian member per fold; when the flags repeat early, the bar ends there
-    total = len(folds) * (1 + len(gauss)) + len(chunks) + REFINE_PASSES * 2 * len(folds)
+    n_extra = sum(1 for m in extra if m[0] != "lr")
+    total = len(folds) * (1 + len(gauss) + n_extra) + len(chunks)
+    total += REFINE_PASSES * (2 + n_extra) * len(folds)
     bar = _progress(total, progress, desc)
     try:
         probs = _refining_passes(
             Z, codes, K, folds, chunks, ref, k, k_search, components, starts, gauss,
-            n_jobs, random_state, bar,
+            n_jobs, random_state, bar, extra,
         )  # fmt: skip
     finally:
         if hasattr(bar, "total"):
@@ -431,8 +443,20 @@ def _refining_passes(
     n_jobs: int | None,
     random_state: int | None,
     bar: Any,
+    extra: Sequence[Member] = (),
 ) -> np.ndarray:
-    """The passes of :func:`_refined_ensemble`: its out-of-sample probabilities."""
+    """The passes of :func:`_refined_ensemble`: its out-of-sample probabilities.
+
+    ``extra`` members (a mixed table's gradient boosting) are fit per fold beside the
+    others; one that gets weight 0 in the first pass is not refit. An extra member named
+    ``"lr"`` (a mixed table's linear model on its sparse encoding) replaces the linear one.
+    """
+    lin_fn: Callable[..., Any] = linear_task
+    lin_data: Any = Z
+    for name, fn, data in extra:
+        if name == "lr":
+            lin_fn, lin_data = fn, data
+    extra = [m for m in extra if m[0] != "lr"]
     from ._confident_learning import _flags
 
     n = len(codes)
@@ -444,12 +468,14 @@ def _refining_passes(
         tasks: list[Task] = []
         for i, (tr, te) in enumerate(folds):
             train = tr[keep[tr]]
-            tasks.append((("lr", i), linear_task, (Z, codes, train, te, K, random_state)))
+            tasks.append((("lr", i), lin_fn, (lin_data, codes, train, te, K, random_state)))
             if "qda" in gauss:
                 tasks.append((("qda", i), quadratic_task, (Z, codes, train, te, K, random_state)))
             if "mix" in gauss:
                 args = (Z, codes, train, te, K, components, starts[i], random_state)
                 tasks.append((("mix", i), mixture_task, args))
+            for name, fn, data in extra:
+                tasks.append(((name, i), fn, (data, codes, train, te, K, random_state)))
         if nb is None:
             tasks += [
                 (("knn", i), _knn_task, (Z, ref, rows, max(k, k_search)))
@@ -482,8 +508,14 @@ def _refining_passes(
             gauss = {"mix"} if wins - losses > 1.96 * np.sqrt(wins + losses) else {"qda"}
         p_g = p_gauss[next(iter(gauss))]
         members = [_knn_votes(nb, codes, keep, k, K), p_lr, p_g]
+        for name, _fn, _data in extra:
+            p_x = np.zeros((n, K))
+            for i, (_, te) in enumerate(folds):
+                p_x[te] = res[(name, i)]
+            members.append(p_x)
         w = choose_weights(members, codes, seed=random_state)
         probs = combine(members, w)
+        extra = [m for m, wm in zip(extra, w[3:], strict=True) if wm > 0]
         new_flags = _flags(codes, probs)
         if flags is not None and np.array_equal(new_flags, flags):
             break

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ._crossval import out_of_sample_pred_probs
-from ._features import dataset_feature_matrix
 from ._params import ParamError, to_json
+from ._tabular import dataset_design
 from ._validation import encode_labels
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -157,7 +157,7 @@ def evaluate_dataset(
     seen = set(pd.unique(pd.Series(y, dtype=object)).tolist())
     classes = [c for c in ds.classes if c in seen]
     codes, classes = encode_labels(y, classes)
-    X, used = dataset_feature_matrix(ds, features)
+    X, used = dataset_design(ds, features)
     probs = out_of_sample_pred_probs(
         X[labeled],
         y,

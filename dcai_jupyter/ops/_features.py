@@ -248,10 +248,13 @@ def dataset_feature_matrix(
             raise ValueError(f"{ds.label!r} is the label column; it cannot be a feature")
         return feature_matrix(frame(cols), cols)
     cols = [c for c in ds.feature_columns if c != ds.label]
-    text = getattr(ds, "text_column", None)
+    texts = list(getattr(ds, "text_columns", None) or [])
+    if not texts and getattr(ds, "text_column", None):
+        texts = [ds.text_column]
     image = getattr(ds, "image_column", None)
-    if text and text not in cols and text != ds.label:
-        cols.append(text)
+    for text in texts:
+        if text not in cols and text != ds.label:
+            cols.append(text)
     if cols:
         try:
             return feature_matrix(frame(cols), cols, on_unusable="skip")
@@ -260,6 +263,16 @@ def dataset_feature_matrix(
                 raise
     if image and image != ds.label:
         return feature_matrix(frame([image]), [image])
+    roles = getattr(ds, "roles", None)
+    left_out = roles.of("id") if roles is not None else []
+    if roles is not None and left_out:
+        first = left_out[0]
+        raise ValueError(
+            f"no usable feature column: {', '.join(repr(c) for c in left_out)} look(s) like an "
+            f"identifier ({roles.why[first]}) and is left out (see ds.roles). If it is a "
+            f"feature, pass roles={{{first!r}: 'categorical'}} (or 'numeric') to Dataset, or "
+            f"features=[{first!r}] here"
+        )
     raise ValueError(
         "the dataset has no feature column (only the label): add feature columns, or compute "
         "model outputs yourself (e.g. pred_probs for dcai_jupyter.find_label_issues)"

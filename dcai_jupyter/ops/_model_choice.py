@@ -57,6 +57,8 @@ __all__ = [
     "mixture_components",
     "mixture_task",
     "quadratic_task",
+    "sparse_linear_task",
+    "tree_task",
 ]
 
 #: the logistic regression of a fold is fit on at most this many training rows (a fixed
@@ -120,6 +122,73 @@ def linear_task(
     return fit_predict_proba(
         LogisticRegression(C=1.0, max_iter=500), Zd, codes, train, test, n_classes
     )
+
+
+#: the linear member on a mixed table's sparse encoding is fit on at most this many rows
+SPARSE_LR_MAX_TRAIN = 20_000
+#: the gradient-boosting member on a mixed table (native categorical splits): a moderate
+#: number of shallow trees, with a leaf minimum, so that it does not learn the wrong labels
+TREE_PARAMS: dict[str, Any] = {
+    "max_iter": 40,
+    "learning_rate": 0.2,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 20,
+    "l2_regularization": 1.0,
+    "max_bins": 127,
+    "early_stopping": False,
+}
+#: ... fit on at most this many rows per fold
+TREE_MAX_TRAIN = 10_000
+
+
+def sparse_linear_task(
+    S: Any,
+    codes: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    n_classes: int,
+    seed: int | None,
+) -> np.ndarray:
+    """``LogisticRegression`` on a mixed table's sparse encoding (standardised numerics,
+    one-hot categories, the full TF-IDF of each text column); probabilities of ``test``."""
+    from sklearn.linear_model import LogisticRegression
+
+    train = _subsample(train, SPARSE_LR_MAX_TRAIN, seed)
+    single = _single_class(codes, train, test, n_classes)
+    if single is not None:
+        return single
+    return fit_predict_proba(
+        LogisticRegression(C=1.0, max_iter=1000), S, codes, train, test, n_classes
+    )
+
+
+def tree_task(
+    data: tuple[np.ndarray, np.ndarray],
+    codes: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    n_classes: int,
+    seed: int | None,
+) -> np.ndarray:
+    """``HistGradientBoostingClassifier`` with native categorical splits on a mixed table's
+    tree encoding ``data = (matrix, categorical mask)``; probabilities of ``test``.
+
+    The trees model interactions between columns (a category that matters only within
+    another) and route missing values, which the linear and distance-based members cannot.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    T, categorical = data
+    train = _subsample(train, TREE_MAX_TRAIN, seed)
+    single = _single_class(codes, train, test, n_classes)
+    if single is not None:
+        return single
+    model = HistGradientBoostingClassifier(
+        **TREE_PARAMS,
+        categorical_features=np.asarray(categorical, dtype=bool) if np.any(categorical) else None,
+        random_state=0 if seed is None else seed,
+    )
+    return fit_predict_proba(model, T, codes, train, test, n_classes)
 
 
 def quadratic_task(

@@ -1,0 +1,150 @@
+"""Real data as people have it (issue 18): mixed columns, roles, ids, label issues, duplicates
+and outliers on a generated table with every column role."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dcai_jupyter as dj
+
+WORDS_A = "great fast friendly helpful clean quick easy lovely".split()
+WORDS_B = "slow rude broken dirty late awful noisy cold".split()
+COMMON = "the service was and staff room food price visit stay".split()
+
+
+def mixed_frame(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """A table with every column role; the label depends on several columns."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    age = rng.integers(18, 80, n).astype(np.float64)
+    age[rng.random(n) < 0.1] = np.nan  # missing values
+    income = rng.lognormal(10, 0.8, n) * np.where(y == 1, 1.8, 1.0)
+    city = np.where(
+        rng.random(n) < 0.7,
+        np.where(y == 1, "paris", "lyon"),
+        rng.choice(["paris", "lyon", "nice", "lille"], n),
+    ).astype(object)
+    city[rng.random(n) < 0.05] = None
+    product = np.array([f"sku-{v}" for v in rng.integers(0, 120, n)], dtype=object)
+    reviews = []
+    for label in y:
+        own = WORDS_A if (label == 1) == (rng.random() < 0.85) else WORDS_B
+        words = list(rng.choice(COMMON, 5)) + list(rng.choice(own, 3))
+        rng.shuffle(words)
+        reviews.append(" ".join(words))
+    signup = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"C{100000 + i}" for i in rng.permutation(n)],
+            "age": age,
+            "income": income,
+            "city": city,
+            "product": product,
+            "review": reviews,
+            "signup": signup,
+            "label": np.where(y == 1, "churn", "stay"),
+        }
+    )
+    return df, y
+
+
+def dataset(df: pd.DataFrame, **kw: object) -> dj.Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return dj.Dataset(df, label="label", history=":memory:", **kw)  # type: ignore[arg-type]
+
+
+def test_roles_are_detected():
+    df, _ = mixed_frame()
+    ds = dataset(df)
+    assert dict(ds.roles) == {
+        "customer_id": "id",
+        "age": "numeric",
+        "income": "numeric",
+        "city": "categorical",
+        "product": "categorical",
+        "review": "text",
+        "signup": "datetime",
+        "label": "label",
+    }
+    assert ds.feature_columns == ["age", "income", "city", "product", "signup"]
+    assert ds.text_columns == ["review"] and ds.text_column == "review"
+    shown = repr(ds.roles)
+    assert "customer_id" in shown and "id" in shown and "free text" in shown
+    assert list(ds.roles.frame().columns) == ["role", "why"]
+
+
+def test_row_numbers_and_date_strings():
+    df, _ = mixed_frame(100)
+    df.insert(0, "rownames", np.arange(1, 101))
+    df["when"] = df["signup"].dt.strftime("%Y-%m-%d")
+    ds = dataset(df)
+    assert ds.roles["rownames"] == "id" and ds.roles["when"] == "datetime"
+
+
+def test_id_column_left_out_with_a_notice_saying_how_to_include_it():
+    df, _ = mixed_frame(100)
+    with pytest.warns(UserWarning, match=r"identifier-like.*'customer_id'.*roles=\{'customer_id'"):
+        dj.Dataset(df, label="label", history=":memory:")
+
+
+def test_roles_can_be_overridden():
+    df, _ = mixed_frame(100)
+    ds = dataset(df, roles={"customer_id": "categorical", "age": "categorical"}, ignore=["city"])
+    assert ds.roles["customer_id"] == "categorical" and ds.roles["age"] == "categorical"
+    assert ds.roles["city"] == "ignored"
+    assert "customer_id" in ds.feature_columns and "city" not in ds.feature_columns
+    ds2 = dataset(df, features=["customer_id", "income"], text=["review"])
+    assert ds2.feature_columns == ["customer_id", "income"]
+    assert ds2.roles["customer_id"] == "categorical" and ds2.roles["city"] == "ignored"
+    with pytest.raises(ValueError, match="unknown roles"):
+        dataset(df, roles={"age": "fancy"})
+    with pytest.raises(KeyError, match="not in the frame"):
+        dataset(df, ignore=["nope"])
+
+
+def test_only_an_id_column_is_a_clear_error():
+    df = pd.DataFrame({"uid": [f"u{i}" for i in range(60)], "label": [0, 1] * 30})
+    ds = dataset(df)
+    with pytest.raises(ValueError, match="no usable feature column: 'uid'.*identifier"):
+        ds.find_label_issues(progress=False)
+
+
+def test_mixed_design_has_three_views():
+    from dcai_jupyter.ops._tabular import Design, dataset_design
+
+    df, _ = mixed_frame(300)
+    X, used = dataset_design(dataset(df))
+    assert isinstance(X, Design)
+    assert used == ["age", "income", "city", "product", "signup", "review"]
+    assert X.dense.shape[0] == X.sparse.shape[0] == X.tree.shape[0] == 300
+    assert np.isfinite(X.dense).all()
+    assert np.isnan(X.tree).any()  # the trees see missing values as missing
+    assert X.tree_categorical.sum() == 2  # city and product split natively
+    sub = X[np.arange(300) < 100]
+    assert sub.dense.shape[0] == sub.sparse.shape[0] == sub.tree.shape[0] == 100
+
+
+def test_label_issues_on_a_mixed_table_beat_chance():
+    df, y = mixed_frame(600)
+    rng = np.random.default_rng(1)
+    flip = rng.choice(len(df), 60, replace=False)
+    noisy = df.copy()
+    noisy.loc[flip, "label"] = np.where(y[flip] == 1, "stay", "churn")
+    ds = dataset(noisy)
+    issues = ds.find_label_issues(progress=False)
+    flagged = set(issues.frame.index[issues.frame["is_issue"]].tolist())
+    truth = set(np.asarray(ds.ids)[flip].tolist())
+    tp = len(flagged & truth)
+    precision = tp / max(1, len(flagged))
+    recall = tp / len(truth)
+    f1 = 2 * precision * recall / max(1e-9, precision + recall)
+    assert f1 > 0.4, (precision, recall)  # chance: ~0.1 (10 % noise)
+    assert "review" in issues.frame.attrs["features"]
+    assert "customer_id" not in issues.frame.attrs["features"]
+    ev = ds.evaluate(progress=False)
+    assert ev.accuracy > 0.7
