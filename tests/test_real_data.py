@@ -110,7 +110,7 @@ def test_roles_can_be_overridden():
 def test_only_an_id_column_is_a_clear_error():
     df = pd.DataFrame({"uid": [f"u{i}" for i in range(60)], "label": [0, 1] * 30})
     ds = dataset(df)
-    with pytest.raises(ValueError, match="no usable feature column: 'uid'.*identifier"):
+    with pytest.raises(ValueError, match=r"no usable feature column: 'uid'.*identifier"):
         ds.find_label_issues(progress=False)
 
 
