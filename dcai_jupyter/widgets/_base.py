@@ -14,6 +14,8 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from dcai_jupyter.core import SupersededError, _live
+
 from ._per_dataset import PerDataset
 from ._protocol import ProtocolError, error_text, is_null_scalar, json_scalar
 
@@ -33,6 +35,12 @@ export default {
 };
 """
 
+
+#: the requests (of every view) that read and change nothing: the only ones a view showing an
+#: older ``ds`` it cannot follow still answers
+READ_REQUESTS = frozenset(
+    {"page", "detail", "bulk_preview", "item", "move", "select", "select_version", "code"}
+)
 
 _classes_cache: weakref.WeakKeyDictionary[Any, tuple[int, list[Any]]] = weakref.WeakKeyDictionary()
 _classes_lock = threading.Lock()
@@ -126,6 +134,23 @@ def _observed_views(ds: Any) -> _Views:
 _views_of: PerDataset[_Views] = PerDataset(_observed_views)
 
 
+def _follow_newer(old: Any, new: Any, continued: bool) -> None:
+    """A newer Dataset superseded ``old`` (its ``Dataset(...)`` cell ran again in this kernel):
+    ``old``'s views show ``new`` when it continues the same history, else say they show an
+    older ``ds`` (see :mod:`dcai_jupyter.core._live`)."""
+    if continued:
+        _keys.carry(old, new)  # the same history: its views keep handing each other patches
+    views = _views_of.get(old)
+    for w in views.alive() if views is not None else []:
+        try:
+            w._follow_newest()
+        except Exception:  # one view must not keep the others on the old dataset
+            logger.exception("dcai_jupyter: a view could not follow the newer Dataset")
+
+
+_live.on_superseded(_follow_newer)
+
+
 class DatasetWidget(anywidget.AnyWidget):
     """Base class: a view of a Dataset that pages data on request and refreshes on changes.
 
@@ -160,6 +185,9 @@ class DatasetWidget(anywidget.AnyWidget):
 
         self._ds = ds
         self._lock = threading.RLock()
+        self._follow_lock = threading.Lock()
+        #: why edits are refused, when this view shows an older ``ds`` it cannot follow
+        self._detached: str | None = None
         #: the newest dataset version a custom message of this view carried to the front end
         #: (a grid's patch, an editor's "changed"): the front end takes it from there, so the
         #: ``version`` trait follows without a state message of its own (see _sync_dataset)
@@ -180,11 +208,71 @@ class DatasetWidget(anywidget.AnyWidget):
         )
         _views_of(ds).add(self)
         self.on_msg(self._on_custom_msg)
+        self._follow_newest()  # made on a ``ds`` a re-run Dataset(...) cell superseded already
 
     @property
     def dataset(self) -> Any:
-        """The Dataset this widget shows."""
+        """The Dataset this widget shows (the newest one made on its history file in this
+        kernel: re-running the ``Dataset(...)`` cell moves the views shown before to it)."""
         return self._ds
+
+    # -- a newer Dataset on the same history -------------------------------------------
+    def _follow_newest(self) -> bool:
+        """Show the newest Dataset made on this view's history file in this kernel.
+
+        When it continues the same history (the ``Dataset(...)`` cell ran again), the view
+        shows it from now on and its edits go to it: nothing is lost, nothing detached.
+        When it started a new history there (``resume=False``), the view keeps showing the
+        data it showed, says so in its error line and refuses edits with that message.
+        Returns True when the view moved to another dataset.
+        """
+        with self._follow_lock:
+            old = self._ds
+            new, continued = _live.newest(old)
+            if new is old:
+                return False
+            if not continued:
+                if self._detached is None:
+                    self._detach(old)
+                return False
+            with self._lock:
+                self._ds = new
+                self._rebind(old, new)
+            views = _views_of.get(old)
+            if views is not None:
+                views.discard(self)
+            _views_of(new).add(self)
+            self._watch_reviews(old, new)
+        with self._lock, self.hold_sync():
+            key, name = dataset_key(new), str(new.name or "")
+            if self.dataset_key != key:
+                self.dataset_key = key
+            if self.dataset_name != name:
+                self.dataset_name = name
+        self._sync_dataset()
+        return True
+
+    def _watch_reviews(self, old: Any, new: Any) -> None:
+        """A view told of the reviews recorded on ``old`` is told of those on ``new``."""
+        from ._resolved import _reviews, watch
+
+        r = _reviews.get(old)
+        if r is not None and self in r.listeners:
+            watch(new, self)
+
+    def _detach(self, old: Any) -> None:
+        """This view shows ``old``, whose history a newer Dataset did not continue."""
+        name = str(getattr(old, "name", "") or "dataset")
+        self._detached = (
+            f"This view shows an older `ds` ({name!r}): the Dataset(...) cell ran again with "
+            "resume=False and started a new history, so edits here are refused. Display the "
+            "new one (e.g. run `ds` in a cell)."
+        )
+        with self._lock:
+            self.error = self._detached
+
+    def _rebind(self, old: Any, new: Any) -> None:
+        """Hook for subclasses: drop what was derived from ``old`` (runs under the widget lock)."""
 
     # -- dataset -> view ---------------------------------------------------------------
     def _dataset_changed(self, change: Any) -> None:
@@ -283,15 +371,30 @@ class DatasetWidget(anywidget.AnyWidget):
             handler = self._handlers().get(kind) if isinstance(kind, str) else None
             if handler is None:
                 raise ProtocolError(f"malformed request: unknown message type {kind!r}")
+            if self._detached is not None and kind not in READ_REQUESTS:
+                return self._error(request_id, self._detached)
             # not under self._lock: a handler calls into the Dataset, which may call our
             # observer from another thread while holding its own lock
-            answer = handler(content)
+            try:
+                answer = handler(content)
+            except SupersededError:
+                # the Dataset(...) cell ran again just now: once moved to the newer dataset
+                # (if it continues the history), the request goes to it
+                if not self._follow_newest():
+                    raise
+                answer = handler(content)
         except (ProtocolError, KeyError, ValueError, TypeError, IndexError) as exc:
             return self._error(request_id, error_text(exc))
+        except SupersededError as exc:
+            return self._error(request_id, self._detached or error_text(exc))
         except Exception as exc:
             logger.exception("dcai_jupyter widget request failed")
             return self._error(request_id, f"internal error: {error_text(exc)}")
-        if self.error:  # the last request was refused, this one was not
+        if self._detached is not None:  # the notice stays: it is why edits are refused
+            if self.error != self._detached:
+                with self._lock:
+                    self.error = self._detached
+        elif self.error:  # the last request was refused, this one was not
             with self._lock:
                 self.error = ""
         answer["request_id"] = request_id

@@ -175,6 +175,11 @@ class SampleGrid(DatasetWidget):
         if found is not None:
             watch(ds, self)
 
+    def _rebind(self, old: Any, new: Any) -> None:
+        """Pages are read from the newer Dataset (the ``Dataset(...)`` cell ran again)."""
+        self._source = PageSource(new, self._findings, self._source.schema)
+        self._formats = None
+
     def _reviews_changed(self) -> None:
         """A keep decision (in any view) changed the resolved state: the rows shown refresh."""
         with self._lock:

@@ -47,6 +47,11 @@ CHART_CLASSES = 10
 PREVIEW_ROWS = 2000
 #: metrics drawn per version (others are listed in the timeline)
 CHART_METRICS = ("accuracy", "macro_f1")
+#: the narrowest span of the metric axis: scores closer than this look (nearly) level
+METRIC_MIN_SPAN = 0.05
+#: marks drawn in no data colour (a note, the selected version's rule): readable on light and
+#: dark backgrounds alike
+NEUTRAL = "#888888"
 
 _KIND_WORDS = {
     "relabeled": "relabeled",
@@ -275,11 +280,13 @@ class _Summary:
                         {"iteration": e["iteration"], "version": e["last"], "kind": kind, "rows": n}
                     )
         width = 520
+        versions = [entries[i]["last"] for i in idx] or [0]
+        version_x = _version_axis(alt, min(versions), max(versions))
         balance = (
             alt.Chart(pd.DataFrame(bal_rows, columns=["version", "class", "rows"]))
             .mark_area()
             .encode(
-                x=alt.X("version:Q", title="version"),
+                x=version_x,
                 y=alt.Y("rows:Q", stack="zero", title="rows"),
                 color=alt.Color("class:N", title=self.label),
                 tooltip=["version:Q", "class:N", "rows:Q"],
@@ -290,7 +297,7 @@ class _Summary:
             alt.Chart(pd.DataFrame(churn_rows, columns=["iteration", "version", "kind", "rows"]))
             .mark_bar()
             .encode(
-                x=alt.X("version:Q", title="version"),
+                x=version_x,
                 y=alt.Y("rows:Q", title="rows changed"),
                 color=alt.Color(
                     "kind:N",
@@ -310,12 +317,18 @@ class _Summary:
             mdata = m.groupby(["version", "name"], as_index=False)["value"].last()[
                 ["version", "name", "value"]
             ]
+            lo, hi = _metric_domain(mdata["value"])
             metric = (
                 alt.Chart(mdata)
-                .mark_line(point=True)
+                .mark_line(point=True, clip=True)
                 .encode(
-                    x=alt.X("version:Q", title="version"),
-                    y=alt.Y("value:Q", scale=alt.Scale(zero=False), title="score"),
+                    x=version_x,
+                    y=alt.Y(
+                        "value:Q",
+                        scale=alt.Scale(domain=[lo, hi], nice=False, zero=False),
+                        axis=alt.Axis(format=".2f", tickCount=5),
+                        title="score",
+                    ),
                     color=alt.Color("name:N", title="metric"),
                     tooltip=["version:Q", "name:N", alt.Tooltip("value:Q", format=".4f")],
                 )
@@ -324,7 +337,7 @@ class _Summary:
         else:
             metric = (
                 alt.Chart(pd.DataFrame({"text": ["no metrics yet: run ds.evaluate()"]}))
-                .mark_text(align="left", fontSize=12, color="#777")
+                .mark_text(align="left", fontSize=12, color=NEUTRAL)
                 .encode(text="text:N")
                 .properties(width=width, height=24, title="Metrics per version (ds.evaluate)")
             )
@@ -332,11 +345,51 @@ class _Summary:
         if sel_version is not None:
             rule = (
                 alt.Chart(pd.DataFrame({"version": [sel_version]}))
-                .mark_rule(color="#333", strokeDash=[4, 3])
+                .mark_rule(color=NEUTRAL, strokeDash=[4, 3])
                 .encode(x="version:Q")
             )
             layers = [metric if not len(m) else metric + rule, balance + rule, churn + rule]
-        return offline_chart(alt.vconcat(*layers).resolve_scale(color="independent"))
+        # no background of its own: the notebook's (light or dark) shows through, and the
+        # text colours come from the renderer's theme (JupyterLab asks for vega's dark theme
+        # under a dark Lab theme)
+        return offline_chart(
+            alt.vconcat(*layers)
+            .resolve_scale(color="independent")
+            .properties(background="transparent")
+            .configure(background="transparent")
+        )
+
+
+def _version_axis(alt: Any, first: int, last: int) -> Any:
+    """The version x encoding shared by the charts: whole versions only (no 0.5, 1.5 ticks), one
+    domain for all three, at least one version either side of a single one."""
+    lo, hi = (max(0, first - 1), first + 1) if first == last else (first, last)
+    return alt.X(
+        "version:Q",
+        title="version",
+        scale=alt.Scale(domain=[lo, hi], nice=False),
+        axis=alt.Axis(tickMinStep=1, format="d"),
+    )
+
+
+def _metric_domain(values: Any) -> tuple[float, float]:
+    """A y domain for scores: at least ``METRIC_MIN_SPAN`` wide (equal or nearly equal scores
+    look equal, not far apart), padded, and within 0..1 when the scores are (accuracy, F1)."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    if v.empty:
+        return 0.0, 1.0
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo < METRIC_MIN_SPAN:
+        mid = (lo + hi) / 2
+        lo, hi = mid - METRIC_MIN_SPAN / 2, mid + METRIC_MIN_SPAN / 2
+    pad = (hi - lo) * 0.1
+    lo, hi = lo - pad, hi + pad
+    if 0.0 <= v.min() and v.max() <= 1.0:  # a rate: keep the axis within 0..1
+        lo, hi = max(0.0, lo), min(1.0, hi)
+        if hi - lo < METRIC_MIN_SPAN:  # pushed against 0 or 1
+            lo, hi = (0.0, METRIC_MIN_SPAN) if lo == 0.0 else (1.0 - METRIC_MIN_SPAN, 1.0)
+    # whole hundredths: the ticks read 0.90, 0.92, ... rather than 0.9027
+    return float(np.floor(lo * 100) / 100), float(np.ceil(hi * 100) / 100)
 
 
 def _class_text(k: Any) -> str:
@@ -447,6 +500,10 @@ class HistoryTimeline(DatasetWidget):
         self._on_select = on_select
         summary = self._get_summary(ds)
         super().__init__(ds, n_iterations=len(summary))
+
+    def _rebind(self, old: Any, new: Any) -> None:
+        with self._summary_lock:
+            self._summary = None  # read again from the newer Dataset
 
     def _get_summary(self, ds: Any | None = None) -> _Summary:
         ds = ds if ds is not None else self._ds
@@ -568,7 +625,6 @@ class HistoryView(ipw.VBox):
     """
 
     def __init__(self, ds: Any, *, preview_height: int = 300) -> None:
-        self._ds = ds
         self._preview_height = int(preview_height)
         self.preview: SampleGrid | None = None
         self.preview_diff: Any = None
@@ -584,7 +640,12 @@ class HistoryView(ipw.VBox):
 
     @property
     def dataset(self) -> Any:
-        return self._ds
+        """The Dataset shown: the timeline's (it follows a re-run ``Dataset(...)`` cell)."""
+        return self.timeline.dataset
+
+    @property
+    def _ds(self) -> Any:
+        return self.timeline.dataset
 
     def _draw_charts(self) -> None:
         s = self.timeline.summary

@@ -26,3 +26,15 @@ class PerDataset(Generic[T]):
             if item is None:
                 item = self._items[ds] = self._make(ds)
             return item
+
+    def get(self, ds: Any) -> T | None:
+        """The ``T`` of ``ds`` if it was made, else None (without making one)."""
+        with self._lock:
+            return self._items.get(ds)
+
+    def carry(self, old: Any, new: Any) -> None:
+        """``new`` shares ``old``'s ``T`` (a newer Dataset continuing the same history)."""
+        with self._lock:
+            item = self._items.get(old)
+            if item is not None and new not in self._items:
+                self._items[new] = item
