@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         History,
         HistoryError,
         StateError,
+        SupersededError,
         open_history,
     )
     from .ops import find_label_issues, label_issue_chart, register_transform
@@ -37,6 +38,7 @@ __all__ = [
     "LabelEditor",
     "SampleGrid",
     "StateError",
+    "SupersededError",
     "__version__",
     "find_label_issues",
     "label_issue_chart",
@@ -56,6 +58,7 @@ _LAZY = {
             "History",
             "HistoryError",
             "StateError",
+            "SupersededError",
             "open_history",
         )
     },
