@@ -92,6 +92,10 @@ def _translated(method: _F) -> _F:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as e:
             raise self._db_error(e) from None
+        except RecursionError:  # JSON in the file nested past what the parser follows
+            raise HistoryError(
+                f"{self.path} holds JSON nested too deeply to read; it was edited or is damaged"
+            ) from None
         except pd.errors.DatabaseError as e:  # pandas' read_sql_query wraps SQLite's error
             cause = e.__cause__ if isinstance(e.__cause__, sqlite3.DatabaseError) else None
             if cause is None:
@@ -563,7 +567,7 @@ class History(CompareMixin, HistoryReviews):
             df = _changes_frame(cols)
             return cast(ChangesFrame, linked(df.set_index("seq"), ChangesFrame, self))
         df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
-        df["reason"] = [p.get("reason") for p in df["params"]]
+        df["reason"] = [p.get("reason") if isinstance(p, dict) else None for p in df["params"]]
         df["ids"] = [
             _ids_of(d) if isinstance(d, str) else [int(i)]
             for d, i in zip(df.pop("delta"), df.pop("sid"), strict=True)
@@ -715,7 +719,7 @@ def _changes_frame(cols: dict[str, list[Any]]) -> pd.DataFrame:
             "cell_id": _text_or_none(cols["cell_id"]),
             "widget": _text_or_none(cols["widget"]),
             "code": _text_or_none(cols["code"]),
-            "reason": [p.get("reason") for p in params],
+            "reason": [p.get("reason") if isinstance(p, dict) else None for p in params],
         }
     )
     df["ids"] = pd.Series(
