@@ -194,7 +194,7 @@ class Diff:
         head = html.escape(repr(self))
         if self.empty:
             return f"<p>{head}</p>"
-        return f"<p>{head}</p>" + self.summary().head(50).to_html()
+        return f"<p>{head}</p>" + self.summary().head(50).to_html(escape=True)
 
 
 def _frame(

@@ -17,6 +17,7 @@ names, so a grid or an editor can show any family's findings.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
@@ -250,12 +251,12 @@ class Findings:
         return head + "\n" + repr(self._frame.head(10))
 
     def _repr_html_(self) -> str:
-        # pandas escapes cell values; the caption is our own text
+        # the op name, column names, ids and values may come from a shared history file
         caption = (
-            f"<p><b>{self.op}</b>: {len(self)} samples, {int(self.flags.sum())} flagged, "
-            f"most suspicious first</p>"
+            f"<p><b>{html.escape(str(self.op))}</b>: {len(self)} samples, "
+            f"{int(self.flags.sum())} flagged, most suspicious first</p>"
         )
-        return caption + self.sorted()._frame.head(20).to_html()
+        return caption + self.sorted()._frame.head(20).to_html(escape=True)
 
 
 __all__ = ["ACTIONS", "ROLES", "Findings", "FindingsKey", "params_digest"]

@@ -96,7 +96,7 @@ class Roles(dict[str, str]):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        return self.frame().to_html()
+        return self.frame().to_html(escape=True)  # column names are the user's text
 
 
 def _present(arr: np.ndarray) -> np.ndarray:

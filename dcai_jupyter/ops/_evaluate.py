@@ -80,7 +80,7 @@ class Evaluation:
         import html
 
         return f"<p>{html.escape(repr(self))}</p>" + self.per_class.to_html(
-            float_format=lambda v: f"{v:.4f}"
+            escape=True, float_format=lambda v: f"{v:.4f}"
         )
 
 
