@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .core import HistoryError, open_history
+from .core._history_frames import _clamp, _text_table
 
 
 def _read_table(path: Path, dtypes: dict[str, str] | None) -> pd.DataFrame:
@@ -39,14 +41,58 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
         raise SystemExit(f"dcai: cannot write {path}: use a .csv or .parquet file")
 
 
+#: the widest line ``dcai history`` prints (a terminal, an issue, a code review)
+WIDTH = 100
+#: a shortened text column keeps at least this many characters
+MIN_COLUMN = 12
+
+
+def _fit(view: pd.DataFrame, width: int = WIDTH) -> str:
+    """``view`` (a history frame's readable text view) as a table no wider than ``width``:
+    the widest free-text column is cut with "…" (down to the next widest, then both, ...)
+    until the lines fit."""
+    view = view.copy()
+    # what was done is cut first; where it was done (the cell) only if that is not enough
+    tiers = [[c for c in ("ops", "change", "reason") if c in view.columns]]
+    tiers.append(["where"] if "where" in view.columns else [])
+    free = tiers.pop(0)
+
+    def chars(c: str) -> int:
+        return max(len(str(c)), int(view[c].astype(str).str.len().max()))
+
+    while True:
+        text = _text_table(view)
+        longest = max(len(line) for line in text.splitlines())
+        if longest <= width:
+            return text
+        if not free:
+            if not tiers:
+                return text
+            free = tiers.pop(0)
+            continue
+        free.sort(key=chars, reverse=True)
+        col, now = free[0], chars(free[0])
+        second = chars(free[1]) if len(free) > 1 else 0
+        keep = max(now - (longest - width), second, MIN_COLUMN)
+        if keep >= now:
+            if now <= MIN_COLUMN or len(free) == 1:
+                free.remove(col)
+            else:  # as wide as the next one: cut both a character at a time
+                view[col] = [_clamp(str(v), now - 1) for v in view[col]]
+            continue
+        view[col] = [_clamp(str(v), keep) for v in view[col]]
+
+
 def _cmd_history(args: argparse.Namespace) -> int:
     h = open_history(args.path)
     base = h.base or {}
     print(
         f"{h.path}: dataset {h.name!r}, {base.get('n_rows', '?')} base rows, head version {h.head}"
     )
-    if args.changes:
-        df = h.changes[
+    frame = h.changes if args.changes else h.iterations
+    if args.json:
+        # everything, unshortened (full cell ids, times to the microsecond)
+        cols = (
             [
                 "version",
                 "op",
@@ -57,11 +103,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
                 "widget",
                 "timestamp",
             ]
-        ]
-    else:
-        it = h.iterations
-        df = it[
-            [
+            if args.changes
+            else [
                 "first_version",
                 "last_version",
                 "n_changes",
@@ -73,14 +116,22 @@ def _cmd_history(args: argparse.Namespace) -> int:
                 "widget",
                 "started",
             ]
-        ]
-    if args.json:
-        print(df.reset_index().to_json(orient="records", date_format="iso"))
-    elif len(df):
-        with pd.option_context(
-            "display.width", 200, "display.max_columns", 20, "display.max_rows", 10_000
-        ):
-            print(df.to_string())
+        )
+        print(frame[cols].reset_index().to_json(orient="records", date_format="iso"))
+    elif len(frame):
+        # the readable view: short cell ids, times to the second, at most WIDTH columns
+        view = frame.readable(max_rows=len(frame)).rename(columns={"changes": "n"})
+        if view.index.name == "iteration":
+            view.index.name = "iter"
+        # "LabelEditor in cell [3] · 3f2a9c1e": a named widget needs no "widget " before it
+        view["where"] = [re.sub(r"^widget (?=[A-Z])", "", str(w)) for w in view["where"]]
+        # one day: the date once, above the table, and the times alone
+        col = "time" if "time" in view.columns else "started"
+        days = {str(t)[:10] for t in view[col] if str(t) not in ("", "…")}
+        if len(days) == 1:
+            view[col] = [str(t)[11:] if len(str(t)) > 10 else t for t in view[col]]
+            print(f"times are local, all on {days.pop()}")
+        print(_fit(view))
     else:
         print("(no changes recorded)")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -42,7 +43,7 @@ def test_history_lists_iterations(recorded):
     r = _run("history", str(tmp / "digits.sqlite"))
     assert r.returncode == 0, r.stderr
     assert "dataset 'digits'" in r.stdout and "head version 3" in r.stdout
-    assert "relabel" in r.stdout and "api" in r.stdout
+    assert "relabel" in r.stdout and "script" in r.stdout  # source api, said readably
     r = _run("history", str(tmp / "digits.sqlite"), "--changes", "--json")
     rows = json.loads(r.stdout.splitlines()[-1])
     assert [x["op"] for x in rows] == ["relabel", "remove", "add"]
@@ -153,3 +154,31 @@ def test_reviews_lists_the_review_state_in_effect(tmp_path):
         ("mark_kept", True),
         ("mark_reviewed", False),
     ]
+
+
+def test_history_fits_100_columns_with_short_cell_ids_and_times_to_the_second(tmp_path):
+    from dcai_jupyter.core._provenance import widget_source
+
+    cell = "3f2a9c1e-58d4-4c0b-9d3e-0a1b2c3d4e5f"  # a JupyterLab cell id (nbformat 4.5)
+    df = pd.DataFrame(
+        {"x": np.arange(40.0), "label": pd.array([str(i % 4) for i in range(40)], dtype="str")}
+    )
+    ds = dj.Dataset(df, label="label", name="wide", history=tmp_path / "wide.sqlite")
+    with widget_source("LabelEditor", cell_id=cell, execution_count=12):
+        ds.relabel(list(range(0, 30, 2)), ["3"] * 15, reason="a long reason " * 10)
+        ds.remove([1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21])
+    ds.add(pd.DataFrame({"x": [0.5], "label": ["1"]}))
+    for extra in ([], ["--changes"]):
+        r = _run("history", str(tmp_path / "wide.sqlite"), *extra)
+        assert r.returncode == 0, r.stderr
+        table = r.stdout.splitlines()[1:]  # the first line names the file
+        assert len(table) >= 3, r.stdout
+        assert max(len(line) for line in table) <= 100, "\n" + r.stdout
+        assert cell not in r.stdout and "3f2a9c1e" in r.stdout  # the short id, not the UUID
+        assert "LabelEditor" in r.stdout and "cell [12]" in r.stdout
+        assert "times are local, all on " in r.stdout  # one day: the date once
+        assert re.search(r"\b\d\d:\d\d:\d\d(?![.\d])", r.stdout), r.stdout
+        assert not re.search(r":\d\d\.\d{3,}", r.stdout), r.stdout  # no fractions of a second
+    # --json keeps everything: the full cell id
+    r = _run("history", str(tmp_path / "wide.sqlite"), "--json")
+    assert cell in r.stdout
