@@ -12,14 +12,17 @@ import {
   classKey,
   classKeyHelp,
   commandKeyFree,
+  focusNotebook,
+  formatColumnNumber,
+  formatCount,
   formatValue,
   h,
   isDisconnected,
   isEditable,
+  releaseFocusOnOutsideClick,
   safeImageSrc,
   setText,
 } from "./shared.js";
-import { formatCount } from "./grid/format.js";
 
 /** What Enter does, by the findings' action. */
 const ACCEPT_TEXT = {
@@ -29,11 +32,24 @@ const ACCEPT_TEXT = {
   "": "accept suggestion",
 };
 
-/** The key help line: what Enter does, which keys pick a class, the other commands. */
-function keyHelp(action, classes) {
+/**
+ * Whether Enter (and the Accept button) can accept findings of this action at all: remove
+ * findings always can, label findings (relabel, label) when they declare a suggestion role
+ * (for active-learning picks, the model's predicted label). A plain review of every row, or
+ * "review" findings, have nothing to accept.
+ */
+function acceptable(action, hasSuggestions) {
+  return action === "remove" || ((action === "relabel" || action === "label") && hasSuggestions);
+}
+
+/**
+ * The key help line: what Enter does (only when the sample shown has something to accept),
+ * which keys pick a class, the other commands.
+ */
+function keyHelp(action, classes, canAccept) {
   const free = (k) => commandKeyFree(classes, k);
   const parts = [];
-  if (action in ACCEPT_TEXT) parts.push(`Enter ${ACCEPT_TEXT[action]}`);
+  if (canAccept && action in ACCEPT_TEXT) parts.push(`Enter ${ACCEPT_TEXT[action]}`);
   const pick = classKeyHelp(classes);
   if (pick) parts.push(pick);
   parts.push("Del remove");
@@ -41,6 +57,7 @@ function keyHelp(action, classes) {
   parts.push(`←${free("k") ? " / k" : ""} previous`);
   if (free("s")) parts.push("s skip");
   if (free("u")) parts.push("u undo");
+  parts.push("Esc back to the notebook");
   return parts.join(" · ");
 }
 
@@ -102,13 +119,14 @@ class EditorView {
     this.classBar = h("div", { className: "dcai-classes" });
     this.fields = h("table", { className: "dcai-fields" });
     const action = this.model.get("action") || "";
+    this.acceptButton = button(
+      "editor-accept",
+      action === "remove" ? "Remove (Enter)" : "Accept (Enter)",
+      action === "remove" ? "Accept the finding: remove this sample" : "Accept the suggested label",
+      { kind: "accept" },
+    );
     this.actions = h("div", { className: "dcai-actions" }, [
-      button(
-        "editor-accept",
-        action === "remove" ? "Remove (Enter)" : "Accept (Enter)",
-        action === "remove" ? "Accept the finding: remove this sample" : "Accept the suggested label",
-        { kind: "accept" },
-      ),
+      this.acceptButton,
       button("editor-remove", "Remove (Del)", "Remove this sample from the dataset", { kind: "remove" }),
       action === "remove"
         ? button("editor-keep", "Keep", "Keep this sample (a decision; nothing changes)", { kind: "keep" })
@@ -168,6 +186,7 @@ class EditorView {
       ],
     );
     this.root.addEventListener("keydown", (e) => this.onKey(e));
+    this.stopReleasing = releaseFocusOnOutsideClick(this.root);
     this.root.addEventListener("mousedown", (e) => {
       if (!isEditable(e.target)) this.root.focus({ preventScroll: true });
     });
@@ -221,9 +240,24 @@ class EditorView {
     requestAnimationFrame(attempt);
   }
 
+  /** Whether Enter accepts something on the sample shown (see `acceptable`). */
+  canAccept(item = this.item) {
+    const action = this.model.get("action") || "";
+    if (!acceptable(action, this.model.get("has_suggestions"))) return false;
+    if (action === "remove" || !item || item.done) return true;
+    return item.suggested !== null && item.suggested !== undefined;
+  }
+
+  renderAccept() {
+    const can = this.canAccept();
+    this.acceptButton.hidden = !acceptable(this.model.get("action") || "", this.model.get("has_suggestions"));
+    this.acceptButton.disabled = !can;
+    setText(this.help, keyHelp(this.model.get("action") || "", this.model.get("classes") || [], can));
+  }
+
   buildClasses() {
     const classes = this.model.get("classes") || [];
-    this.help.textContent = keyHelp(this.model.get("action") || "", classes);
+    this.renderAccept();
     this.classBar.replaceChildren(
       ...classes.map((c, i) => {
         const key = classKey(classes, i);
@@ -236,7 +270,8 @@ class EditorView {
           "data-class": String(c),
           "data-key": key,
           tabindex: "-1",
-          title: key === null ? "" : `key ${key}`,
+          // the whole name: a long one is cut short on the button (ellipsis)
+          title: key === null ? String(c) : `${c} (key ${key})`,
           text,
           onmousedown: (e) => e.preventDefault(),
           onclick: (e) => {
@@ -259,6 +294,7 @@ class EditorView {
       "change:resolved_count": () => this.renderProgress(),
       "change:open_count": () => this.renderProgress(),
       "change:classes": () => this.buildClasses(),
+      "change:formats": () => this.item && this.show(this.item),
       "change:error": () => this.showError(m.get("error") || ""),
     };
     for (const [ev, fn] of Object.entries(this.onModel)) m.on(ev, fn);
@@ -314,6 +350,7 @@ class EditorView {
 
   dispose() {
     this.disposed = true;
+    this.stopReleasing?.();
     this.model.off("msg:custom", this.onChanged);
     for (const [ev, fn] of Object.entries(this.onModel)) this.model.off(ev, fn);
     this.channel.dispose();
@@ -419,13 +456,14 @@ class EditorView {
     this.current.dataset.keeper = item.keeper ? "true" : "false";
     this.given.textContent = item.given === null ? "—" : formatValue(item.given, "label");
     this.suggested.textContent = item.suggested === null ? "—" : formatValue(item.suggested, "label");
-    this.score.textContent = item.score === null || item.score === undefined ? "—" : formatValue(item.score, "number");
+    this.score.textContent =
+      item.score === null || item.score === undefined ? "—" : this.number(this.model.get("score_name"), item.score);
     this.reason.textContent = item.reason ?? "";
     this.reason.hidden = !item.reason;
     this.findingFacts.replaceChildren(
       ...(item.finding || []).flatMap(([name, value]) => [
         h("dt", { text: name }),
-        h("dd", { "data-testid": "editor-fact", "data-name": name, text: formatValue(value, typeof value === "number" ? "number" : "text") }),
+        h("dd", { "data-testid": "editor-fact", "data-name": name, text: this.number(name, value) }),
       ]),
     );
     this.showGroup(item);
@@ -446,12 +484,22 @@ class EditorView {
     const classes = this.model.get("classes") || [];
     const gi = classIndex(classes, item.given);
     for (const [i, b] of [...this.classBar.children].entries()) b.classList.toggle("dcai-current", i === gi);
+    this.renderAccept();
     this.fields.replaceChildren(
       ...(item.fields || []).map(([name, value]) =>
-        h("tr", {}, [h("th", { text: name }), h("td", { text: formatValue(value, typeof value === "number" ? "number" : "text") })]),
+        h("tr", {}, [h("th", { text: name, title: name }), h("td", { text: this.number(name, value) })]),
       ),
     );
     this.renderProgress();
+  }
+
+  /**
+   * A value of column `name` as text: numbers in the column's format (the kernel's `formats`,
+   * the same the grid uses), so label_quality reads "0.0005" here and in the grid.
+   */
+  number(name, value) {
+    if (typeof value !== "number") return formatValue(value, "text");
+    return formatColumnNumber(value, (this.model.get("formats") || {})[name]);
   }
 
   /** The other members of the current sample's group (duplicates), the keeper marked. */
@@ -494,6 +542,13 @@ class EditorView {
   // ---------------------------------------------------------------- actions
   onKey(e) {
     if (isEditable(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "Escape") {
+      // back to the notebook in command mode: its keys (b, a, arrows) work at once
+      e.preventDefault();
+      e.stopPropagation();
+      focusNotebook(this.root);
+      return;
+    }
     const classes = this.model.get("classes") || [];
     let action = null;
     const label = classForKey(classes, e.key);
@@ -517,6 +572,11 @@ class EditorView {
     }
     const item = this.item;
     if (!item) return;
+    if (action.kind === "accept" && !item.done && !this.canAccept(item)) {
+      // nothing is sent: say what to do instead
+      this.showError(`sample ${item.id} has no suggestion to accept: pick a class`);
+      return;
+    }
     this.busy = true;
     this.showError("");
     let payload;

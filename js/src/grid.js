@@ -16,6 +16,7 @@ import {
   classKeyHelp,
   commandKeyFree,
   debounce,
+  focusNotebook,
   formatValue,
   h,
   isDisconnected,
@@ -293,8 +294,9 @@ class GridView {
     const parts = [
       "click selects (Ctrl/Shift+click: more)",
       pick,
-      "arrows move",
+      "arrows, Home / End, PgUp / PgDn move",
       "Space or double-click opens the sample (← → through this sort and filter, Esc closes)",
+      "Esc back to the notebook",
       commandKeyFree(this.classes, "x") ? "x toggles the selection" : "",
     ].filter(Boolean);
     if (this.canAccept && commandKeyFree(this.classes, "a")) {
@@ -650,7 +652,27 @@ class GridView {
       const make = () => (gallery ? this.cells.tile(it, index, start) : this.cells.row(it, index, start));
       return { token, make, live: true };
     });
+    this.focusArrived();
     this.renderStatus();
+  }
+
+  /**
+   * The keyboard moved to an item whose row is still on its way (Home, End, a page away):
+   * the grid's scroll area holds the focus meanwhile (keys keep working), and the row takes
+   * it when it arrives, unless the focus went elsewhere in the meantime.
+   */
+  focusArrived() {
+    const index = this.pendingFocus;
+    if (index === null || index === undefined) return;
+    if (document.activeElement !== this.scroll) {
+      this.pendingFocus = null;
+      return;
+    }
+    const node = this.viewport.items.get(index);
+    if (node && node.dataset.token !== "loading") {
+      this.pendingFocus = null;
+      node.focus({ preventScroll: true });
+    }
   }
 
   /** A number per page answer held (a page patched in place keeps its number). */
@@ -987,7 +1009,11 @@ class GridView {
       }
     }
     if (e.key === "Escape") {
-      this.expand.hidden = true;
+      e.preventDefault();
+      e.stopPropagation();
+      // a second Esc (nothing open to close) goes back to the notebook, in command mode
+      if (!this.expand.hidden) this.expand.hidden = true;
+      else focusNotebook(this.root);
       return;
     }
     if (isEditable(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -1005,6 +1031,13 @@ class GridView {
       const step = { ArrowDown: m.perUnit, ArrowUp: -m.perUnit, ArrowLeft: -1, ArrowRight: 1 }[e.key];
       if (!m.gallery && (e.key === "ArrowLeft" || e.key === "ArrowRight")) handled = false;
       else this.moveFocus(index === null ? 0 : index + step);
+    } else if (["Home", "End", "PageUp", "PageDown"].includes(e.key)) {
+      // moved by the grid itself, not by the browser's scrolling: the focused row would
+      // leave the DOM and the focus fall to the page (arrows would then stop working)
+      const page = m.perUnit * Math.max(1, Math.floor((this.scroll.clientHeight || m.unitH) / m.unitH) - 1);
+      const at = index === null ? 0 : index;
+      const to = { Home: 0, End: this.total - 1, PageUp: at - page, PageDown: at + page }[e.key];
+      this.moveFocus(to);
     } else if (e.key === " ") {
       this.openDetail(index === null ? 0 : index);
     } else if (e.key === "x") {
@@ -1026,9 +1059,14 @@ class GridView {
     if (this.total === 0) return;
     index = Math.max(0, Math.min(this.total - 1, index));
     this.focusIndex = index;
+    this.pendingFocus = null;
     this.viewport.reveal(index);
     this.render();
     this.viewport.focus(index);
+    if (!this.viewport.items.get(index)?.contains(document.activeElement)) {
+      this.scroll.focus({ preventScroll: true });
+      this.pendingFocus = index;
+    }
   }
 }
 

@@ -60,6 +60,42 @@ export function formatNumber(v) {
   return String(Number(v.toFixed(4)));
 }
 
+const COUNT = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+/** A count with thousands separators: 1797 -> "1,797". */
+export function formatCount(n) {
+  return typeof n === "number" && Number.isFinite(n) ? COUNT.format(n) : String(n ?? "");
+}
+
+const numberFormats = new Map(); // "decimals|group" -> Intl.NumberFormat
+
+function numberFormat(decimals, group) {
+  const key = `${decimals}|${group}`;
+  let f = numberFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat("en-US", {
+      minimumFractionDigits: decimals,
+      maximumFractionDigits: decimals,
+      useGrouping: group,
+    });
+    numberFormats.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * A number under its column's format `spec` ({decimals, group} or {exp}), the one format the
+ * kernel chose from the column's values (widgets/_counts.py number_format), so that a value
+ * reads the same in every view (grid cell, editor fact); without a spec, the per-value format.
+ */
+export function formatColumnNumber(v, spec) {
+  if (v === null || v === undefined) return "";
+  if (typeof v !== "number" || !Number.isFinite(v) || !spec) return formatNumber(v);
+  if (typeof spec.exp === "number") return v.toExponential(Math.max(0, Math.min(10, spec.exp)));
+  const d = Math.max(0, Math.min(10, Number(spec.decimals) || 0));
+  return numberFormat(d, Boolean(spec.group)).format(v);
+}
+
 export function formatValue(v, kind) {
   if (v === null || v === undefined) return "";
   if (kind === "number" || kind === "id") return formatNumber(v);
@@ -306,6 +342,40 @@ export function isEditable(target) {
     target instanceof HTMLElement &&
     (target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName))
   );
+}
+
+/**
+ * Hand the keyboard focus from a widget back to the notebook, in command mode: the widget's
+ * cell gets the focus (JupyterLab and Notebook 7 then take `b`, `a`, `Esc`, arrows as their
+ * command-mode keys). Outside a notebook cell the widget just lets the focus go.
+ */
+export function focusNotebook(node) {
+  const cell = node.closest(".jp-Cell");
+  if (cell instanceof HTMLElement) {
+    if (!cell.hasAttribute("tabindex")) cell.tabIndex = -1;
+    cell.focus({ preventScroll: true });
+  }
+  if (node.contains(document.activeElement)) document.activeElement.blur();
+}
+
+/**
+ * While the focus is in `root`, a click elsewhere in its notebook cell (the prompt, the cell's
+ * margin) hands the focus to the cell: JupyterLab keeps the focus where it is when the cell
+ * clicked is already the active one, and the widget would go on taking the keys. Returns a
+ * function that stops listening.
+ */
+export function releaseFocusOnOutsideClick(root) {
+  const onDown = (e) => {
+    if (!root.contains(document.activeElement) || root.contains(e.target)) return;
+    const cell = root.closest(".jp-Cell");
+    if (!cell || !(e.target instanceof Node) || !cell.contains(e.target)) return;
+    // after JupyterLab's own handling of the click (it may move the focus itself)
+    setTimeout(() => {
+      if (root.contains(document.activeElement)) focusNotebook(root);
+    }, 0);
+  };
+  document.addEventListener("mousedown", onDown, true);
+  return () => document.removeEventListener("mousedown", onDown, true);
 }
 
 /**

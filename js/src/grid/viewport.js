@@ -104,12 +104,25 @@ export class Viewport {
     this.items.clear();
   }
 
-  /** Scroll so that display index `index` is in view (unscaled grids only). */
+  /** Scroll so that display index `index` is in view. */
   reveal(index) {
     const m = this.metrics;
-    if (!m || m.fullH > MAX_SCROLL_PX) return;
-    const top = Math.floor(index / m.perUnit) * m.unitH;
+    if (!m) return;
     const viewH = this.scroll.clientHeight;
+    if (m.fullH > MAX_SCROLL_PX) {
+      // scaled: the scroll position maps to a fractional first unit (see firstUnit)
+      const unit = Math.floor(index / m.perUnit);
+      const shown = viewH / m.unitH;
+      const first = this.firstUnit(m, this.scroll.scrollTop, viewH);
+      let want = first;
+      if (unit < first) want = unit;
+      else if (unit + 1 > first + shown) want = unit + 1 - shown;
+      if (want === first) return;
+      const span = Math.max(1e-9, m.units - shown);
+      this.scroll.scrollTop = Math.min(1, Math.max(0, want / span)) * Math.max(1, m.virtH - viewH);
+      return;
+    }
+    const top = Math.floor(index / m.perUnit) * m.unitH;
     if (top < this.scroll.scrollTop) this.scroll.scrollTop = top;
     else if (top + m.unitH > this.scroll.scrollTop + viewH) this.scroll.scrollTop = top + m.unitH - viewH;
   }
