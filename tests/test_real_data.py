@@ -148,3 +148,65 @@ def test_label_issues_on_a_mixed_table_beat_chance():
     assert "customer_id" not in issues.frame.attrs["features"]
     ev = ds.evaluate(progress=False)
     assert ev.accuracy > 0.7
+
+
+def _with_near_copies(df: pd.DataFrame, m: int, seed: int) -> pd.DataFrame:
+    """``df`` plus ``m`` near copies of its rows: numbers jittered by up to 1 %, the text
+    in other case, spacing and word order, a new id."""
+    rng = np.random.default_rng(seed)
+    src = rng.choice(len(df), m, replace=False)
+    cp = df.iloc[src].copy()
+    for c in ("age", "income"):
+        cp[c] = cp[c] * (1 + rng.uniform(-0.01, 0.01, m))
+
+    def mess(text: str) -> str:
+        words = text.split()
+        rng.shuffle(words)
+        return "  ".join(words).upper() + " "
+
+    cp["review"] = cp["review"].map(mess)
+    cp["customer_id"] = [f"X{i}" for i in range(m)]
+    return pd.concat([df, cp], ignore_index=True)
+
+
+def test_no_near_duplicates_on_a_mixed_table_without_any():
+    df, _ = mixed_frame(600)
+    # reviews with the same words in another order, on rows that differ otherwise: not copies
+    df.loc[1, "review"] = " ".join(reversed(df.loc[0, "review"].split()))
+    ds = dataset(df)
+    found = ds.find_duplicates(near=True, progress=False).frame
+    assert int(found["is_duplicate"].sum()) == 0
+
+
+def test_injected_near_copies_are_found_column_by_column():
+    df, _ = mixed_frame(600)
+    ds = dataset(_with_near_copies(df, 12, seed=3))
+    found = ds.find_duplicates(near=True, progress=False).frame
+    flagged = found.index[found["is_duplicate"]].to_numpy()
+    assert sorted(flagged.tolist()) == list(range(600, 612))
+    reason = found.loc[600, "reason"]
+    assert reason.startswith("near copy of ") and "numbers within" in reason
+
+
+def test_no_outliers_on_the_top_of_a_lognormal_column():
+    df, _ = mixed_frame(600)
+    df["income"] = np.random.default_rng(2).lognormal(10, 1.2, 600)
+    found = dataset(df).find_outliers(progress=False).frame
+    assert int(found["is_outlier"].sum()) == 0
+
+
+def test_injected_outliers_are_found_with_the_columns_that_make_them():
+    df, _ = mixed_frame(600)
+    df.loc[0, "age"] = 400.0
+    df.loc[1, "income"] = df["income"].max() * 300
+    df.loc[2, "city"] = "atlantis"
+    df.loc[2, "product"] = "sku-unknown"
+    df.loc[3, "signup"] = pd.Timestamp("1950-01-01")
+    found = dataset(df).find_outliers(progress=False).frame
+    flagged = found["is_outlier"].to_numpy()
+    assert flagged[:4].all() and not flagged[4:].any()
+    reasons = found["reason"].to_numpy()
+    assert "unusual: age" in reasons[0]
+    assert "unusual: income" in reasons[1] and "log scale" in reasons[1]
+    assert "city 'atlantis' (rare: 1 of 600 rows)" in reasons[2]
+    assert "unusual: signup" in reasons[3]

@@ -65,6 +65,7 @@ import pandas as pd
 
 from ..core import Findings
 from ._base import Selection, register
+from ._mixed_rows import is_mixed_rows, mixed_groups, near_copy_pairs
 from ._removal import RemovalOperation, known_ids
 from ._space import as_float_matrix, dataset_matrix, reduce_dims, scale_columns
 
@@ -955,7 +956,8 @@ class Duplicates(RemovalOperation):
                 raise ValueError(f"{ds.label!r} is the label column; it cannot be a feature")
         else:
             cols = [c for c in ds.feature_columns if c != ds.label]
-            for extra in (getattr(ds, "text_column", None), getattr(ds, "image_column", None)):
+            texts = list(getattr(ds, "text_columns", None) or [getattr(ds, "text_column", None)])
+            for extra in (*texts, getattr(ds, "image_column", None)):
                 if extra and extra not in cols and extra != ds.label:
                     cols.append(extra)
         if not cols:
@@ -968,17 +970,27 @@ class Duplicates(RemovalOperation):
         self._check()
         if len(ds) == 0:
             raise ValueError("the dataset is empty: there is nothing to compare")
-        keys = content_keys(self._content(ds))
+        content = self._content(ds)
+        keys = content_keys(content)
         M: np.ndarray | None = None
         used: list[str] = []
-        if self.near:
-            M, used = dataset_matrix(ds, self.features)
-        groups, space = _group_rows(
-            M, keys, bool(self.near), self.threshold, self.random_state, bool(self.progress)
-        )
+        roles = dict(getattr(ds, "roles", {}))
+        mixed = bool(self.near) and self.threshold is None and is_mixed_rows(roles, list(content))
+        if mixed:
+            # a mixed table: near copies agree column by column (see ._mixed_rows)
+            a, b, worst = near_copy_pairs(content, roles)
+            groups, space, used = mixed_groups(keys, a, b, worst), None, list(content)
+        else:
+            if self.near:
+                M, used = dataset_matrix(ds, self.features)
+            groups, space = _group_rows(
+                M, keys, bool(self.near), self.threshold, self.random_state, bool(self.progress)
+            )
         ids = np.asarray(ds.ids)
         keeper = self._keepers(ds, groups["group"].to_numpy(), M)
         frame = _frame(groups, keeper, keys, ids, space)
+        if mixed:
+            _mixed_reasons(frame, groups, keys, keeper, ids)
         version = int(ds.version)
         frame.attrs.update(
             {
@@ -1146,6 +1158,27 @@ class Duplicates(RemovalOperation):
         if len(drop):
             plan.remove(np.asarray(drop, dtype=np.int64))
         return {"n_removed": len(drop), "n_groups": len(set(g[chosen].dropna().tolist()))}
+
+
+def _mixed_reasons(
+    frame: pd.DataFrame, groups: pd.DataFrame, keys: np.ndarray, keeper: np.ndarray, ids: np.ndarray
+) -> None:
+    """The reason of each near copy found column by column (no distance in a space)."""
+    from ._mixed_rows import NEAR_RTOL
+
+    group = groups["group"].to_numpy()
+    keeper_of = {int(group[p]): p for p in np.flatnonzero(keeper).tolist()}
+    reasons = frame["reason"].to_numpy(dtype=object).copy()
+    for p in np.flatnonzero((group >= 0) & ~keeper).tolist():
+        k = keeper_of[int(group[p])]
+        if keys[p] != keys[k]:
+            d = groups["distance"].to_numpy()[p]
+            within = f"{d * NEAR_RTOL:.1%}" if d == d else f"{NEAR_RTOL:.1%}"
+            reasons[p] = (
+                f"near copy of {ids[k]}: same categories, same words (any case, spacing or "
+                f"order), numbers within {within}"
+            )
+    frame["reason"] = pd.Series(reasons, index=frame.index, dtype=object)
 
 
 def _has_label_tie(group: np.ndarray, labels: np.ndarray) -> bool:

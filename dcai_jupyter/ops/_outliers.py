@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..core import Findings
 from ._base import register
+from ._mixed_rows import is_mixed_rows, robust_columns, unusual_columns
 from ._removal import RemovalOperation
 from ._space import as_float_matrix, dataset_matrix, nearest, scale_columns
 
@@ -271,11 +272,32 @@ class Outliers(RemovalOperation):
             },
         ]
 
+    def _mixed_columns(self, ds: Dataset) -> dict[str, np.ndarray] | None:
+        """The numeric, categorical and date columns of a mixed table (else ``None``)."""
+        roles = dict(getattr(ds, "roles", {}))
+        cols = list(self.features) if self.features is not None else list(ds.feature_columns)
+        if any(c not in ds.columns or c == ds.label for c in cols):
+            return None  # dataset_matrix names the bad columns
+        if not is_mixed_rows(roles, cols):
+            return None
+        use = [c for c in cols if roles.get(c) in ("numeric", "categorical", "datetime")]
+        if not use:
+            return None
+        content = {c: np.asarray(ds.column(c)) for c in use}
+        M, _, _ = robust_columns(content, roles)
+        return content if M.shape[1] else None
+
     def _find(self, ds: Dataset) -> Findings:
         _check_threshold(self.threshold)
         if len(ds) == 0:
             raise ValueError("the dataset is empty: there is nothing to compare")
-        M, used = dataset_matrix(ds, self.features)
+        mixed = self._mixed_columns(ds)
+        if mixed is not None:
+            # a mixed table: per-column robust transforms, and the columns that make a row
+            # unusual in its reason (see ._mixed_rows)
+            M, used, how = robust_columns(mixed, dict(ds.roles))
+        else:
+            M, used = dataset_matrix(ds, self.features)
         frame = find_outliers(
             M,
             ids=np.asarray(ds.ids),
@@ -284,6 +306,13 @@ class Outliers(RemovalOperation):
             random_state=self.random_state,
             progress=bool(self.progress),
         )
+        if mixed is not None:
+            flagged = np.flatnonzero(frame["is_outlier"].to_numpy())
+            why = unusual_columns(M, used, how, mixed, flagged)
+            reasons = frame["reason"].to_numpy(dtype=object).copy()
+            for p, w in zip(flagged.tolist(), why, strict=True):
+                reasons[p] = f"{reasons[p]}; unusual: {w}" if w else reasons[p]
+            frame["reason"] = pd.Series(reasons, index=frame.index, dtype=object)
         version = int(ds.version)
         frame.attrs.update({"version": version, "features": [str(c) for c in used]})
         return Findings(

@@ -1,0 +1,351 @@
+"""Near copies and outliers on mixed rows: each column compared by its role.
+
+Distances in one encoded space serve mixed tables badly: a lognormal income makes its top
+rows look far from everything (outliers that are just the tail), and a text reduced to a
+few dimensions makes two reviews with the same words in another order look like copies,
+whatever the other columns say. So on a table with categorical, text or datetime columns:
+
+- **near copies** (:func:`near_copy_pairs`) agree column by column: categories equal,
+  texts equal after normalising case, punctuation, whitespace *and word order*, dates
+  equal to the day, and every number within ``NEAR_RTOL`` of the other (relative); a
+  missing value matches only a missing value. Rows are blocked by their non-numeric
+  content, then swept in order of one number, so the cost stays near linear;
+- **outliers** (:func:`robust_columns`) are measured on per-column robust transforms:
+  skewed numbers on a log scale, then in robust standard deviations (median, MAD); a
+  category by how much rarer its value is than the typical row's (``log`` of the ratio of
+  counts); dates as numbers. :func:`unusual_columns` says which columns make a row
+  unusual (the findings' ``reason``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "NEAR_RTOL",
+    "is_mixed_rows",
+    "mixed_groups",
+    "near_copy_pairs",
+    "robust_columns",
+    "unusual_columns",
+]
+
+#: numbers of two near copies differ by at most this fraction of the larger (absolute) one
+NEAR_RTOL = 0.015
+#: a numeric column is log-transformed for outliers when its quantile skewness (Kelly's,
+#: from the 10th, 50th and 90th percentiles) is above this: a lognormal income of sigma 0.8
+#: has 0.47, a normal or uniform column 0
+SKEW = 0.25
+#: the MAD of a normal distribution is this many standard deviations
+_MAD_TO_SD = 1.4826
+
+
+def _missing(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text_key(v: Any) -> str:
+    from ._duplicates import normalize_text
+
+    if _missing(v):
+        return "\x00na"
+    return " ".join(sorted(normalize_text(str(v)).split()))
+
+
+def _cat_key(v: Any) -> str:
+    if _missing(v):
+        return "\x00na"
+    if isinstance(v, str):
+        return " ".join(v.split()).casefold()
+    return repr(v)
+
+
+def _day_key(values: np.ndarray) -> np.ndarray:
+    s = pd.to_datetime(pd.Series(values), errors="coerce", utc=True, format="mixed")
+    return s.dt.strftime("%Y-%m-%d").fillna("\x00na").to_numpy(dtype=object)
+
+
+def _numbers(values: np.ndarray) -> np.ndarray:
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+
+
+def near_copy_pairs(
+    columns: Mapping[str, np.ndarray], roles: Mapping[str, str], *, rtol: float = NEAR_RTOL
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of rows that are near copies column by column (see the module docstring).
+
+    Parameters
+    ----------
+    columns
+        ``{name: values}`` of equal length.
+    roles
+        The role of each column (``numeric``, ``categorical``, ``text``, ``datetime``;
+        other roles compare by exact value).
+    rtol
+        Relative tolerance of numbers.
+
+    Returns
+    -------
+    a, b, worst : np.ndarray
+        Row positions of each pair (``a < b``) and the largest relative difference of their
+        numbers (0 without numeric columns).
+    """
+    names = list(columns)
+    n = len(next(iter(columns.values()))) if names else 0
+    keys: list[np.ndarray] = []
+    nums: list[np.ndarray] = []
+    for c in names:
+        role = roles.get(c, "categorical")
+        v = np.asarray(columns[c], dtype=object) if role != "numeric" else columns[c]
+        if role == "numeric":
+            nums.append(_numbers(np.asarray(v)))
+        elif role == "text":
+            memo: dict[Any, str] = {}
+            keys.append(
+                np.array(
+                    [memo[x] if x in memo else memo.setdefault(x, _text_key(x)) for x in v],
+                    dtype=object,
+                )
+            )
+        elif role == "datetime":
+            keys.append(_day_key(np.asarray(columns[c])))
+        else:
+            keys.append(np.array([_cat_key(x) for x in v], dtype=object))
+    empty = np.zeros(0, dtype=np.int64)
+    if n < 2:
+        return empty, empty, np.zeros(0)
+    if keys:
+        frame = pd.DataFrame({f"k{j}": k for j, k in enumerate(keys)})
+        block = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+    else:
+        block = np.zeros(n, dtype=np.int64)
+    N = np.column_stack(nums) if nums else np.zeros((n, 0))
+    A: list[int] = []
+    B: list[int] = []
+    W: list[float] = []
+    counts = np.bincount(block)
+    for g in np.flatnonzero(counts > 1):
+        rows = np.flatnonzero(block == g)
+        if N.shape[1] == 0:
+            for i in range(len(rows)):
+                for j in range(i + 1, len(rows)):
+                    A.append(int(rows[i]))
+                    B.append(int(rows[j]))
+                    W.append(0.0)
+            continue
+        # sweep in order of the first number: a partner lies within the tolerance of it
+        first = N[rows, 0]
+        order = rows[np.argsort(np.where(np.isnan(first), np.inf, first), kind="stable")]
+        for i_pos, i in enumerate(order):
+            xi = N[i]
+            for j in order[i_pos + 1 :]:
+                xj = N[j]
+                a0, b0 = xi[0], xj[0]
+                if not (np.isnan(a0) and np.isnan(b0)):
+                    if np.isnan(a0) or np.isnan(b0):
+                        break
+                    if abs(b0 - a0) > rtol * max(abs(a0), abs(b0)) + 1e-12:
+                        break
+                both = np.isnan(xi) & np.isnan(xj)
+                one = np.isnan(xi) ^ np.isnan(xj)
+                if one.any():
+                    continue
+                d = np.abs(xi - xj)
+                scale = np.maximum(np.abs(xi), np.abs(xj))
+                rel = np.where(both, 0.0, np.where(scale > 0, d / np.where(scale > 0, scale, 1.0), 0.0))
+                if (rel <= rtol + 1e-12).all():
+                    A.append(int(min(i, j)))
+                    B.append(int(max(i, j)))
+                    W.append(float(rel.max()) if len(rel) else 0.0)
+    return np.asarray(A, dtype=np.int64), np.asarray(B, dtype=np.int64), np.asarray(W)
+
+
+def _quantile_skew(x: np.ndarray) -> float:
+    """Kelly's skewness: ``(q90 + q10 - 2 q50) / (q90 - q10)``, in [-1, 1] (0 symmetric)."""
+    q10, q50, q90 = np.quantile(x, [0.1, 0.5, 0.9])
+    return float((q90 + q10 - 2 * q50) / (q90 - q10)) if q90 > q10 else 0.0
+
+
+def _robust_z(x: np.ndarray) -> np.ndarray:
+    med = float(np.median(x))
+    mad = float(np.median(np.abs(x - med))) * _MAD_TO_SD
+    if not mad > 0:
+        sd = float(np.std(x))
+        mad = sd if sd > 0 else 1.0
+    return (x - med) / mad
+
+
+def robust_columns(
+    columns: Mapping[str, np.ndarray], roles: Mapping[str, str]
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Per-column robust transforms for outliers (see the module docstring).
+
+    Returns
+    -------
+    M : np.ndarray (n, d)
+        One column per usable input column: numbers (log scale where skewed) and dates in
+        robust standard deviations from the median; categories as ``log(typical count /
+        count of the row's value)``, at least 0 (0 = as common as the typical row's value).
+    used : list of str
+        The input column of each column of ``M``.
+    how : list of str
+        How each was transformed (``"log scale"``, ``""``, ``"rare value"``).
+    """
+    cols: list[np.ndarray] = []
+    used: list[str] = []
+    how: list[str] = []
+    for c, values in columns.items():
+        role = roles.get(c)
+        if role in ("numeric", "datetime"):
+            if role == "datetime":
+                s = pd.to_datetime(pd.Series(values), errors="coerce", utc=True, format="mixed")
+                x = ((s - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)).to_numpy(
+                    dtype=np.float64, na_value=np.nan
+                )
+            else:
+                x = _numbers(np.asarray(values))
+            ok = np.isfinite(x)
+            if ok.sum() < 3 or len(np.unique(x[ok])) < 2:
+                continue
+            v = x[ok]
+            label = ""
+            if role == "numeric" and len(np.unique(v)) > 2:
+                # skewness from quantiles, so that the outliers themselves do not decide it
+                skew = _quantile_skew(v)
+                if v.min() >= 0 and skew > SKEW:
+                    v, label = np.log1p(v), "log scale"
+                elif abs(skew) > 2 * SKEW:
+                    v, label = np.sign(v) * np.log1p(np.abs(v)), "signed log scale"
+            z = np.zeros(len(x))
+            z[ok] = _robust_z(v)
+            cols.append(z)
+            used.append(c)
+            how.append(label)
+        elif role == "categorical":
+            keys = pd.Series([_cat_key(v) for v in np.asarray(values, dtype=object)])
+            counts = keys.map(keys.value_counts()).to_numpy(dtype=np.float64)
+            if len(np.unique(counts)) < 2:
+                continue
+            typical = float(np.median(counts))
+            cols.append(np.maximum(0.0, np.log(typical / counts)))
+            used.append(c)
+            how.append("rare value")
+    n = len(next(iter(columns.values()))) if columns else 0
+    M = np.column_stack(cols) if cols else np.zeros((n, 0))
+    return M, used, how
+
+
+def unusual_columns(
+    M: np.ndarray,
+    used: list[str],
+    how: list[str],
+    columns: Mapping[str, np.ndarray],
+    rows: np.ndarray,
+    *,
+    top: int = 2,
+    cut: float = 3.0,
+) -> list[str]:
+    """For each row position in ``rows``: the columns that make it unusual, as text.
+
+    The columns whose transformed value is farthest from typical (at least ``cut``, else
+    the ``top`` largest), e.g. ``"income 6.3 robust SD (log scale); city 'atlantis' (rare:
+    1 row)"``.
+    """
+    out: list[str] = []
+    n = M.shape[0]
+    for p in np.asarray(rows, dtype=np.int64).tolist():
+        if M.shape[1] == 0:
+            out.append("")
+            continue
+        a = np.abs(M[p])
+        order = np.argsort(-a, kind="stable")
+        pick = [j for j in order if a[j] >= cut] or [j for j in order[:top] if a[j] > 0]
+        parts = []
+        for j in pick[: max(top, 3)]:
+            c = used[j]
+            if how[j] == "rare value":
+                v = np.asarray(columns[c], dtype=object)[p]
+                keys = [_cat_key(x) for x in np.asarray(columns[c], dtype=object)]
+                count = sum(1 for k in keys if k == _cat_key(v))
+                parts.append(f"{c} {v!r} (rare: {count} of {n} rows)")
+            else:
+                scale = f", {how[j]}" if how[j] else ""
+                parts.append(f"{c} {M[p, j]:+.1f} robust SD{scale}")
+        out.append("; ".join(parts))
+    return out
+
+
+def is_mixed_rows(roles: Mapping[str, str], columns: list[str]) -> bool:
+    """Whether ``columns`` call for the per-role comparison: some are categorical, text or
+    dates, and none is an image or an embedding (those keep the distance-based rules)."""
+    rs = [roles.get(c, "numeric") for c in columns]
+    if any(r in ("image", "embedding") for r in rs):
+        return False
+    return any(r in ("categorical", "text", "datetime") for r in rs)
+
+
+def mixed_groups(
+    keys: np.ndarray, a: np.ndarray, b: np.ndarray, worst: np.ndarray
+) -> pd.DataFrame:
+    """The groups frame of ``_duplicates._group_rows`` from exact keys and near pairs.
+
+    Columns ``group`` (-1 outside groups, numbered by first row), ``exact``, ``nearest``
+    (the linked partner, -1), ``distance`` (0 for exact copies; the pair's largest relative
+    difference of numbers as a fraction of ``NEAR_RTOL`` for near copies; NaN otherwise),
+    ``ratio`` (NaN).
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    n = len(keys)
+    parent = np.arange(n)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    def union(x: int, y: int) -> None:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
+    first_of: dict[int, int] = {}
+    exact = np.zeros(n, dtype=bool)
+    for p, k in enumerate(keys.tolist()):
+        if k in first_of:
+            union(first_of[k], p)
+            exact[p] = exact[first_of[k]] = True
+        else:
+            first_of[k] = p
+    nearest = np.full(n, -1, dtype=np.int64)
+    distance = np.where(exact, 0.0, np.nan)
+    for x, y, w in zip(a.tolist(), b.tolist(), worst.tolist(), strict=True):
+        union(x, y)
+        d = w / NEAR_RTOL if NEAR_RTOL > 0 else 0.0
+        for p, q in ((x, y), (y, x)):
+            if not exact[p] and not (distance[p] <= d):
+                distance[p] = d
+                nearest[p] = q
+    root = np.array([find(p) for p in range(n)], dtype=np.int64)
+    size = np.bincount(root, minlength=n)
+    group = np.full(n, -1, dtype=np.int64)
+    numbering: dict[int, int] = {}
+    for p in range(n):
+        if size[root[p]] > 1:
+            group[p] = numbering.setdefault(int(root[p]), len(numbering))
+    return pd.DataFrame(
+        {
+            "group": group,
+            "exact": exact,
+            "nearest": nearest,
+            "distance": distance,
+            "ratio": np.full(n, np.nan),
+        }
+    )
