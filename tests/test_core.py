@@ -107,7 +107,7 @@ def test_image_cells_are_frozen():
         ([1], [float("nan")], ValueError, "missing"),
         ([1], [3], ValueError, "strings"),
         ([1, 1], ["cat", "dog"], ValueError, "more than once"),
-        (["a"], ["cat"], KeyError, "integers"),
+        (["a"], ["cat"], ValueError, "integer sample ids"),
     ],
 )
 def test_bad_relabel_changes_nothing(small_df, ids, labels, exc, match):
