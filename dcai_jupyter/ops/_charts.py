@@ -73,11 +73,24 @@ def label_issue_chart(issues: Findings | pd.DataFrame, *, flagged_only: bool = T
         x=alt.X("suggested_label:N", sort=order, title="suggested label"),
         y=alt.Y("given_label:N", sort=order, title="given label"),
     )
+    n = int(data["count"].sum()) if len(data) else 0
+    top = int(data["count"].max()) if len(data) else 1
+    # the scale starts at 0: with every pair counted the same (1 and 1) the legend still
+    # has a gradient to show; its outline keeps it visible on light and dark backgrounds
     heat = base.mark_rect().encode(
-        color=alt.Color("count:Q", scale=alt.Scale(scheme="oranges"), title="samples"),
+        color=alt.Color(
+            "count:Q",
+            scale=alt.Scale(scheme="oranges", domainMin=0),
+            title="samples",
+            legend=alt.Legend(gradientStrokeColor="#888", gradientStrokeWidth=1),
+        ),
         tooltip=tooltip,
     )
-    text = base.mark_text(baseline="middle").encode(text="count:Q")
-    n = int(data["count"].sum()) if len(data) else 0
+    # the count on each cell: dark on the light cells, white on the dark ones, whatever the
+    # notebook's theme (the cells have the same colours in both)
+    text = base.mark_text(baseline="middle").encode(
+        text="count:Q",
+        color=alt.condition(alt.datum.count > top / 2, alt.value("white"), alt.value("black")),
+    )
     chart = (heat + text).properties(title=f"Label issues: given vs suggested label ({n} samples)")
     return offline_chart(chart)
