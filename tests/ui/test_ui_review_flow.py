@@ -48,6 +48,7 @@ issues = dj.Findings(
     op="label_issues",
     roles={{"score": "score", "flag": "is_issue", "suggestion": "suggested_label"}},
     action="relabel",
+    version=ds.version,  # as ds.find_label_issues() stamps them
 )
 int(issues.is_issue.sum())
 """
