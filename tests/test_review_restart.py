@@ -99,3 +99,22 @@ def test_an_open_editor_follows_an_undo_of_its_decision_made_in_a_cell() -> None
     assert _ask(editor, type="item", index=0)["decision"] is None
     ds.redo()  # the relabel again: resolved, now elsewhere than in this editor
     assert (editor.reviewed, editor.open_count, editor.resolved_count) == (0, 5, 1)
+
+
+def test_a_revert_names_the_samples_whose_decision_it_took_back(monkeypatch: Any) -> None:
+    """A keep changes no data, so a revert does not touch its sample: the editor's "changed"
+    message names it anyway, and a view showing it reloads it (no "decided: kept" left)."""
+    ds, found = digit_findings(20, 6)
+    ds.relabel([15], [0])  # v1, a sample not flagged
+    editor = LabelEditor(ds, found)
+    _ask(editor, type="decide", index=0, action="keep")  # sample 0, at v1
+    _ask(editor, type="move", to=0)
+    assert _ask(editor, type="item", index=0)["decision"] == {"action": "keep", "label": 0}
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(editor, "send", lambda content, buffers=None: sent.append(content))
+    ds.revert_to(0)
+    changed = [m for m in sent if m.get("type") == "changed"]
+    assert changed and changed[-1]["version"] == 2 and changed[-1]["ids"] == [0, 15]
+    assert editor.reviewed == 0 and editor.open_count == 6
+    assert _ask(editor, type="item", index=0)["decision"] is None
+    assert ds.history.review_events()["in_effect"].tolist() == [False]
