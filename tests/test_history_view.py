@@ -169,3 +169,63 @@ def test_the_preview_shows_rows_as_they_were_at_the_end_of_the_iteration():
     at_b = ds.checkout(3)
     want = pd.concat([at_b.loc[[i for i in ids if i in at_b.index]], d.removed]).loc[ids]
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def _axes(spec):
+    """Every encoding channel of every view in a (v)concat/layer spec: [(channel, encoding)]."""
+    out = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for ch, enc in (node.get("encoding") or {}).items():
+                out.append((ch, enc))
+            for key in ("vconcat", "hconcat", "concat", "layer"):
+                for sub in node.get(key, []):
+                    walk(sub)
+
+    walk(spec)
+    return out
+
+
+def test_charts_have_whole_version_ticks_a_sensible_metric_axis_and_no_background():
+    ds = _ds()
+    ds.relabel([0, 1], ["b", "c"])
+    ds.remove([5])
+    # one evaluated version: scores this close must not fill the axis (0.92264..0.92272)
+    ds.history.record_metrics(ds.version, {"accuracy": 0.92272, "macro_f1": 0.92264})
+    spec = dj.HistoryView(ds).charts.outputs[0]["data"][VEGALITE_MIME]
+    xs = [enc for ch, enc in _axes(spec) if ch == "x" and enc.get("field") == "version"]
+    assert len(xs) >= 3  # metrics, balance, churn (and the selected version's rule when shown)
+    for enc in xs:
+        if "axis" in enc:
+            assert enc["axis"]["tickMinStep"] == 1 and enc["axis"]["format"] == "d"
+            assert all(float(d).is_integer() for d in enc["scale"]["domain"])
+    ys = [enc for ch, enc in _axes(spec) if ch == "y" and enc.get("field") == "value"]
+    (y,) = ys
+    lo, hi = y["scale"]["domain"]
+    assert 0.0 <= lo < 0.92264 and 0.92272 < hi <= 1.0
+    assert hi - lo >= 0.05  # equal scores look equal
+    # dark theme: no background of its own, no dark text or white fill written into the spec
+    assert spec["background"] == "transparent" and spec["config"]["background"] == "transparent"
+    text = json.dumps(spec).lower()
+    for colour in ('"#333"', '"#333333"', '"black"', '"#000"', '"white"', '"#fff"', '"#ffffff"'):
+        assert colour not in text, colour
+
+
+@pytest.mark.parametrize(
+    ("values", "within"),
+    [
+        ([0.92264, 0.92272], (0.0, 1.0)),
+        ([0.999, 1.0], (0.0, 1.0)),  # against the top: still 0.05 wide, inside 0..1
+        ([0.0, 0.01], (0.0, 1.0)),
+        ([0.5, 0.9], (0.0, 1.0)),
+        ([3.0, 3.0], (2.9, 3.1)),  # not a rate (a loss): padded, not clamped
+    ],
+)
+def test_metric_domain_is_wide_enough_padded_and_within_0_1_for_rates(values, within):
+    from dcai_jupyter.widgets._history_view import METRIC_MIN_SPAN, _metric_domain
+
+    lo, hi = _metric_domain(values)
+    assert lo <= min(values) and max(values) <= hi
+    assert hi - lo >= METRIC_MIN_SPAN - 1e-12
+    assert within[0] <= lo and hi <= within[1]
