@@ -90,6 +90,7 @@ def payloads(sentinel: Path) -> list[tuple[str, Any]]:
         ("function-sampler", _est("imblearn.base.FunctionSampler", func=_fn("os.system"))),
         ("estimator-unknown-param", _est(LR, __class__="os.system")),
         ("estimator-extra-key", {**_est(LR), "__reduce__": ["os.system", [cmd]]}),
+        ("pipeline-cache-pickles", _est("sklearn.pipeline.Pipeline", steps=[], memory=str(sentinel.parent))),
         ("pipeline-hostile-step", _est("sklearn.pipeline.Pipeline", steps=[["x", _est("os.system", command=cmd)]])),
         # wrong types
         ("estimator-number", {"__estimator__": 5}),

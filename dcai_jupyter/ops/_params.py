@@ -11,9 +11,10 @@ module attributes and never calls anything that is not explicitly allowed:
 - an **estimator** is a class that subclasses scikit-learn's ``BaseEstimator`` and is
   defined under a trusted package (``sklearn``, ``imblearn``, ``dcai_jupyter``; add yours
   with :func:`trust_module`). Exactly the recorded module is imported (it must be under a
-  trusted package, every dotted part a plain identifier), exactly one attribute is read
-  from it, and that class's own ``__module__``/``__qualname__`` must be the recorded ones.
-  Its parameters are rebuilt by the same rules and must be ones its ``get_params()`` knows;
+  trusted package, every dotted part an identifier and none a dunder; scikit-learn's own
+  modules are ``_private``), exactly one attribute is read from its namespace, and that class's own ``__module__``/``__qualname__`` must be the recorded ones.
+  Its parameters are rebuilt by the same rules and must be ones its ``get_params()`` knows
+  (and a ``memory`` cache directory, whose joblib cache loads pickles, is refused);
 - a **function** is looked up by name in a registry the code fills: the built-in
   transforms, and what :func:`register_transform` adds. A function that is not registered
   cannot be recorded, and nothing is ever imported from a recorded name.
@@ -328,6 +329,11 @@ class _Reader:
             raise ParamError(
                 f"{where}: {cls.__qualname__} has no parameter "
                 f"{', '.join(_short(k, 40) for k in unknown[:5])}"
+            )
+        if params.get("memory") is not None:  # a joblib cache loads pickles from that path
+            raise ParamError(
+                f"{where}: {cls.__qualname__}(memory=...) is not replayed (a joblib cache "
+                "directory loads pickles); record it with memory=None"
             )
         kwargs = {k: self.read(v, depth + 2, f"{where}.{k}") for k, v in params.items()}
         try:
