@@ -12,9 +12,10 @@ module attributes and never calls anything that is not explicitly allowed:
   defined under a trusted package (``sklearn``, ``imblearn``, ``dcai_jupyter``; add yours
   with :func:`trust_module`). Exactly the recorded module is imported (it must be under a
   trusted package, every dotted part an identifier and none a dunder; scikit-learn's own
-  modules are ``_private``), exactly one attribute is read from its namespace, and that class's own ``__module__``/``__qualname__`` must be the recorded ones.
-  Its parameters are rebuilt by the same rules and must be ones its ``get_params()`` knows
-  (and a ``memory`` cache directory, whose joblib cache loads pickles, is refused);
+  modules are ``_private``), exactly one attribute is read from its namespace, and that
+  class's own ``__module__``/``__qualname__`` must be the recorded ones. Its parameters
+  are rebuilt by the same rules and must be ones its ``get_params()`` knows (a ``memory``
+  cache directory is refused: a joblib cache loads pickles);
 - a **function** is looked up by name in a registry the code fills: the built-in
   transforms, and what :func:`register_transform` adds. A function that is not registered
   cannot be recorded, and nothing is ever imported from a recorded name.
