@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._charts import offline_chart
     from ._facade import Dataset
     from .core import (
         BaseMismatchError,
@@ -42,6 +43,7 @@ __all__ = [
     "__version__",
     "find_label_issues",
     "label_issue_chart",
+    "offline_chart",
     "open_history",
     "register_transform",
 ]
@@ -65,6 +67,7 @@ _LAZY = {
     "find_label_issues": ("dcai_jupyter.ops", "find_label_issues"),
     "label_issue_chart": ("dcai_jupyter.ops", "label_issue_chart"),
     "register_transform": ("dcai_jupyter.ops", "register_transform"),
+    "offline_chart": ("dcai_jupyter._charts", "offline_chart"),
     "SampleGrid": ("dcai_jupyter.widgets", "SampleGrid"),
     "LabelEditor": ("dcai_jupyter.widgets", "LabelEditor"),
     "HistoryView": ("dcai_jupyter.widgets", "HistoryView"),

@@ -1,32 +1,15 @@
 #!/usr/bin/env bash
 # Install dcai_jupyter into .venv (building the widget front end) and open the example
-# notebook in JupyterLab. With --headless: execute the notebook and print what it recorded.
+# notebook in JupyterLab. With --headless: execute every example notebook, fail when an output is
+# an error, a warning or needs the network (scripts/run_examples.py), and print what they recorded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install.sh
 
 if [ "${1:-}" = "--headless" ]; then
-    .venv/bin/python - <<'PY'
-import pathlib, shutil, tempfile
-import nbformat
-from nbclient import NotebookClient
-import dcai_jupyter as dj
-
-work = pathlib.Path(tempfile.mkdtemp(prefix="dcai-demo-"))
-for src in sorted(pathlib.Path("example_notebooks").glob("*.ipynb")):
-    shutil.copy(src, work / src.name)
-    nb = nbformat.read(work / src.name, as_version=4)
-    NotebookClient(nb, kernel_name="python3", timeout=600,
-                   resources={"metadata": {"path": str(work)}}).execute()
-    nbformat.write(nb, work / src.name)
-    print(f"executed {src.name} -> {work / src.name}")
-for path in sorted((work / ".dcai").glob("*.sqlite")):
-    h = dj.open_history(path)
-    print(f"\n{path.name}: head version {h.head}")
-    print(h.changes[["op", "n_rows", "source", "execution_count"]].to_string())
-PY
-    exit 0
+    # non-zero when a notebook raises, writes to stderr or shows an output that needs the network
+    exec .venv/bin/python scripts/run_examples.py
 fi
 
 ROOT_FLAG=""
