@@ -204,6 +204,13 @@ class _Log:
         self.nodes: list[int] = [0]  # nodes[v]: the state node of version v
         self.memo: dict[tuple[Any, ...], Any] = {}
 
+    def remember(self, stamp: tuple[Any, ...], value: Any) -> Any:
+        """Keep ``value`` for ``stamp`` (a bounded memo: the newest versions are asked)."""
+        if len(self.memo) > 64:
+            self.memo.clear()
+        self.memo[stamp] = value
+        return value
+
 
 class HistoryReviews:
     """``History``'s reads of the review state (a mixin: it uses the History's connection)."""
@@ -224,8 +231,9 @@ class HistoryReviews:
                 self._conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
             )
 
-    def _read_reviews(self, at: int | None) -> tuple[_Log, int]:
-        """The log, read up to version ``at`` (None: the head) and the newest review event."""
+    def _read_reviews(self, at: int | None, *, events: bool = True) -> tuple[_Log, int]:
+        """The log, read up to version ``at`` (None: the head) and (``events``) the newest
+        review event."""
         log = self._review_log()
         with log.lock:
             if at is None:
@@ -233,15 +241,20 @@ class HistoryReviews:
             at = int(at)
             if at < 0:
                 raise ValueError(f"no version {at}")
-            with self._lock:
-                rows = []
-                if len(log.nodes) <= at:
-                    rows = self._conn.execute(
-                        "SELECT seq, op, params FROM changes WHERE seq >= ? AND seq <= ?"
-                        " ORDER BY seq",
-                        (len(log.nodes), at),
-                    ).fetchall()
-                events = self._conn.execute(_EVENTS_SQL, (log.last_id, *REVIEW_EVENTS)).fetchall()
+            rows: list[Any] = []
+            new: list[Any] = []
+            if len(log.nodes) <= at or events:
+                with self._lock:
+                    if len(log.nodes) <= at:
+                        rows = self._conn.execute(
+                            "SELECT seq, op, params FROM changes WHERE seq >= ? AND seq <= ?"
+                            " ORDER BY seq",
+                            (len(log.nodes), at),
+                        ).fetchall()
+                    if events:
+                        new = self._conn.execute(
+                            _EVENTS_SQL, (log.last_id, *REVIEW_EVENTS)
+                        ).fetchall()
             for seq, op, params in rows:
                 if int(seq) != len(log.nodes):  # pragma: no cover - seqs are dense
                     break
@@ -250,7 +263,7 @@ class HistoryReviews:
                 raise ValueError(
                     f"no version {at}; this history has versions 0..{len(log.nodes) - 1}"
                 )
-            for row in events:
+            for row in new:
                 log.last_id = max(log.last_id, int(row[0]))
                 e = _event(row)
                 if e is not None:
@@ -261,7 +274,7 @@ class HistoryReviews:
         """Whether the data at ``at`` (default: the head) is made from the data as it was at
         ``version``: False when the changes up to ``version`` were reverted or undone since
         (what was decided at ``version`` then no longer holds)."""
-        log, at = self._read_reviews(at)
+        log, at = self._read_reviews(at, events=False)
         version = int(version)
         if not 0 <= version <= at:
             return False
@@ -269,7 +282,7 @@ class HistoryReviews:
             stamp = ("lineage", at, len(log.nodes))
             lineage = log.memo.get(stamp)
             if lineage is None:
-                lineage = log.memo[stamp] = _lineage(log.nodes, at)
+                lineage = log.remember(stamp, _lineage(log.nodes, at))
             return log.nodes[version] in lineage
 
     def _effective(self, at: int | None) -> tuple[list[ReviewEvent], int]:
@@ -279,12 +292,11 @@ class HistoryReviews:
             stamp = ("effective", at, log.last_id)
             hit = log.memo.get(stamp)
             if hit is None:
-                if len(log.memo) > 64:
-                    log.memo.clear()
                 lineage = _lineage(log.nodes, at) if log.events else set()
-                hit = log.memo[stamp] = [
-                    e for e in log.events if e.version <= at and log.nodes[e.version] in lineage
-                ]
+                hit = log.remember(
+                    stamp,
+                    [e for e in log.events if e.version <= at and log.nodes[e.version] in lineage],
+                )
             return hit, at
 
     def _slots(self, key: FindingsKey | None, at: int | None) -> dict[Any, dict[int, Slot]]:
@@ -312,7 +324,7 @@ class HistoryReviews:
             for sid in [s for s, slot in per.items() if not slot]:
                 del per[sid]
         with log.lock:
-            log.memo[stamp] = out
+            log.remember(stamp, out)
         return out
 
     def review_ids(

@@ -30,6 +30,9 @@ MAX_PEERS = 5
 EDITOR_FIELDS = 8
 #: decisions a person can take on a queue entry
 DECISIONS = ("accept", "label", "remove", "keep")
+#: the changes that bring the data back to an older state: after one, a decision made on the
+#: state left may no longer be in effect
+RESTORING_OPS = ("undo", "redo", "revert")
 #: a change of at most this many samples names them to the views (which then reload the item
 #: shown only when the change touched it); larger ones reload it
 CHANGED_MAX_IDS = 2000
@@ -246,7 +249,8 @@ class LabelEditor(DatasetWidget):
         ids = change.get("ids") if isinstance(change, dict) else None
         dropped: list[int] = []
         if self._deciding is None:  # a decision here recounts once it is recorded
-            dropped = self._follow_resolved()
+            # only an undo, a redo or a revert brings the data back to an older state
+            dropped = self._follow_resolved(restoring=op in RESTORING_OPS or op is None)
         if not isinstance(version, int):
             return
         named = None if ids is None or len(ids) > CHANGED_MAX_IDS else [int(i) for i in ids]
@@ -339,10 +343,12 @@ class LabelEditor(DatasetWidget):
         with self._lock:
             self.total = len(self._queue)
 
-    def _follow_resolved(self) -> list[int]:
+    def _follow_resolved(self, restoring: bool = True) -> list[int]:
         """Count what is resolved elsewhere, and move on from the entry shown if it is.
-        Decisions no longer in effect are forgotten first; returns their sample ids."""
-        dropped = self._drop_undone()
+        Decisions no longer in effect are forgotten first (unless not ``restoring``: a
+        change that brings the data to no older state takes none out of effect); returns
+        their sample ids."""
+        dropped = self._drop_undone() if restoring else []
         if not self._skip_resolved:
             with self._state_lock, self._lock:
                 self.open_count = len(self._queue) - len(self._decisions)
