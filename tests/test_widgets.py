@@ -851,6 +851,57 @@ def test_duplicate_groups_side_by_side(ds: Any, dups: dj.Findings, talk: Talk) -
     assert tail["ids"] == head[4:7]
 
 
+def test_findings_open_by_score_most_suspicious_first(
+    ds: Any, dups: dj.Findings, issues: dj.Findings
+) -> None:
+    # the front end restores this query before its first page: groups come whole, keeper
+    # first, the most suspicious group first
+    assert SampleGrid(ds, findings=dups).query == {
+        "sort": {"column": "match", "ascending": False},
+        "filter": {},
+    }
+    assert SampleGrid(ds, findings=issues).query["sort"] == {"column": "score", "ascending": False}
+    assert SampleGrid(ds).query == {}  # a plain dataset: row order
+
+
+def test_duplicates_page_says_which_columns_differ_from_the_keeper(talk: Talk) -> None:
+    df = pd.DataFrame(
+        {
+            "x": [1.0, 1.0, 1.0, 2.0, 5.0, np.nan, np.nan],
+            "note": ["a", "a", "a", "a", "b", None, None],
+            "label": pd.array(["p", "p", "q", "p", "p", "p", "p"], dtype="str"),
+        }
+    )
+    ds = dj.Dataset(df, label="label")
+    frame = pd.DataFrame(
+        {
+            "score": [1.0, 1.0, 0.9, 0.5, 0.0, 0.8, 0.8],
+            "flag": [False, True, True, True, False, False, True],
+            "group": [0, 0, 0, 0, -1, 1, 1],
+            "keeper": [True, False, False, False, False, True, False],
+        },
+        index=ds.ids,
+    )
+    frame.loc[4, "group"] = np.nan
+    found = dj.Findings(
+        frame, op="duplicates", action="remove",
+        roles={"score": "score", "flag": "flag", "group": "group", "keeper": "keeper"},
+    )  # fmt: skip
+    grid = SampleGrid(ds, findings=found)
+    p = page(talk, grid, offset=0, limit=10, sort=grid.query["sort"])
+    differs = dict(zip(p["ids"], p["differs"], strict=True))
+    assert differs[0] is None and differs[5] is None  # keepers
+    assert differs[1] == []  # an exact copy
+    assert differs[2] == ["label"]  # a copy with another label
+    assert differs[3] == ["x"]
+    assert differs[4] is None  # in no group
+    assert differs[6] == []  # missing equals missing
+    assert p["ids"][:4] == [0, 1, 2, 3]  # keeper first, then its copies by score
+    # findings without groups say nothing about differences
+    plain = dj.Findings(frame[["score", "flag"]], op="odd", roles={"score": "score", "flag": "flag"})
+    assert "differs" not in page(talk, SampleGrid(ds, findings=plain), offset=0, limit=5)
+
+
 def test_duplicates_accept_removes_and_keeper_is_refused(
     ds: Any, dups: dj.Findings, talk: Talk
 ) -> None:

@@ -55,6 +55,19 @@ def _same_labels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([same_label(x, y) for x, y in zip(a, b, strict=True)], dtype=bool)
 
 
+def _opening_query(schema: list[dict[str, Any]]) -> dict[str, Any]:
+    """How a grid opens: findings by their score, most suspicious first (duplicate groups
+    then come whole, keeper first, the most suspicious group first); a plain dataset in row
+    order."""
+    score = next(
+        (c["name"] for c in schema if c.get("role") == "finding" and c.get("finding") == "score"),
+        None,
+    )
+    if score is None:
+        return {}
+    return {"sort": {"column": score, "ascending": False}, "filter": {}}
+
+
 class SampleGrid(DatasetWidget):
     """Inline grid of a Dataset's samples: images, text, numbers, labels and findings.
 
@@ -88,16 +101,19 @@ class SampleGrid(DatasetWidget):
     findings : Findings, optional
         What a find step found (``ds.find_label_issues()``, duplicates, outliers, ...):
         its columns are shown by their declared roles (suggestion, score, flag, group,
-        keeper, reason), sortable, with the flag as the "flagged only" filter. With a group
-        role, sorting by the score or the group keeps each group's rows adjacent, the
-        keeper first; "flagged only" then shows whole groups.
+        keeper, reason), sortable, with the flag as the "flagged only" filter. The grid
+        opens sorted by the score, most suspicious first (a first click on the score's
+        header sorts that way too). With a group role, sorting by the score or the group
+        keeps each group's rows adjacent, the keeper first, and a member's cells that
+        differ from its keeper are marked; "flagged only" then shows whole groups.
     issues : Findings, optional
         Alias of ``findings``.
     layout : {"table", "gallery"}
         Table rows, or a contact sheet of thumbnails (image datasets); switch later with
         the toolbar button or ``grid.mode = "gallery"``.
     height : int
-        Height of the scrolling area in pixels.
+        Height of the scrolling area in pixels (default 480); the toolbar and status line
+        come on top. ``grid.height = 800`` resizes a grid on screen.
     page_size : int
         Rows asked for per request.
 
@@ -171,6 +187,7 @@ class SampleGrid(DatasetWidget):
             mode=layout,
             height=int(height),
             page_size=max(1, min(int(page_size), 500)),
+            query=_opening_query(schema),
         )
         if found is not None:
             watch(ds, self)

@@ -95,6 +95,9 @@ class PageAnswer(_PageAnswerRequired, total=False):
     labels: dict[str, Any]
     # by numeric column name: {"decimals": d, "group": bool} or {"exp": digits}
     formats: dict[str, dict[str, Any]]
+    # findings with groups and keepers (duplicates): per row, the data columns whose value
+    # differs from its group's keeper (None: a keeper, or in no group)
+    differs: list[list[str] | None]
 
 
 class OkAnswer(TypedDict, total=False):

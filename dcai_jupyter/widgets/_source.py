@@ -20,7 +20,7 @@ from dcai_jupyter.core import Findings
 from ._cache import LRUCache
 from ._images import image_data_url
 from ._ordering import argsort_nulls_last, descending, grouped_order, window_order
-from ._protocol import THUMB_SIZE, PageAnswer, PageQuery, column_json
+from ._protocol import THUMB_SIZE, PageAnswer, PageQuery, column_json, is_null_scalar
 from ._resolved import generation, resolution
 from ._schema import ID_COLUMN
 
@@ -40,6 +40,21 @@ def _origin_text(origin: Any, label_origin: Any) -> str | None:
     if isinstance(label_origin, str) and label_origin:
         parts.append(f"{label_origin} label")
     return " · ".join(parts) or None
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Whether two cell values are the same (missing equals missing; arrays by content)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
+        except TypeError:
+            return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    if is_null_scalar(a) or is_null_scalar(b):
+        return is_null_scalar(a) and is_null_scalar(b)
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
 
 
 class PageSource:
@@ -435,6 +450,9 @@ class PageSource:
         pool = self.pool_counts(version)
         if pool is not None:
             answer["pool"] = pool
+        differs = self._differs(pos, version)
+        if differs is not None:
+            answer["differs"] = differs
         if self.findings is not None:
             state = resolution(self.ds, self.findings)
             answer["resolved"] = [s or None for s in state.reindex(ids, fill_value="").tolist()]
@@ -443,6 +461,52 @@ class PageSource:
                 "resolved": int((state != "").sum()),
             }
         return answer
+
+    def _keepers(self, version: int) -> dict[int, int]:
+        """Group code -> row position of the member the group keeps."""
+
+        def compute() -> dict[int, int]:
+            aligned = self._aligned(version)
+            codes = aligned[_GROUP_CODES]
+            keep = np.flatnonzero(aligned[self.role_column["keeper"]] & (codes >= 0))
+            return dict(zip(codes[keep].tolist(), keep.tolist(), strict=True))
+
+        return self._cache.get_or_compute(("keepers", self._kv(None, version)), compute)
+
+    def _differs(self, pos: np.ndarray, version: int) -> list[list[str] | None] | None:
+        """Per row of a page of grouped findings with keepers (duplicates): the data columns
+        shown whose value differs from its group's keeper; None for a keeper or a row in no
+        group. None when the findings have no groups and keepers."""
+        if "group" not in self.role_column or "keeper" not in self.role_column:
+            return None
+        codes = self._aligned(version)[_GROUP_CODES][pos]
+        keepers = self._keepers(version)
+        out: list[list[str] | None] = [None] * len(pos)
+        rows = [
+            (i, keepers[c])
+            for i, c in enumerate(codes.tolist())
+            if c >= 0 and c in keepers and keepers[c] != int(pos[i])
+        ]
+        if not rows:
+            return out
+        names = [
+            c["name"]
+            for c in self.schema
+            if not c.get("hidden") and c["role"] not in ("id", "finding", "origin")
+        ]
+        at = np.asarray([i for i, _ in rows], dtype=np.int64)
+        mine = pos[at]
+        theirs = np.asarray([k for _, k in rows], dtype=np.int64)
+        diff: list[list[str]] = [[] for _ in rows]
+        for name in names:
+            col = np.asarray(self.ds.column(name))
+            a, b = col[mine], col[theirs]
+            for j, (x, y) in enumerate(zip(a, b, strict=True)):
+                if not _same_value(x, y):
+                    diff[j].append(name)
+        for j, i in enumerate(at.tolist()):
+            out[i] = diff[j]
+        return out
 
     def pool_counts(self, version: int) -> dict[str, int] | None:
         """Labeled and unlabeled (pool) rows at ``version``; None when every row has a label."""

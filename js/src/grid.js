@@ -164,7 +164,7 @@ class GridView {
       "aria-label": "Sort by",
       onchange: () => {
         const col = this.gallerySort.value;
-        this.setSort(col ? { column: col, ascending: this.pager.sort?.ascending ?? true } : null);
+        this.setSort(col ? { column: col, ascending: this.firstAscending(col) } : null);
       },
     });
     this.galleryDir = h("button", {
@@ -572,10 +572,16 @@ class GridView {
   }
 
   // ---------------------------------------------------------------- query
+  /** The direction a first click sorts `column`: the findings' score most suspicious first. */
+  firstAscending(column) {
+    return column !== this.roleColumn.score;
+  }
+
   cycleSort(column) {
     const sort = this.pager.sort;
-    if (!sort || sort.column !== column) this.setSort({ column, ascending: true });
-    else if (sort.ascending) this.setSort({ column, ascending: false });
+    const first = this.firstAscending(column);
+    if (!sort || sort.column !== column) this.setSort({ column, ascending: first });
+    else if (sort.ascending === first) this.setSort({ column, ascending: !first });
     else this.setSort(null);
   }
 

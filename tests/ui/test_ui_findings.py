@@ -58,6 +58,9 @@ def test_duplicates_grid_groups_and_one_key_removal(notebook):
             nbcode.duplicates(),
             "grid = dj.SampleGrid(ds, findings=dups)\ngrid",
             "editor = dj.LabelEditor(ds, dups)\neditor",
+            # a table without text: the gallery shows cards of a few fields and the full label
+            "tab = dj.Dataset(df.drop(columns=['text']), label='label', classes=CLASSES, "
+            "history=':memory:')\ndj.SampleGrid(tab, findings=dups, layout='gallery')",
         ]
     )
     page = nb.page
@@ -66,12 +69,22 @@ def test_duplicates_grid_groups_and_one_key_removal(notebook):
     for col in ("match", "drop", "dup_of", "keep_me", "why"):
         assert header(grid, col).count() == 1, f'no [data-testid="header"][data-col="{col}"]'
 
-    # -- the grid: sort by the score, most suspicious first: groups side by side
-    header(grid, "match").click()
-    wait_aria_sort(grid, "match", "ascending")
-    header(grid, "match").click()
+    # -- the grid opens by the score, most suspicious first: groups side by side
     wait_aria_sort(grid, "match", "descending")
     wait_rows(grid, lambda ids: ids[:9] == BY_SCORE, "duplicate groups by score, keeper first")
+    # what differs from the keeper is marked on the copies' cells, never on the keeper's
+    for sid in (70, 10):
+        assert row(grid, sid).locator('[data-col="n"]').get_attribute("data-differs") == "true"
+        assert "dcai-differs" in (
+            row(grid, sid).locator('[data-col="n"]').get_attribute("class") or ""
+        )
+    assert row(grid, 40).locator('[data-differs="true"]').count() == 0
+    # the first click on another column sorts it ascending, on the score most suspicious first
+    header(grid, "n").click()
+    wait_aria_sort(grid, "n", "ascending")
+    header(grid, "match").click()
+    wait_aria_sort(grid, "match", "descending")
+    wait_rows(grid, lambda ids: ids[:9] == BY_SCORE, "back to the groups by score")
     marks = grid.evaluate(_ROW_MARKS_JS)[:9]
     assert [m["id"] for m in marks] == BY_SCORE
     assert [m["group"] for m in marks] == [str(GROUP_OF[i]) for i in BY_SCORE]
@@ -156,8 +169,26 @@ def test_duplicates_grid_groups_and_one_key_removal(notebook):
     ], tiles
     grid.get_by_test_id("layout-toggle").click()
 
+    # -- a table's gallery: cards with the columns that differ from the keeper first (marked),
+    # the label whole (not cut to "b…")
+    cards = grid_root(page, 1)
+    card = cards.locator('[data-testid="tile"][data-id="70"]')
+    card.wait_for()
+    fields = card.get_by_test_id("tile-field")
+    wait_until(lambda: fields.count() >= 2, 10, "fields on the card of sample 70")
+    assert fields.first.get_attribute("data-differs") == "true"
+    assert fields.first.inner_text().split()[0] in ("n", "x")
+    label = card.get_by_test_id("tile-label")
+    want = nb.kernel.eval("str(tab.df.loc[70, 'label'])")
+    assert label.inner_text().strip() == want
+    assert label.evaluate("e => e.scrollWidth <= e.clientWidth"), "the label is cut"
+    keeper_card = cards.locator('[data-testid="tile"][data-id="40"]')
+    assert keeper_card.locator('[data-differs="true"]').count() == 0
+
     # -- rows an operation makes appear with an origin badge, in a column added live
     grid.get_by_test_id("filter-issues").uncheck()
+    header(grid, "match").click()  # second click: least suspicious first
+    wait_aria_sort(grid, "match", "ascending")
     header(grid, "match").click()  # third click: back to row order
     wait_aria_sort(grid, "match", "none")
     nb.kernel.run(

@@ -5,6 +5,9 @@ import { classIndex, formatValue, h, safeImageSrc } from "../shared.js";
 import { formatColumnNumber } from "./format.js";
 import { ROW_H, ROW_H_IMAGES } from "./viewport.js";
 
+/** "column value" lines on a table's card in the gallery. */
+const CARD_FIELDS = 4;
+
 const WIDTHS = { id: 84, image: 56, label: 130, number: 110, bool: 64, datetime: 170, text: 280, origin: 130 };
 
 /** What the flag badge says, by the findings' action. */
@@ -27,9 +30,12 @@ export class Cells {
   get columns() {
     return this.view.columns;
   }
-  /** Whether gallery items are text cards: no image column, a text column to read. */
+  /**
+   * Whether gallery items are cards: no image column, so a text to read (a text column) or a
+   * few fields (a table), with the whole label.
+   */
   get cards() {
-    return !this.columns.some((c) => c.kind === "image") && this.textColumn() !== undefined;
+    return !this.columns.some((c) => c.kind === "image");
   }
   textColumn() {
     return this.columns.find((c) => c.kind === "text" && c.role !== "finding");
@@ -85,6 +91,22 @@ export class Cells {
       },
       [h("span", { text: "…" })],
     );
+  }
+
+  /**
+   * The data columns in which the item differs from its group's keeper (duplicates), or
+   * null (a keeper, a row in no group, findings without groups).
+   */
+  differs(it) {
+    const d = it.page.differs;
+    return d ? d[it.i] ?? null : null;
+  }
+
+  /** A cell's text: numbers in their column's format, anything else as text. */
+  text(it, c) {
+    const v = this.value(it, c.name);
+    const spec = c.kind === "number" ? it.page.formats?.[c.name] : undefined;
+    return spec ? formatColumnNumber(v, spec) : formatValue(v, c.kind);
   }
 
   /** The item's resolved state ("accepted", "relabeled", "kept", "removed") or null. */
@@ -149,10 +171,12 @@ export class Cells {
 
   cell(it, c, resolved = null) {
     const v = this.value(it, c.name);
+    const differs = this.differs(it)?.includes(c.name) ?? false;
     const cell = h("div", {
-      className: `dcai-td dcai-kind-${c.kind}`,
+      className: `dcai-td dcai-kind-${c.kind}${differs ? " dcai-differs" : ""}`,
       "data-testid": "cell",
       "data-col": c.name,
+      "data-differs": differs ? "true" : null,
       role: "gridcell",
     });
     if (c.kind === "image") {
@@ -191,6 +215,7 @@ export class Cells {
         cell.classList.add("dcai-suggest");
       }
     }
+    if (differs) cell.title = `${cell.title || cell.textContent}\n(differs from the keeper of its group)`;
     return cell;
   }
 
@@ -221,6 +246,34 @@ export class Cells {
     return select;
   }
 
+  /**
+   * A table's sample on a card: a few "column value" lines, the columns in which it differs
+   * from its group's keeper first (marked), then the first features. Text only.
+   */
+  fields(it) {
+    const differs = this.differs(it) || [];
+    const data = this.columns.filter((c) => c.role === "feature" || (differs.includes(c.name) && c.role !== "label"));
+    const shown = [
+      ...data.filter((c) => differs.includes(c.name)),
+      ...data.filter((c) => !differs.includes(c.name)),
+    ].slice(0, CARD_FIELDS);
+    const lines = shown.map((c) => {
+      const diff = differs.includes(c.name);
+      return h("div", {
+        className: `dcai-field${diff ? " dcai-differs" : ""}`,
+        "data-testid": "tile-field",
+        "data-col": c.name,
+        "data-differs": diff ? "true" : null,
+        text: `${c.name} ${this.text(it, c)}`,
+      });
+    });
+    const more = differs.length > shown.filter((c) => differs.includes(c.name)).length;
+    const title = shown.map((c) => `${c.name}: ${this.text(it, c)}`).join("\n") +
+      (differs.length ? `\ndiffers from its keeper in: ${differs.join(", ")}` : "") +
+      (more ? " (more than shown)" : "");
+    return h("div", { className: "dcai-tile-text dcai-fields", "data-testid": "tile-text", title }, lines);
+  }
+
   tile(it, index, groupStart) {
     const view = this.view;
     const mk = this.marks(it, groupStart);
@@ -246,10 +299,12 @@ export class Cells {
           ? h("img", { "data-testid": "thumb", src, alt: "", draggable: "false" })
           : h("div", { className: "dcai-noimg", text: "no image" }),
       );
-    } else {
-      const textCol = this.textColumn() || this.columns.find((c) => c.role === "feature");
-      const text = textCol ? formatValue(this.value(it, textCol.name), textCol.kind) : "";
+    } else if (this.textColumn()) {
+      const textCol = this.textColumn();
+      const text = formatValue(this.value(it, textCol.name), textCol.kind);
       tile.append(h("div", { className: "dcai-tile-text", "data-testid": "tile-text", text, title: text }));
+    } else {
+      tile.append(this.fields(it));
     }
     const cards = this.cards;
     if (cards) {
