@@ -25,8 +25,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _codec
-
 __all__ = ["FEATURE_ROLES", "ROLE_NAMES", "Roles", "detect_roles"]
 
 ROLE_NAMES = (
@@ -104,8 +102,7 @@ def _present(arr: np.ndarray) -> np.ndarray:
         return arr[~np.isnan(arr)]
     if arr.dtype.kind in "biumM":
         return arr[~pd.isna(arr)] if arr.dtype.kind in "mM" else arr
-    mask = np.fromiter((not _codec.is_missing(v) for v in arr), dtype=bool, count=len(arr))
-    return arr[mask]
+    return arr[~np.asarray(pd.isna(arr), dtype=bool)]
 
 
 def _is_int_like(values: np.ndarray) -> bool:

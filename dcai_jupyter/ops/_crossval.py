@@ -71,6 +71,10 @@ KNN_SEARCH_FACTOR = 2
 #: refining passes of the default ensemble: each refits the members without the rows the
 #: previous pass flagged (see :func:`out_of_sample_pred_probs`)
 REFINE_PASSES = 2
+#: ... on a mixed table (:mod:`._tabular`), where the members cost more and the second
+#: refining pass and refitting the gradient boosting did not change the mean F1 of
+#: benchmarks/real_tables.py (0.550 -> 0.553 on 7 cases at 10 % noise) for 2/3 of the CPU
+MIXED_REFINE_PASSES = 1
 #: a small gradient-boosting model (used by active learning's committee)
 HGB_PARAMS: dict[str, Any] = {
     "max_iter": 12,
@@ -253,6 +257,12 @@ def out_of_sample_pred_probs(
         predicted out of fold). On the small and nearly linear cases of
         ``benchmarks/label_issues.py`` the two passes raised the mean F1 of the flags by
         0.02 and the recall within a review budget of the number of errors by 0.02.
+        ``X`` may be a mixed table's :class:`~._tabular.Design` (what ``ds.find_label_issues``
+        and ``ds.evaluate`` pass when a column is categorical, text, a date or has missing
+        values): the linear member then reads its sparse view (one-hot categories, the full
+        TF-IDF of each text column) and a ``HistGradientBoostingClassifier`` with native
+        categorical splits joins the mix (fit once, on the first pass), with one refining
+        pass (``MIXED_REFINE_PASSES``); a given ``model`` gets the dense view.
     cv : int
         Number of stratified folds (every class needs at least ``cv`` samples).
     n_jobs : int, optional
@@ -414,7 +424,7 @@ def _refined_ensemble(
     # the kept Gaussian member per fold; when the flags repeat early, the bar ends there
     n_extra = sum(1 for m in extra if m[0] != "lr")
     total = len(folds) * (1 + len(gauss) + n_extra) + len(chunks)
-    total += REFINE_PASSES * (2 + n_extra) * len(folds)
+    total += (MIXED_REFINE_PASSES if extra else REFINE_PASSES) * 2 * len(folds)
     bar = _progress(total, progress, desc)
     try:
         probs = _refining_passes(
@@ -448,15 +458,19 @@ def _refining_passes(
     """The passes of :func:`_refined_ensemble`: its out-of-sample probabilities.
 
     ``extra`` members (a mixed table's gradient boosting) are fit per fold beside the
-    others; one that gets weight 0 in the first pass is not refit. An extra member named
-    ``"lr"`` (a mixed table's linear model on its sparse encoding) replaces the linear one.
+    others on the first pass only: the refining passes mix their first-pass probabilities
+    again (without it, or at weight 0 after the first pass, they are left out). An extra
+    member named ``"lr"`` (a mixed table's linear model on its sparse encoding) replaces
+    the linear one. A mixed table gets ``MIXED_REFINE_PASSES`` refining passes.
     """
+    passes = MIXED_REFINE_PASSES if extra else REFINE_PASSES
     lin_fn: Callable[..., Any] = linear_task
     lin_data: Any = Z
     for name, fn, data in extra:
         if name == "lr":
             lin_fn, lin_data = fn, data
     extra = [m for m in extra if m[0] != "lr"]
+    extra_probs: dict[str, np.ndarray] = {}
     from ._confident_learning import _flags
 
     n = len(codes)
@@ -464,7 +478,7 @@ def _refining_passes(
     nb: np.ndarray | None = None
     probs = np.zeros((n, K))
     flags: np.ndarray | None = None
-    for _p in range(1 + REFINE_PASSES):
+    for _p in range(1 + passes):
         tasks: list[Task] = []
         for i, (tr, te) in enumerate(folds):
             train = tr[keep[tr]]
@@ -474,8 +488,9 @@ def _refining_passes(
             if "mix" in gauss:
                 args = (Z, codes, train, te, K, components, starts[i], random_state)
                 tasks.append((("mix", i), mixture_task, args))
-            for name, fn, data in extra:
-                tasks.append(((name, i), fn, (data, codes, train, te, K, random_state)))
+            if flags is None:  # the extra members are fit once, on the first pass
+                for name, fn, data in extra:
+                    tasks.append(((name, i), fn, (data, codes, train, te, K, random_state)))
         if nb is None:
             tasks += [
                 (("knn", i), _knn_task, (Z, ref, rows, max(k, k_search)))
@@ -509,13 +524,15 @@ def _refining_passes(
         p_g = p_gauss[next(iter(gauss))]
         members = [_knn_votes(nb, codes, keep, k, K), p_lr, p_g]
         for name, _fn, _data in extra:
-            p_x = np.zeros((n, K))
-            for i, (_, te) in enumerate(folds):
-                p_x[te] = res[(name, i)]
-            members.append(p_x)
+            if flags is None:
+                p_x = np.zeros((n, K))
+                for i, (_, te) in enumerate(folds):
+                    p_x[te] = res[(name, i)]
+                extra_probs[name] = p_x
+            members.append(extra_probs[name])
         w = choose_weights(members, codes, seed=random_state)
         probs = combine(members, w)
-        extra = [m for m, wm in zip(extra, w[3:], strict=True) if wm > 0]
+        extra = [m for m, wm in zip(extra, w[3:], strict=True) if wm > 0]  # 0: left out
         new_flags = _flags(codes, probs)
         if flags is not None and np.array_equal(new_flags, flags):
             break

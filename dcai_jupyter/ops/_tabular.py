@@ -94,7 +94,7 @@ def _numeric_block(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((len(x), 0)), raw[:, None]
     v = x[finite]
     t = v
-    if len(np.unique(v[: 5000])) > 2:
+    if len(np.unique(v[:5000])) > 2:
         if v.min() >= 0 and _skew(v) > SKEW:
             t = np.log1p(v)
         elif abs(_skew(v)) > 3 * SKEW:
@@ -111,16 +111,17 @@ def _numeric_block(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _category_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(codes by frequency rank with -1 missing, counts per code, log frequency per row)."""
     values = np.asarray(values, dtype=object)
-    miss = np.fromiter((_missing(v) for v in values), dtype=bool, count=len(values))
-    keys = np.array([str(v) for v in values[~miss]], dtype=object)
+    miss = np.asarray(pd.isna(values), dtype=bool)
     codes = np.full(len(values), -1, dtype=np.int64)
-    if len(keys) == 0:
+    if miss.all():
         return codes, np.zeros(0, dtype=np.int64), np.log1p(np.full(len(values), len(values)))
-    _, inv, cnt = np.unique(keys, return_inverse=True, return_counts=True)
+    present = pd.Series(values[~miss]).map(str)
+    raw, _ = pd.factorize(present)
+    cnt = np.bincount(raw)
     order = np.argsort(-cnt, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    codes[~miss] = rank[inv]
+    codes[~miss] = rank[raw]
     cnt = cnt[order].astype(np.int64)
     freq = np.where(codes >= 0, cnt[np.maximum(codes, 0)], int(miss.sum())).astype(np.float64)
     return codes, cnt, np.log1p(freq)
