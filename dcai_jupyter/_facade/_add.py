@@ -7,13 +7,12 @@ person (``ds.relabel``, the label editor) or ``ds.pseudo_label`` gives them a la
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-if TYPE_CHECKING:
-    from ..core import Findings
+from ..ops import PseudoLabel, SuggestSamples
+from ._derive import find_method, make_method
 
 
 def _labeled(self: Any) -> Any:
@@ -33,82 +32,9 @@ class AddMixin:
         df = self.df  # type: ignore[attr-defined]
         return df[_labeled(self)]
 
-    def suggest_samples(
-        self,
-        *,
-        k: int = 20,
-        strategy: str = "auto",
-        focus: str | None = None,
-        model: Any = None,
-        features: Sequence[str] | None = None,
-        random_state: int | None = 0,
-        progress: bool = True,
-    ) -> Findings:
-        """The ``k`` pool rows most worth labeling next (recorded as an event; nothing changes).
+    suggest_samples = find_method(SuggestSamples, "suggest_samples")
 
-        Parameters
-        ----------
-        k
-            How many rows to suggest (at most the pool size).
-        strategy
-            ``"auto"`` (default: an uncertainty shortlist spread over the feature space by
-            k-means), ``"random"``, ``"least_confidence"``, ``"margin"``, ``"entropy"`` or
-            ``"diverse"``.
-        focus
-            ``"weakest"``: favour rows that probably belong to the classes the model does
-            worst on (per-class cross-validated F1 on the labeled rows).
-        model
-            A scikit-learn classifier with ``predict_proba``; ``None``: a small default.
-        features
-            Columns to use (default: the feature and text columns).
-        random_state, progress
-            Seed; progress bar on slow model fits.
-
-        Returns
-        -------
-        Findings
-            Action ``"label"``, best first: ``rank``, ``score`` (the strategy's score),
-            ``predicted_label``, ``confidence``, ``suggested``, ``reason``. Label them
-            with ``ds.relabel(ids, labels)`` or ``dj.LabelEditor(ds, picks)``.
-        """
-        from ..ops import SuggestSamples
-
-        return SuggestSamples(
-            k=k,
-            strategy=strategy,
-            focus=focus,
-            model=model,
-            features=features,
-            random_state=random_state,
-            progress=progress,
-        ).find(self)  # type: ignore[arg-type]
-
-    def pseudo_label(
-        self,
-        *,
-        threshold: float = 0.95,
-        model: Any = None,
-        features: Sequence[str] | None = None,
-        random_state: int | None = 0,
-        progress: bool = True,
-        reason: str | None = None,
-    ) -> int:
-        """Label the pool rows predicted with probability >= ``threshold``: one recorded change.
-
-        The labels carry label origin ``"pseudo"`` (``ds.origins``); a model fit on the
-        labels people gave predicts them. ``ds.remove_pseudo_labels()`` takes them all
-        back. Returns the new version (unchanged when no row is confident enough).
-        """
-        from ..ops import PseudoLabel
-
-        op = PseudoLabel(
-            threshold=threshold,
-            model=model,
-            features=features,
-            random_state=random_state,
-            progress=progress,
-        )
-        return op.apply(self, op.find(self), reason=reason)  # type: ignore[arg-type]
+    pseudo_label = make_method(PseudoLabel, "pseudo_label")
 
     def remove_pseudo_labels(self, *, reason: str | None = None) -> int:
         """Put every pseudo-labeled row back into the pool (label missing): one recorded change.

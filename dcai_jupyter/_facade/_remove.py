@@ -3,65 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..ops import Duplicates, Outliers, Prune
+from ._derive import act_method, find_method
 
 if TYPE_CHECKING:
     from ..core import Findings
 
 
 class RemoveMixin:
-    def find_duplicates(
-        self,
-        *,
-        near: bool = True,
-        threshold: float | None = None,
-        keep: str = "first",
-        features: Sequence[str] | None = None,
-        model: Any = None,
-        cv: int = 5,
-        random_state: int | None = 0,
-        progress: bool = True,
-    ) -> Findings:
-        """Group exact and near copies of samples, with a suggested keeper per group.
-
-        Parameters
-        ----------
-        near
-            Also find near copies (``False``: exact copies only: same numbers, same text
-            after normalising case, whitespace and punctuation, same image pixels).
-        threshold
-            Near copies are closer than this fraction of the typical distance from a sample
-            to its nearest other sample, in a scaled feature space. ``None``: automatic
-            (0.3, lower on low-dimensional data where chance neighbours are close); no
-            tuning per dataset.
-        keep
-            The suggested keeper: ``"first"`` (smallest sample id) or ``"best"`` (the
-            group's majority label; a tie goes to the member an out-of-sample model
-            finds most likely right).
-        features
-            Columns to compare (default: feature, text and image columns).
-        model, cv, random_state, progress
-            The out-of-sample model behind ``keep="best"`` ties; seed; progress bar.
-
-        Returns
-        -------
-        Findings
-            By sample id: ``score`` (1 = exact copy), ``is_duplicate`` (the members to
-            remove), ``group``, ``keeper``, ``reason`` (``"exact copy of 12"``, ``"near copy
-            of 12: distance 0.03"``), ``nearest_id``, ``distance``. Recorded as an event.
-        """
-        from ..ops import Duplicates
-
-        return Duplicates(
-            near=near,
-            threshold=threshold,
-            keep=keep,
-            features=features,
-            model=model,
-            cv=cv,
-            random_state=random_state,
-            progress=progress,
-        ).find(self)  # type: ignore[arg-type]
+    find_duplicates = find_method(Duplicates, "find_duplicates")
 
     def remove_duplicates(
         self,
@@ -96,8 +48,6 @@ class RemoveMixin:
         int
             The new version.
         """
-        from ..ops import Duplicates
-
         return Duplicates.remove(
             self,  # type: ignore[arg-type]
             findings,
@@ -110,105 +60,11 @@ class RemoveMixin:
             reason=reason,
         )
 
-    def find_outliers(
-        self,
-        *,
-        threshold: float = 4.0,
-        k: int = 10,
-        features: Sequence[str] | None = None,
-        random_state: int | None = 0,
-        progress: bool = True,
-    ) -> Findings:
-        """Score every sample by how far it lies from the others; flag the outliers.
+    find_outliers = find_method(Outliers, "find_outliers")
 
-        Parameters
-        ----------
-        threshold
-            Flag samples whose score is above this many robust standard deviations of the
-            typical neighbour distance (no contamination rate needed).
-        k
-            Neighbours whose mean distance is measured.
-        features
-            Columns to use (default: feature and text columns).
-        random_state
-            Seed of the principal components on wide data.
-        progress
-            Show a progress bar on large data.
+    remove_outliers = act_method(Outliers, "remove_outliers")
 
-        Returns
-        -------
-        Findings
-            By sample id: ``score`` (robust SDs above typical), ``is_outlier``, ``reason``.
-            Recorded as an event; remove the flagged ones with :meth:`remove_outliers`.
-        """
-        from ..ops import Outliers
-
-        return Outliers(
-            threshold=threshold,
-            k=k,
-            features=features,
-            random_state=random_state,
-            progress=progress,
-        ).find(self)  # type: ignore[arg-type]
-
-    def remove_outliers(
-        self, findings: Findings, *, top: int | None = None, reason: str | None = None
-    ) -> int:
-        """Remove the flagged outliers (the ``top`` highest-scoring): one recorded change."""
-        from ..ops import Outliers
-
-        return Outliers.for_findings(findings).apply(self, findings, top=top, reason=reason)  # type: ignore[arg-type]
-
-    def prune(
-        self,
-        *,
-        keep: float = 0.5,
-        method: str = "auto",
-        model: Any = None,
-        cv: int = 5,
-        inner_cv: int = 3,
-        features: Sequence[str] | None = None,
-        n_jobs: int | None = None,
-        random_state: int | None = 0,
-        progress: bool = True,
-    ) -> Findings:
-        """Choose the samples to drop for a smaller training set, losing as little as possible.
-
-        Parameters
-        ----------
-        keep
-            Fraction of each class's labeled samples to keep (0 < keep < 1).
-        method
-            ``"auto"`` (the rule that scores best by inner cross-validation),
-            ``"hardest"`` (keep the least confident samples), ``"easiest"`` (keep the most
-            confident) or ``"random"``.
-        model
-            The classifier the smaller set is for (default: scaled logistic regression).
-        cv, inner_cv, n_jobs, random_state, progress
-            Folds of the confidences, splits of the rule choice, workers, seed, progress.
-        features
-            Columns to use (default: feature and text columns).
-
-        Returns
-        -------
-        Findings
-            By sample id: ``score`` (how droppable, 0..1), ``drop``, ``confidence``,
-            ``reason``; ``findings.frame.attrs["rule"]`` is the rule used. Recorded as an
-            event; remove the dropped samples with :meth:`remove_flagged`.
-        """
-        from ..ops import Prune
-
-        return Prune(
-            keep=keep,
-            method=method,
-            model=model,
-            cv=cv,
-            inner_cv=inner_cv,
-            features=features,
-            n_jobs=n_jobs,
-            random_state=random_state,
-            progress=progress,
-        ).find(self)  # type: ignore[arg-type]
+    prune = find_method(Prune, "prune")
 
     def remove_flagged(
         self, findings: Findings, *, top: int | None = None, reason: str | None = None

@@ -559,6 +559,15 @@ class SuggestSamples(Operation):
         _check_model(self.model)
 
     def _find(self, ds: Dataset) -> Findings:
+        """The ``k`` pool rows most worth labeling next (recorded as an event; nothing changes).
+
+        Returns
+        -------
+        Findings
+            Action ``"label"``, best first: ``rank``, ``score`` (the strategy's score),
+            ``predicted_label``, ``confidence``, ``suggested``, ``reason``. Label them
+            with ``ds.relabel(ids, labels)`` or ``dj.LabelEditor(ds, picks)``.
+        """
         from ._features import dataset_feature_matrix
 
         self._check()

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._base import Operation, Selection, register
-from ._synthesize import apply_added
 from ._transforms import Context, check_output, resolve_transforms
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,6 +64,7 @@ class Augment(Operation):
     action = "review"
     needs_findings = False
     selectors = ("ids",)
+    adds_rows = True
 
     def __init__(
         self, *, transform: Any, n: int = 1, random_state: int | None = 0, progress: bool = True
@@ -106,10 +106,6 @@ class Augment(Operation):
         """The origin tag of the rows this operation makes (``augmented:shift+noise``)."""
         return "augmented:" + "+".join(s.name for s in resolve_transforms(self.transform))
 
-    def apply_added(self, ds: Dataset, *, ids: Any = None, reason: str | None = None) -> np.ndarray:
-        """Apply (one recorded change) and return the new rows' sample ids."""
-        return apply_added(self, ds, ids=ids, reason=reason)
-
     def _sources(self, ds: Dataset, ids: Any) -> np.ndarray:
         if ids is None:
             labels = ds.column(ds.label)
@@ -147,6 +143,21 @@ class Augment(Operation):
     def _plan(
         self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
+        """Add ``n`` transformed copies of samples: one recorded change.
+
+        Returns
+        -------
+        np.ndarray
+            The new rows' sample ids. Each carries the origin ``augmented:<names>`` and its
+            source sample id (``ds.origins``); ``ds.remove_augmented()`` removes them all.
+
+        Raises
+        ------
+        ValueError
+            A transform that changes the columns, dtypes, row count or labels, or returns
+            missing values (the error names it; nothing is recorded); unknown transform
+            names; a transform with no column to act on.
+        """
         ids = select.ids
         if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 1:
             raise ValueError(f"n (copies per sample) must be a positive integer; got {self.n!r}")

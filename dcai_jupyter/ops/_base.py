@@ -30,6 +30,9 @@ from ._params import ParamError, from_json, from_json_params, to_json
 
 OpT = TypeVar("OpT", bound=type["Operation"])
 
+#: from this many rows on, ``apply_added`` shows a bar naming its two stages
+STAGE_BAR_ROWS = 2000
+
 _REGISTRY: dict[str, type[Operation]] = {}
 
 
@@ -84,6 +87,8 @@ class Operation:
     selection_params: ClassVar[tuple[str, ...]] = ()
     #: said when a call passes a selection option the family does not take
     selector_hint: ClassVar[str] = ""
+    #: whether the change adds rows (``apply_added`` returns their ids)
+    adds_rows: ClassVar[bool] = False
 
     findings_: Findings
 
@@ -280,6 +285,47 @@ class Operation:
         return ds.apply(
             self.plan(ds, findings, ids=ids, groups=groups, top=top, reason=reason)
         )
+
+    def apply_added(
+        self,
+        ds: Dataset,
+        *,
+        ids: Any = None,
+        groups: Sequence[int] | None = None,
+        top: int | None = None,
+        reason: str | None = None,
+    ) -> np.ndarray:
+        """``apply`` for an operation that adds rows (``adds_rows``), finding first where it
+        has a find step; returns the new rows' sample ids.
+
+        With ``progress`` on and at least ``STAGE_BAR_ROWS`` rows, a bar names the stage
+        (making the rows, then recording them: both take seconds on large data).
+        """
+        from ._progress import progress_bar
+
+        findings = self.find(ds) if self.needs_findings else None
+        enabled = bool(getattr(self, "progress", False)) and len(ds) >= STAGE_BAR_ROWS
+        with progress_bar(total=2, desc=self.name, disable=not enabled) as bar:
+            bar.set_postfix_str("making rows")
+            change = self.plan(ds, findings, ids=ids, groups=groups, top=top, reason=reason)
+            bar.update(1)
+            bar.set_postfix_str(f"recording {sum(change.counts().values())} rows")
+            ds.apply(change)
+            bar.update(1)
+        return np.asarray(
+            [i for d in change.deltas if d["t"] == "ins" for i in d["i"]], dtype=np.int64
+        )
+
+    @classmethod
+    def for_findings(cls, findings: Any) -> Operation:
+        """The operation that made ``findings``, rebuilt from the parameters they record."""
+        if not isinstance(findings, Findings):
+            raise TypeError(
+                f"pass the Findings a find step returned; got {type(findings).__name__}"
+            )
+        if findings.op != cls.name:
+            raise TypeError(f"these are {findings.op!r} findings, not {cls.name!r} findings")
+        return cls.from_params(dict(findings.params))
 
     def replay(self, ds: Dataset, recorded: dict[str, Any]) -> Change:
         """Re-plan a recorded change on (new) data ``ds`` by its rule: find again, then plan

@@ -967,6 +967,15 @@ class Duplicates(RemovalOperation):
         return {c: np.asarray(ds.column(c)) for c in cols}
 
     def _find(self, ds: Dataset) -> Findings:
+        """Group exact and near copies of samples, with a suggested keeper per group.
+
+        Returns
+        -------
+        Findings
+            By sample id: ``score`` (1 = exact copy), ``is_duplicate`` (the members to
+            remove), ``group``, ``keeper``, ``reason`` (``"exact copy of 12"``, ``"near copy
+            of 12: distance 0.03"``), ``nearest_id``, ``distance``. Recorded as an event.
+        """
         self._check()
         if len(ds) == 0:
             raise ValueError("the dataset is empty: there is nothing to compare")

@@ -250,6 +250,17 @@ class LabelIssues(Operation):
 
     # ------------------------------------------------------------------ find
     def _find(self, ds: Dataset) -> Findings:
+        """Rank labeled samples by how likely their label is wrong (recorded as an event).
+
+        Returns
+        -------
+        Findings
+            By sample id, flagged first, most suspicious first: ``given_label``,
+            ``suggested_label`` (the suggestion role), ``label_quality`` (0..1),
+            ``score`` (1 - quality; the score role), ``is_issue`` (the flag role). Rows
+            without a label (an unlabeled pool) are left out. An event
+            ``find_label_issues`` records the parameters, the features used and a digest.
+        """
         labels = np.asarray(ds.column(ds.label), dtype=object)
         if len(labels) == 0:
             raise ValueError("the dataset is empty: there is nothing to check")

@@ -288,6 +288,14 @@ class Outliers(RemovalOperation):
         return content if M.shape[1] else None
 
     def _find(self, ds: Dataset) -> Findings:
+        """Score every sample by how far it lies from the others; flag the outliers.
+
+        Returns
+        -------
+        Findings
+            By sample id: ``score`` (robust SDs above typical), ``is_outlier``, ``reason``.
+            Recorded as an event; remove the flagged ones with :meth:`remove_outliers`.
+        """
         _check_threshold(self.threshold)
         if len(ds) == 0:
             raise ValueError("the dataset is empty: there is nothing to compare")

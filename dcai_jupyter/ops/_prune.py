@@ -319,6 +319,15 @@ class Prune(RemovalOperation):
             )
 
     def _find(self, ds: Dataset) -> Findings:
+        """Choose the samples to drop for a smaller training set, losing as little as possible.
+
+        Returns
+        -------
+        Findings
+            By sample id: ``score`` (how droppable, 0..1), ``drop``, ``confidence``,
+            ``reason``; ``findings.frame.attrs["rule"]`` is the rule used. Recorded as an
+            event; remove the dropped samples with :meth:`remove_flagged`.
+        """
         from ._crossval import out_of_sample_pred_probs
         from ._validation import encode_labels
 

@@ -171,6 +171,17 @@ class PseudoLabel(Operation):
     def _plan(
         self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
+        """Label the pool rows predicted with probability >= ``threshold``: one recorded change.
+
+        The labels carry label origin ``"pseudo"`` (``ds.origins``); a model fit on the
+        labels people gave predicts them. ``ds.remove_pseudo_labels()`` takes them all
+        back.
+
+        Returns
+        -------
+        int
+            The new version (unchanged when no row is confident enough).
+        """
         assert findings is not None
         if findings.version is not None and findings.version != ds.version:
             raise ValueError(

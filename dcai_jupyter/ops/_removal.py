@@ -41,17 +41,6 @@ class RemovalOperation(Operation):
     action = "remove"
     selectors: ClassVar[tuple[str, ...]] = ("top",)
 
-    @classmethod
-    def for_findings(cls, findings: Findings) -> RemovalOperation:
-        """The operation that made ``findings``, rebuilt from the parameters they record."""
-        if not isinstance(findings, Findings):
-            raise TypeError(
-                f"pass the Findings a find step returned; got {type(findings).__name__}"
-            )
-        if findings.op != cls.name:
-            raise TypeError(f"these are {findings.op!r} findings, not {cls.name!r} findings")
-        return cls.from_params(dict(findings.params))  # type: ignore[return-value]
-
     def _plan(
         self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:

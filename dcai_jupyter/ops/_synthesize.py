@@ -48,12 +48,9 @@ from ._base import Operation, Selection, register
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Change, ChangePlan, Dataset, Findings
 
-__all__ = ["Synthesize", "added_ids", "apply_added", "synthesis_counts"]
+__all__ = ["Synthesize", "added_ids", "synthesis_counts"]
 
 TARGETS = ("balance", "weakest")
-#: datasets from this size on show a stage progress bar (smaller ones take well under a second)
-STAGE_BAR_ROWS = 2000
-
 
 # ---------------------------------------------------------------------------- helpers
 def _labeled(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -212,26 +209,6 @@ def added_ids(change: Change) -> np.ndarray:
     return np.asarray([i for d in change.deltas if d["t"] == "ins" for i in d["i"]], dtype=np.int64)
 
 
-def apply_added(op: Operation, ds: Dataset, **options: Any) -> np.ndarray:
-    """``ds.apply(op.plan(ds, None, **options))`` and the ids of the rows it added.
-
-    With the operation's ``progress`` on and at least ``STAGE_BAR_ROWS`` rows, a
-    ``tqdm.auto`` bar names the stage (making the rows, then recording them in the history:
-    both take seconds on large data).
-    """
-    from ._progress import progress_bar
-
-    enabled = bool(getattr(op, "progress", False)) and len(ds) >= STAGE_BAR_ROWS
-    with progress_bar(total=2, desc=op.name, disable=not enabled) as bar:
-        bar.set_postfix_str("making rows")
-        change = op.plan(ds, None, **options)
-        bar.update(1)
-        bar.set_postfix_str(f"recording {sum(change.counts().values())} rows")
-        ds.apply(change)
-        bar.update(1)
-    return added_ids(change)
-
-
 # ---------------------------------------------------------------------------- columns
 def _kind(ds: Dataset, col: str) -> str:
     """``continuous``, ``integer``, ``categorical``, or ``text``/``image``/``array``/``other``."""
@@ -314,6 +291,7 @@ class Synthesize(Operation):
     change_op = "synthesize"
     action = "review"
     needs_findings = False
+    adds_rows = True
 
     def __init__(
         self,
@@ -425,14 +403,19 @@ class Synthesize(Operation):
             return f"synthetic:{type(m).__name__}"
         return f"synthetic:{getattr(m, '__qualname__', type(m).__name__)}"
 
-    def apply_added(self, ds: Dataset, *, reason: str | None = None) -> np.ndarray:
-        """Apply (one recorded change) and return the new rows' sample ids."""
-        return apply_added(self, ds, reason=reason)
-
     # ------------------------------------------------------------------ plan
     def _plan(
         self, ds: Dataset, findings: Findings | None, plan: ChangePlan, select: Selection
     ) -> dict[str, Any]:
+        """Add synthetic labeled rows for rare or weak classes: one recorded change.
+
+        Returns
+        -------
+        np.ndarray
+            The new rows' sample ids (empty, and nothing recorded, when no class needs
+            rows). They carry the origin ``synthetic:<method>`` (``ds.origins``); remove
+            them all with ``ds.remove_synthetic()``.
+        """
         self._check_params()
         ids, labels = _labeled(ds)
         counts = _class_counts(ds, labels)
