@@ -22,6 +22,7 @@ from . import _fingerprint as fpr
 from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError, SupersededError
 from ._history_compare import CompareMixin
 from ._history_frames import ChangesFrame, EventsFrame, IterationsFrame, linked
+from ._iterations import IterationLog
 from ._provenance import Provenance
 from ._reviews import HistoryReviews
 from ._table import Table, apply_all
@@ -604,24 +605,54 @@ class History(CompareMixin, HistoryReviews):
     def iterations(self) -> IterationsFrame:
         """Changes grouped by what made them: one cell execution, or one widget session.
 
-        A DataFrame shown readably in a notebook (where, versions, ops with counts, rows).
+        A DataFrame shown readably in a notebook (where, versions, ops with counts, rows);
+        ``op_counts`` holds the changes per op. The same reading as :class:`IterationLog`
+        (``iteration_log()``), which follows a growing history incrementally.
         """
+        log = IterationLog(self)
+        log.refresh()
+        return cast(IterationsFrame, linked(log.frame(), IterationsFrame, self))
+
+    def iteration_log(self) -> IterationLog:
+        """An :class:`IterationLog` of this history, read up to now; ``refresh()`` follows it."""
+        log = IterationLog(self)
+        log.refresh()
+        return log
+
+    @_translated
+    def change_summaries(self, *, after: int = 0) -> list[tuple[int, str, int, int, int]]:
+        """Per change after version ``after``, oldest first: (version, op, rows touched,
+        provenance id, time in epoch ms). A light read: no params, no deltas."""
         with self._lock:
-            df = pd.read_sql_query(
-                "SELECT p.id AS iteration, p.source, p.execution_count, p.cell_id, p.widget,"
-                " min(c.seq) AS first_version, max(c.seq) AS last_version, count(*) AS n_changes,"
-                " sum(c.n_rows) AS rows_touched, group_concat(DISTINCT c.op) AS ops,"
-                " min(c.ts) AS started, max(c.ts) AS ended, p.code"
-                " FROM changes c JOIN provenance p ON p.id = c.prov"
-                " GROUP BY p.id ORDER BY min(c.seq)",
-                self._conn,
-            )
-        df["execution_count"] = df["execution_count"].astype("Int64")
-        _none_for_missing(df, ["cell_id", "widget", "code"])
-        df["started"] = pd.to_datetime(df["started"], unit="ms", utc=True)
-        df["ended"] = pd.to_datetime(df["ended"], unit="ms", utc=True)
-        df["iteration"] = np.arange(1, len(df) + 1)
-        return cast(IterationsFrame, linked(df.set_index("iteration"), IterationsFrame, self))
+            rows = self._conn.execute(
+                "SELECT seq, op, n_rows, prov, ts FROM changes WHERE seq > ? ORDER BY seq",
+                (int(after),),
+            ).fetchall()
+        return [(int(a), str(b), int(c), int(d), int(e)) for a, b, c, d, e in rows]
+
+    @_translated
+    def provenance(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Provenance rows by id: source, execution_count, cell_id, widget, code, started."""
+        out: dict[int, dict[str, Any]] = {}
+        ids = [int(i) for i in ids]
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = self._conn.execute(
+                    "SELECT id, source, execution_count, cell_id, widget, code, started FROM"
+                    f" provenance WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                for pid, src, ec, cell, widget, code, started in rows:
+                    out[int(pid)] = {
+                        "source": src,
+                        "execution_count": None if ec is None else int(ec),
+                        "cell_id": cell,
+                        "widget": widget,
+                        "code": code,
+                        "started": started,
+                    }
+        return out
 
     # ------------------------------------------------------------------ replay
     def _base_table(self, base_df: pd.DataFrame, strict: bool) -> Table:
