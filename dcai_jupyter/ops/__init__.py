@@ -21,6 +21,12 @@ from trusted packages (add yours with :func:`trust_module`) and functions regist
 """
 
 from ._active import STRATEGIES, SuggestSamples, entropy, least_confidence, margin, select_samples
+from ._audit import ISSUE_TYPES, Audit, run_audit
+from ._audit_columns import Identifiers, Leakage, TargetLeak
+from ._audit_image import ImageIssues
+from ._audit_model import DataValuation, UnderperformingGroup, knn_shapley
+from ._audit_order import NonIID
+from ._audit_rows import ClassImbalance, NullRows
 from ._augment import Augment
 from ._base import Operation, get_operation, rebuild, register, registry
 from ._charts import label_issue_chart
@@ -42,10 +48,19 @@ from ._pseudo import PseudoLabel, Unlabel
 from ._synthesize import Synthesize, synthesis_counts
 
 __all__ = [
+    "ISSUE_TYPES",
     "STRATEGIES",
+    "Audit",
     "Augment",
+    "ClassImbalance",
+    "DataValuation",
     "Duplicates",
+    "Identifiers",
+    "ImageIssues",
     "LabelIssues",
+    "Leakage",
+    "NonIID",
+    "NullRows",
     "Operation",
     "Outliers",
     "ParamError",
@@ -53,6 +68,8 @@ __all__ = [
     "PseudoLabel",
     "SuggestSamples",
     "Synthesize",
+    "TargetLeak",
+    "UnderperformingGroup",
     "Unlabel",
     "accept_suggestions",
     "confident_joint",
@@ -66,6 +83,7 @@ __all__ = [
     "find_label_issues",
     "find_outliers",
     "get_operation",
+    "knn_shapley",
     "label_issue_chart",
     "label_quality_scores",
     "least_confidence",
@@ -78,6 +96,7 @@ __all__ = [
     "register",
     "register_transform",
     "registry",
+    "run_audit",
     "run_tasks",
     "scores_digest",
     "select_prune_rule",
