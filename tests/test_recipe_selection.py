@@ -87,6 +87,10 @@ def _duplicate_groups(ds: dj.Dataset) -> object:
     return ds.remove_duplicates(dups, groups=groups[1:3])
 
 
+def _low_value_top(ds: dj.Dataset) -> object:
+    return ds.remove_flagged(ds.find_low_value(), top=3)
+
+
 def _augment_ids(ds: dj.Dataset) -> object:
     return ds.augment("jitter", ids=ds.df.index[5:25], n=2, random_state=3)
 
@@ -101,6 +105,7 @@ CASES = [
     Case("remove_outliers", _with_outliers, _outliers_top),
     Case("remove_duplicates", _with_copies, _duplicate_groups),
     Case("prune", _blobs, _prune_top),
+    Case("remove_low_value", _blobs, _low_value_top),
     Case("augment", _blobs, _augment_ids),
     Case("unlabel", _blobs, _unlabel_ids),
 ]

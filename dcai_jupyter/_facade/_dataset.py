@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..core import Dataset as _CoreDataset
 from ._add import AddMixin
+from ._audit import AuditMixin
 from ._display import DisplayMixin
 from ._evaluate import EvaluateMixin
 from ._labels import LabelsMixin
@@ -19,6 +20,7 @@ class Dataset(
     ModifyMixin,
     AddMixin,
     EvaluateMixin,
+    AuditMixin,
     DisplayMixin,
     _CoreDataset,
 ):
