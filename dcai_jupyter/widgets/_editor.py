@@ -92,13 +92,14 @@ class LabelEditor(DatasetWidget):
     members of a group (duplicates) one after the other; or every row when no findings are
     given. Keys (the editor takes the keyboard focus when it is first displayed, and when
     clicked; it shows "click here to review" while it does not have it): Enter accepts the
-    finding as its ``action`` says (set the suggested label, or remove the sample); when
+    finding as its ``action`` says (set the suggested label, or remove the sample; offered
+    only where there is a suggestion, e.g. an active-learning pick's predicted label); when
     every class name is one character (digits, letters) its key picks it by name (``2`` is
     class 2), otherwise 1-9 pick a class by position (0 = tenth class, the key shown on
     each class button); Delete removes the sample, ArrowRight/j and ArrowLeft/k move, s
-    skips, u undoes the last decision (a letter that names a class picks that class).
-    Each decision is a ``Dataset`` call (``relabel``/``remove``/``undo``) recorded with
-    source ``widget``.
+    skips, u undoes the last decision (a letter that names a class picks that class); Esc
+    (or a click on the cell's prompt) hands the keys back to the notebook. Each decision
+    is a ``Dataset`` call (``relabel``/``remove``/``undo``) recorded with source ``widget``.
 
     Parameters
     ----------
