@@ -546,3 +546,62 @@ def test_an_append_recounts_only_new_iterations_and_matches_a_full_read(tmp_path
     assert after_mixed.iterations[1]["ops"] == {"relabel": {"changes": 2, "rows": 2}}
     truth = ds.history.changes
     assert sum(it["n_changes"] for it in full.iterations) == len(truth)
+
+
+def _notebook_with_cells(path: Path, cell_ids: list[str]) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"# {cid}") for cid in cell_ids]
+    for cell, cid in zip(nb.cells, cell_ids, strict=True):
+        cell["id"] = cid
+    path.write_text(nbformat.writes(nb))
+
+
+def test_the_active_notebooks_histories_come_first_and_cells_name_their_notebook(server):
+    folder = server.root / "two"
+    folder.mkdir()
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        for name, cells in (("alpha", ["a-1", "a-2"]), ("zeta", ["z-1"])):
+            ds = dj.Dataset(frame(30), label="label", name=name)
+            for k, cid in enumerate(cells):
+                with as_cell(cid, k + 1, "ds.remove(...)"):
+                    ds.remove([int(ds.ids[0])])
+    finally:
+        os.chdir(cwd)
+    _notebook_with_cells(folder / "first.ipynb", ["a-1", "a-2", "x"])
+    _notebook_with_cells(folder / "second.ipynb", ["z-1"])
+
+    _, body = server.api("histories", notebook="two/second.ipynb")
+    # the active notebook's history first (zeta), then the others by name
+    assert [(h["name"], h["active"]) for h in body["histories"]] == [
+        ("zeta", True),
+        ("alpha", False),
+    ]
+    assert body["notebook"] == "two/second.ipynb"
+    by_name = {h["name"]: h for h in body["histories"]}
+    assert by_name["alpha"]["notebooks"] == ["two/first.ipynb"]
+    assert by_name["zeta"]["notebooks"] == ["two/second.ipynb"]
+    # where each cell that changed data lives: the panel opens that notebook at it
+    assert body["cell_notebook"] == {
+        "a-1": "two/first.ipynb",
+        "a-2": "two/first.ipynb",
+        "z-1": "two/second.ipynb",
+    }
+    _, body = server.api("histories", notebook="two/first.ipynb")
+    assert [(h["name"], h["active"]) for h in body["histories"]] == [
+        ("alpha", True),
+        ("zeta", False),
+    ]
+    # a notebook that made none of them: by name, none marked
+    _notebook_with_cells(folder / "third.ipynb", ["q"])
+    _, body = server.api("histories", notebook="two/third.ipynb")
+    assert [(h["name"], h["active"]) for h in body["histories"]] == [
+        ("alpha", False),
+        ("zeta", False),
+    ]
+    # the folder itself (no notebook): nothing is active
+    _, body = server.api("histories", notebook="two")
+    assert body["notebook"] is None and not any(h["active"] for h in body["histories"])

@@ -181,12 +181,35 @@ class HistoriesHandler(_Base):
                     m["rows"] += e["rows"]
                 merged["n_changes"] += c["n_changes"]
                 merged["histories"].append(entry["name"])
+        # which notebook (saved beside the histories) holds each cell that changed data: the
+        # active notebook's histories come first, and an iteration made by another notebook
+        # opens that one
+        nb_cells = await loop.run_in_executor(_EXECUTOR, _read.notebook_cells, folder)
+        arg = self.get_argument("notebook", "")
+        active = PurePosixPath(arg).name if arg.endswith(".ipynb") else None
+        names = sorted(nb_cells, key=lambda n: (n != active, n))  # the active one wins ties
+        cell_notebook: dict[str, str] = {}
+        for cid in cells:
+            where = next((n for n in names if cid in nb_cells[n]), None)
+            if where is not None:
+                cell_notebook[cid] = self._api_path(folder / where)
+        for entry in histories:
+            made_in = {
+                cell_notebook[cid]
+                for cid, c in cells.items()
+                if cid in cell_notebook and entry.get("name") in c["histories"]
+            }
+            entry["notebooks"] = sorted(made_in)
+            entry["active"] = active is not None and self._api_path(folder / active) in made_in
+        histories.sort(key=lambda e: not e.get("active"))  # stable: by name within each
         self._send(
             {
                 "directory": self._api_path(folder),
                 "stamp": stamp,
+                "notebook": self._api_path(folder / active) if active else None,
                 "histories": histories,
                 "cells": cells,
+                "cell_notebook": cell_notebook,
             }
         )
 

@@ -67,6 +67,57 @@ def history_files(directory: Path) -> list[Path]:
     ]
 
 
+#: notebook files larger than this are not read for their cell ids (bytes)
+NOTEBOOK_MAX_BYTES = 50_000_000
+_NB_CELLS: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
+_NB_LOCK = threading.Lock()
+
+
+def notebook_cells(directory: Path) -> dict[str, frozenset[str]]:
+    """The cell ids of each saved notebook in ``directory``, by file name.
+
+    A history records the id of the cell that made each change (JupyterLab sends it), so
+    the notebooks whose cells appear in a history are the ones that changed it. Read from
+    the saved files (cached until a file changes); unreadable files are left out.
+    """
+    out: dict[str, frozenset[str]] = {}
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return out
+    for e in entries:
+        if not e.name.endswith(".ipynb") or e.name.startswith("."):
+            continue
+        try:
+            st = e.stat()
+            if st.st_size > NOTEBOOK_MAX_BYTES:
+                continue
+            key = (st.st_mtime_ns, st.st_size)
+            with _NB_LOCK:
+                hit = _NB_CELLS.get(e.path)
+            if hit is not None and hit[0] == key:
+                out[e.name] = hit[1]
+                continue
+            import json
+
+            with open(e.path, encoding="utf-8") as f:
+                nb = json.load(f)
+            cells = nb.get("cells") if isinstance(nb, dict) else None
+            ids = frozenset(
+                c["id"]
+                for c in (cells if isinstance(cells, list) else [])
+                if isinstance(c, dict) and isinstance(c.get("id"), str)
+            )
+        except (OSError, ValueError):
+            continue
+        with _NB_LOCK:
+            _NB_CELLS[e.path] = (key, ids)
+            while len(_NB_CELLS) > 256:
+                _NB_CELLS.pop(next(iter(_NB_CELLS)))
+        out[e.name] = ids
+    return out
+
+
 def dir_stamp(directory: Path) -> str:
     """One token for all the histories beside a notebook: names, sizes and times."""
     return "|".join(f"{p.name}={file_stamp(p)}" for p in history_files(directory))
@@ -649,4 +700,5 @@ __all__ = [
     "history_entry",
     "history_files",
     "iteration_detail",
+    "notebook_cells",
 ]

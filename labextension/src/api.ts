@@ -42,6 +42,10 @@ export interface HistoryEntry {
   base_rows?: number | null;
   label?: string | null;
   base_metrics?: Metrics;
+  /** the notebooks (saved beside it) whose cells changed this history */
+  notebooks?: string[];
+  /** the active notebook's cells changed it (its saved file, or the cells open now) */
+  active?: boolean;
 }
 
 export interface CellMarker {
@@ -55,6 +59,10 @@ export interface HistoriesReply {
   stamp: string;
   histories: HistoryEntry[];
   cells: Record<string, CellMarker>;
+  /** the notebook asked about, as a path from the server root (null: a folder) */
+  notebook?: string | null;
+  /** cell id -> the saved notebook (path from the server root) that holds that cell */
+  cell_notebook?: Record<string, string>;
 }
 
 export interface IterationsReply {

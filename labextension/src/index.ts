@@ -11,6 +11,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, ToolbarButton } from '@jupyterlab/apputils';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 
@@ -32,15 +33,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Data history side panel for dcai_jupyter datasets',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ILayoutRestorer, ICommandPalette],
+  optional: [ILayoutRestorer, ICommandPalette, IMainMenu],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
     restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    mainMenu: IMainMenu | null
   ) => {
     const markers = new CellMarkers();
-    const panel = new DataHistoryPanel(markers);
+    // an iteration made by another notebook opens that notebook (at its cell)
+    const open = async (path: string): Promise<NotebookPanel | null> => {
+      const widget = await app.commands.execute('docmanager:open', { path });
+      return widget instanceof NotebookPanel ? widget : null;
+    };
+    const panel = new DataHistoryPanel(markers, open);
     panel.title.icon = historyIcon;
     app.shell.add(panel, 'right', { rank: 600 });
     if (restorer) {
@@ -66,6 +73,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     if (palette) {
       palette.addItem({ command: COMMAND, category: 'Data' });
+    }
+    // View > Show Data History: in JupyterLab, and in Notebook 7, whose right side bar is
+    // hidden until something opens in it
+    if (mainMenu) {
+      mainMenu.viewMenu.addGroup([{ command: COMMAND }], 100);
     }
 
     // A toolbar button on every notebook: the panel's way in, also in Notebook 7 where the

@@ -73,9 +73,13 @@ interface HistoryState {
   collapsed: boolean;
 }
 
+/** Opens a notebook by its path from the server root; resolves to its panel when it is one. */
+export type OpenNotebook = (path: string) => Promise<NotebookPanel | null>;
+
 export class DataHistoryPanel extends Widget {
-  constructor(markers: CellMarkers) {
+  constructor(markers: CellMarkers, openNotebook?: OpenNotebook) {
     super();
+    this._open = openNotebook ?? null;
     this.id = 'dcai-data-history';
     this.addClass('dcai-hp');
     this.title.caption = 'Data history';
@@ -168,8 +172,23 @@ export class DataHistoryPanel extends Widget {
       this._directory = reply.directory;
       this._stamp = reply.stamp;
       this._markers.update(reply.cells);
+      this._cellNotebook = reply.cell_notebook ?? {};
+      // this notebook's histories first: those its cells changed, as saved (the server) or as
+      // open now (cells run since the last save)
+      const live = new Set(panel.content.widgets.map(c => c.model.id));
+      const mine = new Set<string>();
+      for (const [cid, marker] of Object.entries(reply.cells ?? {})) {
+        if (live.has(cid)) {
+          marker.histories.forEach(name => mine.add(name));
+        }
+      }
+      const entries = reply.histories.map(e => ({
+        ...e,
+        active: Boolean(e.active) || (e.name !== undefined && mine.has(e.name))
+      }));
+      entries.sort((a, b) => Number(Boolean(b.active)) - Number(Boolean(a.active)));
       const next = new Map<string, HistoryState>();
-      for (const entry of reply.histories) {
+      for (const entry of entries) {
         const old = this._histories.get(entry.path);
         next.set(entry.path, {
           entry,
@@ -288,10 +307,11 @@ export class DataHistoryPanel extends Widget {
   private _renderHistory(h: HistoryState): HTMLElement {
     const e = h.entry;
     const section = el('section', {
-      class: 'dcai-hp-history',
+      class: 'dcai-hp-history' + (e.active ? ' dcai-hp-active' : ''),
       'data-testid': 'dcai-hp-history',
       'data-name': e.name ?? e.file,
-      'data-path': e.path
+      'data-path': e.path,
+      'data-active': e.active ? 'true' : 'false'
     });
     const toggle = el('button', {
       class: 'dcai-hp-toggle',
@@ -316,6 +336,20 @@ export class DataHistoryPanel extends Widget {
         el('span', { class: 'dcai-hp-facts', 'data-testid': 'dcai-hp-facts', text: facts })
       ])
     );
+    const here = this.notebookPath;
+    const others = (e.notebooks ?? []).filter(p => p !== here).map(p => PathExt.basename(p));
+    if (e.active || others.length) {
+      section.append(
+        el('div', {
+          class: 'dcai-hp-owner',
+          'data-testid': 'dcai-hp-owner',
+          text:
+            (e.active ? 'this notebook' : '') +
+            (e.active && others.length ? ' · also ' : '') +
+            (others.length ? `${e.active ? '' : 'made in '}${others.join(', ')}` : '')
+        })
+      );
+    }
     if (h.error) {
       section.append(
         el('div', {
@@ -548,27 +582,55 @@ export class DataHistoryPanel extends Widget {
       );
       return false;
     }
+    if (index < 0 && it.cell_id) {
+      const elsewhere = this._cellNotebook[it.cell_id];
+      if (elsewhere && elsewhere !== panel.context.path && this._open) {
+        return this._goToOtherNotebook(elsewhere, it);
+      }
+    }
     if (index < 0) {
       this._say(
         `Cell not found: the cell that made iteration #${it.iteration} (${sourceText(it)}, id ${it.cell_id}) ` +
-          'is not in this notebook any more (deleted, or the notebook changed).',
+          'is in no notebook saved in this folder (deleted, or its notebook was not saved).',
         'warn'
       );
       return false;
     }
+    this._flashCell(nb, index);
+    this._say(`Selected ${how} (iteration #${it.iteration}, ${sourceText(it)}).`);
+    return true;
+  }
+
+  /** Open the notebook at `path` (another notebook made `it`) and select the cell there. */
+  private async _goToOtherNotebook(path: string, it: Iteration): Promise<boolean> {
+    const name = PathExt.basename(path);
+    this._say(`Opening ${name}: its cell made iteration #${it.iteration}…`);
+    const other = this._open ? await this._open(path) : null;
+    if (!other) {
+      this._say(`Iteration #${it.iteration} was made in ${name}: opened it.`);
+      return false;
+    }
+    await other.context.ready;
+    await other.revealed;
+    const index = other.content.widgets.findIndex(c => c.model.id === it.cell_id);
+    if (index < 0) {
+      this._say(`Opened ${name}, but the cell that made iteration #${it.iteration} is not in it.`, 'warn');
+      return false;
+    }
+    this._flashCell(other.content, index);
+    this._say(`Opened ${name} at the cell that made iteration #${it.iteration} (${sourceText(it)}).`);
+    return true;
+  }
+
+  /** Make cell `index` the selected one, scroll to it and flash it. */
+  private _flashCell(nb: Notebook, index: number): void {
     selectCell(nb, index);
     const cell = nb.widgets[index];
-    try {
-      await nb.scrollToCell(cell, 'center');
-    } catch {
-      cell.node.scrollIntoView({ block: 'center' });
-    }
+    void nb.scrollToCell(cell, 'center').catch(() => cell.node.scrollIntoView({ block: 'center' }));
     cell.node.classList.remove('dcai-hp-flash');
     void cell.node.offsetWidth; // restart the animation
     cell.node.classList.add('dcai-hp-flash');
     window.setTimeout(() => cell.node.classList.remove('dcai-hp-flash'), 1600);
-    this._say(`Selected ${how} (iteration #${it.iteration}, ${sourceText(it)}).`);
-    return true;
   }
 
   private _relPath(entry: HistoryEntry): string {
@@ -659,6 +721,8 @@ export class DataHistoryPanel extends Widget {
   }
 
   private _notebook: NotebookPanel | null = null;
+  private _open: OpenNotebook | null;
+  private _cellNotebook: Record<string, string> = {};
   private _histories = new Map<string, HistoryState>();
   private _stamp: string | null = null;
   private _directory = '';
