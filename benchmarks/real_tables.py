@@ -170,8 +170,10 @@ def run_case(name: str, noise: str, seed: int) -> dict[str, Any]:
     out: dict[str, Any] = {"case": name, "noise": noise, "n": len(df), "K": len(classes)}
     for method in ("LR", "HGB", "ours"):
         t0, c0 = time.perf_counter(), time.process_time()
-        flags = ours_flags(df_noisy, label) if method == "ours" else reference_flags(
-            X, noisy, text, method
+        flags = (
+            ours_flags(df_noisy, label)
+            if method == "ours"
+            else reference_flags(X, noisy, text, method)
         )
         out[f"t_{method}"] = time.perf_counter() - t0
         out[f"cpu_{method}"] = time.process_time() - c0

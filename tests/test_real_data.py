@@ -210,3 +210,16 @@ def test_injected_outliers_are_found_with_the_columns_that_make_them():
     assert "unusual: income" in reasons[1] and "log scale" in reasons[1]
     assert "city 'atlantis' (rare: 1 of 600 rows)" in reasons[2]
     assert "unusual: signup" in reasons[3]
+
+
+def test_embed_text_offline_gives_an_embedding_column():
+    pytest.importorskip("wordllama")
+    from dcai_jupyter.ops import embed_text
+
+    vecs = embed_text(["the cat sat on the mat", None, "a kitten rests on a rug"])
+    assert vecs.shape == (3, 256) and vecs.dtype == np.float32
+    assert not vecs[1].any()  # a missing text embeds as zeros
+    df, _ = mixed_frame(60)
+    df["review_vec"] = list(embed_text(df["review"]))
+    ds = dataset(df)
+    assert ds.roles["review_vec"] == "embedding" and "review_vec" in ds.feature_columns

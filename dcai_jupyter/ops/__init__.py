@@ -46,6 +46,7 @@ from ._params import ParamError, register_transform, trust_module
 from ._prune import Prune, prune_mask, select_prune_rule
 from ._pseudo import PseudoLabel, Unlabel
 from ._synthesize import Synthesize, synthesis_counts
+from ._text_embed import embed_text
 
 __all__ = [
     "ISSUE_TYPES",
@@ -76,6 +77,7 @@ __all__ = [
     "content_keys",
     "dataset_feature_matrix",
     "default_label_issues",
+    "embed_text",
     "entropy",
     "feature_matrix",
     "find_dataset_label_issues",

@@ -159,7 +159,9 @@ def near_copy_pairs(
                     continue
                 d = np.abs(xi - xj)
                 scale = np.maximum(np.abs(xi), np.abs(xj))
-                rel = np.where(both, 0.0, np.where(scale > 0, d / np.where(scale > 0, scale, 1.0), 0.0))
+                rel = np.where(
+                    both, 0.0, np.where(scale > 0, d / np.where(scale > 0, scale, 1.0), 0.0)
+                )
                 if (rel <= rtol + 1e-12).all():
                     A.append(int(min(i, j)))
                     B.append(int(max(i, j)))
@@ -291,9 +293,7 @@ def is_mixed_rows(roles: Mapping[str, str], columns: list[str]) -> bool:
     return any(r in ("categorical", "text", "datetime") for r in rs)
 
 
-def mixed_groups(
-    keys: np.ndarray, a: np.ndarray, b: np.ndarray, worst: np.ndarray
-) -> pd.DataFrame:
+def mixed_groups(keys: np.ndarray, a: np.ndarray, b: np.ndarray, worst: np.ndarray) -> pd.DataFrame:
     """The groups frame of ``_duplicates._group_rows`` from exact keys and near pairs.
 
     Columns ``group`` (-1 outside groups, numbered by first row), ``exact``, ``nearest``

@@ -161,7 +161,9 @@ def _datetime_parts(values: np.ndarray) -> np.ndarray:
     out = np.column_stack(
         [pd.to_numeric(v, errors="coerce").to_numpy(dtype=np.float64) for v in parts.values()]
     )
-    keep = [j for j in range(out.shape[1]) if np.isfinite(out[:, j]).any() and np.nanstd(out[:, j]) > 0]
+    keep = [
+        j for j in range(out.shape[1]) if np.isfinite(out[:, j]).any() and np.nanstd(out[:, j]) > 0
+    ]
     return out[:, keep]
 
 
@@ -185,9 +187,7 @@ def _text_blocks(values: np.ndarray, random_state: int) -> tuple[Any, np.ndarray
     return tfidf.tocsr(), svd
 
 
-def design_from_frame(
-    df: pd.DataFrame, roles: dict[str, str], *, random_state: int = 0
-) -> Design:
+def design_from_frame(df: pd.DataFrame, roles: dict[str, str], *, random_state: int = 0) -> Design:
     """The :class:`Design` of ``df``'s columns with the given roles (feature roles and text).
 
     Columns whose role is not numeric, categorical, text, datetime or embedding are left out.
