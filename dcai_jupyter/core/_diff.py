@@ -471,20 +471,3 @@ def history_diff(h: History, a: int, b: int) -> Diff:
         index_name=base.get("index_name") or ID_NAME,
     )
     return d if a <= b else _reverse(d)
-
-
-def _change_iterations(h: History) -> np.ndarray:
-    """The iteration number (as in ``History.iterations``) of every version: ``[v]`` for
-    v = 1..head, and 0 for the base (``[0]``). Iterations may interleave (two widget
-    sessions clicked in turn): each change belongs to exactly one."""
-    with h._lock:
-        rows = h._conn.execute("SELECT seq, prov FROM changes ORDER BY seq").fetchall()
-    out = np.zeros(len(rows) + 1, dtype=np.int64)
-    if not rows:
-        return out
-    prov = np.asarray([r[1] for r in rows], dtype=np.int64)
-    uniq, first = np.unique(prov, return_index=True)
-    rank = np.empty(len(uniq), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(1, len(uniq) + 1)
-    out[np.asarray([r[0] for r in rows], dtype=np.int64)] = rank[np.searchsorted(uniq, prov)]
-    return out

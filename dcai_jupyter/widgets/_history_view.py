@@ -27,7 +27,7 @@ import traitlets as t
 from .._charts import offline_chart
 from ..core import Dataset as CoreDataset
 from ..core import Findings
-from ..core._diff import _change_iterations, _raw_changes
+from ..core._diff import _raw_changes
 from ._base import MISSING_FRONT_END, DatasetWidget, static_asset
 from ._grid import SampleGrid
 from ._protocol import ProtocolError
@@ -110,17 +110,22 @@ def _key(v: Any) -> Any:
 
 
 class _Summary:
-    """Everything the view shows about the history at one dataset version (kernel side)."""
+    """Everything the view shows about the history at one dataset version (kernel side).
+
+    Kept up to date incrementally: ``update(ds)`` reads only the changes recorded since
+    the last update (core's :class:`IterationLog` says which iteration made each), so a
+    click in a long history costs the view one change, not the whole history.
+    """
 
     def __init__(self, ds: Any) -> None:
         h = ds.history
+        self.label = label = ds.label
         self.version = int(ds.version)
-        head = self.version
-        label = ds.label
-        it = h.iterations
-        metrics = h.metrics
+        self._log = h.iteration_log()  # read up to the head
+        head = self._log.head
         changes = _raw_changes(h, 1, head) if head else []
         per_change = [_change_counts(c, label) for c in changes]
+        ops = [op for _, op, *_ in h.change_summaries(after=0)] if head else []
         # class counts now, walked back to the base
         cur = pd.Series(np.asarray(ds.column(label), dtype=object)).value_counts(dropna=False)
         counts_now = {_key(k): int(v) for k, v in cur.items()}
@@ -128,10 +133,8 @@ class _Summary:
         for _, cls in per_change:
             for k, n in cls.items():
                 base[k] = base.get(k, 0) - n
-        ops = h._ops() if head else []
-        entries: list[dict[str, Any]] = []
-        base_rows = int(sum(base.values()))
-        entries.append(
+        self._running = dict(base)
+        self.entries: list[dict[str, Any]] = [
             {
                 "iteration": 0,
                 "first": 0,
@@ -143,72 +146,91 @@ class _Summary:
                 "started": None,
                 "ops": [],
                 "counts": {},
-                "rows": base_rows,
+                "rows": int(sum(base.values())),
                 "classes": {k: v for k, v in base.items() if v},
+                "metrics": {},
             }
-        )
-        # every change to its iteration (iterations may interleave: two widget sessions
-        # clicked in turn), and the class counts at the end of every iteration
-        owner = _change_iterations(h._h if hasattr(h, "_h") else h)
-        rows = list(it.itertuples())
-        last_of_it = {int(r.Index): int(r.last_version) for r in rows}
-        ends_at = {v: k for k, v in last_of_it.items()}
-        stats: dict[int, dict[str, dict[str, Any]]] = {k: {} for k in last_of_it}
-        totals: dict[int, dict[str, int]] = {k: {} for k in last_of_it}
-        snapshot: dict[int, dict[Any, int]] = {}
-        running = dict(base)
-        for v in range(1, head + 1):
+        ]
+        self._stats: dict[int, dict[str, dict[str, Any]]] = {}
+        self._totals: dict[int, dict[str, int]] = {}
+        self._seen = 0
+        self._extend(per_change, ops)
+        self._read_metrics(h)
+
+    def update(self, ds: Any) -> None:
+        """Follow the dataset to its current version, reading only the new changes."""
+        h = ds.history
+        self.version = int(ds.version)
+        if self._log.refresh() or self._log.head > self._seen:
+            head = self._log.head
+            changes = _raw_changes(h, self._seen + 1, head)
+            ops = [op for _, op, *_ in h.change_summaries(after=self._seen)]
+            self._extend([_change_counts(c, self.label) for c in changes], ops)
+        self._read_metrics(h)
+
+    def _extend(self, per_change: list[Any], ops: list[str]) -> None:
+        """Add the changes after ``self._seen`` (their counts and ops, in order)."""
+        owner = self._log.owners()
+        its = {it.number: it for it in self._log.iterations}
+        grown: dict[int, None] = {}
+        for (counts, cls), op in zip(per_change, ops, strict=True):
+            v = self._seen + 1
             k_it = int(owner[v])
-            counts, cls = per_change[v - 1]
-            op = ops[v - 1][1]
-            st = stats[k_it].setdefault(op, {"op": op, "n": 0, "counts": {}})
+            st = self._stats.setdefault(k_it, {}).setdefault(op, {"op": op, "n": 0, "counts": {}})
             st["n"] += 1
-            total = totals[k_it]
+            total = self._totals.setdefault(k_it, {})
             for k, n in counts.items():
                 st["counts"][k] = st["counts"].get(k, 0) + n
                 total[k] = total.get(k, 0) + n
             for k, n in cls.items():
-                running[k] = running.get(k, 0) + n
-            if v in ends_at:
-                snapshot[ends_at[v]] = dict(running)
-        for row in rows:
-            k_it = int(row.Index)
-            classes = snapshot[k_it]
-            entries.append(
-                {
-                    "iteration": k_it,
-                    "first": int(row.first_version),
-                    "last": int(row.last_version),
-                    "n_changes": int(row.n_changes),
-                    "source": str(row.source),
-                    "title": _source_title(row),
-                    "code": row.code if isinstance(row.code, str) else None,
-                    "execution_count": None
-                    if pd.isna(row.execution_count)
-                    else int(row.execution_count),
-                    "cell_id": row.cell_id,
-                    "widget": row.widget,
-                    "started": row.started.isoformat(timespec="seconds")
-                    if pd.notna(row.started)
-                    else None,
-                    "ops": list(stats[k_it].values()),
-                    "counts": totals[k_it],
-                    "rows": int(sum(classes.values())),
-                    "classes": {k: v for k, v in classes.items() if v},
-                }
-            )
+                self._running[k] = self._running.get(k, 0) + n
+            self._seen = v
+            if its[k_it].last_version == v:  # the class counts at the end of the iteration
+                self._snapshot(its[k_it])
+            grown[k_it] = None
+        for k_it in grown:
+            if k_it >= len(self.entries):  # pragma: no cover - every iteration ends somewhere
+                self._snapshot(its[k_it])
         self.owner = owner
-        self.entries = entries
-        self.metrics = metrics
-        self.label = label
+
+    def _snapshot(self, it: Any) -> None:
+        classes = dict(self._running)
+        started = pd.Timestamp(it.started_ms, unit="ms", tz="UTC")
+        entry = {
+            "iteration": it.number,
+            "first": it.first_version,
+            "last": it.last_version,
+            "n_changes": it.n_changes,
+            "source": it.source,
+            "title": _source_title(it),
+            "code": it.code,
+            "execution_count": it.execution_count,
+            "cell_id": it.cell_id,
+            "widget": it.widget,
+            "started": started.isoformat(timespec="seconds"),
+            "ops": list(self._stats.get(it.number, {}).values()),
+            "counts": self._totals.get(it.number, {}),
+            "rows": int(sum(classes.values())),
+            "classes": {k: v for k, v in classes.items() if v},
+            "metrics": {},
+        }
+        if it.number < len(self.entries):
+            entry["metrics"] = self.entries[it.number]["metrics"]
+            self.entries[it.number] = entry
+        else:
+            self.entries.append(entry)
+
+    def _read_metrics(self, h: Any) -> None:
         # metrics by iteration: the iteration of the version they were measured on
+        metrics = self.metrics = h.metrics
+        owner = self.owner
         by_it: dict[int, dict[str, float]] = {}
         for mv, name, value in zip(
             metrics["version"], metrics["name"], metrics["value"], strict=True
         ):
             if 0 <= int(mv) < len(owner):
                 by_it.setdefault(int(owner[int(mv)]), {})[str(name)] = float(value)
-        for k, e in enumerate(entries):
+        for k, e in enumerate(self.entries):
             e["metrics"] = by_it.get(k, {})
 
     def __len__(self) -> int:
@@ -405,13 +427,12 @@ def _sample(n: int, k: int) -> list[int]:
 
 def _source_title(row: Any) -> str:
     src = str(row.source)
+    n = row.execution_count
     if src == "cell":
-        n = row.execution_count
-        return f"cell [{int(n)}]" if not pd.isna(n) else "cell"
+        return f"cell [{int(n)}]" if n is not None and not pd.isna(n) else "cell"
     if src == "widget":
         # the cell that displayed the widget (recorded since widget edits carry it)
-        n = row.execution_count
-        where = f" in cell [{int(n)}]" if not pd.isna(n) else ""
+        where = f" in cell [{int(n)}]" if n is not None and not pd.isna(n) else ""
         return f"{row.widget or 'widget'} session{where}"
     if src == "callback":
         return "widget callback"
@@ -509,8 +530,10 @@ class HistoryTimeline(DatasetWidget):
         ds = ds if ds is not None else self._ds
         with self._summary_lock:
             s = self._summary
-            if s is None or s.version != int(ds.version):
+            if s is None:
                 s = self._summary = _Summary(ds)
+            elif s.version != int(ds.version):
+                s.update(ds)  # reads only the changes since the last update
             return s
 
     @property
