@@ -24,10 +24,12 @@ if TYPE_CHECKING:
         SupersededError,
         open_history,
     )
-    from .ops import find_label_issues, label_issue_chart, register_transform
-    from .widgets import HistoryView, LabelEditor, SampleGrid
+    from .ops import Audit, find_label_issues, label_issue_chart, register_transform
+    from .widgets import AuditReport, HistoryView, LabelEditor, SampleGrid
 
 __all__ = [
+    "Audit",
+    "AuditReport",
     "BaseMismatchError",
     "Change",
     "ConcurrentWriteError",
@@ -64,6 +66,8 @@ _LAZY = {
             "open_history",
         )
     },
+    "Audit": ("dcai_jupyter.ops", "Audit"),
+    "AuditReport": ("dcai_jupyter.widgets", "AuditReport"),
     "find_label_issues": ("dcai_jupyter.ops", "find_label_issues"),
     "label_issue_chart": ("dcai_jupyter.ops", "label_issue_chart"),
     "register_transform": ("dcai_jupyter.ops", "register_transform"),

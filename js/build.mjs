@@ -10,6 +10,7 @@ const options = {
     grid: path.join(here, "src/grid.js"),
     editor: path.join(here, "src/editor.js"),
     history_view: path.join(here, "src/history_view.js"),
+    audit: path.join(here, "src/audit.js"),
     widgets: path.join(here, "src/widgets.css"),
   },
   outdir: path.join(here, "../dcai_jupyter/static"),

@@ -406,3 +406,34 @@ def test_the_facade_methods_are_the_operations():
     g = ds.find_underperforming_groups(model=model, cv=3)
     assert g.params["cv"] == 3
     assert math.isfinite(float(g.scores.max()))
+
+
+# ---------------------------------------------------------------------------- the report
+def test_audit_report_rows_open_and_actions():
+    df, _ = _messy()
+    ds = _ds(df)
+    audit = ds.audit(progress=False)
+    report = dj.AuditReport(audit)
+    table = report.table.rows
+    assert [r["type"] for r in table] == list(ISSUE_TYPES)
+    by = {r["type"]: r for r in table}
+    assert by["null"]["rows"] == 3 and by["null"]["action"] == "remove"
+    assert sum(by["null"]["hist_flagged"]) == 3 and len(by["null"]["hist"]) == 24
+    assert not by["leakage"]["openable"] and by["leakage"]["detail"] == "no test set (pass test=)"
+    # a click (the front end sets `selected`) opens a grid of that type, flagged only
+    report.table.selected = "outlier"
+    assert report.grid is not None and report.grid.findings is audit["outlier"]
+    assert report.grid.query["filter"] == {"flagged": True}
+    assert report.show("label") is report.grid and report.grid.findings is audit["label"]
+    with pytest.raises(KeyError):
+        report.show("leakage")
+    # actions: one recorded change each, under the operation that found them
+    report.table._handle_custom_msg({"type": "act", "issue": "null"}, [])
+    assert ds.version == 1 and len(ds) == len(df) - 3
+    assert "version 1" in report.table.status and report.table.error == ""
+    assert report.act("label") == 2
+    assert ds.history.changes["op"].tolist() == ["remove_null", "accept_suggestions"]
+    report.table._handle_custom_msg({"type": "act", "issue": "non_iid"}, [])
+    assert "no action" in report.table.error
+    with pytest.raises(TypeError, match=r"ds\.audit"):
+        dj.AuditReport(audit["label"])

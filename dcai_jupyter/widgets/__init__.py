@@ -5,9 +5,10 @@ package build. They hold no data of their own: rows are paged from the kernel on
 every edit is a ``Dataset`` method call recorded with provenance source ``widget``.
 """
 
+from ._audit_report import AuditReport
 from ._editor import LabelEditor
 from ._grid import SampleGrid
 from ._history_view import HistoryView
 from ._images import encode_png, image_data_url
 
-__all__ = ["HistoryView", "LabelEditor", "SampleGrid", "encode_png", "image_data_url"]
+__all__ = ["AuditReport", "HistoryView", "LabelEditor", "SampleGrid", "encode_png", "image_data_url"]
