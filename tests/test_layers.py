@@ -13,7 +13,7 @@ ROOT = Path(__file__).parent.parent
 def test_import_contracts_are_kept():
     bin_dir = Path(sys.executable).parent
     run = subprocess.run(
-        [str(bin_dir / "lint-imports"), "--config", str(ROOT / ".importlinter")],
+        [str(bin_dir / "lint-imports"), str(ROOT / ".importlinter")],
         cwd=ROOT,
         capture_output=True,
         text=True,
