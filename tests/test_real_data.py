@@ -223,3 +223,11 @@ def test_embed_text_offline_gives_an_embedding_column():
     df["review_vec"] = list(embed_text(df["review"]))
     ds = dataset(df)
     assert ds.roles["review_vec"] == "embedding" and "review_vec" in ds.feature_columns
+
+
+def test_the_grid_still_shows_the_identifier_column():
+    from dcai_jupyter.widgets._schema import build_schema
+
+    df, _ = mixed_frame(50)
+    names = [e["name"] for e in build_schema(dataset(df))]
+    assert "customer_id" in names and "review" in names

@@ -164,6 +164,13 @@ def build_schema(
     if text:
         schema.append({"name": text, "kind": "text", "role": "text", "sortable": True})
     features = [c for c in ds.feature_columns if c not in (image, text, ds.label, ID_COLUMN)]
+    # identifier-like and further text columns are not features, but a person reads them
+    roles = getattr(ds, "roles", None) or {}
+    features += [
+        c
+        for c, r in roles.items()
+        if r in ("id", "text") and c not in features and c not in (image, text, ID_COLUMN)
+    ]
     for i, name in enumerate(features):
         kind = kind_of(ds.column(name))
         entry = {"name": str(name), "kind": kind, "role": "feature", "sortable": True}
