@@ -233,3 +233,17 @@ def test_a_random_selection_never_lands_on_another_sample(op, picks, drop, modif
     changed = set(modify) & set(new.index)
     new.loc[sorted(changed), "b"] = new.loc[sorted(changed), "b"] - 77.0
     _check(live, new, {int(i) for i in changed})
+
+
+def test_review_state_reaches_recipe_replay():
+    base = _blobs(60)
+    live = dj.Dataset(base, label="label", history=":memory:")
+    issues = live.find_label_issues(model=LogisticRegression(max_iter=500), cv=3, progress=False)
+    picked = [int(i) for i in issues.flagged.ids[:2]]
+    live.record_review(issues, picked[:1], "kept")
+    live.record_review(issues, picked[1:], "reviewed")
+    res = live.history.replay_recipe(base.drop(index=picked[1:]), progress=False)
+    assert sorted(res.reviews.index) == sorted(picked)
+    assert res.reviews.loc[picked[0], "state"] == "kept" and res.reviews.loc[picked[0], "in_new_data"]
+    assert not res.reviews.loc[picked[1], "in_new_data"]
+    assert "kept or marked reviewed" in res.report()

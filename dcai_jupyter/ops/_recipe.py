@@ -78,6 +78,11 @@ class RecipeResult:
     needs_review
         One row per decision not carried over: ``seq``, ``op``, ``sample_id``, ``column``
         (None for the label or a whole row), ``old`` -> ``new`` as decided, ``reason``.
+    reviews
+        The review state recorded in the history (samples a person kept or marked
+        reviewed, per findings key; see ``History.reviews``), with ``in_new_data``: whether
+        that sample id is in the new data. A review belongs to findings of the old data:
+        it is reported here, not applied.
     findings
         By recorded version: the findings of the rule of an operation that acted on a
         selection, re-run on the new data (the selection itself is carried over by
@@ -95,6 +100,7 @@ class RecipeResult:
     content_check: str
     source: dict[str, Any] = field(repr=False)
     findings: dict[int, Findings] = field(default_factory=dict, repr=False)
+    reviews: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -127,6 +133,11 @@ class RecipeResult:
             )
         if len(self.needs_review) > 50:
             lines.append(f"  ... and {len(self.needs_review) - 50} more to review")
+        if len(self.reviews):
+            lines.append(
+                f"  {len(self.reviews)} sample(s) kept or marked reviewed in the recorded "
+                "history (result.reviews)"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -715,6 +726,7 @@ def replay_recipe(
             content_check="rows" if old is not None else "recorded values",
             source=info,
             findings=dict(run.findings),
+            reviews=_reviews(h, new_df),
         )
         ds.history.record_event(
             "recipe_result",
@@ -734,6 +746,12 @@ def _recorded_changes(h: History) -> list[RecordedChange]:
                 f"{type(c.params).__name__}"
             )
     return changes
+
+
+def _reviews(h: History, new_df: pd.DataFrame) -> pd.DataFrame:
+    """The recorded review state, and whether each sample is in the new data."""
+    frame = h.reviews()
+    return frame.assign(in_new_data=frame.index.isin(new_df.index))
 
 
 def _review_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
