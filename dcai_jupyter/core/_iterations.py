@@ -13,16 +13,22 @@ to the new changes, not to the whole history.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ._history import History
+__all__ = ["ChangeSource", "Iteration", "IterationLog"]
 
-__all__ = ["Iteration", "IterationLog"]
+
+class ChangeSource(Protocol):
+    """What the log reads: ``History`` has both (a protocol, so this file needs no History)."""
+
+    def change_summaries(self, *, after: int = 0) -> list[tuple[int, str, int, int, int]]: ...
+
+    def provenance(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]: ...
 
 
 @dataclass
@@ -75,7 +81,7 @@ class IterationLog:
         The history to follow (a live dataset's, or ``open_history(path)``).
     """
 
-    def __init__(self, history: History) -> None:
+    def __init__(self, history: ChangeSource) -> None:
         self._h = history
         self._lock = threading.Lock()
         self._seen = 0
