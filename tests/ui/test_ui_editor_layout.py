@@ -416,3 +416,40 @@ def test_keyboard_goes_back_to_the_notebook_and_enter_accepts_a_prediction(noteb
     page.keyboard.press("Escape")
     wait_until(lambda: page.evaluate(focused_row) is None, 5, "the grid lets go")
     _press_b_adds_a_cell(page, "after Esc in the grid")
+
+
+def test_grid_badges_read_in_light_and_dark(notebook):
+    """The grid's badges (a finding resolved, a duplicate group's keeper) keep the theme's
+    text colour on a tint of their colour: WCAG AA in JupyterLab Light and Dark."""
+    import nbcode
+
+    nb = notebook(
+        [
+            nbcode.dataset(120),
+            nbcode.issues(8),
+            "first = int(issues.flagged.ids[0])\n"
+            "ds.relabel([first], [issues.at[first, 'suggested_label']])",
+            nbcode.duplicates(),
+            "grid = dj.SampleGrid(ds, issues=issues)\ngrid",
+            "dgrid = dj.SampleGrid(ds, findings=dups)\ndgrid",
+        ]
+    )
+    page = nb.page
+    resolved = grid_root(page, 0).get_by_test_id("resolved-badge").first
+    keeper = grid_root(page, 1).get_by_test_id("keeper-badge").first
+    resolved.wait_for()
+    keeper.wait_for()
+    seen: dict[str, dict[str, float]] = {}
+    try:
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            if theme != "JupyterLab Light":
+                _set_theme(page, theme)
+            seen[theme] = {"resolved": _contrast(resolved), "keeper": _contrast(keeper)}
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        grid_root(page, 1).screenshot(path=str(SHOTS / "grid-dark.png"))
+    finally:
+        if page.locator('body[data-jp-theme-name="JupyterLab Dark"]').count():
+            _set_theme(page, "JupyterLab Light")
+    for theme, ratios in seen.items():
+        for what, ratio in ratios.items():
+            assert ratio >= 4.5, f"{theme}: {what} badge contrast {ratio:.2f} < 4.5"
