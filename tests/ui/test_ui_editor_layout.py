@@ -321,6 +321,12 @@ editor = dj.LabelEditor(pool, picks)
 editor
 """
 
+RANDOM = """\
+random_picks = pool.suggest_samples(k=3, strategy="random", progress=False)
+reditor = dj.LabelEditor(pool, random_picks)
+reditor
+"""
+
 BIG_GRID = """\
 big = dj.Dataset(pd.DataFrame({"v": np.arange(100_000) % 977, "label": rng.choice(["a", "b"], 100_000)}),
                  label="label", history=":memory:")
@@ -341,10 +347,17 @@ def _press_b_adds_a_cell(page: Any, what: str) -> None:
 
 
 def test_keyboard_goes_back_to_the_notebook_and_enter_accepts_a_prediction(notebook):
-    nb = notebook([ACTIVE, BIG_GRID])
+    nb = notebook([ACTIVE, RANDOM, BIG_GRID])
     page = nb.page
     editor = editor_root(page)
     wait_until(lambda: editor_progress(editor) == (0, 6), 30, "the first pick")
+
+    # random picks have no prediction: Enter and Accept are not offered there
+    reditor = editor_root(page, 1)
+    wait_until(lambda: editor_progress(reditor) == (0, 3), 30, "the first random pick")
+    assert reditor.get_by_test_id("editor-suggested").inner_text().strip() == "—"
+    assert not reditor.get_by_test_id("editor-accept").is_enabled()
+    assert "Enter" not in reditor.get_by_test_id("editor-help").inner_text()
 
     # item 10: Enter accepts the model's prediction shown as the suggestion
     sid = editor_current(editor)
