@@ -199,7 +199,13 @@ def test_charts_have_whole_version_ticks_a_sensible_metric_axis_and_no_backgroun
     for enc in xs:
         if "axis" in enc:
             assert enc["axis"]["tickMinStep"] == 1 and enc["axis"]["format"] == "d"
-            assert all(float(d).is_integer() for d in enc["scale"]["domain"])
+            assert enc["scale"]["domain"] == [-0.5, 2.5]  # room for the bars at the ends
+            # listed: JupyterLab's Vega ignores tickMinStep and ticked 0.5, 1.5 as "1", "2"
+            assert enc["axis"]["values"] == [0, 1, 2]
+    (churn_y,) = [
+        enc for ch, enc in _axes(spec) if ch == "y" and enc.get("title") == "rows changed"
+    ]
+    assert all(isinstance(v, int) for v in churn_y["axis"]["values"])
     ys = [enc for ch, enc in _axes(spec) if ch == "y" and enc.get("field") == "value"]
     (y,) = ys
     lo, hi = y["scale"]["domain"]
@@ -229,3 +235,13 @@ def test_metric_domain_is_wide_enough_padded_and_within_0_1_for_rates(values, wi
     assert lo <= min(values) and max(values) <= hi
     assert hi - lo >= METRIC_MIN_SPAN - 1e-12
     assert within[0] <= lo and hi <= within[1]
+
+
+def test_whole_ticks_are_whole_numbers_few_and_evenly_stepped():
+    from dcai_jupyter.widgets._history_view import _whole_ticks
+
+    assert _whole_ticks(0, 2) == [0, 1, 2]
+    assert _whole_ticks(3, 5) == [3, 4, 5]
+    assert _whole_ticks(0, 17) == [0, 5, 10, 15]
+    assert _whole_ticks(7, 1234) == [200, 400, 600, 800, 1000, 1200]
+    assert _whole_ticks(0, 40, most=4) == [0, 10, 20, 30, 40]

@@ -302,6 +302,7 @@ class _Summary:
                         {"iteration": e["iteration"], "version": e["last"], "kind": kind, "rows": n}
                     )
         width = 520
+        churn_max = max((r["rows"] for r in churn_rows), default=1)
         versions = [entries[i]["last"] for i in idx] or [0]
         version_x = _version_axis(alt, min(versions), max(versions))
         balance = (
@@ -320,7 +321,11 @@ class _Summary:
             .mark_bar()
             .encode(
                 x=version_x,
-                y=alt.Y("rows:Q", title="rows changed"),
+                y=alt.Y(
+                    "rows:Q",
+                    title="rows changed",
+                    axis=alt.Axis(format="d", values=_whole_ticks(0, churn_max, most=4)),
+                ),
                 color=alt.Color(
                     "kind:N",
                     scale=alt.Scale(
@@ -384,14 +389,30 @@ class _Summary:
 
 def _version_axis(alt: Any, first: int, last: int) -> Any:
     """The version x encoding shared by the charts: whole versions only (no 0.5, 1.5 ticks), one
-    domain for all three, at least one version either side of a single one."""
+    domain for all three, half a version of room at each end (a bar there is drawn whole), at
+    least one version either side of a single one."""
     lo, hi = (max(0, first - 1), first + 1) if first == last else (first, last)
     return alt.X(
         "version:Q",
         title="version",
-        scale=alt.Scale(domain=[lo, hi], nice=False),
-        axis=alt.Axis(tickMinStep=1, format="d"),
+        scale=alt.Scale(domain=[lo - 0.5, hi + 0.5], nice=False, zero=False),
+        axis=alt.Axis(tickMinStep=1, format="d", values=_whole_ticks(lo, hi)),
     )
+
+
+def _whole_ticks(lo: int, hi: int, most: int = 8) -> list[int]:
+    """At most about ``most`` whole-number ticks from ``lo`` to ``hi``, a step of 1, 2 or 5
+    times a power of ten. Listed explicitly: the Vega in JupyterLab ignores ``tickMinStep``
+    and ticked 0.5, 1.5, ... (shown as "1", "1", "2", "2" with format "d")."""
+    span = max(1, int(hi) - int(lo))
+    base = 1
+    while True:
+        step = next((base * m for m in (1, 2, 5) if span / (base * m) <= most), 0)
+        if step:
+            break
+        base *= 10
+    first = -(-int(lo) // step) * step
+    return list(range(first, int(hi) + 1, step))
 
 
 def _metric_domain(values: Any) -> tuple[float, float]:
