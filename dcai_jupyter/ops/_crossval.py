@@ -75,6 +75,10 @@ REFINE_PASSES = 2
 #: refining pass and refitting the gradient boosting did not change the mean F1 of
 #: benchmarks/real_tables.py (0.550 -> 0.553 on 7 cases at 10 % noise) for 2/3 of the CPU
 MIXED_REFINE_PASSES = 1
+#: whether a mixed table's ensemble has the Gaussian member (QDA or mixture): it got weight
+#: 0 on 7 of the 9 tables of benchmarks/real_tables.py (at most 0.2 elsewhere), on one-hot
+#: columns its covariances say little; without it the mean F1 stayed 0.599, CPU -21 %
+MIXED_GAUSSIAN = False
 #: a small gradient-boosting model (used by active learning's committee)
 HGB_PARAMS: dict[str, Any] = {
     "max_iter": 12,
@@ -261,8 +265,9 @@ def out_of_sample_pred_probs(
         and ``ds.evaluate`` pass when a column is categorical, text, a date or has missing
         values): the linear member then reads its sparse view (one-hot categories, the full
         TF-IDF of each text column) and a ``HistGradientBoostingClassifier`` with native
-        categorical splits joins the mix (fit once, on the first pass), with one refining
-        pass (``MIXED_REFINE_PASSES``); a given ``model`` gets the dense view.
+        categorical splits joins the mix (fit once, on the first pass) in place of the
+        Gaussian member, with one refining pass (``MIXED_REFINE_PASSES``); a given
+        ``model`` gets the dense view.
     cv : int
         Number of stratified folds (every class needs at least ``cv`` samples).
     n_jobs : int, optional
@@ -416,8 +421,13 @@ def _refined_ensemble(
     # the Gaussian member: one shrunk Gaussian per class (QDA), or a mixture per class where
     # BIC finds several clusters in a class; the first pass fits both and keeps the one whose
     # out-of-fold predictions agree more often with the given labels (see below)
-    components, chosen = mixture_components(Z, codes, K, random_state)
-    gauss = {"qda", "mix"} if (components > 1).any() else {"qda"}
+    chosen: list[Any]
+    if extra and not MIXED_GAUSSIAN:
+        components, chosen = np.ones(K, dtype=np.int64), [None] * K
+        gauss: set[str] = set()
+    else:
+        components, chosen = mixture_components(Z, codes, K, random_state)
+        gauss = {"qda", "mix"} if (components > 1).any() else {"qda"}
     starts: list[Any] = [chosen] * len(folds)
     # one bar for every pass (a line each would leave three in the notebook): the first pass
     # fits every member and searches the neighbours, each refining pass fits the linear and
@@ -521,8 +531,10 @@ def _refining_passes(
             wins = int((right["mix"] & ~right["qda"]).sum())
             losses = int((right["qda"] & ~right["mix"]).sum())
             gauss = {"mix"} if wins - losses > 1.96 * np.sqrt(wins + losses) else {"qda"}
-        p_g = p_gauss[next(iter(gauss))]
-        members = [_knn_votes(nb, codes, keep, k, K), p_lr, p_g]
+        members = [_knn_votes(nb, codes, keep, k, K), p_lr]
+        if gauss:
+            members.append(p_gauss[next(iter(gauss))])
+        n_base = len(members)
         for name, _fn, _data in extra:
             if flags is None:
                 p_x = np.zeros((n, K))
@@ -532,7 +544,7 @@ def _refining_passes(
             members.append(extra_probs[name])
         w = choose_weights(members, codes, seed=random_state)
         probs = combine(members, w)
-        extra = [m for m, wm in zip(extra, w[3:], strict=True) if wm > 0]  # 0: left out
+        extra = [m for m, wm in zip(extra, w[n_base:], strict=True) if wm > 0]  # 0: left out
         new_flags = _flags(codes, probs)
         if flags is not None and np.array_equal(new_flags, flags):
             break
