@@ -201,7 +201,7 @@ def test_non_iid_sorted_rows_are_flagged_and_shuffled_ones_are_not():
     shuffled = _ds(df.sample(frac=1.0, random_state=4).reset_index(drop=True))
     a = sorted_ds.find_non_iid()
     b = shuffled.find_non_iid()
-    assert a.frame.attrs["p_value"] < 1e-6 and a.frame.attrs["statistic"] < 0.8
+    assert a.frame.attrs["p_value"] < 1e-6 and a.frame.attrs["statistic"] > 0.1
     assert a.flags.mean() > 0.3
     assert b.frame.attrs["p_value"] > 0.01 and not b.flags.any()
 
@@ -437,3 +437,15 @@ def test_audit_report_rows_open_and_actions():
     assert "no action" in report.table.error
     with pytest.raises(TypeError, match=r"ds\.audit"):
         dj.AuditReport(audit["label"])
+
+
+def test_the_readme_audit_snippet_runs():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    block = next(b for b in blocks if "ds.audit()" in b)
+    ns = {"dj": dj, "ds": _ds(_blobs(200))}
+    exec(compile(block, "README audit", "exec"), ns)
+    assert ns["audit"].types and isinstance(ns["audit"].summary, pd.DataFrame)

@@ -150,7 +150,7 @@ def _detail(kind: str, findings: Findings) -> str:
         ]
         return f"columns ({what}): {shown}"
     if kind == "non_iid":
-        return f"p = {a.get('p_value', 1.0):.2g}, neighbour order distance x{a.get('statistic', 1.0):.2f}"
+        return f"p = {a.get('p_value', 1.0):.2g}, KS distance {a.get('statistic', 0.0):.3f}"
     if kind == "class_imbalance" and a.get("classes"):
         return "rare: " + ", ".join(f"{c} ({k})" for c, k in a["classes"].items())
     if kind == "underperforming_group" and a.get("groups"):

@@ -8,7 +8,9 @@ threshold (cleanvision's defaults):
   ``sqrt(0.241 R^2 + 0.691 G^2 + 0.068 B^2) / 255`` (flagged below 0.22);
 - ``light``: one minus that brightness (flagged below 0.05);
 - ``blurry``: ``1 - exp(-0.001 * var(edges))``, the variance of the grey image's edge
-  filter (the 3x3 kernel 8 at the centre, -1 around; flagged below 0.3);
+  filter (the 3x3 kernel 8 at the centre, -1 around; flagged below 0.3). Unlike
+  cleanvision, the grey image is first stretched to the full 0..255 range, so a dark or
+  faded image with sharp detail is not also called blurry;
 - ``low_information``: 0.1 times the entropy of the grey image's histogram in bits
   (flagged below 0.3);
 - ``odd_aspect_ratio``: ``min(w / h, h / w)`` (flagged below 0.5);
@@ -90,16 +92,20 @@ def image_properties(cell: Any) -> dict[str, float]:
     grey = a[:, :, 0] if a.shape[2] == 1 else a[:, :, :3] @ np.array([0.299, 0.587, 0.114])
     grey = np.clip(np.round(grey), 0, 255)
     if h >= 3 and w >= 3:
-        c = grey[1:-1, 1:-1]
+        # the edges of the grey image stretched to the full range, so that a dark (or
+        # faded) image whose detail is sharp is not also called blurry
+        lo, hi = float(grey.min()), float(grey.max())
+        g = (grey - lo) * (255.0 / (hi - lo)) if hi > lo else grey * 0.0
+        c = g[1:-1, 1:-1]
         around = (
-            grey[:-2, :-2]
-            + grey[:-2, 1:-1]
-            + grey[:-2, 2:]
-            + grey[1:-1, :-2]
-            + grey[1:-1, 2:]
-            + grey[2:, :-2]
-            + grey[2:, 1:-1]
-            + grey[2:, 2:]
+            g[:-2, :-2]
+            + g[:-2, 1:-1]
+            + g[:-2, 2:]
+            + g[1:-1, :-2]
+            + g[1:-1, 2:]
+            + g[2:, :-2]
+            + g[2:, 1:-1]
+            + g[2:, 2:]
         )
         edges = np.clip(8 * c - around, 0, 255)
         edge_var = float(edges.var())

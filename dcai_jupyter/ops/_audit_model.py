@@ -311,14 +311,16 @@ class DataValuation(RemovalOperation):
     its neighbours in the scaled feature space (the audit's shared graph); a sample's
     value is its mean Shapley value over those points (:func:`knn_shapley`). A sample
     whose label disagrees with the samples around it lowers their predictions: its value
-    is negative. Flagged: value below ``threshold``.
+    is negative. Flagged: value times the number of rows below ``threshold`` (a little
+    below 0, so that rows on a class boundary, whose value is about 0, are not flagged).
 
     Parameters
     ----------
     k
         The K of the nearest-neighbour classifier valued.
     threshold
-        Flag samples whose value is below this (0: the harmful ones).
+        Flag samples whose value times the number of rows is below this (the harmful
+        ones: negative).
     features
         Columns to use (default: the feature columns plus the text column).
     random_state
@@ -333,7 +335,7 @@ class DataValuation(RemovalOperation):
         self,
         *,
         k: int = 10,
-        threshold: float = 0.0,
+        threshold: float = -0.05,
         features: Sequence[str] | None = None,
         random_state: int | None = 0,
     ) -> None:
@@ -357,7 +359,7 @@ class DataValuation(RemovalOperation):
             {
                 "frame": df,
                 "dataset": {"label": "label"},
-                "operation": cls(k=5, threshold=0.001, features=["a", "b"]),
+                "operation": cls(k=5, threshold=0.0, features=["a", "b"]),
                 "options": {"top": 2},
                 "name": "k=5 on two features, top 2",
             },
@@ -390,7 +392,7 @@ class DataValuation(RemovalOperation):
             raise ValueError("the dataset is empty: there is nothing to value")
         value = self.values(ds)
         ctx = context_for(ds, features=self.features, random_state=self.random_state)
-        flag = (value < float(self.threshold)) & ctx.labeled
+        flag = (value * len(value) < float(self.threshold)) & ctx.labeled
         reason = np.full(len(value), None, dtype=object)
         reason[flag] = [
             f"KNN-Shapley value {v * len(value):+.2f} (x1/n): its label hurts its neighbours'"
