@@ -449,3 +449,17 @@ def test_the_readme_audit_snippet_runs():
     ns = {"dj": dj, "ds": _ds(_blobs(200))}
     exec(compile(block, "README audit", "exec"), ns)
     assert ns["audit"].types and isinstance(ns["audit"].summary, pd.DataFrame)
+
+
+def test_prune_by_value_drops_the_flipped_labels_first():
+    df = _blobs(300, seed=2, std=1.5)
+    rng = np.random.default_rng(0)
+    flips = rng.choice(300, 15, replace=False)
+    other = {"c0": "c1", "c1": "c2", "c2": "c0"}
+    df.loc[flips, "label"] = [other[v] for v in df.loc[flips, "label"]]
+    ds = _ds(df)
+    pruned = ds.prune(keep=0.9, method="value", cv=3, progress=False)
+    dropped = set(pruned.flagged.ids.tolist())
+    assert 28 <= len(dropped) <= 32 and len(dropped & set(flips.tolist())) >= 12
+    assert pruned.frame.attrs["rule"] == "value"
+    assert ds.remove_flagged(pruned) == 1 and len(ds) == 300 - len(dropped)

@@ -42,7 +42,8 @@ __all__ = ["PRUNE_RULES", "Prune", "default_prune_model", "prune_mask", "select_
 
 #: the candidate rules ``method="auto"`` chooses among, in tie-break order
 PRUNE_RULES = ("random", "hardest", "easiest")
-METHODS = ("auto", *PRUNE_RULES)
+#: ``"value"``: the lowest KNN-Shapley values of each class go first (see ``DataValuation``)
+METHODS = ("auto", *PRUNE_RULES, "value")
 ROLES = {"score": "score", "flag": "drop", "reason": "reason"}
 
 
@@ -233,8 +234,9 @@ class Prune(RemovalOperation):
     keep
         Fraction of the labeled samples of each class to keep (0 < keep < 1).
     method
-        ``"auto"`` (pick the rule by inner cross-validation), ``"hardest"``, ``"easiest"``
-        or ``"random"``.
+        ``"auto"`` (pick the rule by inner cross-validation), ``"hardest"``, ``"easiest"``,
+        ``"random"``, or ``"value"`` (drop the samples of lowest KNN-Shapley value first,
+        as :meth:`find_low_value` computes it).
     model
         The scikit-learn classifier (with ``predict_proba``) the pruned set is for.
         Default: ``StandardScaler`` + ``LogisticRegression(max_iter=1000)``.
@@ -373,16 +375,33 @@ class Prune(RemovalOperation):
             desc="prune",
         )
         conf = probs[np.arange(len(codes)), codes]
-        drop, score = prune_mask(
-            codes, conf, keep=float(self.keep), rule=rule, random_state=self.random_state
-        )
+        if rule == "value":
+            from ._audit_model import DataValuation
+
+            value = DataValuation(features=self.features, random_state=self.random_state)
+            drop, score = prune_mask(
+                codes,
+                value.values(ds)[has],
+                keep=float(self.keep),
+                rule="easiest",  # the lowest values go first
+                random_state=self.random_state,
+            )
+        else:
+            drop, score = prune_mask(
+                codes, conf, keep=float(self.keep), rule=rule, random_state=self.random_state
+            )
         ids = np.asarray(ds.ids)
         n = len(ids)
         full_drop = np.zeros(n, dtype=bool)
         full_score = np.zeros(n)
         full_conf = np.full(n, np.nan)
         full_drop[has], full_score[has], full_conf[has] = drop, score, conf
-        why = {"hardest": "easy (confident)", "easiest": "hard (unconfident)", "random": "random"}
+        why = {
+            "hardest": "easy (confident)",
+            "easiest": "hard (unconfident)",
+            "random": "random",
+            "value": "low KNN-Shapley value",
+        }
         reason = np.full(n, None, dtype=object)
         reason[full_drop] = f"{why[rule]}: dropped by the {rule!r} rule"
         frame = pd.DataFrame(
