@@ -510,15 +510,25 @@ def test_server_extension_imports_core_only():
 
 
 # ---------------------------------------------------------------------- reader, in process
-def test_an_append_recounts_only_new_iterations_and_matches_a_full_read(tmp_path):
+def test_an_append_recounts_only_new_iterations_and_matches_a_full_read(tmp_path, monkeypatch):
     from dcai_jupyter._server import _read
+    from dcai_jupyter.core import History
 
     ds = make_history(tmp_path, "inc", 4)
     path = tmp_path / ".dcai" / "inc.sqlite"
     reader = _read.HistoryReader()
     first = reader.summary(path)
-    assert first.recounted == 4  # every iteration relabels and removes: counted from changes
+    assert first.recounted == 4  # every iteration is new
     assert reader.summary(path) is first  # unchanged file: the cached summary
+    reads: list[int] = []
+    real = History.change_summaries
+
+    def counting(self, *, after=0):
+        out = real(self, after=after)
+        reads.append(len(out))
+        return out
+
+    monkeypatch.setattr(History, "change_summaries", counting)
 
     cwd = os.getcwd()
     os.chdir(tmp_path)
@@ -527,7 +537,8 @@ def test_an_append_recounts_only_new_iterations_and_matches_a_full_read(tmp_path
             ds.relabel([int(ds.ids[0])], [other(ds.take([int(ds.ids[0])])["label"].iloc[0])])
             ds.relabel([int(ds.ids[1])], [other(ds.take([int(ds.ids[1])])["label"].iloc[0])])
         after_single = reader.summary(path)
-        assert after_single.recounted == 0  # one operation: no pass over the changes
+        assert after_single.recounted == 1  # one new iteration
+        assert reads == [2]  # only the two new changes were read
         with as_cell("cell-mixed", 51, "ds.remove(...)"):
             ds.remove([int(ds.ids[2])])
             ds.relabel([int(ds.ids[3])], [other(ds.take([int(ds.ids[3])])["label"].iloc[0])])
@@ -535,8 +546,9 @@ def test_an_append_recounts_only_new_iterations_and_matches_a_full_read(tmp_path
         os.chdir(cwd)
     after_mixed = reader.summary(path)
     assert after_mixed.recounted == 1
+    assert reads == [2, 2]
 
-    full, _ = _read._summarize(path, "fresh", None)
+    full = _read._summarize(path, "fresh", None)
     assert after_mixed.iterations == full.iterations
     assert after_mixed.cells == full.cells
     assert after_mixed.iterations[0]["ops"] == {
@@ -605,3 +617,34 @@ def test_the_active_notebooks_histories_come_first_and_cells_name_their_notebook
     # the folder itself (no notebook): nothing is active
     _, body = server.api("histories", notebook="two")
     assert body["notebook"] is None and not any(h["active"] for h in body["histories"])
+
+
+def test_a_read_that_hangs_never_blocks_the_server(server: Server):
+    """Every read runs on a worker thread: a notebook file that blocks on open (a FIFO
+    nobody writes) stalls its own request, while the server keeps answering others."""
+    import threading
+
+    folder = server.root / "stuck"
+    (folder / ".dcai").mkdir(parents=True)
+    fifo = folder / "blocked.ipynb"
+    os.mkfifo(fifo)
+    result: dict[str, Any] = {}
+
+    def slow() -> None:
+        result["histories"] = server.api("histories", notebook="stuck/blocked.ipynb")
+
+    t = threading.Thread(target=slow, daemon=True)
+    t.start()
+    try:
+        # the stalled request is waiting on the FIFO; the event loop still serves
+        for _ in range(3):
+            assert server.get("/api/status")["started"]
+            status, body = server.api("stamp", notebook="stuck/blocked.ipynb")
+            assert status == 200 and "stamp" in body
+        assert t.is_alive(), "the histories request should be waiting on the FIFO"
+    finally:
+        # release the reader: open the FIFO for writing, write nothing, close it
+        fd = os.open(fifo, os.O_WRONLY)
+        os.close(fd)
+        t.join(timeout=30)
+    assert result["histories"][0] == 200

@@ -118,21 +118,32 @@ class _Base(APIHandler):
             raise web.HTTPError(404, f"history {raw!r}: no such file")
         return full
 
-    async def _summary(self, path: Path) -> _read.Summary:
-        loop = asyncio.get_running_loop()
+    def _summary(self, path: Path) -> _read.Summary:
         try:
-            return await loop.run_in_executor(_EXECUTOR, self.reader.summary, path)
+            return self.reader.summary(path)
         except _read.ReadError as exc:
             self.log.warning("dcai history: %s", exc)
             raise web.HTTPError(422, str(exc)) from None
 
-    async def _details(self, path: Path) -> _read.Details:
-        loop = asyncio.get_running_loop()
+    def _details(self, path: Path) -> _read.Details:
         try:
-            return await loop.run_in_executor(_EXECUTOR, self.reader.details, path)
+            return self.reader.details(path)
         except _read.ReadError as exc:
             self.log.warning("dcai history: %s", exc)
             raise web.HTTPError(422, str(exc)) from None
+
+    # ------------------------------------------------------------------ the request
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        # Everything a request reads (paths, stamps, history files, notebooks) runs on a
+        # worker thread: Jupyter's event loop never waits on a file or computes a page.
+        # An HTTPError raised there is sent as JSON by APIHandler, like any other.
+        data = await asyncio.get_running_loop().run_in_executor(_EXECUTOR, self._respond)
+        self._send(data)
+
+    def _respond(self) -> Any:  # pragma: no cover - per endpoint
+        raise NotImplementedError
 
     def _send(self, data: Any) -> None:
         self.set_header("Content-Type", "application/json")
@@ -141,20 +152,15 @@ class _Base(APIHandler):
 
 
 class StampHandler(_Base):
-    @web.authenticated
-    @authorized
-    async def get(self) -> None:
+    def _respond(self) -> Any:
         folder = self._notebook_dir()
-        self._send({"stamp": _read.dir_stamp(folder)})
+        return {"stamp": _read.dir_stamp(folder)}
 
 
 class HistoriesHandler(_Base):
-    @web.authenticated
-    @authorized
-    async def get(self) -> None:
+    def _respond(self) -> Any:
         folder = self._notebook_dir()
         stamp = _read.dir_stamp(folder)
-        loop = asyncio.get_running_loop()
         root = self.root
         histories: list[dict[str, Any]] = []
         cells: dict[str, dict[str, Any]] = {}
@@ -166,9 +172,7 @@ class HistoriesHandler(_Base):
                     {"path": api, "file": p.name, "error": "refused: it links outside the root"}
                 )
                 continue
-            entry = await loop.run_in_executor(
-                _EXECUTOR, _read.history_entry, self.reader, real, api
-            )
+            entry = _read.history_entry(self.reader, real, api)
             histories.append(entry)
             if entry.get("error"):
                 continue
@@ -184,7 +188,7 @@ class HistoriesHandler(_Base):
         # which notebook (saved beside the histories) holds each cell that changed data: the
         # active notebook's histories come first, and an iteration made by another notebook
         # opens that one
-        nb_cells = await loop.run_in_executor(_EXECUTOR, _read.notebook_cells, folder)
+        nb_cells = _read.notebook_cells(folder)
         arg = self.get_argument("notebook", "")
         active = PurePosixPath(arg).name if arg.endswith(".ipynb") else None
         names = sorted(nb_cells, key=lambda n: (n != active, n))  # the active one wins ties
@@ -202,92 +206,73 @@ class HistoriesHandler(_Base):
             entry["notebooks"] = sorted(made_in)
             entry["active"] = active is not None and self._api_path(folder / active) in made_in
         histories.sort(key=lambda e: not e.get("active"))  # stable: by name within each
-        self._send(
-            {
-                "directory": self._api_path(folder),
-                "stamp": stamp,
-                "notebook": self._api_path(folder / active) if active else None,
-                "histories": histories,
-                "cells": cells,
-                "cell_notebook": cell_notebook,
-            }
-        )
+        return {
+            "directory": self._api_path(folder),
+            "stamp": stamp,
+            "notebook": self._api_path(folder / active) if active else None,
+            "histories": histories,
+            "cells": cells,
+            "cell_notebook": cell_notebook,
+        }
 
 
 class IterationsHandler(_Base):
-    @web.authenticated
-    @authorized
-    async def get(self) -> None:
+    def _respond(self) -> Any:
         path = self._history_path()
         offset, limit = self._paging()
-        s = await self._summary(path)
-        self._send(
-            {
-                "path": self._api_path(path),
-                "name": s.name or path.stem,
-                "stamp": s.stamp,
-                "head": s.head,
-                "total": len(s.iterations),
-                "offset": offset,
-                "base_metrics": s.metrics.get(0, {}),
-                "iterations": _read.page(s.iterations, offset, limit),
-            }
-        )
+        s = self._summary(path)
+        return {
+            "path": self._api_path(path),
+            "name": s.name or path.stem,
+            "stamp": s.stamp,
+            "head": s.head,
+            "total": len(s.iterations),
+            "offset": offset,
+            "base_metrics": s.metrics.get(0, {}),
+            "iterations": _read.page(s.iterations, offset, limit),
+        }
 
 
 class IterationHandler(_Base):
-    @web.authenticated
-    @authorized
-    async def get(self) -> None:
+    def _respond(self) -> Any:
         path = self._history_path()
         number = self._int_arg("iteration", 0, 1)
         offset, limit = self._paging()
-        s = await self._summary(path)
-        d = await self._details(path)
+        s = self._summary(path)
+        d = self._details(path)
         try:
             detail = _read.iteration_detail(s, d, number, offset=offset, limit=limit)
         except KeyError as exc:
             raise web.HTTPError(404, str(exc.args[0])) from None
-        loop = asyncio.get_running_loop()
         try:
-            detail["diff"] = await loop.run_in_executor(
-                _EXECUTOR,
-                _read.diff_summary,
-                path,
-                detail["version_before"],
-                detail["version_after"],
+            detail["diff"] = _read.diff_summary(
+                path, detail["version_before"], detail["version_after"]
             )
         except _read.ReadError as exc:
             detail["diff"] = None
             detail["diff_error"] = str(exc)
-        self._send({"path": self._api_path(path), "name": s.name or path.stem, **detail})
+        return {"path": self._api_path(path), "name": s.name or path.stem, **detail}
 
 
 class ChangesHandler(_Base):
-    @web.authenticated
-    @authorized
-    async def get(self) -> None:
+    def _respond(self) -> Any:
         path = self._history_path()
         offset, limit = self._paging()
-        s = await self._summary(path)
-        d = await self._details(path)
+        s = self._summary(path)
+        d = self._details(path)
         newest_first = d.changes[::-1]
-        self._send(
-            {
-                "path": self._api_path(path),
-                "name": s.name or path.stem,
-                "head": s.head,
-                "total": len(d.changes),
-                "offset": offset,
-                "changes": _read.page(newest_first, offset, limit),
-            }
-        )
+        return {
+            "path": self._api_path(path),
+            "name": s.name or path.stem,
+            "head": s.head,
+            "total": len(d.changes),
+            "offset": offset,
+            "changes": _read.page(newest_first, offset, limit),
+        }
 
 
 class CellHandler(_Base):
-    @web.authenticated
-    @authorized
-    async def get(self) -> None:
+    def _respond(self) -> Any:
         folder = self._notebook_dir()
         cell_id = self.get_argument("cell_id", "")
         if not cell_id:
@@ -299,20 +284,16 @@ class CellHandler(_Base):
             if real != root and root not in real.parents:
                 continue
             try:
-                s = await asyncio.get_running_loop().run_in_executor(
-                    _EXECUTOR, self.reader.summary, real
-                )
+                s = self.reader.summary(real)
                 if cell_id not in s.cells:
                     continue
-                d = await asyncio.get_running_loop().run_in_executor(
-                    _EXECUTOR, self.reader.details, real
-                )
+                d = self.reader.details(real)
             except _read.ReadError:
                 continue
             for c in _read.cell_changes(d, cell_id):
                 out.append({**c, "history": s.name or p.stem})
         out.sort(key=lambda c: str(c.get("time") or ""), reverse=True)
-        self._send({"cell_id": cell_id, "changes": out[: _read.CELL_CHANGES_SHOWN]})
+        return {"cell_id": cell_id, "changes": out[: _read.CELL_CHANGES_SHOWN]}
 
 
 ROUTES = {

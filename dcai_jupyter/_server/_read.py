@@ -4,10 +4,10 @@ Everything here takes a resolved file system path and returns plain JSON-able da
 handlers check the paths; this module opens the files with ``dcai_jupyter.core.open_history``
 and never writes to them.
 
-The list of iterations (with per-operation counts) comes from ``History.iterations``;
-only iterations that mix operations need a pass over ``History.changes``. Results are
-cached per file and *stamp* (the size and modification time of the file and its write-ahead
-log), and an append re-counts only the iterations it touched, so polling, paging and the
+The list of iterations (with per-operation counts) comes from core's ``IterationLog``,
+the same reading as ``History.iterations`` and the HistoryView. Results are cached per file
+and *stamp* (the size and modification time of the file and its write-ahead log), and the
+log of a file read before reads only the changes appended since, so polling, paging and the
 update after a change stay cheap on long histories. The full change list (change pages,
 diffs, cell tooltips) is read on request and cached the same way.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-import sqlite3
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -179,8 +178,10 @@ class Summary:
     events: int
     #: cell id -> {"ops", "n_changes", "versions"}
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: how many iterations needed a pass over the change table this time
+    #: how many iterations were new or grew since the previous summary of the file
     recounted: int = 0
+    #: core's IterationLog of the file, followed on the next summary
+    log: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -196,34 +197,11 @@ class Details:
 
 
 def _metrics(path: Path, hist: Any) -> dict[int, dict[str, float]]:
-    """Metrics recorded per version (the last value per name wins), if the file has any."""
-    table = getattr(hist, "metrics", None)
-    rows: list[tuple[Any, Any, Any]] = []
-    if table is not None and hasattr(table, "itertuples"):
-        cols = set(getattr(table, "columns", []))
-        if {"version", "name", "value"} <= cols:
-            rows = list(zip(table["version"], table["name"], table["value"], strict=True))
-    else:
-        # Older cores have the table but no accessor: read it on a read-only connection.
-        uri = Path(path).resolve().as_uri() + "?mode=ro"
-        try:
-            conn = sqlite3.connect(uri, uri=True)
-            try:
-                has = conn.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='metrics'"
-                ).fetchone()
-                if has:
-                    rows = conn.execute(
-                        "SELECT version, name, value FROM metrics ORDER BY id"
-                    ).fetchall()
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            raise ReadError(f"cannot read the metrics of {path.name}: {exc}") from None
+    """Metrics recorded per version (the last value per name wins)."""
+    table = hist.metrics
     out: dict[int, dict[str, float]] = {}
-    for version, name, value in rows:
-        v = _json_value(value)
-        out.setdefault(int(version), {})[str(name)] = v
+    for version, name, value in zip(table["version"], table["name"], table["value"], strict=True):
+        out.setdefault(int(version), {})[str(name)] = _json_value(value)
     return out
 
 
@@ -258,70 +236,29 @@ def _iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _iteration_rows(its: Any) -> list[dict[str, Any]]:
-    """``History.iterations`` as dicts, oldest first (``ops`` still empty)."""
-    rows: list[dict[str, Any]] = []
-    for number, src, count, cell, widget, first, last, n, touched, ops, code, t0, t1 in zip(
-        its.index.tolist(),
-        _column(its, "source"),
-        _column(its, "execution_count"),
-        _column(its, "cell_id"),
-        _column(its, "widget"),
-        _column(its, "first_version"),
-        _column(its, "last_version"),
-        _column(its, "n_changes"),
-        _column(its, "rows_touched"),
-        _column(its, "ops"),
-        _column(its, "code"),
-        _ms(its, "started"),
-        _ms(its, "ended"),
-        strict=True,
-    ):
-        code = _text(code)
-        rows.append(
-            {
-                "iteration": int(number),
-                "source": str(src),
-                "execution_count": _int(count),
-                "cell_id": _text(cell),
-                "widget": _text(widget),
-                "first_version": int(first),
-                "last_version": int(last),
-                "n_changes": int(n),
-                "rows_touched": _int(touched) or 0,
-                "started": _iso(t0),
-                "ended": _iso(t1),
-                "code": code[:CODE_CHARS] if code else None,
-                "code_truncated": bool(code and len(code) > CODE_CHARS),
-                "ops": {},
-                "_op_names": sorted(set(str(ops).split(","))) if ops else [],
-            }
-        )
-    return rows
+def _iteration_dict(it: Any) -> dict[str, Any]:
+    """One iteration of core's IterationLog as the panel's JSON."""
+    code = _text(it.code)
+    return {
+        "iteration": int(it.number),
+        "source": str(it.source),
+        "execution_count": it.execution_count,
+        "cell_id": _text(it.cell_id),
+        "widget": _text(it.widget),
+        "first_version": int(it.first_version),
+        "last_version": int(it.last_version),
+        "n_changes": int(it.n_changes),
+        "rows_touched": int(it.rows_touched),
+        "started": _iso(it.started_ms),
+        "ended": _iso(it.ended_ms),
+        "code": code[:CODE_CHARS] if code else None,
+        "code_truncated": bool(code and len(code) > CODE_CHARS),
+        "ops": {op: {"changes": int(c), "rows": int(r)} for op, (c, r) in it.ops.items()},
+    }
 
 
-def _extent(it: dict[str, Any]) -> tuple[Any, ...]:
-    """What identifies an iteration's content: it only grows while it is being recorded."""
-    return (
-        it["iteration"],
-        it["source"],
-        it["cell_id"],
-        it["first_version"],
-        it["last_version"],
-        it["n_changes"],
-    )
-
-
-def _assign_changes(
-    ch: Any, it_rows: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[list[int]]]:
-    """Every change as a dict, with its iteration; fills each iteration's per-op counts."""
-    import bisect
-
-    for it in it_rows:
-        it["ops"] = {}
-    firsts = [r["first_version"] for r in it_rows]
-    it_keys = [(r["source"], r["execution_count"], r["cell_id"], r["widget"]) for r in it_rows]
+def _change_dicts(ch: Any, owners: Any) -> tuple[list[dict[str, Any]], list[list[int]]]:
+    """Every change as a dict, with the iteration core's IterationLog says made it."""
     changes: list[dict[str, Any]] = []
     versions = [int(v) for v in ch.index.tolist()]
     ids: list[list[int]] = [list(x) if x is not None else [] for x in ch["ids"].tolist()]
@@ -337,31 +274,17 @@ def _assign_changes(
         _ms(ch, "timestamp"),
         strict=True,
     ):
-        k = (str(src), _int(count), _text(cell), _text(widget))
-        # The iteration is the last one starting at or before this version with the same
-        # provenance (iterations interleave only when a widget edits while a cell runs).
-        i = bisect.bisect_right(firsts, version) - 1
-        while i >= 0 and not (
-            it_keys[i] == k and it_rows[i]["first_version"] <= version <= it_rows[i]["last_version"]
-        ):
-            i -= 1
-        owner = it_rows[i] if i >= 0 else None
-        n = int(n)
-        op = str(op)
-        if owner is not None:
-            entry = owner["ops"].setdefault(op, {"changes": 0, "rows": 0})
-            entry["changes"] += 1
-            entry["rows"] += n
+        owner = int(owners[version]) if version < len(owners) else 0
         changes.append(
             {
                 "version": version,
-                "op": op,
-                "n_rows": n,
-                "iteration": owner["iteration"] if owner else None,
-                "source": k[0],
-                "execution_count": k[1],
-                "cell_id": k[2],
-                "widget": k[3],
+                "op": str(op),
+                "n_rows": int(n),
+                "iteration": owner or None,
+                "source": str(src),
+                "execution_count": _int(count),
+                "cell_id": _text(cell),
+                "widget": _text(widget),
                 "reason": _text(reason),
                 "time": ms,
             }
@@ -369,36 +292,22 @@ def _assign_changes(
     return changes, ids
 
 
-def _summarize(path: Path, stamp: str, previous: Summary | None) -> tuple[Summary, Details | None]:
-    """The list of iterations with per-op counts; reuses ``previous`` where nothing changed.
-
-    Returns the summary and, when the change table had to be read anyway, its details.
-    """
+def _summarize(path: Path, stamp: str, previous: Summary | None) -> Summary:
+    """The list of iterations with per-op counts, from core's IterationLog: a file read
+    before is followed incrementally (only the changes since then are read)."""
     from dcai_jupyter.core import open_history
+    from dcai_jupyter.core._iterations import IterationLog
 
     hist = open_history(path)
     try:
         name = hist.name
         base = hist.base
         head = hist.head
-        it_rows = _iteration_rows(hist.iterations)
-        known = {_extent(it): it["ops"] for it in previous.iterations} if previous else {}
-        missing = 0
-        for it in it_rows:
-            ops = known.get(_extent(it))
-            if ops is not None:
-                it["ops"] = ops
-            elif len(it["_op_names"]) == 1:
-                # one operation: its counts are the iteration's own
-                it["ops"] = {
-                    it["_op_names"][0]: {"changes": it["n_changes"], "rows": it["rows_touched"]}
-                }
-            else:
-                missing += 1
-        details = None
-        if missing:
-            changes, ids = _assign_changes(hist.changes, it_rows)
-            details = Details(stamp, changes, ids)
+        log = previous.log if previous is not None and previous.log is not None else None
+        if log is None:
+            log = IterationLog(hist)
+        touched = log.refresh(hist)
+        it_rows = [_iteration_dict(it) for it in log.iterations]
         try:
             n_events = len(hist.events)
         except Exception:  # events are extra information; a broken table must not hide changes
@@ -409,7 +318,6 @@ def _summarize(path: Path, stamp: str, previous: Summary | None) -> tuple[Summar
 
     cells: dict[str, dict[str, Any]] = {}
     for it in it_rows:
-        it.pop("_op_names", None)
         it["metrics"] = metrics.get(it["last_version"], {})
         cid = it["cell_id"]
         if not cid:
@@ -424,7 +332,7 @@ def _summarize(path: Path, stamp: str, previous: Summary | None) -> tuple[Summar
         cell["n_changes"] += it["n_changes"]
         cell["versions"][1] = it["last_version"]
 
-    summary = Summary(
+    return Summary(
         stamp=stamp,
         name=name,
         head=head,
@@ -433,9 +341,9 @@ def _summarize(path: Path, stamp: str, previous: Summary | None) -> tuple[Summar
         metrics=metrics,
         events=n_events,
         cells=cells,
-        recounted=missing,
+        recounted=len(touched),
+        log=log,
     )
-    return summary, details
 
 
 def _read_details(path: Path, stamp: str) -> Details:
@@ -443,8 +351,8 @@ def _read_details(path: Path, stamp: str) -> Details:
 
     hist = open_history(path)
     try:
-        it_rows = _iteration_rows(hist.iterations)
-        changes, ids = _assign_changes(hist.changes, it_rows)
+        owners = hist.iteration_log().owners()
+        changes, ids = _change_dicts(hist.changes, owners)
     finally:
         hist.close()
     return Details(stamp, changes, ids)
@@ -500,14 +408,12 @@ class HistoryReader:
                 self._cache.move_to_end(key)
             return hit
         try:
-            s, details = _summarize(path, stamp, hit)
+            s = _summarize(path, stamp, hit)
         except ReadError:
             raise
         except Exception as exc:
             raise self._wrap(path, exc) from exc
         self._put(self._cache, key, s)
-        if details is not None:
-            self._put(self._details, key, details)
         return s
 
     def details(self, path: Path) -> Details:

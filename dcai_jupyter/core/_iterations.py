@@ -94,8 +94,13 @@ class IterationLog:
         """The newest version read so far."""
         return self._seen
 
-    def refresh(self) -> list[int]:
+    def refresh(self, source: ChangeSource | None = None) -> list[int]:
         """Read the changes recorded since the last call.
+
+        Parameters
+        ----------
+        source
+            Read from this (e.g. the same history file opened anew) from now on.
 
         Returns
         -------
@@ -103,6 +108,8 @@ class IterationLog:
             The numbers of the iterations that are new or grew (empty when nothing did).
         """
         with self._lock:
+            if source is not None:
+                self._h = source
             rows = self._h.change_summaries(after=self._seen)
             if rows and rows[0][0] != self._seen + 1:
                 # the file is not the one read before (set aside and begun anew): start over
