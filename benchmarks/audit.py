@@ -438,9 +438,25 @@ def images(n: int = 400) -> None:
             res = il.issues.reindex(paths)
             c_dark = res["is_dark_issue"].to_numpy(bool)
             c_blur = res["is_blurry_issue"].to_numpy(bool)
+            c_blur_score = res["blurry_score"].to_numpy(float)
         line("image: dark", f1(o_dark, dark), f1(c_dark, dark), "x0.12 brightness", "cleanvision")
         line(
             "image: blurry", f1(o_blur, blur), f1(c_blur, blur), "Gaussian blur r=3", "cleanvision"
+        )
+        o_blur_score = a["image"].frame["blurry"].reindex(range(n)).to_numpy(float)
+        undark = ~dark
+        line(
+            "image: blurry AUROC",
+            roc_auc_score(blur[undark], -o_blur_score[undark]),
+            roc_auc_score(blur[undark], -c_blur_score[undark]),
+            "the scores, dark images left out",
+            "cleanvision",
+        )
+        rest = ~(dark | blur)
+        o_any = a["image"].flags.reindex(range(n)).to_numpy()
+        print(
+            f"  image: untouched images flagged (any issue): ours {o_any[rest].mean():.1%}, "
+            f"cleanvision (dark or blurry) {(c_dark | c_blur)[rest].mean():.1%}"
         )
     except ImportError:
         print("  cleanvision is not installed: pip install cleanvision")
