@@ -242,23 +242,25 @@ def shared(n: int = 4000) -> None:
         "classes of 1% and 3% among 5",
     )
 
-    # underperforming group: a ball holding ~6 % of rows, 40 % of its labels flipped
-    X, y = table(n, seed=6)
-    c = X[rng.integers(n)]
-    dist = np.linalg.norm(X - c, axis=1)
-    region = dist <= np.quantile(dist, 0.06)
-    rows = np.flatnonzero(region & (rng.random(n) < 0.4))
-    yn = flip(y, rows, k, rng)
-    df = frame(X, yn)
-    P = probs(X, yn)
-    a = ours(df, ["underperforming_group"], P)
-    lab = datalab(df, {"underperforming_group": {}}, P=P, X=X)
-    line(
-        "underperforming_group",
-        f1(a["underperforming_group"].flags.reindex(range(n)).to_numpy(), region),
-        f1(dl_flags(lab, "underperforming_group"), region),
-        "6% ball with 40% flipped",
-    )
+    # underperforming group: a ball holding ~6 % of rows, 40 % of its labels flipped, in 20
+    # features (10 informative) and in 4
+    for d in (20, 4):
+        X, y = table(n, d=d, seed=6)
+        c = X[rng.integers(n)]
+        dist = np.linalg.norm(X - c, axis=1)
+        region = dist <= np.quantile(dist, 0.06)
+        rows = np.flatnonzero(region & (rng.random(n) < 0.4))
+        yn = flip(y, rows, k, rng)
+        df = frame(X, yn)
+        P = probs(X, yn)
+        a = ours(df, ["underperforming_group"], P)
+        lab = datalab(df, {"underperforming_group": {}}, P=P, X=X)
+        line(
+            "underperforming_group",
+            f1(a["underperforming_group"].flags.reindex(range(n)).to_numpy(), region),
+            f1(dl_flags(lab, "underperforming_group"), region),
+            f"6% ball with 40% flipped, {d} features",
+        )
 
 
 # ---------------------------------------------------------------------------- non-iid

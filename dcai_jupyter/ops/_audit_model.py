@@ -90,6 +90,60 @@ def _positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def _bernoulli_ll(k: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Log-likelihood of ``k`` errors in ``m`` rows at their own rate (0 log 0 = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(m > 0, k / np.maximum(m, 1), 0.0)
+        a = np.where(k > 0, k * np.log(np.where(r > 0, r, 1.0)), 0.0)
+        b = np.where(m - k > 0, (m - k) * np.log(np.where(r < 1, 1 - r, 1.0)), 0.0)
+    return a + b
+
+
+def _refine(
+    Z: np.ndarray, correct: np.ndarray, members: np.ndarray, gap: float, min_size: int
+) -> np.ndarray:
+    """A region's rows re-drawn as the ball around its errors that best separates them.
+
+    The rows of low local accuracy follow the neighbour graph's shape, not the region's:
+    around the mean of the region's misclassified rows, the rows in order of distance form
+    nested balls, and the one of largest Bernoulli likelihood ratio (errors inside vs
+    outside, a scan statistic) whose accuracy is at least ``gap`` below the rest's
+    replaces the region when it explains the errors better than the region does.
+    """
+    err = 1.0 - np.asarray(correct, dtype=np.float64)
+    n = len(err)
+    wrong = members & (err > 0)
+    if not wrong.any():
+        return members
+    d = ((Z - Z[wrong].mean(axis=0)) ** 2).sum(axis=1)
+    order = np.argsort(d, kind="stable")
+    inside = np.cumsum(err[order])
+    sizes = np.arange(1, n + 1, dtype=np.float64)
+    total = float(err.sum())
+    rest_n = n - sizes
+    rate_in = inside / sizes
+    rate_out = np.divide(total - inside, rest_n, out=np.zeros(n), where=rest_n > 0)
+    ok = (sizes >= min_size) & (sizes <= n // 2) & (rate_in - rate_out >= gap)
+    if not ok.any():
+        return members
+    llr = _bernoulli_ll(inside, sizes) + _bernoulli_ll(total - inside, rest_n)
+    llr = np.where(ok, llr, -np.inf)
+    j = int(np.argmax(llr))
+    k_in = float(err[members].sum())
+    n_in = float(members.sum())
+    own = float(
+        (
+            _bernoulli_ll(np.array([k_in]), np.array([n_in]))
+            + _bernoulli_ll(np.array([total - k_in]), np.array([n - n_in]))
+        )[0]
+    )
+    if not llr[j] > own:
+        return members
+    ball = np.zeros(n, dtype=bool)
+    ball[order[: j + 1]] = True
+    return ball
+
+
 @register
 class UnderperformingGroup(Operation):
     """Find regions of the feature space where the model is far less accurate than elsewhere.
@@ -100,7 +154,10 @@ class UnderperformingGroup(Operation):
     below the overall accuracy are joined through the neighbour graph into connected
     regions; a region is flagged (a group) when it holds at least ``min_size`` rows, its
     accuracy is at least ``gap`` below that of the other rows, and the difference is
-    significant (one-sided binomial z-test at ``alpha`` over the number of regions).
+    significant (one-sided binomial z-test at ``alpha`` over the number of regions). A
+    flagged region is then re-drawn as the ball around its misclassified rows that best
+    separates errors inside from outside (a Bernoulli likelihood-ratio scan) when that
+    ball explains the errors better than the region does.
 
     Parameters
     ----------
@@ -228,6 +285,11 @@ class UnderperformingGroup(Operation):
             p = float(_norm_sf(np.array([z]))[0])
             if rest - acc >= gap and p < alpha / max(len(regions), 1):
                 g = len(groups)
+                m = _refine(ctx.space[labeled], correct, m & (group < 0), gap, min_size)
+                m &= group < 0
+                size = int(m.sum())
+                acc = float(correct[m].mean())
+                rest = float((total - correct[m].sum()) / (n - size))
                 group[m] = g
                 groups[str(g)] = {"rows": size, "accuracy": round(acc, 4), "rest": round(rest, 4)}
                 reason[m] = f"region of {size} rows: accuracy {acc:.2f} vs {rest:.2f} elsewhere"
