@@ -79,11 +79,11 @@ def _operation(
     n_jobs: int | None,
     random_state: int | None,
 ) -> Any:
-    from . import _audit_columns as C
-    from . import _audit_image as I
-    from . import _audit_model as M
-    from . import _audit_order as O
-    from . import _audit_rows as R
+    from . import _audit_columns as columns_
+    from . import _audit_image as image_
+    from . import _audit_model as model_
+    from . import _audit_order as order_
+    from . import _audit_rows as rows_
     from ._duplicates import Duplicates
     from ._label_issues import LabelIssues
     from ._outliers import Outliers
@@ -96,25 +96,25 @@ def _operation(
     if kind == "outlier":
         return Outliers(features=f, random_state=random_state, progress=False)
     if kind == "null":
-        return R.NullRows()
+        return rows_.NullRows()
     if kind == "class_imbalance":
-        return R.ClassImbalance()
+        return rows_.ClassImbalance()
     if kind == "non_iid":
-        return O.NonIID(features=f, random_state=random_state)
+        return order_.NonIID(features=f, random_state=random_state)
     if kind == "underperforming_group":
-        return M.UnderperformingGroup(
+        return model_.UnderperformingGroup(
             model=model, cv=cv, n_jobs=n_jobs, features=f, random_state=random_state
         )
     if kind == "data_valuation":
-        return M.DataValuation(features=f, random_state=random_state)
+        return model_.DataValuation(features=f, random_state=random_state)
     if kind == "leakage":
-        return C.Leakage(test=test, features=f, random_state=random_state)
+        return columns_.Leakage(test=test, features=f, random_state=random_state)
     if kind == "identifier":
-        return C.Identifiers()
+        return columns_.Identifiers()
     if kind == "target_leak":
-        return C.TargetLeak(random_state=random_state)
+        return columns_.TargetLeak(random_state=random_state)
     if kind == "image":
-        return I.ImageIssues()
+        return image_.ImageIssues()
     raise ValueError(f"unknown issue type {kind!r}; the types are {list(ISSUE_TYPES)}")
 
 
