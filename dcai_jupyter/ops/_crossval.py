@@ -71,10 +71,12 @@ KNN_SEARCH_FACTOR = 2
 #: refining passes of the default ensemble: each refits the members without the rows the
 #: previous pass flagged (see :func:`out_of_sample_pred_probs`)
 REFINE_PASSES = 2
-#: ... on a mixed table (:mod:`._tabular`), where the members cost more and the second
-#: refining pass and refitting the gradient boosting did not change the mean F1 of
-#: benchmarks/real_tables.py (0.550 -> 0.553 on 7 cases at 10 % noise) for 2/3 of the CPU
-MIXED_REFINE_PASSES = 1
+#: ... on a mixed table (:mod:`._tabular`): none. On the nine tables of
+#: benchmarks/real_tables.py the refining passes did not raise the mean F1 (0, 1, 2 passes:
+#: 0.605 / 0.599 / 0.599 at 10 % uniform noise, 0.656 / 0.661 / 0.658 at 20 % asymmetric)
+#: and cost a sixth more CPU each; without them no table fell below cleanlab on the
+#: logistic-regression pipeline (one refining pass lost 0.04 F1 to it on ISLR/Carseats)
+MIXED_REFINE_PASSES = 0
 #: whether a mixed table's ensemble has the Gaussian member (QDA or mixture): it got weight
 #: 0 on 7 of the 9 tables of benchmarks/real_tables.py (at most 0.2 elsewhere), on one-hot
 #: columns its covariances say little; without it the mean F1 stayed 0.599, CPU -21 %
@@ -265,9 +267,8 @@ def out_of_sample_pred_probs(
         and ``ds.evaluate`` pass when a column is categorical, text, a date or has missing
         values): the linear member then reads its sparse view (one-hot categories, the full
         TF-IDF of each text column) and a ``HistGradientBoostingClassifier`` with native
-        categorical splits joins the mix (fit once, on the first pass) in place of the
-        Gaussian member, with one refining pass (``MIXED_REFINE_PASSES``); a given
-        ``model`` gets the dense view.
+        categorical splits joins the mix in place of the Gaussian member, without
+        refining passes (``MIXED_REFINE_PASSES``); a given ``model`` gets the dense view.
     cv : int
         Number of stratified folds (every class needs at least ``cv`` samples).
     n_jobs : int, optional
