@@ -527,6 +527,31 @@ class SuggestSamples(Operation):
     action: ClassVar[str] = "label"
     needs_findings: ClassVar[bool] = False
 
+    @classmethod
+    def conformance_example(cls) -> list[dict[str, Any]]:
+        """Small cases for ``tests/test_operations.py``: a pool beside labeled blobs."""
+        from sklearn.datasets import make_blobs
+
+        X, y = make_blobs(n_samples=80, centers=3, n_features=3, cluster_std=0.8, random_state=0)
+        df = pd.DataFrame(X, columns=["a", "b", "c"])
+        labels = np.array(["ant", "bee", "cat"], dtype=object)[y]
+        labels[::3] = None  # every third row is in the pool
+        df["label"] = labels
+        return [
+            {
+                "frame": df,
+                "dataset": {"label": "label"},
+                "operation": cls(k=5, random_state=0, progress=False),
+                "name": "auto",
+            },
+            {
+                "frame": df,
+                "dataset": {"label": "label"},
+                "operation": cls(k=4, strategy="margin", random_state=1, progress=False),
+                "name": "margin",
+            },
+        ]
+
     def __init__(
         self,
         *,

@@ -49,9 +49,10 @@ def register(cls: OpT) -> OpT:
 
 
 def registry() -> dict[str, type[Operation]]:
-    """Operation classes by recorded change op name (a copy; one entry per class)."""
+    """Every operation class, one entry each (a copy): by the op name its applied change is
+    recorded under, or by its family name where it only finds (``suggest_samples``...)."""
     _load_builtin()
-    return {cls.change_op: cls for cls in dict.fromkeys(_REGISTRY.values()) if cls.change_op}
+    return {cls.change_op or cls.name: cls for cls in dict.fromkeys(_REGISTRY.values())}
 
 
 def get_operation(op: str) -> type[Operation]:
@@ -225,6 +226,11 @@ class Operation:
         sample ids it acted on with a content hash each. Recipe replay re-runs the rule's
         ``find`` and carries the selection over by sample id, never onto other samples.
         """
+        if not self.change_op:
+            raise TypeError(
+                f"{type(self).__name__} only finds: it records no change. Act on its findings "
+                "with ds.relabel, ds.remove or the LabelEditor"
+            )
         given = {
             k: v for k, v in (("ids", ids), ("groups", groups), ("top", top)) if v is not None
         }
