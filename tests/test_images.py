@@ -270,3 +270,14 @@ def test_without_pillow(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert "needs: this history records PIL images; install Pillow" in r.stdout
+
+
+def test_label_issues_on_fewer_images_than_the_knn_member_keeps_dimensions():
+    # 60 images of 144 pixels: the kNN member's PCA (64 components) cannot fit on 40
+    # training rows per fold; it keeps the scaled pixels instead of failing
+    rng = np.random.default_rng(0)
+    imgs = [rng.integers(0, 255, size=(12, 12), dtype=np.uint8) for _ in range(60)]
+    df = pd.DataFrame({"img": imgs, "label": ["a", "b", "c"] * 20})
+    ds = dj.Dataset(df, label="label", image="img")
+    issues = ds.find_label_issues(cv=3, progress=False)
+    assert len(issues) == 60 and issues.scores.between(0, 1).all()

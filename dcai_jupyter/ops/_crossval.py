@@ -343,7 +343,8 @@ def _standardize(X: Any) -> np.ndarray:
     sd = X.std(axis=0)
     sd[sd == 0] = 1.0
     Z = (X - mu) / sd
-    if Z.shape[1] > KNN_MAX_DIMS:
+    if Z.shape[1] > KNN_MAX_DIMS and Z.shape[0] > KNN_MAX_DIMS:
+        # (with no more rows than components, PCA cannot reduce: keep the scaled features)
         from sklearn.decomposition import PCA
 
         Z = PCA(n_components=KNN_MAX_DIMS, svd_solver="randomized", random_state=0).fit_transform(Z)
