@@ -3,6 +3,7 @@ and outliers on a generated table with every column role."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -86,10 +87,14 @@ def test_row_numbers_and_date_strings():
     assert ds.roles["rownames"] == "id" and ds.roles["when"] == "datetime"
 
 
-def test_id_column_left_out_with_a_notice_saying_how_to_include_it():
+def test_id_column_left_out_with_a_notice_saying_how_to_include_it(capsys):
     df, _ = mixed_frame(100)
-    with pytest.warns(UserWarning, match=r"identifier-like.*'customer_id'.*roles=\{'customer_id'"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a plain notice, not a warning box
         dj.Dataset(df, label="label", history=":memory:")
+    out = capsys.readouterr()
+    assert re.search(r"identifier-like.*'customer_id'.*roles=\{'customer_id'", out.out), out
+    assert out.err == ""
 
 
 def test_roles_can_be_overridden():

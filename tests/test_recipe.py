@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_operations import OPS, _dataset, _examples, _find
+from test_operations import APPLY_OPS, _dataset, _examples, _find
 
 import dcai_jupyter as dj
 from dcai_jupyter.core import open_history
@@ -230,7 +230,7 @@ def test_bad_new_data_is_refused_with_what_to_do_and_nothing_is_made(worked):
         ds.history.replay_recipe(new.to_dict())  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("op_name", OPS)
+@pytest.mark.parametrize("op_name", APPLY_OPS)
 def test_a_recipe_of_every_registered_operation_replays_onto_new_data(op_name):
     ex = _examples(op_name)[0]
     ds = _dataset(ex)

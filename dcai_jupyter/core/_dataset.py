@@ -132,12 +132,12 @@ class Dataset(DatasetReviews):
         if ids_left_out:
             first = ids_left_out[0]
             shown = "; ".join(f"{c!r} ({self.roles.why[c]})" for c in ids_left_out)
-            warnings.warn(
+            # stdout: an expected situation said once in plain text, not a warning (stderr
+            # shows as a pink box in Jupyter)
+            print(
                 f"dcai_jupyter: identifier-like columns left out of the features: {shown}. "
                 f"To use one: roles={{{first!r}: 'categorical'}} (or 'numeric'), or list it "
-                "in features=",
-                UserWarning,
-                stacklevel=2,
+                "in features="
             )
         self.name = name or "dataset"
         self.label = label

@@ -39,7 +39,8 @@ df = pd.DataFrame({{
     "text": [f"sample {{i}}" for i in range({n})],
     "label": rng.choice(CLASSES, {n}),
 }})
-ds = dj.Dataset(df, label="label", name={name!r}, classes=CLASSES)
+ds = dj.Dataset(df, label="label", name={name!r}, classes=CLASSES,
+                roles={{"n": "numeric", "text": "text"}})  # no id-column notice
 """
 
 
