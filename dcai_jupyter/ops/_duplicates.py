@@ -56,7 +56,6 @@ group member but the keeper, as one change.
 from __future__ import annotations
 
 import numbers
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -68,6 +67,7 @@ from ._base import Selection, register
 from ._mixed_rows import is_mixed_rows, mixed_groups, near_copy_pairs
 from ._removal import RemovalOperation, known_ids
 from ._space import as_float_matrix, dataset_matrix, reduce_dims, scale_columns
+from ._text_norm import normalize_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import ChangePlan, Dataset
@@ -107,13 +107,6 @@ COLUMNS = ["score", "is_duplicate", "group", "keeper", "reason", "nearest_id", "
 
 
 # ---------------------------------------------------------------------------- exact content
-def normalize_text(text: str) -> str:
-    """Lower case (casefold), punctuation removed, runs of whitespace as one space, stripped."""
-    t = unicodedata.normalize("NFKC", text).casefold()
-    t = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in t)
-    return " ".join(t.split())
-
-
 def _cell_key(v: Any) -> Any:
     if v is None or (isinstance(v, float) and v != v):
         return ("na",)

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._text_norm import normalize_text
+
 __all__ = [
     "NEAR_RTOL",
     "is_mixed_rows",
@@ -52,8 +54,6 @@ def _missing(v: Any) -> bool:
 
 
 def _text_key(v: Any) -> str:
-    from ._duplicates import normalize_text
-
     if _missing(v):
         return "\x00na"
     return " ".join(sorted(normalize_text(str(v)).split()))

@@ -138,8 +138,9 @@ def register_transform(fn: _F, name: str | None = None) -> _F:
 
 
 def _load_builtins() -> None:
-    # The built-in transforms register themselves when their module is imported.
-    importlib.import_module("dcai_jupyter.ops._transforms")
+    # The built-in transforms register themselves when the ops package is imported (as the
+    # operations do); importing the package, not the module, keeps this file below it.
+    importlib.import_module("dcai_jupyter.ops")
 
 
 def _registered_name(fn: Any) -> str | None:
