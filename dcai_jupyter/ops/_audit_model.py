@@ -39,43 +39,15 @@ def label_findings(op: LabelIssues, ds: Dataset, ctx: AuditContext) -> Findings:
     ``random_state`` (the audit builds both from its own parameters); the frame, roles,
     params and attrs are those ``op.find(ds)`` returns.
     """
-    from ._confident_learning import _issues_frame
-    from ._label_issues import COLUMNS, ROLES, scores_digest
-    from ._validation import check_ids
-
     if len(ds) == 0:
         raise ValueError("the dataset is empty: there is nothing to check")
     labeled = ctx.labeled
     if not labeled.any():
         raise ValueError("no sample has a label: there is nothing to check")
-    ids = np.asarray(ds.ids)[labeled]
     present = ctx.present
     opts = op._options(ds, present)
-    probs = ctx.probs
-    rank = opts.pop("rank_by")
-    support = opts.pop("min_support")
-    frame = _issues_frame(
-        ctx.codes, probs, present, check_ids(ids, len(ids)), rank, support, **opts
-    )
-    frame["score"] = 1.0 - frame["label_quality"].to_numpy(dtype=np.float64)
-    frame = frame[COLUMNS]
-    order = np.lexsort(
-        (frame.index.to_numpy(), -frame["score"].to_numpy(), ~frame["is_issue"].to_numpy())
-    )
-    frame = frame.iloc[order]
-    version = int(ds.version)
-    frame.attrs.update(
-        {
-            "version": version,
-            "features": ctx.design_features,
-            "n_unlabeled": int((~labeled).sum()),
-            "digest": scores_digest(frame),
-        }
-    )
-    from ..core import Findings
-
-    return Findings(
-        frame, op=op.name, roles=ROLES, action=op.action, params=op.json_params(), version=version
+    return op.findings_from_probs(
+        ds, labeled, ctx.codes, present, ctx.probs, opts, ctx.design_features
     )
 
 

@@ -268,7 +268,6 @@ class LabelIssues(Operation):
         labeled = ~pd.isna(pd.Series(labels, dtype=object)).to_numpy()
         if not labeled.any():
             raise ValueError("no sample has a label: there is nothing to check")
-        ids = np.asarray(ds.ids)[labeled]
         labels = labels[labeled]
         codes, present = encode_labels(labels, _present(ds, labels))
         opts = self._options(ds, present)  # bad options fail before any model is fit
@@ -284,6 +283,27 @@ class LabelIssues(Operation):
             classes=present,
             desc="label issues",
         )
+        return self.findings_from_probs(ds, labeled, codes, present, probs, opts, used)
+
+    def findings_from_probs(
+        self,
+        ds: Dataset,
+        labeled: np.ndarray,
+        codes: np.ndarray,
+        present: list[Any],
+        probs: np.ndarray,
+        opts: dict[str, Any],
+        features: Sequence[Any],
+    ) -> Findings:
+        """The findings ``find`` returns, from out-of-sample probabilities already computed
+        (by ``find`` itself, or once for every type of an audit).
+
+        ``labeled`` masks the dataset's rows with a label, ``codes``/``present`` are their
+        encoded labels and classes, ``probs`` one row per labeled sample, ``opts`` this
+        operation's checked options (``_options``), ``features`` the columns the model used.
+        """
+        ids = np.asarray(ds.ids)[labeled]
+        opts = dict(opts)
         rank = opts.pop("rank_by")
         support = opts.pop("min_support")
         frame = _issues_frame(
@@ -300,7 +320,7 @@ class LabelIssues(Operation):
         frame.attrs.update(
             {
                 "version": version,
-                "features": [str(c) for c in used],
+                "features": [str(c) for c in features],
                 "n_unlabeled": int((~labeled).sum()),
                 "digest": scores_digest(frame),
             }
