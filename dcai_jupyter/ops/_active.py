@@ -489,6 +489,19 @@ def _labeled_mask(ds: Dataset) -> np.ndarray:
     return ~pd.isna(labels).to_numpy()
 
 
+def pool_blobs() -> pd.DataFrame:
+    """Conformance data of the pool operations: 80 rows of three blobs, every third row in
+    the unlabeled pool (label missing)."""
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=80, centers=3, n_features=3, cluster_std=0.8, random_state=0)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    labels = np.array(["ant", "bee", "cat"], dtype=object)[y]
+    labels[::3] = None  # every third row is in the pool
+    df["label"] = labels
+    return df
+
+
 @register
 class SuggestSamples(Operation):
     """Suggest unlabeled pool rows for a person to label next (active learning).
@@ -530,13 +543,7 @@ class SuggestSamples(Operation):
     @classmethod
     def conformance_example(cls) -> list[dict[str, Any]]:
         """Small cases for ``tests/test_operations.py``: a pool beside labeled blobs."""
-        from sklearn.datasets import make_blobs
-
-        X, y = make_blobs(n_samples=80, centers=3, n_features=3, cluster_std=0.8, random_state=0)
-        df = pd.DataFrame(X, columns=["a", "b", "c"])
-        labels = np.array(["ant", "bee", "cat"], dtype=object)[y]
-        labels[::3] = None  # every third row is in the pool
-        df["label"] = labels
+        df = pool_blobs()
         return [
             {
                 "frame": df,

@@ -318,9 +318,7 @@ class Operation:
             bar.set_postfix_str(f"recording {sum(change.counts().values())} rows")
             ds.apply(change)
             bar.update(1)
-        return np.asarray(
-            [i for d in change.deltas if d["t"] == "ins" for i in d["i"]], dtype=np.int64
-        )
+        return added_ids(change)
 
     @classmethod
     def for_findings(cls, findings: Any) -> Operation:
@@ -387,6 +385,11 @@ class Selection:
         return out
 
 
+def added_ids(change: Change) -> np.ndarray:
+    """Sample ids of the rows a change inserts, in order."""
+    return np.asarray([i for d in change.deltas if d["t"] == "ins" for i in d["i"]], dtype=np.int64)
+
+
 def check_top(top: Any) -> int | None:
     """``top`` as an int (or None); a clear error for anything else."""
     if top is None:
@@ -443,6 +446,7 @@ Factory = Callable[..., Operation]
 __all__ = [
     "Operation",
     "Selection",
+    "added_ids",
     "check_groups",
     "check_top",
     "get_operation",

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import ChangePlan, Findings
-from ._active import _check_model, _labeled_mask, pool_predictions
+from ._active import _check_model, _labeled_mask, pool_blobs, pool_predictions
 from ._base import Operation, Selection, register
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,14 +93,9 @@ class PseudoLabel(Operation):
     @classmethod
     def conformance_example(cls) -> list[dict[str, Any]]:
         """Small cases for ``tests/test_operations.py``: a pool beside labeled blobs."""
-        from sklearn.datasets import make_blobs
         from sklearn.linear_model import LogisticRegression
 
-        X, y = make_blobs(n_samples=80, centers=3, n_features=3, cluster_std=0.8, random_state=0)
-        df = pd.DataFrame(X, columns=["a", "b", "c"])
-        labels = np.array(["ant", "bee", "cat"], dtype=object)[y]
-        labels[::3] = None  # every third row is in the pool
-        df["label"] = labels
+        df = pool_blobs()
         return [
             {
                 "frame": df,

@@ -46,9 +46,9 @@ import pandas as pd
 from ._base import Operation, Selection, register
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..core import Change, ChangePlan, Dataset, Findings
+    from ..core import ChangePlan, Dataset, Findings
 
-__all__ = ["Synthesize", "added_ids", "synthesis_counts"]
+__all__ = ["Synthesize", "synthesis_counts"]
 
 TARGETS = ("balance", "weakest")
 
@@ -202,11 +202,6 @@ def _cv_f1(
         zero_division=0,
     )
     return {c: float(s) for c, s in zip(classes, scores, strict=True)}
-
-
-def added_ids(change: Change) -> np.ndarray:
-    """Sample ids of the rows a change inserts, in order."""
-    return np.asarray([i for d in change.deltas if d["t"] == "ins" for i in d["i"]], dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------- columns
