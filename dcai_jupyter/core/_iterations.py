@@ -88,6 +88,7 @@ class IterationLog:
         self._by_prov: dict[int, Iteration] = {}
         self._list: list[Iteration] = []
         self._owner: list[int] = [0]  # iteration number per version (0: the base)
+        self._ops: list[str] = [""]  # op per version (none for the base)
 
     @property
     def head(self) -> int:
@@ -113,7 +114,8 @@ class IterationLog:
             rows = self._h.change_summaries(after=self._seen)
             if rows and rows[0][0] != self._seen + 1:
                 # the file is not the one read before (set aside and begun anew): start over
-                self._seen, self._by_prov, self._list, self._owner = 0, {}, [], [0]
+                self._seen, self._by_prov, self._list = 0, {}, []
+                self._owner, self._ops = [0], [""]
                 rows = self._h.change_summaries(after=0)
             if not rows:
                 return []
@@ -148,6 +150,7 @@ class IterationLog:
                 it.started_ms = min(it.started_ms, ts)
                 it.ended_ms = max(it.ended_ms, ts)
                 self._owner.append(it.number)
+                self._ops.append(op)
                 touched[it.number] = None
             self._seen = int(rows[-1][0])
             return list(touched)
@@ -160,6 +163,10 @@ class IterationLog:
     def owners(self) -> np.ndarray:
         """The iteration number of every version read so far (index = version; 0: base)."""
         return np.asarray(self._owner, dtype=np.int64)
+
+    def ops(self, first: int, last: int) -> list[str]:
+        """The op of every version ``first .. last`` read so far (inclusive)."""
+        return self._ops[max(first, 1) : last + 1]
 
     def iteration_of(self, version: int) -> int:
         """The iteration that made ``version`` (0 for the base data)."""

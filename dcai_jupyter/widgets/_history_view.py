@@ -125,7 +125,7 @@ class _Summary:
         head = self._log.head
         changes = _raw_changes(h, 1, head) if head else []
         per_change = [_change_counts(c, label) for c in changes]
-        ops = [op for _, op, *_ in h.change_summaries(after=0)] if head else []
+        ops = self._log.ops(1, head)
         # class counts now, walked back to the base
         cur = pd.Series(np.asarray(ds.column(label), dtype=object)).value_counts(dropna=False)
         counts_now = {_key(k): int(v) for k, v in cur.items()}
@@ -161,10 +161,11 @@ class _Summary:
         """Follow the dataset to its current version, reading only the new changes."""
         h = ds.history
         self.version = int(ds.version)
-        if self._log.refresh() or self._log.head > self._seen:
+        self._log.refresh()
+        if self._log.head > self._seen:
             head = self._log.head
             changes = _raw_changes(h, self._seen + 1, head)
-            ops = [op for _, op, *_ in h.change_summaries(after=self._seen)]
+            ops = self._log.ops(self._seen + 1, head)
             self._extend([_change_counts(c, self.label) for c in changes], ops)
         self._read_metrics(h)
 
@@ -172,7 +173,6 @@ class _Summary:
         """Add the changes after ``self._seen`` (their counts and ops, in order)."""
         owner = self._log.owners()
         its = {it.number: it for it in self._log.iterations}
-        grown: dict[int, None] = {}
         for (counts, cls), op in zip(per_change, ops, strict=True):
             v = self._seen + 1
             k_it = int(owner[v])
@@ -185,11 +185,9 @@ class _Summary:
             for k, n in cls.items():
                 self._running[k] = self._running.get(k, 0) + n
             self._seen = v
-            if its[k_it].last_version == v:  # the class counts at the end of the iteration
-                self._snapshot(its[k_it])
-            grown[k_it] = None
-        for k_it in grown:
-            if k_it >= len(self.entries):  # pragma: no cover - every iteration ends somewhere
+            # the class counts at the end of the iteration (every iteration the new changes
+            # touch ends at one of them: its last version is the newest read)
+            if its[k_it].last_version == v:
                 self._snapshot(its[k_it])
         self.owner = owner
 
@@ -214,11 +212,11 @@ class _Summary:
             "classes": {k: v for k, v in classes.items() if v},
             "metrics": {},
         }
-        if it.number < len(self.entries):
-            entry["metrics"] = self.entries[it.number]["metrics"]
-            self.entries[it.number] = entry
-        else:
-            self.entries.append(entry)
+        # entries[k] is iteration k; iterations interleave, so a later one may end first
+        while len(self.entries) <= it.number:
+            self.entries.append({"metrics": {}})
+        entry["metrics"] = self.entries[it.number]["metrics"]
+        self.entries[it.number] = entry
 
     def _read_metrics(self, h: Any) -> None:
         # metrics by iteration: the iteration of the version they were measured on
