@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .core import HistoryError, open_history
-from .core._history_frames import _clamp, _text_table
+from .core._history_frames import _clamp, _text_table, _times, where
 
 
 def _read_table(path: Path, dtypes: dict[str, str] | None) -> pd.DataFrame:
@@ -53,7 +53,7 @@ def _fit(view: pd.DataFrame, width: int = WIDTH) -> str:
     until the lines fit."""
     view = view.copy()
     # what was done is cut first; where it was done (the cell) only if that is not enough
-    tiers = [[c for c in ("ops", "change", "reason") if c in view.columns]]
+    tiers = [[c for c in ("ops", "change", "reason", "ids") if c in view.columns]]
     tiers.append(["where"] if "where" in view.columns else [])
     free = tiers.pop(0)
 
@@ -125,49 +125,72 @@ def _cmd_history(args: argparse.Namespace) -> int:
             view.index.name = "iter"
         # "LabelEditor in cell [3] · 3f2a9c1e": a named widget needs no "widget " before it
         view["where"] = [re.sub(r"^widget (?=[A-Z])", "", str(w)) for w in view["where"]]
-        # one day: the date once, above the table, and the times alone
-        col = "time" if "time" in view.columns else "started"
-        days = {str(t)[:10] for t in view[col] if str(t) not in ("", "…")}
-        if len(days) == 1:
-            view[col] = [str(t)[11:] if len(str(t)) > 10 else t for t in view[col]]
-            print(f"times are local, all on {days.pop()}")
+        _one_day(view, "time" if "time" in view.columns else "started")
         print(_fit(view))
     else:
         print("(no changes recorded)")
     return 0
 
 
+def _one_day(view: pd.DataFrame, col: str) -> None:
+    """When every time in ``view[col]`` is on one day, say the date once (printed above the
+    table) and keep the times alone."""
+    days = {str(t)[:10] for t in view[col] if str(t) not in ("", "…")}
+    if len(days) == 1:
+        view[col] = [str(t)[11:] if len(str(t)) > 10 else t for t in view[col]]
+        print(f"times are local, all on {days.pop()}")
+
+
 def _cmd_reviews(args: argparse.Namespace) -> int:
     h = open_history(args.path)
     at = h.head if args.at is None else args.at
     if args.events:
-        df = h.review_events(at=at)[
-            ["version", "op", "findings", "ids", "in_effect", "source", "widget", "timestamp"]
-        ]
+        df = h.review_events(at=at)
+        cols = ["version", "op", "findings", "ids", "in_effect", "source", "widget", "timestamp"]
     else:
-        df = h.reviews(at=at).reset_index()[
-            [
-                "findings",
-                "sample_id",
-                "state",
-                "version",
-                "source",
-                "widget",
-                "execution_count",
-                "timestamp",
-            ]
-        ]
+        df = h.reviews(at=at).reset_index()
+        cols = ["findings", "sample_id", "state", "version", "source", "widget"]
+        cols += ["execution_count", "timestamp"]
     if args.json:
-        print(df.reset_index().to_json(orient="records", date_format="iso"))
+        print(df[cols].reset_index(drop=True).to_json(orient="records", date_format="iso"))
         return 0
-    what = "review events" if args.events else "samples kept or reviewed"
-    print(f"{h.path}: dataset {h.name!r}, review state at version {at}: {len(df)} {what}")
-    if len(df):
-        with pd.option_context(
-            "display.width", 200, "display.max_columns", 20, "display.max_rows", 10_000
-        ):
-            print(df.to_string(index=False))
+    n = len(df)
+    what = (
+        f"review event{'s' * (n != 1)}"
+        if args.events
+        else f"sample{'s' * (n != 1)} kept or reviewed"
+    )
+    print(f"{Path(h.path).name}: dataset {h.name!r}, review state at version {at}: {n} {what}")
+    if n:
+        view = _reviews_view(df, events=args.events)
+        _one_day(view, "time")
+        print(_fit(view))
     return 0
+
+
+def _reviews_view(df: pd.DataFrame, *, events: bool) -> pd.DataFrame:
+    """The review rows as text a person reads in 100 columns: where each came from in the
+    history's words ("cell [3]", "LabelEditor in cell [3]"), local times to the second."""
+    places = [
+        re.sub(r"^widget (?=[A-Z])", "", where(r.source, r.execution_count, r.cell_id, r.widget))
+        for r in df.itertuples(index=False)
+    ]
+    view = pd.DataFrame({"version": df["version"].astype(int)})
+    if events:
+        # an event not in effect at that version (undone, reverted past, or later) says so
+        view["change"] = [
+            str(op).removeprefix("mark_") + ("" if live else " (not in effect)")
+            for op, live in zip(df["op"], df["in_effect"], strict=True)
+        ]
+        view["findings"] = df["findings"].astype(str)
+        view["ids"] = [", ".join(map(str, ids)) for ids in df["ids"]]
+    else:
+        view["findings"] = df["findings"].astype(str)
+        view["sample"] = df["sample_id"].astype(str)
+        view["state"] = df["state"].astype(str)
+    view["where"] = places
+    view["time"] = _times(df["timestamp"])
+    return view.set_index("version")
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:

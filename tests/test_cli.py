@@ -156,6 +156,32 @@ def test_reviews_lists_the_review_state_in_effect(tmp_path):
     ]
 
 
+def test_reviews_fit_100_columns_and_say_where_in_the_history_words(tmp_path):
+    """``dcai reviews`` reads like ``dcai history``: a long list of ids is cut to fit 100
+    columns, the place is "LabelEditor in cell [4]", not four raw columns, times to the
+    second."""
+    from dcai_jupyter.core._provenance import widget_source
+
+    df = pd.DataFrame({"x": np.arange(400.0), "label": np.arange(400) % 3})
+    path = tmp_path / "wide.sqlite"
+    ds = dj.Dataset(df, label="label", name="wide", history=path)
+    frame = pd.DataFrame(
+        {"score": np.linspace(1, 0, 400), "flag": np.ones(400, bool)}, index=pd.Index(ds.ids)
+    )
+    found = dj.Findings(frame, op="label_issues", roles={"score": "score", "flag": "flag"})
+    with widget_source("LabelEditor", cell_id="3f2a9c1e-58d4", execution_count=4):
+        ds.record_review(found, list(ds.ids[:300]), "reviewed")
+    ds.history.close()
+    for extra in ([], ["--events"]):
+        r = _run("reviews", str(path), *extra)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert max(len(line) for line in lines) <= 100, r.stdout
+        assert "LabelEditor in cell [4]" in r.stdout
+        assert re.search(r"\d\d:\d\d:\d\d(\s|$)", lines[-1]) and "+00:00" not in r.stdout
+    assert "…" in r.stdout  # the 300 ids are cut, not wrapped
+
+
 def test_history_fits_100_columns_with_short_cell_ids_and_times_to_the_second(tmp_path):
     from dcai_jupyter.core._provenance import widget_source
 
