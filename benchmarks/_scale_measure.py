@@ -63,14 +63,15 @@ def measured(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, fl
 def data(n: int, *, d: int = 20, k: int = 5, seed: int = 0) -> tuple[Any, Any]:
     """The benchmark's table: ``n`` rows, ``d`` numeric features, ``k`` classes.
 
-    ``make_classification`` with ``n_informative=10`` and the default two clusters per
+    ``make_classification`` with ``n_informative=10`` (at most ``d // 2``), 4 redundant and the default two clusters per
     class (seed 0); float64 ``X``, int64 ``y``. Every part of ``scale.py`` uses this one.
     """
     import numpy as np
     from sklearn.datasets import make_classification
 
+    informative = min(10, d // 2)
     X, y = make_classification(
-        n_samples=n, n_features=d, n_informative=10, n_redundant=4, n_classes=k,
-        random_state=seed,
+        n_samples=n, n_features=d, n_informative=informative,
+        n_redundant=min(4, d - informative), n_classes=k, random_state=seed,
     )  # fmt: skip
     return X.astype(np.float64), y.astype(np.int64)
