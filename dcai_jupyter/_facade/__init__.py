@@ -5,6 +5,9 @@ method is one line onto an ``Operation`` (imported when first called, so ``impor
 dcai_jupyter`` stays free of scikit-learn). Notebook display is attached in ``_display.py``.
 """
 
+from .._kernel import install as _install_provenance_hook
 from ._dataset import Dataset
+
+_install_provenance_hook()  # changes made in a cell or a widget callback say so
 
 __all__ = ["Dataset"]

@@ -11,6 +11,7 @@ from ._errors import (
 )
 from ._findings import Findings
 from ._history import History, open_history
+from ._provenance import Provenance, ProvenanceHook, set_provenance_hook
 
 __all__ = [
     "BaseMismatchError",
@@ -22,7 +23,10 @@ __all__ = [
     "Findings",
     "History",
     "HistoryError",
+    "Provenance",
+    "ProvenanceHook",
     "StateError",
     "SupersededError",
     "open_history",
+    "set_provenance_hook",
 ]

@@ -4,6 +4,11 @@ Sources: ``cell`` (code run in a cell), ``widget`` (one of our widgets, which sa
 ``widget_source``), ``callback`` (the user's own ipywidgets callback, e.g. a Button's
 ``on_click``: the kernel is handling a comm message, so the last cell's code did not make
 the change), ``api`` (a script), ``cli``.
+
+Core knows no Jupyter: what code runs now (which cell, which widget message) is told by a
+hook the Jupyter side installs with ``set_provenance_hook`` (``dcai_jupyter._kernel``, when
+``dcai_jupyter.Dataset`` or the widgets are first imported). With no hook, or when the hook
+knows of nothing, a change is the script's: source ``api``.
 """
 
 from __future__ import annotations
@@ -11,10 +16,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 _local = threading.local()
 _PROCESS_KEY = f"{os.getpid()}-{time.time_ns()}"
@@ -69,85 +73,58 @@ def source(name: str) -> Iterator[None]:
         _local.override = prev
 
 
-def _ipython() -> Any:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency of ipywidgets
-        return None
-    return get_ipython()
+ProvenanceHook = Callable[[], "Provenance | None"]
+"""What runs now, as the Jupyter side sees it: a ``Provenance`` with source ``cell`` or
+``callback`` (its ``key`` one per cell run or widget session, its ``execution_count`` the
+running or last cell's), or None when no cell or widget message is being handled."""
+
+_hook: ProvenanceHook | None = None
 
 
-def _execution_count(ip: Any) -> int | None:
-    """The count of the cell running now (between runs: of the last one).
+def set_provenance_hook(hook: ProvenanceHook | None) -> ProvenanceHook | None:
+    """Install ``hook`` as what tells core which cell or widget message runs now.
 
-    ``In`` gets the cell's code appended before it runs, so its last index is the count
-    of the running cell, whichever way IPython increments ``execution_count``.
+    Parameters
+    ----------
+    hook
+        Called with no argument each time a change is recorded, on the thread making it;
+        returns the ``Provenance`` of the code running now, or None (a script: source
+        ``api``). None removes the hook. It must not raise: a failing hook fails the change.
+        A ``widget_source`` or ``source`` block still wins over what it returns; its
+        ``execution_count`` then tells one widget session from the next.
+
+    Returns
+    -------
+    ProvenanceHook or None
+        The hook installed before, to put back later.
     """
-    if ip is None:
-        return None
-    hist = getattr(ip, "user_ns", {}).get("In")
-    if isinstance(hist, list) and hist:
-        return len(hist) - 1
-    count = getattr(ip, "execution_count", None)
-    return int(count) if isinstance(count, int) else None
+    global _hook
+    prev, _hook = _hook, hook
+    return prev
 
 
 def current() -> Provenance:
     """The provenance of a change made now, on this thread."""
     override = getattr(_local, "override", None)
-    ip = _ipython()
-    count = _execution_count(ip)
-    if override is not None:
-        src, widget, w_cell, w_count = override
-        if src == "widget":
-            # One widget session = the clicks between two cell runs (``count``), in one
-            # widget: the cell that displayed it tells two views of one class apart.
-            if w_cell is None and w_count is None:
-                return Provenance(
-                    f"widget:{widget}:{_PROCESS_KEY}:{count}", "widget", count, widget=widget
-                )
-            return Provenance(
-                f"widget:{widget}:{w_cell}:{w_count}:{_PROCESS_KEY}:{count}",
-                "widget",
-                w_count,
-                cell_id=w_cell,
-                widget=widget,
-            )
-        return Provenance(f"{src}:{_PROCESS_KEY}", src)
-    kernel = getattr(ip, "kernel", None) if ip is not None else None
-    if kernel is not None:
-        try:
-            parent = kernel.get_parent()
-        except Exception:
-            parent = None
-        header = (parent or {}).get("header") or {}
-        msg_type = header.get("msg_type")
-        if msg_type == "comm_msg":
-            # A widget callback of the user's (our widgets set an override above): say which
-            # widget; the code of the last cell run did not make this change.
-            comm_id = ((parent or {}).get("content") or {}).get("comm_id")
-            widget = str(comm_id) if comm_id else None
-            return Provenance(
-                f"callback:{widget}:{_PROCESS_KEY}:{count}", "callback", count, widget=widget
-            )
-        if msg_type == "execute_request":
-            meta = parent.get("metadata") or {}
-            content = parent.get("content") or {}
-            return Provenance(
-                f"cell:{header.get('msg_id')}",
-                "cell",
-                count,
-                cell_id=meta.get("cellId"),
-                code=content.get("code"),
-            )
-    if ip is not None:
-        # IPython terminal (or a kernel without a parent): the current input counts as the cell.
-        code = None
-        hist = getattr(ip, "user_ns", {}).get("In")
-        if hist:
-            code = hist[-1]
-        return Provenance(f"cell:{_PROCESS_KEY}:{count}", "cell", count, code=code)
-    return Provenance(f"api:{_PROCESS_KEY}", "api")
+    if override is not None and override[0] != "widget":
+        return Provenance(f"{override[0]}:{_PROCESS_KEY}", override[0])
+    hook = _hook
+    running = hook() if hook is not None else None
+    if override is None:
+        return running if running is not None else Provenance(f"api:{_PROCESS_KEY}", "api")
+    _, widget, w_cell, w_count = override
+    # One widget session = the clicks between two cell runs (``count``), in one widget: the
+    # cell that displayed it tells two views of one class apart.
+    count = running.execution_count if running is not None else None
+    if w_cell is None and w_count is None:
+        return Provenance(f"widget:{widget}:{_PROCESS_KEY}:{count}", "widget", count, widget=widget)
+    return Provenance(
+        f"widget:{widget}:{w_cell}:{w_count}:{_PROCESS_KEY}:{count}",
+        "widget",
+        w_count,
+        cell_id=w_cell,
+        widget=widget,
+    )
 
 
 def running_cell() -> tuple[str | None, int | None] | None:
