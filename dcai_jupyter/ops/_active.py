@@ -600,7 +600,7 @@ class SuggestSamples(Operation):
             ``predicted_label``, ``confidence``, ``suggested``, ``reason``. Label them
             with ``ds.relabel(ids, labels)`` or ``dj.LabelEditor(ds, picks)``.
         """
-        from ._features import dataset_feature_matrix
+        from ._tabular import dataset_dense
 
         self._check()
         labeled = _labeled_mask(ds)
@@ -619,7 +619,7 @@ class SuggestSamples(Operation):
             conf = np.full(k, np.nan)
         else:
             labels = np.asarray(ds.column(ds.label), dtype=object)[labeled]
-            X, _ = dataset_feature_matrix(ds, self.features)
+            X, _ = dataset_dense(ds, self.features)  # through the column roles
             probs, cls = pool_predictions(
                 X[labeled],
                 labels,

@@ -33,7 +33,7 @@ import pandas as pd
 from ..core import Findings
 from ._base import Selection, register
 from ._removal import RemovalOperation
-from ._space import as_float_matrix, dataset_matrix
+from ._space import as_float_matrix
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import ChangePlan, Dataset
@@ -48,7 +48,12 @@ ROLES = {"score": "score", "flag": "drop", "reason": "reason"}
 
 
 def default_prune_model() -> Any:
-    """``StandardScaler`` + ``LogisticRegression(max_iter=1000)``: the default model."""
+    """``StandardScaler`` + ``LogisticRegression(max_iter=1000)``: the default model.
+
+    (On a mixed table, :class:`Prune` fits ``LogisticRegression(max_iter=1000)`` on the
+    sparse view of its encoding instead: numerics already standardised, categories one-hot,
+    the full TF-IDF of each text column.)
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -175,7 +180,7 @@ def select_prune_rule(
 
     Parameters
     ----------
-    X : array-like (n, d)
+    X : array-like (n, d) or scipy sparse matrix
         Numeric features.
     codes : array-like of n ints
         Class of each sample (0..K-1); every class needs at least ``inner_cv`` samples.
@@ -199,7 +204,8 @@ def select_prune_rule(
     from ._folds import stratified_folds
 
     keep = _check_keep(keep)
-    M = as_float_matrix(X)
+    # a scipy sparse matrix (a mixed table's sparse view) stays sparse
+    M = X.tocsr() if hasattr(X, "tocsr") else as_float_matrix(X)
     y = np.asarray(codes, dtype=np.int64)
     if isinstance(inner_cv, bool) or not isinstance(inner_cv, numbers.Integral) or inner_cv < 2:
         raise ValueError(f"inner_cv must be an integer of at least 2; got {inner_cv!r}")
@@ -219,6 +225,28 @@ def select_prune_rule(
     scores = {r: float(np.mean([res[i][r] for i in range(len(folds))])) for r in PRUNE_RULES}
     best = max(PRUNE_RULES, key=lambda r: (scores[r], -PRUNE_RULES.index(r)))
     return best, scores
+
+
+def _prune_input(
+    ds: Dataset, features: Sequence[str] | None, model: Any
+) -> tuple[Any, list[str], Any, str]:
+    """``(X, used columns, model, encoding)`` of a prune, read through the column roles.
+
+    A mixed table's default model is a ``LogisticRegression`` on the sparse view of its
+    encoding (``encoding="sparse"``), a given model gets the dense view (``"dense"``);
+    plain numeric data keeps its matrix and the default pipeline (``"numeric"``).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from ._tabular import Design, dataset_design
+
+    X, used = dataset_design(ds, features)
+    if isinstance(X, Design):
+        if model is None:
+            return X.sparse.tocsr(), used, LogisticRegression(max_iter=1000), "sparse"
+        return X.dense, used, model, "dense"
+    M = as_float_matrix(X, "the feature matrix")
+    return M, used, default_prune_model() if model is None else model, "numeric"
 
 
 @register
@@ -245,7 +273,13 @@ class Prune(RemovalOperation):
     inner_cv
         Splits ``method="auto"`` compares the rules on.
     features
-        Columns to use (default: the feature columns plus the text column).
+        Columns to use (default: the feature columns plus the text columns), read through
+        the column roles (``ds.roles``). On a mixed table (categories, text, dates, missing
+        values) the default model is ``LogisticRegression(max_iter=1000)`` on the sparse
+        view of the mixed-table encoding (standardised numerics with missing indicators,
+        one-hot categories, the full TF-IDF of each text column); a given ``model`` gets
+        the dense view (see :func:`~dcai_jupyter.ops._tabular.dataset_design`).
+        Identifier columns are left out.
     n_jobs, random_state, progress
         joblib workers, seed (folds, ``"random"``, tie-breaks), progress bar.
     """
@@ -340,7 +374,7 @@ class Prune(RemovalOperation):
         has = ~pd.isna(pd.Series(labels, dtype=object)).to_numpy()
         if not has.any():
             raise ValueError("no sample has a label: pruning keeps a share of each class")
-        M, used = dataset_matrix(ds, self.features)
+        M, used, model, encoding = _prune_input(ds, self.features, self.model)
         present = [c for c in ds.classes if c in set(labels[has].tolist())]
         if len(present) < 2:
             raise ValueError(
@@ -348,10 +382,9 @@ class Prune(RemovalOperation):
                 "least two classes"
             )
         codes, _ = encode_labels(labels[has], present)
-        model = default_prune_model() if self.model is None else self.model
         rule, inner = (
             select_prune_rule(
-                M[has],
+                M[np.flatnonzero(has)],
                 codes,
                 keep=float(self.keep),
                 model=model,
@@ -364,7 +397,7 @@ class Prune(RemovalOperation):
             else (str(self.method), {})
         )
         probs = out_of_sample_pred_probs(
-            M[has],
+            M[np.flatnonzero(has)],
             labels[has],
             model=model,
             cv=self.cv,
@@ -413,6 +446,7 @@ class Prune(RemovalOperation):
             {
                 "version": version,
                 "features": [str(c) for c in used],
+                "encoding": encoding,
                 "rule": rule,
                 "inner_scores": inner,
             }

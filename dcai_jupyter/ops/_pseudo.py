@@ -58,7 +58,10 @@ class PseudoLabel(Operation):
         :class:`~dcai_jupyter.ops.SuggestSamples` (a kNN vote averaged with a small
         gradient-boosting model).
     features
-        Columns to use (default: the feature and text columns).
+        Columns to use (default: the feature and text columns), read through the column
+        roles (``ds.roles``): on a mixed table (categories, text, dates, missing values)
+        the model sees the dense view of the mixed-table encoding, identifier columns left
+        out.
     random_state
         Seed of the model.
     progress
@@ -118,7 +121,7 @@ class PseudoLabel(Operation):
         ]
 
     def _find(self, ds: Dataset) -> Findings:
-        from ._features import dataset_feature_matrix
+        from ._tabular import dataset_dense
 
         t = self.threshold
         if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0.0 < float(t) <= 1.0:
@@ -136,7 +139,9 @@ class PseudoLabel(Operation):
         train = labeled & ~np.isin(ids, pseudo_label_ids(ds))
         if not train.any():
             raise ValueError("no row has a label a person gave: label some pool rows first")
-        X, _ = dataset_feature_matrix(ds, self.features)
+        # read through the column roles: on a mixed table the dense view of its encoding
+        # (missing values with an indicator, categories one-hot or by frequency, text)
+        X, used = dataset_dense(ds, self.features)
         labels = np.asarray(ds.column(ds.label), dtype=object)[train]
         probs, cls = pool_predictions(
             X[train],
@@ -154,8 +159,10 @@ class PseudoLabel(Operation):
         frame["confidence"] = conf
         frame["pseudo_label"] = conf >= float(t)
         order = np.lexsort((frame.index.to_numpy(), -conf))
+        out = frame.iloc[order][COLUMNS]
+        out.attrs["features"] = [str(c) for c in used]
         return Findings(
-            frame.iloc[order][COLUMNS],
+            out,
             op=self.name,
             roles=ROLES,
             action=self.action,

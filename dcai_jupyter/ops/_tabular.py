@@ -36,7 +36,14 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Dataset
 
-__all__ = ["Design", "dataset_design", "design_from_frame", "design_members", "is_mixed"]
+__all__ = [
+    "Design",
+    "dataset_dense",
+    "dataset_design",
+    "design_from_frame",
+    "design_members",
+    "is_mixed",
+]
 
 #: a category with fewer rows than this is pooled into one "rare" value
 MIN_FREQUENCY = 5
@@ -344,6 +351,28 @@ def dataset_design(ds: Dataset, features: Sequence[str] | None = None) -> tuple[
     frame = pd.DataFrame({c: ds.column(c) for c in cols})
     design = design_from_frame(frame, roles)
     return design, design.used
+
+
+def dataset_dense(ds: Dataset, features: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """A dataset's features as one dense float matrix, read through the column roles.
+
+    For a model that takes one matrix (a user's estimator, the kNN and gradient-boosting
+    vote of active learning and pseudo-labels): on a mixed table the dense view of
+    :func:`dataset_design` (skewed numerics log-transformed, missing values imputed with
+    a missing indicator, categories one-hot or by log frequency, each text column as
+    TF-IDF + SVD dimensions, calendar parts of dates; identifier columns left out); on
+    plain numeric data the matrix of :func:`~dcai_jupyter.ops.dataset_feature_matrix`.
+
+    Returns
+    -------
+    X : np.ndarray of shape (len(ds), d), float64, finite on a mixed table
+    used : list of str
+        The columns that went into ``X``.
+    """
+    X, used = dataset_design(ds, features)
+    if isinstance(X, Design):
+        return X.dense, used
+    return X, used
 
 
 def design_members(design: Design) -> list[tuple[str, Any, Any]]:
