@@ -219,6 +219,7 @@ def _replay_recipe(
 
     if args.to is not None or args.no_strict:
         raise ValueError("--to and --no-strict are for exact replay; a recipe runs every change")
+    _extend_trust(args.trust or [], args.register or [])
     old = _read_table(Path(args.base), dtypes) if args.base else None
     result = replay_recipe(h, data, base=old, history=args.history, progress=not args.quiet)
     _write_table(result.dataset.df, Path(args.out))
@@ -233,6 +234,29 @@ def _replay_recipe(
         print(f"needs review: {len(result.needs_review)} -> {args.review}")
     print(f"{len(result.dataset)} rows -> {args.out}")
     return 0
+
+
+def _extend_trust(packages: list[str], modules: list[str]) -> None:
+    """What the person running the command allows beyond the built-ins: estimator classes
+    under ``packages`` (``trust_module``), and the modules named in ``modules`` imported so
+    that their ``register_transform`` calls run. The history file itself never names code
+    to import; only this command line does."""
+    import importlib
+
+    from .ops._params import trust_module
+
+    for pkg in packages:
+        trust_module(pkg)
+    if modules and "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))  # as `python -m` would: the project's own modules
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise ValueError(
+                f"--register {name}: cannot import it ({e}); run dcai from the directory that "
+                "holds it, or install it in this environment"
+            ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -290,6 +314,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="with --recipe: keep the replayed dataset's history in this file",
     )
+    r.add_argument(
+        "--trust",
+        action="append",
+        metavar="PACKAGE",
+        help="with --recipe: also rebuild scikit-learn estimators defined under PACKAGE "
+        "(repeatable; sklearn, imblearn and dcai_jupyter are always trusted)",
+    )
+    r.add_argument(
+        "--register",
+        action="append",
+        metavar="MODULE",
+        help="with --recipe: import MODULE first, so the functions it registers with "
+        "dj.register_transform can be called again (repeatable)",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.add_argument("--out", required=True, help="where to write the result (.csv or .parquet)")
     r.add_argument(
@@ -305,7 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (HistoryError, ValueError, KeyError, FileNotFoundError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        msg = str(e.args[0] if isinstance(e, KeyError) and e.args else e)
+        if "trust_module(" in msg:
+            msg += "; from the command line: dcai replay --recipe --trust PACKAGE"
+        elif "register_transform(" in msg:
+            msg += "; from the command line: dcai replay --recipe --register MODULE"
         print(f"dcai: error: {msg}", file=sys.stderr)
         return 2
 
