@@ -70,6 +70,8 @@ _ABSENT_THRESHOLD = 2.0
 _TINY = 1e-100
 #: filters whose number of flags is fixed by the joint (frac_noise, num_to_remove apply)
 _PRUNE_FILTERS = ("prune_by_noise_rate", "prune_by_class", "both")
+#: the confident joint is counted over blocks of this many samples (bounded temporaries)
+CL_CHUNK = 262_144
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -94,39 +96,58 @@ def _encode(
 
 
 # ---------------------------------------------------------------------------- the joint
+def _class_rows(codes: np.ndarray, k: int) -> list[np.ndarray]:
+    """The positions of each class's samples, ascending (one stable sort, not ``k`` masks)."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(k + 1))
+    return [order[bounds[c] : bounds[c + 1]] for c in range(k)]
+
+
 def _thresholds(codes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Per class: the mean probability of the class over samples labelled with it.
 
     Built like cleanlab's (a list of means, 2 for an absent class, clipped at 2e-6), so the
     dtype, and with it the precision of the later comparison, is the same: float32 input
-    with every class present compares in float32.
+    with every class present compares in float32. Each mean is numpy's over the class's
+    probabilities in sample order, as cleanlab takes it, so it agrees to the last digit.
     """
-    present = np.bincount(codes, minlength=probs.shape[1]) > 0
+    k = probs.shape[1]
     means = [
-        np.mean(probs[codes == c, c]) if present[c] else _ABSENT_THRESHOLD
-        for c in range(probs.shape[1])
+        np.mean(probs[rows, c]) if len(rows) else _ABSENT_THRESHOLD
+        for c, rows in enumerate(_class_rows(codes, k))
     ]
     return np.clip(means, _THRESHOLD_FLOOR, None)
 
 
-def _confident_counts(codes: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _confident_counts(
+    codes: np.ndarray, probs: np.ndarray, chunk: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Uncalibrated confident joint (diagonal at least 1) and the off-diagonal sample indices.
 
     A sample is confidently of class j when ``p_j >= t_j - 1e-6``; with several such
     classes it counts for the most probable class overall, with none it is not counted.
+    The counts are summed over blocks of ``chunk`` rows (default ``CL_CHUNK``): integer
+    sums, so the joint is the same for any block size, and the temporaries are
+    ``chunk x K`` whatever the number of samples.
     """
-    k = probs.shape[1]
-    confident = probs >= _thresholds(codes, probs) - _EPS
-    n_conf = confident.sum(axis=1)
-    guess = np.where(n_conf > 1, probs.argmax(axis=1), confident.argmax(axis=1))
-    counted = n_conf > 0
+    n, k = probs.shape
+    step = max(1, int(chunk or CL_CHUNK))
+    t = _thresholds(codes, probs) - _EPS
     # counted as [true, given] and transposed (a column-major view, like cleanlab's
     # confusion_matrix(...).T): the calibration then sums in the same order, to the last digit
-    cj = np.bincount(guess[counted] * k + codes[counted], minlength=k * k).reshape(k, k).T
-    cj = cj.astype(np.int64, copy=False)
+    flat = np.zeros(k * k, dtype=np.int64)
+    off: list[np.ndarray] = []
+    for a in range(0, n, step):
+        p, c = probs[a : a + step], codes[a : a + step]
+        confident = p >= t
+        n_conf = confident.sum(axis=1)
+        guess = np.where(n_conf > 1, p.argmax(axis=1), confident.argmax(axis=1))
+        counted = n_conf > 0
+        flat += np.bincount(guess[counted] * k + c[counted], minlength=k * k)
+        off.append(a + np.flatnonzero(counted & (guess != c)))
+    cj = flat.reshape(k, k).T
     np.fill_diagonal(cj, np.maximum(cj.diagonal(), 1))
-    off = np.flatnonzero(counted & (guess != codes))
-    return cj, off
+    return cj, np.concatenate(off) if off else np.zeros(0, dtype=np.int64)
 
 
 def _round_rows(m: np.ndarray) -> np.ndarray:
@@ -234,14 +255,25 @@ def _per_class_removal(
         return _round_rows(m)  # a row with a 0/0 rate flags nothing by noise rate
 
 
+def _largest(values: np.ndarray, m: int) -> np.ndarray:
+    """Positions of the ``m`` largest ``values``, ties by position (the earlier first): the
+    first ``m`` of a stable sort by decreasing value, found by a partition (linear time)."""
+    n = len(values)
+    if m >= n:
+        return np.arange(n)
+    kth = np.partition(values, n - m)[n - m]  # the m-th largest value
+    above = np.flatnonzero(values > kth)
+    ties = np.flatnonzero(values == kth)[: m - len(above)]
+    return np.concatenate([above, ties])
+
+
 def _by_noise_rate(
     codes: np.ndarray, probs: np.ndarray, prune: np.ndarray, min_ex: int
 ) -> np.ndarray:
     """Per (given k, true j) cell: flag ``prune[j, k]`` samples of k with the largest p_j - p_k."""
     n, k = probs.shape
     mask = np.zeros(n, dtype=bool)
-    for given in range(k):
-        members = np.flatnonzero(codes == given)
+    for given, members in enumerate(_class_rows(codes, k)):
         if len(members) <= max(min_ex, 1):
             continue
         pk = probs[members, given]
@@ -249,8 +281,7 @@ def _by_noise_rate(
             m = int(prune[true, given])
             if true == given or m <= 0:
                 continue
-            order = np.argsort(-(probs[members, true] - pk), kind="stable")
-            mask[members[order[:m]]] = True
+            mask[members[_largest(probs[members, true] - pk, m)]] = True
     return mask
 
 
@@ -258,14 +289,12 @@ def _by_class(codes: np.ndarray, probs: np.ndarray, prune: np.ndarray, min_ex: i
     """Per given class k: flag all but ``prune[k, k]`` samples, lowest p_k first."""
     n, k = probs.shape
     mask = np.zeros(n, dtype=bool)
-    for given in range(k):
-        members = np.flatnonzero(codes == given)
+    for given, members in enumerate(_class_rows(codes, k)):
         if len(members) <= max(min_ex, 1):
             continue
         m = len(members) - int(prune[given, given])
         if m >= 1:
-            order = np.argsort(probs[members, given], kind="stable")
-            mask[members[order[:m]]] = True
+            mask[members[_largest(-probs[members, given], m)]] = True
     return mask
 
 

@@ -68,6 +68,8 @@ KNN_MAX_REFERENCE = 4000
 #: the neighbour lists hold this many times ``KNN_K`` neighbours, so a vote keeps its
 #: ``KNN_K`` voters when a refining pass leaves out the flagged rows (up to half of them)
 KNN_SEARCH_FACTOR = 2
+#: the kNN vote is counted in blocks of this many rows (bounded temporaries)
+VOTE_CHUNK = 65_536
 #: refining passes of the default ensemble: each refits the members without the rows the
 #: previous pass flagged (see :func:`out_of_sample_pred_probs`)
 REFINE_PASSES = 2
@@ -376,16 +378,29 @@ def _knn_votes(nb: np.ndarray, codes: np.ndarray, keep: np.ndarray, k: int, K: i
 
     ``nb`` lists more neighbours than ``k`` (nearest first), so a vote still has ``k``
     voters after the rows flagged by a previous pass are left out (fewer when the list
-    runs out). One pseudo-vote is spread evenly: no class gets probability 0.
+    runs out). One pseudo-vote is spread evenly: no class gets probability 0. Computed in
+    blocks of ``VOTE_CHUNK`` rows, so the temporaries stay small whatever ``n``.
     """
     n = len(nb)
-    # the first k kept neighbours of each row: a running count along the (nearest first) list
-    kept = keep[nb]
-    kept &= np.cumsum(kept, axis=1) <= k
-    used = kept.sum(axis=1).astype(np.float64)
-    cells = (np.arange(n)[:, None] * K + codes[nb])[kept]
-    votes = np.bincount(cells, minlength=n * K).reshape(n, K).astype(np.float64)
-    return (votes + 1.0 / K) / (used[:, None] + 1.0)
+    out = np.empty((n, K))
+    all_kept = bool(keep.all())
+    for s in range(0, n, VOTE_CHUNK):
+        b = nb[s : s + VOTE_CHUNK]
+        m = len(b)
+        if all_kept:  # the first k neighbours vote
+            b = b[:, :k]
+            kept = None
+            used = np.full(m, float(b.shape[1]))
+        else:  # the first k kept neighbours: a running count along the (nearest first) list
+            kept = keep[b]
+            kept &= np.cumsum(kept, axis=1, dtype=np.int32) <= k
+            used = kept.sum(axis=1).astype(np.float64)
+        cells = np.arange(m, dtype=np.int64)[:, None] * K + codes[b]
+        votes = np.bincount(
+            cells.ravel() if kept is None else cells[kept], minlength=m * K
+        ).reshape(m, K)
+        out[s : s + m] = (votes + 1.0 / K) / (used[:, None] + 1.0)
+    return out
 
 
 def _refined_ensemble(

@@ -118,9 +118,8 @@ def linear_task(
     single = _single_class(codes, train, test, n_classes)
     if single is not None:
         return single
-    Zd = np.asarray(Z, dtype=np.float64)
-    return fit_predict_proba(
-        LogisticRegression(C=1.0, max_iter=500), Zd, codes, train, test, n_classes
+    return _fit_predict_rows(
+        LogisticRegression(C=1.0, max_iter=500), Z, codes, train, test, n_classes
     )
 
 
@@ -226,12 +225,11 @@ def quadratic_task(
     single = _single_class(codes, train, test, n_classes)
     if single is not None:
         return single
-    Zd = np.asarray(Z, dtype=np.float64)
     with warnings.catch_warnings():  # collinear features are what the shrinkage is for
         warnings.simplefilter("ignore", UserWarning)
         model = QuadraticDiscriminantAnalysis(reg_param=QDA_SHRINKAGE)
         try:
-            return fit_predict_proba(model, Zd, codes, train, test, n_classes)
+            return _fit_predict_rows(model, Z, codes, train, test, n_classes)
         except np.linalg.LinAlgError:
             # scikit-learn >= 1.9 refuses the svd solver when a class has no more rows than
             # features; the eigen solver shrinks its covariance towards a scaled identity
@@ -239,12 +237,36 @@ def quadratic_task(
             pass
         model = QuadraticDiscriminantAnalysis(solver="eigen", shrinkage=QDA_SHRINKAGE)
         try:
-            return fit_predict_proba(model, Zd, codes, train, test, n_classes)
+            return _fit_predict_rows(model, Z, codes, train, test, n_classes)
         except np.linalg.LinAlgError:
             # a class with no spread at all (identical rows): a Gaussian says nothing
             # there, so this member answers with the training class frequencies
             prior = np.bincount(codes[train], minlength=n_classes) / len(train)
             return np.tile(prior, (len(test), 1))
+
+
+#: a member predicts its test rows in blocks of this many (bounded temporaries)
+PREDICT_CHUNK = 65_536
+
+
+def _fit_predict_rows(
+    model: Any, Z: np.ndarray, codes: np.ndarray, train: np.ndarray, test: np.ndarray, K: int
+) -> np.ndarray:
+    """:func:`fit_predict_proba` on the float64 rows ``train`` of ``Z``, predicting ``test``
+    in blocks of ``PREDICT_CHUNK`` rows: only the rows used are converted (not all of a
+    float32 ``Z``, 160 MB at 1M x 20), and the model's temporaries stay small."""
+    from sklearn.base import clone
+
+    rows = np.asarray(train)
+    Xtr = np.asarray(Z[rows], dtype=np.float64)
+    est = clone(model).fit(Xtr, codes[rows])
+    out = np.zeros((len(test), K))
+    for s in range(0, len(test), PREDICT_CHUNK):
+        block = np.asarray(Z[test[s : s + PREDICT_CHUNK]], dtype=np.float64)
+        p = np.asarray(est.predict_proba(block), dtype=np.float64)
+        cols = np.asarray(getattr(est, "classes_", np.arange(p.shape[1])), dtype=np.int64)
+        out[s : s + len(block), cols] = p
+    return out
 
 
 def _subsample(rows: np.ndarray, cap: int, seed: int | None) -> np.ndarray:
@@ -544,9 +566,10 @@ def mixture_task(
         try:
             mix0 = init if init is not None else _kmeans_start(Zd[r], m, s)
             mix = _em(Zd[r], mix0, MIXTURE_FOLD_ITER if m > 1 else 0)
-            logp[:, c] = _logsumexp(_component_logpdf(Zd[test], mix)) + np.log(
-                counts[c] / len(train)
-            )
+            prior = np.log(counts[c] / len(train))
+            for a in range(0, len(test), PREDICT_CHUNK):
+                rows = test[a : a + PREDICT_CHUNK]
+                logp[a : a + len(rows), c] = _logsumexp(_component_logpdf(Zd[rows], mix)) + prior
         except np.linalg.LinAlgError:
             continue
         fits[c] = mix
