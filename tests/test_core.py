@@ -80,6 +80,30 @@ def test_df_is_a_snapshot_edits_do_not_leak(small_df):
         col[0] = 1.0
 
 
+def test_column_is_a_snapshot_later_changes_do_not_reach_it():
+    # In-place changes (no plan before them) used to write into the array column() had
+    # handed out; one meaning now, whatever ran before: what column() returned stays.
+    ds = dj.Dataset(
+        pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": ["a", "b", "a"]}), label="label"
+    )
+    labels, xs = ds.column("label"), ds.column("x")
+    some = ds.column("label", ds.positions([2, 0]))
+    ds.relabel([0], ["b"])
+    ds.update([1], "x", [9.5])
+    assert labels.tolist() == ["a", "b", "a"] and xs.tolist() == [1.0, 2.0, 3.0]
+    assert some.tolist() == ["a", "a"]
+    assert ds.column("label").tolist() == ["b", "b", "a"]
+    assert ds.column("x").tolist() == [1.0, 9.5, 3.0]
+    # and again, now that the table owns fresh copies: the second taking is kept too
+    again = ds.column("label")
+    ds.relabel([2], ["b"])
+    ds.undo()
+    assert again.tolist() == ["b", "b", "a"] and labels.tolist() == ["a", "b", "a"]
+    for arr in (labels, xs, some, again):
+        assert not arr.flags.writeable
+    ds.verify()
+
+
 def test_internal_mutation_is_detected(small_df):
     ds = dj.Dataset(small_df, label="label")
     ds.verify()

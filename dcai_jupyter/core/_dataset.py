@@ -363,14 +363,29 @@ class Dataset(DatasetReviews):
                 self._frame_cache = cached
             return cached[1].copy(deep=False)
 
-    def column(self, name: str) -> np.ndarray:
-        """A read-only view of one column's current values, in row order."""
+    def column(self, name: str, positions: Any = None) -> np.ndarray:
+        """One column's values as they are now: a read-only snapshot, in row order.
+
+        Parameters
+        ----------
+        name
+            The column.
+        positions
+            Row positions (e.g. ``ds.positions(ids)``) to read only those rows; None (the
+            default) reads every row.
+
+        Returns
+        -------
+        numpy.ndarray
+            Not writeable, and never changed by later changes to the dataset: a relabel or
+            update after this call leaves the values returned here as they were. Reading
+            every row copies nothing now; the next in-place change of this column copies it
+            once (copy-on-write). With ``positions`` only those rows are copied.
+        """
         if name not in self._table.arrays:
             raise KeyError(f"no column {name!r}; columns are {self._table.columns}")
         with self._lock:
-            view = self._table.arrays[name].view()
-        view.flags.writeable = False
-        return view
+            return self._table.column(name, None if positions is None else np.asarray(positions))
 
     def positions(self, ids: Any) -> np.ndarray:
         """Row positions of ``ids`` (KeyError naming unknown ids)."""

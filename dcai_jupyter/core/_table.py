@@ -288,6 +288,22 @@ class Table:
         return pos.astype(np.int64, copy=False)
 
     # ------------------------------------------------------------------ frames
+    def column(self, name: str, positions: np.ndarray | None = None) -> np.ndarray:
+        """A read-only snapshot of column ``name``: at ``positions``, or every row.
+
+        Every row costs no copy now: the table stops owning the array it hands out, so the
+        next in-place set of that column copies it first (``_own``) and the array handed
+        out never changes. At ``positions`` the values are a new array of their own.
+        """
+        arr = self.arrays[name]
+        if positions is None:
+            out = arr.view()
+            self._owned.discard(name)
+        else:
+            out = arr[positions]
+        out.flags.writeable = False
+        return out
+
     def frame(
         self, positions: np.ndarray | None = None, columns: Sequence[str] | None = None
     ) -> pd.DataFrame:

@@ -460,7 +460,7 @@ class DatasetWidget(anywidget.AnyWidget):
             if is_null_scalar(value):
                 raise ProtocolError(f"sample {sid} has no suggested label: pick a class instead")
             targets.append(self._match_class(json_scalar(value)))
-        labels = np.asarray(ds.column(ds.label))[np.asarray(ds.positions(ids), dtype=np.int64)]
+        labels = np.asarray(ds.column(ds.label, ds.positions(ids)))
         todo = [
             (i, t) for i, t, cur in zip(ids, targets, labels, strict=True) if not same_label(t, cur)
         ]

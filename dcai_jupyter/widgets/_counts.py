@@ -115,7 +115,7 @@ def follow(ds: Any, change: Any) -> None:
             pos = np.asarray(ds.positions(ids), dtype=np.int64)
         except KeyError:
             return
-        new = np.asarray(ds.column(ds.label))[pos]
+        new = np.asarray(ds.column(ds.label, pos))
         if ds.stable_version != version:  # changed again meanwhile: recount when asked
             return
         new_codes = np.fromiter(

@@ -413,10 +413,10 @@ class LabelEditor(DatasetWidget):
     def _current_label(self, sid: int) -> tuple[bool, Any]:
         """(present, label) of a sample in the current dataset."""
         try:
-            pos = int(np.asarray(self._ds.positions([sid]))[0])
+            pos = self._ds.positions([sid])
         except KeyError:
             return False, None
-        return True, np.asarray(self._ds.column(self._ds.label))[pos]
+        return True, self._ds.column(self._ds.label, pos)[0]
 
     def _finding_value(self, sid: int, role: str) -> Any:
         """The value of ``sid``'s finding in the column playing ``role`` (None if none)."""

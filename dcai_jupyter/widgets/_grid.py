@@ -261,7 +261,7 @@ class SampleGrid(DatasetWidget):
             return  # changed again since: the views refetch
         ids = [int(i) for i in ids]
         label_kind = next((c["kind"] for c in self.schema if c["role"] == "label"), "label")
-        values = np.asarray(ds.column(ds.label))[np.asarray(ds.positions(ids), dtype=np.int64)]
+        values = np.asarray(ds.column(ds.label, ds.positions(ids)))
         msg: dict[str, Any] = {
             "type": "patch",
             "version": version,
@@ -485,9 +485,7 @@ class SampleGrid(DatasetWidget):
         lookup[: len(matched)] = matched  # code -1 (no suggestion): the last, None
         usable = np.array([m is not None for m in matched] + [False], dtype=bool)[codes]
         targets = lookup[codes]
-        current = np.asarray(ds.column(ds.label), dtype=object)[
-            np.asarray(ds.positions(candidates), dtype=np.int64)
-        ]
+        current = np.asarray(ds.column(ds.label, ds.positions(candidates)), dtype=object)
         differs = usable & ~_same_labels(targets, current)
         return candidates[differs], targets[differs]
 
@@ -544,7 +542,7 @@ class SampleGrid(DatasetWidget):
                 f"{expect:,}; nothing was changed (check the counts and press again)"
             )
         if action == "relabel" and len(ids):  # the samples labelled so already stay as they are
-            current = np.asarray(ds.column(ds.label), dtype=object)[np.asarray(ds.positions(ids))]
+            current = np.asarray(ds.column(ds.label, ds.positions(ids)), dtype=object)
             wanted = np.empty(len(ids), dtype=object)
             wanted[:] = [label] * len(ids)
             ids = ids[~_same_labels(wanted, current)]

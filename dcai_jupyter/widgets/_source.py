@@ -432,10 +432,10 @@ class PageSource:
             elif role == "origin":
                 values = self._origins(version).reindex(ids).to_numpy(dtype=object)
             elif kind == "image":
-                columns[name] = self._thumbs_for(ids, np.asarray(self.ds.column(name))[pos], name)
+                columns[name] = self._thumbs_for(ids, np.asarray(self.ds.column(name, pos)), name)
                 continue
             else:
-                values = np.asarray(self.ds.column(name))[pos]
+                values = np.asarray(self.ds.column(name, pos))
             columns[name] = column_json(values, kind)
         answer: PageAnswer = {
             "type": "page",
@@ -498,9 +498,10 @@ class PageSource:
         mine = pos[at]
         theirs = np.asarray([k for _, k in rows], dtype=np.int64)
         diff: list[list[str]] = [[] for _ in rows]
+        both = np.concatenate([mine, theirs])
         for name in names:
-            col = np.asarray(self.ds.column(name))
-            a, b = col[mine], col[theirs]
+            col = np.asarray(self.ds.column(name, both))
+            a, b = col[: len(mine)], col[len(mine) :]
             for j, (x, y) in enumerate(zip(a, b, strict=True)):
                 if not _same_value(x, y):
                     diff[j].append(name)
