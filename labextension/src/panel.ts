@@ -27,6 +27,7 @@ import {
   verb,
   versionsText
 } from './format';
+import { h } from '../../js/src/dom.js';
 import { findLiveDataset } from './kernel';
 import { CellMarkers } from './markers';
 
@@ -35,32 +36,6 @@ export const PAGE = 50;
 /** Stamp poll interval (ms) while the panel is shown, and while only markers are. */
 const POLL_VISIBLE = 400;
 const POLL_HIDDEN = 1500;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string | undefined> = {},
-  children: (Node | string | null | undefined)[] = []
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined) {
-      continue;
-    }
-    if (k === 'class') {
-      node.className = v;
-    } else if (k === 'text') {
-      node.textContent = v;
-    } else {
-      node.setAttribute(k, v);
-    }
-  }
-  for (const c of children) {
-    if (c !== null && c !== undefined) {
-      node.append(c);
-    }
-  }
-  return node;
-}
 
 interface HistoryState {
   entry: HistoryEntry;
@@ -84,15 +59,15 @@ export class DataHistoryPanel extends Widget {
     this.addClass('dcai-hp');
     this.title.caption = 'Data history';
     this._markers = markers;
-    this._header = el('div', { class: 'dcai-hp-header' });
-    this._message = el('div', {
-      class: 'dcai-hp-message',
+    this._header = h('div', { className: 'dcai-hp-header' });
+    this._message = h('div', {
+      className: 'dcai-hp-message',
       'data-testid': 'dcai-hp-message',
       role: 'status'
     });
-    this._body = el('div', { class: 'dcai-hp-body', 'data-testid': 'dcai-hp-body' });
-    const reload = el('button', {
-      class: 'dcai-hp-reload',
+    this._body = h('div', { className: 'dcai-hp-body', 'data-testid': 'dcai-hp-body' });
+    const reload = h('button', {
+      className: 'dcai-hp-reload',
       'data-testid': 'dcai-hp-reload',
       title: 'Read the histories again',
       text: '⟳'
@@ -104,7 +79,7 @@ export class DataHistoryPanel extends Widget {
       void this.refresh();
     });
     this.node.append(
-      el('div', { class: 'dcai-hp-title' }, [el('span', { text: 'Data history' }), reload]),
+      h('div', { className: 'dcai-hp-title' }, [h('span', { text: 'Data history' }), reload]),
       this._header,
       this._message,
       this._body
@@ -206,8 +181,8 @@ export class DataHistoryPanel extends Widget {
       if (this.isVisible) {
         await Promise.all(
           [...next.values()]
-            .filter(h => !h.entry.error && h.stamp !== h.entry.stamp)
-            .map(h => this._loadIterations(h, Math.max(PAGE, h.iterations.length), false))
+            .filter(hs => !hs.entry.error && hs.stamp !== hs.entry.stamp)
+            .map(hs => this._loadIterations(hs, Math.max(PAGE, hs.iterations.length), false))
         );
       }
       if (panel === this._notebook) {
@@ -222,20 +197,20 @@ export class DataHistoryPanel extends Widget {
     }
   }
 
-  private async _loadIterations(h: HistoryState, limit: number, append: boolean): Promise<void> {
+  private async _loadIterations(hs: HistoryState, limit: number, append: boolean): Promise<void> {
     try {
       const reply = await request<IterationsReply>('iterations', {
-        path: h.entry.path,
-        offset: append ? h.iterations.length : 0,
+        path: hs.entry.path,
+        offset: append ? hs.iterations.length : 0,
         limit: Math.min(limit, 500)
       });
-      h.iterations = append ? h.iterations.concat(reply.iterations) : reply.iterations;
-      h.total = reply.total;
-      h.head = reply.head;
-      h.stamp = h.entry.stamp ?? reply.stamp;
-      h.error = null;
+      hs.iterations = append ? hs.iterations.concat(reply.iterations) : reply.iterations;
+      hs.total = reply.total;
+      hs.head = reply.head;
+      hs.stamp = hs.entry.stamp ?? reply.stamp;
+      hs.error = null;
     } catch (err) {
-      h.error = (err as Error).message;
+      hs.error = (err as Error).message;
     }
   }
 
@@ -273,13 +248,13 @@ export class DataHistoryPanel extends Widget {
     const body = this._body;
     body.replaceChildren();
     if (!panel) {
-      body.append(el('p', { class: 'dcai-hp-empty', text: 'Open a notebook to see its data history.' }));
+      body.append(h('p', { className: 'dcai-hp-empty', text: 'Open a notebook to see its data history.' }));
       return;
     }
     if (this._listError) {
       body.append(
-        el('div', {
-          class: 'dcai-hp-error',
+        h('div', {
+          className: 'dcai-hp-error',
           'data-testid': 'dcai-hp-error',
           role: 'alert',
           text: `Cannot list the histories: ${this._listError}`
@@ -289,8 +264,8 @@ export class DataHistoryPanel extends Widget {
     }
     if (this._histories.size === 0) {
       body.append(
-        el('p', {
-          class: 'dcai-hp-empty',
+        h('p', {
+          className: 'dcai-hp-empty',
           'data-testid': 'dcai-hp-empty',
           text:
             'No dataset history beside this notebook yet. A named Dataset ' +
@@ -299,28 +274,28 @@ export class DataHistoryPanel extends Widget {
       );
       return;
     }
-    for (const h of this._histories.values()) {
-      body.append(this._renderHistory(h));
+    for (const hs of this._histories.values()) {
+      body.append(this._renderHistory(hs));
     }
   }
 
-  private _renderHistory(h: HistoryState): HTMLElement {
-    const e = h.entry;
-    const section = el('section', {
-      class: 'dcai-hp-history' + (e.active ? ' dcai-hp-active' : ''),
+  private _renderHistory(hs: HistoryState): HTMLElement {
+    const e = hs.entry;
+    const section = h('section', {
+      className: 'dcai-hp-history' + (e.active ? ' dcai-hp-active' : ''),
       'data-testid': 'dcai-hp-history',
       'data-name': e.name ?? e.file,
       'data-path': e.path,
       'data-active': e.active ? 'true' : 'false'
     });
-    const toggle = el('button', {
-      class: 'dcai-hp-toggle',
-      'aria-expanded': h.collapsed ? 'false' : 'true',
-      title: h.collapsed ? 'Show iterations' : 'Hide iterations',
-      text: h.collapsed ? '▸' : '▾'
+    const toggle = h('button', {
+      className: 'dcai-hp-toggle',
+      'aria-expanded': hs.collapsed ? 'false' : 'true',
+      title: hs.collapsed ? 'Show iterations' : 'Hide iterations',
+      text: hs.collapsed ? '▸' : '▾'
     });
     toggle.addEventListener('click', () => {
-      h.collapsed = !h.collapsed;
+      hs.collapsed = !hs.collapsed;
       this._render();
     });
     const baseMetrics = e.base_metrics ? metricsText(e.base_metrics) : [];
@@ -330,18 +305,18 @@ export class DataHistoryPanel extends Widget {
         (e.base_rows !== null && e.base_rows !== undefined ? ` · base ${e.base_rows} rows` : '') +
         (baseMetrics.length ? ` (${baseMetrics.join(', ')})` : '');
     section.append(
-      el('div', { class: 'dcai-hp-history-head' }, [
+      h('div', { className: 'dcai-hp-history-head' }, [
         toggle,
-        el('span', { class: 'dcai-hp-name', text: e.name ?? e.file }),
-        el('span', { class: 'dcai-hp-facts', 'data-testid': 'dcai-hp-facts', text: facts })
+        h('span', { className: 'dcai-hp-name', text: e.name ?? e.file }),
+        h('span', { className: 'dcai-hp-facts', 'data-testid': 'dcai-hp-facts', text: facts })
       ])
     );
     const here = this.notebookPath;
     const others = (e.notebooks ?? []).filter(p => p !== here).map(p => PathExt.basename(p));
     if (e.active || others.length) {
       section.append(
-        el('div', {
-          class: 'dcai-hp-owner',
+        h('div', {
+          className: 'dcai-hp-owner',
           'data-testid': 'dcai-hp-owner',
           text:
             (e.active ? 'this notebook' : '') +
@@ -350,44 +325,44 @@ export class DataHistoryPanel extends Widget {
         })
       );
     }
-    if (h.error) {
+    if (hs.error) {
       section.append(
-        el('div', {
-          class: 'dcai-hp-error',
+        h('div', {
+          className: 'dcai-hp-error',
           'data-testid': 'dcai-hp-error',
           role: 'alert',
-          text: h.error
+          text: hs.error
         })
       );
       return section;
     }
-    if (h.collapsed) {
+    if (hs.collapsed) {
       return section;
     }
-    const list = el('ol', { class: 'dcai-hp-iterations', 'data-testid': 'dcai-hp-iterations' });
-    h.iterations.forEach((it, i) => {
+    const list = h('ol', { className: 'dcai-hp-iterations', 'data-testid': 'dcai-hp-iterations' });
+    hs.iterations.forEach((it, i) => {
       // compare with the newest metrics recorded before this iteration (base included)
       let before: Metrics | undefined = undefined;
-      for (let k = i + 1; k < h.iterations.length && !before; k++) {
-        if (Object.keys(h.iterations[k].metrics).length) {
-          before = h.iterations[k].metrics;
+      for (let k = i + 1; k < hs.iterations.length && !before; k++) {
+        if (Object.keys(hs.iterations[k].metrics).length) {
+          before = hs.iterations[k].metrics;
         }
       }
-      if (!before && h.iterations.length === h.total && e.base_metrics) {
+      if (!before && hs.iterations.length === hs.total && e.base_metrics) {
         before = e.base_metrics;
       }
-      list.append(this._renderIteration(h, it, before));
+      list.append(this._renderIteration(hs, it, before));
     });
     section.append(list);
-    if (h.iterations.length < h.total) {
-      const more = el('button', {
-        class: 'dcai-hp-more jp-mod-styled',
+    if (hs.iterations.length < hs.total) {
+      const more = h('button', {
+        className: 'dcai-hp-more jp-mod-styled',
         'data-testid': 'dcai-hp-more',
-        text: `Show older iterations (${h.total - h.iterations.length} more)`
+        text: `Show older iterations (${hs.total - hs.iterations.length} more)`
       });
       more.addEventListener('click', async () => {
         more.disabled = true;
-        await this._loadIterations(h, PAGE, true);
+        await this._loadIterations(hs, PAGE, true);
         this._render();
       });
       section.append(more);
@@ -395,9 +370,9 @@ export class DataHistoryPanel extends Widget {
     return section;
   }
 
-  private _renderIteration(h: HistoryState, it: Iteration, before?: Metrics): HTMLElement {
-    const item = el('li', {
-      class: 'dcai-hp-iteration',
+  private _renderIteration(hs: HistoryState, it: Iteration, before?: Metrics): HTMLElement {
+    const item = h('li', {
+      className: 'dcai-hp-iteration',
       'data-testid': 'dcai-hp-iteration',
       'data-iteration': String(it.iteration),
       'data-cell-id': it.cell_id ?? '',
@@ -409,24 +384,24 @@ export class DataHistoryPanel extends Widget {
     });
     const metrics = metricsText(it.metrics, before);
     item.append(
-      el('div', { class: 'dcai-hp-line1' }, [
-        el('span', { class: 'dcai-hp-num', text: `#${it.iteration}` }),
-        el('span', { class: 'dcai-hp-ops', 'data-testid': 'dcai-hp-ops', text: opsSummary(it.ops) }),
-        el('span', { class: 'dcai-hp-versions', text: versionsText(it) })
+      h('div', { className: 'dcai-hp-line1' }, [
+        h('span', { className: 'dcai-hp-num', text: `#${it.iteration}` }),
+        h('span', { className: 'dcai-hp-ops', 'data-testid': 'dcai-hp-ops', text: opsSummary(it.ops) }),
+        h('span', { className: 'dcai-hp-versions', text: versionsText(it) })
       ]),
-      el('div', { class: 'dcai-hp-line2' }, [
-        el('span', { class: 'dcai-hp-source', 'data-testid': 'dcai-hp-source', text: sourceText(it) }),
-        el('span', { class: 'dcai-hp-time', text: timeText(it.ended) })
+      h('div', { className: 'dcai-hp-line2' }, [
+        h('span', { className: 'dcai-hp-source', 'data-testid': 'dcai-hp-source', text: sourceText(it) }),
+        h('span', { className: 'dcai-hp-time', text: timeText(it.ended) })
       ])
     );
     if (metrics.length) {
       item.append(
-        el('div', { class: 'dcai-hp-metrics', 'data-testid': 'dcai-hp-metrics', text: metrics.join(' · ') })
+        h('div', { className: 'dcai-hp-metrics', 'data-testid': 'dcai-hp-metrics', text: metrics.join(' · ') })
       );
     }
-    const buttons = el('div', { class: 'dcai-hp-actions' });
+    const buttons = h('div', { className: 'dcai-hp-actions' });
     const button = (label: string, testid: string, title: string, run: () => void) => {
-      const b = el('button', { class: 'dcai-hp-action', 'data-testid': testid, title, text: label });
+      const b = h('button', { className: 'dcai-hp-action', 'data-testid': testid, title, text: label });
       b.addEventListener('click', ev => {
         ev.stopPropagation();
         run();
@@ -434,19 +409,19 @@ export class DataHistoryPanel extends Widget {
       buttons.append(b);
     };
     button('Details', 'dcai-hp-details', 'What this iteration changed', () =>
-      void this._toggleDetails(h, it, item)
+      void this._toggleDetails(hs, it, item)
     );
     button(
       'Insert checkout cell',
       'dcai-hp-checkout',
       `Add a code cell below the active one that rebuilds v${it.last_version}`,
-      () => void this.insertCheckout(h.entry, it.last_version)
+      () => void this.insertCheckout(hs.entry, it.last_version)
     );
     button(
       'Revert to here',
       'dcai-hp-revert',
       `Bring the data back to v${it.last_version} as one new recorded change`,
-      () => void this.revertTo(h.entry, it.last_version, h.head)
+      () => void this.revertTo(hs.entry, it.last_version, hs.head)
     );
     item.append(buttons);
     item.addEventListener('click', () => void this.goToCell(it));
@@ -458,22 +433,22 @@ export class DataHistoryPanel extends Widget {
     return item;
   }
 
-  private async _toggleDetails(h: HistoryState, it: Iteration, item: HTMLElement): Promise<void> {
+  private async _toggleDetails(hs: HistoryState, it: Iteration, item: HTMLElement): Promise<void> {
     const open = item.querySelector('.dcai-hp-detail');
     if (open) {
       open.remove();
       return;
     }
-    const box = el('div', { class: 'dcai-hp-detail', 'data-testid': 'dcai-hp-detail', text: '…' });
+    const box = h('div', { className: 'dcai-hp-detail', 'data-testid': 'dcai-hp-detail', text: '…' });
     item.append(box);
     try {
       const d = await request<IterationReply>('iteration', {
-        path: h.entry.path,
+        path: hs.entry.path,
         iteration: it.iteration,
         limit: 20
       });
       box.replaceChildren(
-        el('div', {
+        h('div', {
           text: `v${d.version_before} → v${d.version_after}: ${d.total} change${d.total === 1 ? '' : 's'}, ${it.rows_touched} rows`
         })
       );
@@ -482,7 +457,7 @@ export class DataHistoryPanel extends Widget {
           .filter(([, n]) => n > 0)
           .map(([kind, n]) => `${kind} ${n}`);
         box.append(
-          el('div', {
+          h('div', {
             'data-testid': 'dcai-hp-diff',
             text: `rows ${rows.length ? rows.join(' · ') : 'unchanged'} (v${d.version_before} vs v${d.version_after})`
           })
@@ -490,7 +465,7 @@ export class DataHistoryPanel extends Widget {
         if (d.diff.relabels.length) {
           const more = d.diff.n_relabel_pairs - d.diff.relabels.length;
           box.append(
-            el('div', {
+            h('div', {
               text:
                 d.diff.relabels.map(p => `${p.old} → ${p.new} ${p.rows}`).join(', ') +
                 (more > 0 ? ` … (+${more} more)` : '')
@@ -498,18 +473,18 @@ export class DataHistoryPanel extends Widget {
           );
         }
       } else if (d.diff_error) {
-        box.append(el('div', { class: 'dcai-hp-error', text: d.diff_error }));
+        box.append(h('div', { className: 'dcai-hp-error', text: d.diff_error }));
       }
       const before = metricsText(d.metrics_after, d.metrics_before);
       if (before.length) {
-        box.append(el('div', { text: before.join(' · ') }));
+        box.append(h('div', { text: before.join(' · ') }));
       }
-      const ul = el('ul');
+      const ul = h('ul');
       for (const c of d.changes) {
         const ids = c.ids ?? [];
         const more = (c.n_ids ?? ids.length) > ids.length ? ` … (${c.n_ids} ids)` : '';
         ul.append(
-          el('li', {
+          h('li', {
             text:
               `v${c.version} ${verb(c.op)} ${c.n_rows}` +
               (ids.length ? ` · ids ${ids.join(', ')}${more}` : '') +
@@ -519,7 +494,7 @@ export class DataHistoryPanel extends Widget {
       }
       box.append(ul);
       if (d.total > d.changes.length) {
-        box.append(el('div', { text: `… and ${d.total - d.changes.length} more changes` }));
+        box.append(h('div', { text: `… and ${d.total - d.changes.length} more changes` }));
       }
     } catch (err) {
       box.className = 'dcai-hp-detail dcai-hp-error';
