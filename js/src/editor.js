@@ -2,9 +2,8 @@
 // The queue, the position and the decisions live in the kernel; this view asks for the
 // current item and sends decisions. What is shown about a finding comes from its declared
 // roles (suggestion, score, reason, group, keeper). All values are rendered as text.
+import { KernelView } from "./kernel_view.js";
 import {
-  Channel,
-  ConnectionBanner,
   DisconnectedError,
   KernelError,
   classForKey,
@@ -17,7 +16,6 @@ import {
   formatCount,
   formatValue,
   h,
-  isDisconnected,
   isEditable,
   releaseFocusOnOutsideClick,
   safeImageSrc,
@@ -61,10 +59,9 @@ function keyHelp(action, classes, canAccept) {
   return parts.join(" · ");
 }
 
-class EditorView {
+class EditorView extends KernelView {
   constructor(model, host) {
-    this.model = model;
-    this.host = host;
+    super(model, host, { testid: "editor", what: "this editor" });
     this.item = null; // last item answer shown
     this.loadingIndex = null;
     this.loadGen = 0;
@@ -72,8 +69,6 @@ class EditorView {
     this.queued = [];
     this.disposed = false;
     this.toldVersion = null; // the newest version a "changed" message carried (see datasetVersion)
-    this.health = "ok";
-    this.channel = new Channel(model, (state, s) => this.onHealth(state, s));
     this.build();
     this.listen();
     this.load(model.get("position"));
@@ -99,8 +94,6 @@ class EditorView {
     this.progress = h("span", { className: "dcai-progress", "data-testid": "editor-progress" });
     this.status = h("span", { className: "dcai-status", "data-testid": "editor-status" });
     this.counts = h("span", { className: "dcai-counts", "data-testid": "editor-counts" });
-    this.errorBox = h("div", { className: "dcai-error", "data-testid": "editor-error", role: "alert" });
-    this.banner = new ConnectionBanner("editor-stale", "this editor");
     this.media = h("div", { className: "dcai-editor-media" });
     this.text = h("div", { className: "dcai-editor-text", "data-testid": "editor-text", hidden: true });
     this.caption = h("div", { className: "dcai-caption" });
@@ -356,16 +349,8 @@ class EditorView {
     this.channel.dispose();
   }
 
-  onHealth(state, seconds) {
-    this.health = state;
-    this.root.dataset.state = state;
-    this.banner.update(state, seconds);
+  healthChanged() {
     this.renderProgress();
-  }
-
-  showError(message) {
-    this.errorBox.textContent = message;
-    this.errorBox.hidden = !message;
   }
 
   renderProgress() {
@@ -381,10 +366,7 @@ class EditorView {
       setText(this.counts, `${formatCount(m.get("open_count"))} to review · ${formatCount(resolved)} resolved`);
     }
     const v = this.item ? this.item.version : this.datasetVersion();
-    const parts = [`v${v}`];
-    if (this.health === "waiting") parts.push("waiting for the kernel…");
-    if (isDisconnected(this.health)) parts.push("disconnected");
-    setText(this.status, parts.join(" · "));
+    setText(this.status, [`v${v}`, this.healthText()].filter(Boolean).join(" · "));
   }
 
   // ---------------------------------------------------------------- items

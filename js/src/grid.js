@@ -6,9 +6,8 @@ import { Cells } from "./grid/cells.js";
 import { formatCount } from "./grid/format.js";
 import { Pager } from "./grid/pager.js";
 import { Viewport } from "./grid/viewport.js";
+import { KernelView } from "./kernel_view.js";
 import {
-  Channel,
-  ConnectionBanner,
   DisconnectedError,
   KernelError,
   classForKey,
@@ -19,7 +18,6 @@ import {
   focusNotebook,
   formatValue,
   h,
-  isDisconnected,
   isEditable,
   joinDataset,
   safeImageSrc,
@@ -34,10 +32,13 @@ function chipTitle(value, n) {
   return `${formatCount(n)} samples labelled ${value} (click: show only them)`;
 }
 
-class GridView {
+class GridView extends KernelView {
   constructor(model, host) {
-    this.model = model;
-    this.host = host;
+    super(model, host, {
+      testid: "grid",
+      what: "this view",
+      asOf: () => `The rows shown are as of v${this.pager.version ?? "?"} and may be stale.`,
+    });
     this.labelCol = model.get("label_column");
     this.setColumns(model.get("schema") || []);
     this.selected = new Set(model.get("selected_ids") || []);
@@ -46,11 +47,9 @@ class GridView {
     this.epoch = 0; // bumped to force items to rebuild (e.g. after a refused edit)
     this.pageKeys = new WeakMap(); // page answer -> its number in the items' tokens
     this.pageSerial = 0;
-    this.health = "ok";
     this.disposed = false;
     this.toldVersion = null; // the newest version a relabel patch carried (see datasetVersion)
     this.frame = null;
-    this.channel = new Channel(model, (state, s) => this.onHealth(state, s));
     this.pager = new Pager(this.channel, () => this.pageSize, {
       onPage: () => {
         this.showError(this.model.get("error") || "");
@@ -105,7 +104,56 @@ class GridView {
 
   // ---------------------------------------------------------------- DOM skeleton
   build() {
-    const m = this.model;
+    this.buildFilters();
+    this.buildSortControls();
+    this.buildSelectionButtons();
+    this.buildColumnChooser();
+    this.bulk = new BulkActions(this);
+    this.counts = h("div", { className: "dcai-counts", "data-testid": "grid-counts" });
+    this.status = h("div", { className: "dcai-status", "data-testid": "grid-status" });
+    this.buildTable();
+    this.root = h(
+      "div",
+      {
+        className: "dcai-grid dcai-widget",
+        "data-testid": "dcai-grid",
+        "data-lm-suppress-shortcuts": "true",
+        role: "grid",
+      },
+      [
+        this.toolbar(),
+        this.columnPanel,
+        this.bulk.panel,
+        this.counts,
+        this.status,
+        this.errorBox,
+        this.banner.el,
+        this.headerWrap,
+        this.scroll,
+        this.expand,
+        this.detail,
+        this.help,
+      ],
+    );
+    this.host.append(this.root);
+    this.fillControls();
+  }
+
+  /** Fill the controls from the columns, the classes and the query restored at start. */
+  fillControls() {
+    this.buildHeader();
+    this.renderColumnsButton();
+    this.buildFilterOptions();
+    this.buildSortOptions();
+    this.filterFlagged.checked = this.pager.filter.flagged;
+    this.filterText.value = this.pager.filter.text;
+    this.filterReview.value = this.pager.filter.review;
+    this.renderHelp();
+    this.showError(this.model.get("error") || "");
+  }
+
+  /** The toolbar's filters: label, flagged only, review state, text search. */
+  buildFilters() {
     this.filterLabel = h("select", {
       "data-testid": "filter-label",
       "aria-label": "Filter by label",
@@ -118,7 +166,7 @@ class GridView {
     this.filterFlagged = h("input", {
       type: "checkbox",
       "data-testid": "filter-issues",
-      disabled: !m.get("has_findings"),
+      disabled: !this.model.get("has_findings"),
       onchange: () => {
         this.pager.filter.flagged = this.filterFlagged.checked;
         this.queryChanged();
@@ -129,7 +177,7 @@ class GridView {
       {
         "data-testid": "filter-review",
         "aria-label": "Filter by review state",
-        disabled: !m.get("has_findings"),
+        disabled: !this.model.get("has_findings"),
         onchange: () => {
           this.pager.filter.review = this.filterReview.value;
           this.queryChanged();
@@ -159,6 +207,10 @@ class GridView {
         }
       },
     });
+  }
+
+  /** The gallery's sort (column, direction) and the table / gallery toggle. */
+  buildSortControls() {
     this.gallerySort = h("select", {
       "data-testid": "gallery-sort",
       "aria-label": "Sort by",
@@ -182,10 +234,14 @@ class GridView {
       className: "dcai-btn",
       "data-testid": "layout-toggle",
       onclick: () => {
-        m.set("mode", this.gallery ? "table" : "gallery");
-        m.save_changes();
+        this.model.set("mode", this.gallery ? "table" : "gallery");
+        this.model.save_changes();
       },
     });
+  }
+
+  /** Accept, remove and clear for the selection (kept in place, invisible, while there is none). */
+  buildSelectionButtons() {
     this.acceptBtn = h("button", {
       type: "button",
       className: "dcai-btn dcai-invisible",
@@ -200,6 +256,17 @@ class GridView {
       title: "Remove the selected samples from the dataset (recorded; ds.undo() reverts)",
       onclick: () => this.removeSelected(),
     });
+    this.clearBtn = h("button", {
+      type: "button",
+      className: "dcai-btn dcai-invisible",
+      "data-testid": "clear-selection",
+      text: "Clear selection",
+      onclick: () => this.setSelection(new Set()),
+    });
+  }
+
+  /** The column chooser's button and the panel it opens. */
+  buildColumnChooser() {
     this.columnsBtn = h("button", {
       type: "button",
       className: "dcai-btn",
@@ -212,22 +279,10 @@ class GridView {
       },
     });
     this.columnPanel = h("div", { className: "dcai-column-panel", "data-testid": "column-panel", hidden: true });
-    this.bulk = new BulkActions(this);
-    this.counts = h("div", { className: "dcai-counts", "data-testid": "grid-counts" });
-    this.clearBtn = h("button", {
-      type: "button",
-      className: "dcai-btn dcai-invisible",
-      "data-testid": "clear-selection",
-      text: "Clear selection",
-      onclick: () => this.setSelection(new Set()),
-    });
-    this.status = h("div", { className: "dcai-status", "data-testid": "grid-status" });
-    this.errorBox = h("div", { className: "dcai-error", "data-testid": "grid-error", role: "alert" });
-    this.banner = new ConnectionBanner(
-      "grid-stale",
-      "this view",
-      () => `The rows shown are as of v${this.pager.version ?? "?"} and may be stale.`,
-    );
+  }
+
+  /** The header, the scrolling body and what shows over it: cell expand, sample detail, key help. */
+  buildTable() {
     this.header = h("div", { className: "dcai-header", role: "row" });
     this.headerWrap = h("div", { className: "dcai-header-wrap" }, [this.header]);
     this.body = h("div", { className: "dcai-body", role: "rowgroup" });
@@ -241,52 +296,24 @@ class GridView {
       "aria-label": "Sample detail",
       hidden: true,
     });
-    this.root = h(
-      "div",
-      {
-        className: "dcai-grid dcai-widget",
-        "data-testid": "dcai-grid",
-        "data-lm-suppress-shortcuts": "true",
-        role: "grid",
-      },
-      [
-        h("div", { className: "dcai-toolbar" }, [
-          this.filterLabel,
-          h("label", { className: "dcai-check" }, [this.filterFlagged, " flagged only"]),
-          m.get("has_findings") ? this.filterReview : null,
-          this.filterText,
-          h("span", { className: "dcai-gallery-only" }, [" sort ", this.gallerySort, this.galleryDir]),
-          h("span", { className: "dcai-spacer" }),
-          this.clearBtn,
-          this.acceptBtn,
-          this.removeBtn,
-          this.bulk.toggle,
-          this.columnsBtn,
-          this.layoutToggle,
-        ]),
-        this.columnPanel,
-        this.bulk.panel,
-        this.counts,
-        this.status,
-        this.errorBox,
-        this.banner.el,
-        this.headerWrap,
-        this.scroll,
-        this.expand,
-        this.detail,
-        this.help,
-      ],
-    );
-    this.host.append(this.root);
-    this.buildHeader();
-    this.renderColumnsButton();
-    this.buildFilterOptions();
-    this.buildSortOptions();
-    this.filterFlagged.checked = this.pager.filter.flagged;
-    this.filterText.value = this.pager.filter.text;
-    this.filterReview.value = this.pager.filter.review;
-    this.renderHelp();
-    this.showError(m.get("error") || "");
+  }
+
+  /** The toolbar row, from the controls built above. */
+  toolbar() {
+    return h("div", { className: "dcai-toolbar" }, [
+      this.filterLabel,
+      h("label", { className: "dcai-check" }, [this.filterFlagged, " flagged only"]),
+      this.model.get("has_findings") ? this.filterReview : null,
+      this.filterText,
+      h("span", { className: "dcai-gallery-only" }, [" sort ", this.gallerySort, this.galleryDir]),
+      h("span", { className: "dcai-spacer" }),
+      this.clearBtn,
+      this.acceptBtn,
+      this.removeBtn,
+      this.bulk.toggle,
+      this.columnsBtn,
+      this.layoutToggle,
+    ]);
   }
 
   renderHelp() {
@@ -559,16 +586,8 @@ class GridView {
     });
   }
 
-  onHealth(state, seconds) {
-    this.health = state;
-    this.root.dataset.state = state;
-    this.banner.update(state, seconds);
+  healthChanged() {
     this.renderStatus();
-  }
-
-  showError(message) {
-    this.errorBox.textContent = message;
-    this.errorBox.hidden = !message;
   }
 
   // ---------------------------------------------------------------- query
@@ -714,8 +733,8 @@ class GridView {
     if (this.pager.version !== null && this.pager.version < latest) {
       parts.push(`refreshing to v${latest}…`);
     }
-    if (this.health === "waiting") parts.push("waiting for the kernel…");
-    if (isDisconnected(this.health)) parts.push("disconnected");
+    const health = this.healthText();
+    if (health) parts.push(health);
     setText(this.status, parts.join(" · "));
     // the selection's buttons keep their place while there is no selection (invisible, not
     // removed), so the toolbar does not reflow when a selection appears

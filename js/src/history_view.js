@@ -2,28 +2,8 @@
 // Entries come newest first, one page at a time; selecting one asks the kernel to preview
 // its diff (the preview grid and the charts are sibling widgets); "Revert to here" asks the
 // kernel for ds.revert_to(v). Every value is rendered as text.
-import { Channel, KernelError, h } from "./shared.js";
-
-const STYLE = `
-.dcai-hv { border: 1px solid var(--dcai-border); border-radius: 4px; padding: 6px 8px; }
-.dcai-hv-head { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
-.dcai-hv-title { font-weight: 600; }
-.dcai-hv-list { max-height: 340px; overflow-y: auto; margin: 6px 0; border-top: 1px solid var(--dcai-border); }
-.dcai-hv-item { display: grid; grid-template-columns: 3.2em 1fr auto; gap: 2px 8px; padding: 5px 4px;
-  border-bottom: 1px solid var(--dcai-border); cursor: pointer; }
-.dcai-hv-item:hover { background: var(--dcai-bg2); }
-.dcai-hv-item[aria-selected="true"] { background: var(--dcai-sel); }
-.dcai-hv-num { color: var(--dcai-muted); font-variant-numeric: tabular-nums; }
-.dcai-hv-src { font-weight: 600; }
-.dcai-hv-when, .dcai-hv-ver { color: var(--dcai-muted); font-variant-numeric: tabular-nums; white-space: nowrap; }
-.dcai-hv-ops { grid-column: 2 / 4; }
-.dcai-hv-metrics { grid-column: 2 / 4; font-variant-numeric: tabular-nums; color: var(--dcai-ok); }
-.dcai-hv-code { grid-column: 2 / 4; margin: 2px 0 0; padding: 3px 6px; max-height: 7.5em; overflow: auto;
-  background: var(--dcai-bg2); font-family: var(--jp-code-font-family, monospace); font-size: 12px; white-space: pre-wrap; }
-.dcai-hv-preview { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; min-height: 1.6em; }
-.dcai-hv-foot { display: flex; gap: 6px; align-items: center; }
-.dcai-hv[data-state="gone"] .dcai-hv-list, .dcai-hv[data-state="stale"] .dcai-hv-list { opacity: 0.5; }
-`;
+import { KernelView } from "./kernel_view.js";
+import { KernelError, h } from "./shared.js";
 
 function fmtMetric(v) {
   return typeof v === "number" && Number.isFinite(v) ? v.toFixed(4) : String(v);
@@ -36,16 +16,15 @@ function fmtTime(iso) {
   return d.toLocaleString();
 }
 
-class HistoryTimelineView {
+class HistoryTimelineView extends KernelView {
   constructor(model, host) {
-    this.model = model;
-    this.host = host;
+    super(model, host, { testid: "history", what: "this history" });
     this.offset = 0; // newest-first offset of the page shown
     this.items = [];
     this.total = 0;
     this.loadGen = 0;
+    this.version = null; // the dataset version of the page shown
     this.disposed = false;
-    this.channel = new Channel(model, (state, s) => this.onHealth(state, s));
     this.build();
     this.onVersion = () => this.load();
     this.onSelected = () => this.renderSelection();
@@ -81,11 +60,9 @@ class HistoryTimelineView {
 
   build() {
     this.root = h("div", { className: "dcai-widget dcai-hv", "data-testid": "history-view" });
-    this.root.append(h("style", { text: STYLE }));
     this.title = h("span", { className: "dcai-hv-title", "data-testid": "history-title" });
     this.status = h("span", { className: "dcai-status", "data-testid": "history-status" });
-    this.stale = h("span", { className: "dcai-stale", "data-testid": "history-stale", hidden: true });
-    this.root.append(h("div", { className: "dcai-hv-head" }, [this.title, this.status, this.stale]));
+    this.root.append(h("div", { className: "dcai-hv-head" }, [this.title, this.status]), this.banner.el);
     this.list = h("div", { className: "dcai-hv-list", role: "listbox", "data-testid": "history-list" });
     this.root.append(this.list);
     this.previewText = h("span", { "data-testid": "history-preview-text" });
@@ -114,7 +91,6 @@ class HistoryTimelineView {
       onclick: () => this.page(1),
     });
     this.range = h("span", { className: "dcai-status", "data-testid": "history-range" });
-    this.errorBox = h("div", { className: "dcai-error", "data-testid": "history-error", role: "alert" });
     this.root.append(h("div", { className: "dcai-hv-foot" }, [this.newer, this.older, this.range]));
     this.root.append(this.errorBox);
     this.host.append(this.root);
@@ -149,9 +125,9 @@ class HistoryTimelineView {
 
   render(version) {
     const name = this.model.get("dataset_name") || "dataset";
-    const n = Math.max(0, this.total - 1);
     this.title.textContent = `History of ${name}`;
-    this.status.textContent = `${n} iteration${n === 1 ? "" : "s"} · version ${version ?? this.model.get("version")}`;
+    this.version = version ?? null;
+    this.renderStatus();
     this.list.replaceChildren(...this.items.map((it) => this.item(it)));
     const first = this.total ? this.offset + 1 : 0;
     const last = Math.min(this.total, this.offset + this.items.length);
@@ -216,12 +192,18 @@ class HistoryTimelineView {
     return node;
   }
 
+  renderStatus() {
+    const n = Math.max(0, this.total - 1);
+    const parts = [`${n} iteration${n === 1 ? "" : "s"}`, `version ${this.version ?? this.model.get("version")}`];
+    this.status.textContent = [...parts, this.healthText()].filter(Boolean).join(" · ");
+  }
+
   renderSelection() {
     const sel = this.model.get("selected");
     for (const node of this.list.children) {
       node.setAttribute("aria-selected", String(Number(node.dataset.iteration) === sel));
     }
-    this.revertBtn.disabled = sel < 0 || this.channel.health === "gone";
+    this.revertBtn.disabled = sel < 0 || this.health === "gone";
   }
 
   renderPreview() {
@@ -253,22 +235,9 @@ class HistoryTimelineView {
     }
   }
 
-  onHealth(state, seconds) {
-    this.root.dataset.state = state;
-    if (state === "gone") {
-      this.stale.hidden = false;
-      this.stale.textContent = "disconnected from the kernel: re-run the cell to see the history";
-    } else if (state === "stale" || state === "waiting") {
-      this.stale.hidden = false;
-      this.stale.textContent = `waiting for the kernel (${seconds} s)`;
-    } else {
-      this.stale.hidden = true;
-    }
+  healthChanged() {
+    this.renderStatus();
     this.renderSelection();
-  }
-
-  showError(message) {
-    this.errorBox.textContent = message;
   }
 
   dispose() {

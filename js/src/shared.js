@@ -358,39 +358,3 @@ export function releaseFocusOnOutsideClick(root) {
   document.addEventListener("mousedown", onDown, true);
   return () => document.removeEventListener("mousedown", onDown, true);
 }
-
-/**
- * The connection banner every view shows above its content: hidden while the kernel
- * answers; "Disconnected: ..." while it does not (stale) or once the view's kernel object is
- * gone (kernel restarted or shut down). `what` names the view ("this grid"), `asOf()` adds
- * what the rows on screen are as of.
- */
-export class ConnectionBanner {
-  constructor(testid, what, asOf = () => "") {
-    this.what = what;
-    this.asOf = asOf;
-    this.el = h("div", { className: "dcai-stale", "data-testid": testid, role: "status", hidden: true });
-  }
-
-  update(state, seconds) {
-    const asOf = this.asOf();
-    const tail = asOf ? ` ${asOf}` : "";
-    let text = "";
-    if (state === "gone") {
-      text =
-        `Disconnected: ${this.what}'s kernel object is gone (kernel restarted or shut down). ` +
-        `Re-run the cell for a live view.${tail}`;
-    } else if (state === "stale") {
-      text =
-        `Disconnected: no answer from the kernel for ${seconds} s (busy, or restarted: then ` +
-        `re-run the cell).${tail}`;
-    }
-    this.el.textContent = text;
-    this.el.hidden = !text;
-  }
-}
-
-/** Whether a health state means the kernel is out of reach. */
-export function isDisconnected(state) {
-  return state === "stale" || state === "gone";
-}
