@@ -69,3 +69,152 @@ def test_a_given_model_on_the_cluster_equals_local(client, data):
     with joblib.parallel_backend("dask"):
         remote = out_of_sample_pred_probs(X, y, model=model, progress=False)
     np.testing.assert_array_equal(remote, local)
+
+
+# --------------------------------------------------------------------------- issue 21
+# A cluster with a memory limit per worker, the operations a user calls (through the
+# Dataset, recorded as usual), and a worker lost mid-run.
+
+MEMORY_LIMIT = "1GiB"
+
+
+def _cluster(**kw):
+    return distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: another cluster may hold 8787
+        memory_limit=MEMORY_LIMIT,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def limited_client():
+    cluster = _cluster()
+    c = distributed.Client(cluster)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def frame():
+    import pandas as pd
+
+    X, y = make_classification(
+        n_samples=2000, n_features=10, n_informative=5, n_classes=3, random_state=1
+    )
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(10)])
+    noisy = y.copy()
+    noisy[::12] = (noisy[::12] + 1) % 3
+    df["label"] = noisy
+    return df
+
+
+def _dataset(df, name):
+    import dcai_jupyter as dj
+
+    return dj.Dataset(df, label="label", name=name, history=":memory:")
+
+
+def test_the_workers_have_the_memory_limit(limited_client):
+    from dask.utils import parse_bytes
+
+    workers = limited_client.scheduler_info()["workers"].values()
+    assert len(workers) == 2
+    assert {w["memory_limit"] for w in workers} == {parse_bytes(MEMORY_LIMIT)}
+
+
+def test_dataset_label_issues_on_a_limited_cluster_equal_local(limited_client, frame):
+    local = _dataset(frame, "local").find_label_issues(random_state=3, progress=False)
+    ds = _dataset(frame, "remote")
+    with joblib.parallel_backend("dask"):
+        remote = ds.find_label_issues(random_state=3, progress=False)
+    assert remote.frame.equals(local.frame)
+    assert remote.flags.sum() > 0  # a real result, not two empty ones
+    # the find ran on the cluster and was recorded like any other
+    assert ds.history.events["op"].tolist() == ["find_label_issues"]
+
+
+def test_prune_and_evaluate_on_a_limited_cluster_equal_local(limited_client, frame):
+    # prune runs its own tasks (a rule per inner split) through run_tasks; evaluate the folds
+    local = _dataset(frame, "local")
+    p_local = local.prune(keep=0.5, random_state=2, progress=False)
+    e_local = local.evaluate(random_state=2, progress=False)
+    ds = _dataset(frame, "remote")
+    with joblib.parallel_backend("dask"):
+        p_remote = ds.prune(keep=0.5, random_state=2, progress=False)
+        e_remote = ds.evaluate(random_state=2, progress=False)
+    assert p_remote.frame.equals(p_local.frame)
+    assert p_remote.frame.attrs["rule"] == p_local.frame.attrs["rule"]
+    assert (e_remote.accuracy, e_remote.macro_f1) == (e_local.accuracy, e_local.macro_f1)
+    assert e_remote.per_class.equals(e_local.per_class)
+
+
+def test_the_run_completes_when_a_worker_is_killed(frame):
+    # A fold fit that takes a while, so a worker can be killed while it holds tasks.
+    import signal
+    import threading
+
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X = frame.drop(columns="label").to_numpy()
+    y = frame["label"].to_numpy()
+    model = HistGradientBoostingClassifier(max_iter=25, early_stopping=False, random_state=0)
+    local = out_of_sample_pred_probs(X, y, model=model, progress=False)
+
+    cluster = _cluster()
+    client = distributed.Client(cluster)
+    try:
+        pids = client.run(os.getpid)
+        out: dict = {}
+
+        def work():
+            try:
+                with joblib.parallel_backend("dask"):
+                    out["probs"] = out_of_sample_pred_probs(X, y, model=model, progress=False)
+            except BaseException as e:  # reported below
+                out["error"] = e
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        victim = None
+        while thread.is_alive() and victim is None:  # until a worker holds tasks
+            busy = [w for w, keys in client.processing().items() if keys and w in pids]
+            victim = busy[0] if busy else None
+            if victim is None:
+                thread.join(0.005)
+        assert victim is not None, "the run ended before any task was seen on a worker"
+        os.kill(pids[victim], signal.SIGKILL)
+        thread.join(300)
+        assert not thread.is_alive()
+        assert "error" not in out, out.get("error")
+        np.testing.assert_array_equal(out["probs"], local)
+        # the worker really died: the scheduler no longer lists it
+        assert victim not in client.scheduler_info()["workers"]
+    finally:
+        client.close()
+        cluster.close()
+
+
+def test_the_readme_cluster_snippet_runs_as_written(limited_client, frame):
+    # The README's three lines, with the scheduler's address of this test's cluster.
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    block = next(b for b in blocks if 'parallel_backend("dask")' in b)
+    assert "tcp://scheduler:8786" in block
+    code = block.replace("tcp://scheduler:8786", limited_client.scheduler_info()["address"])
+    ds = _dataset(frame, "readme")
+    ns: dict = {"ds": ds}
+    exec(compile(code, "README scaling", "exec"), ns)
+    try:
+        expected = _dataset(frame, "local").find_label_issues(progress=False)
+        assert ns["issues"].frame.equals(expected.frame)
+    finally:
+        ns["client"].close()
