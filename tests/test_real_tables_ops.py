@@ -138,3 +138,54 @@ def test_only_identifiers_is_still_a_clear_error(op):
     ds = quiet(df, label="y")
     with pytest.raises(ValueError, match="identifier"):
         op.find(ds)
+
+
+# ---------------------------------------------------------------------------- synthesize
+def test_synthesize_on_a_real_text_table_with_identifiers():
+    from dcai_jupyter.ops._smote_roles import SAMPLER_NAME
+
+    df = tate(500)
+    ds = quiet(df, label="medium")
+    counts = ds.df["medium"].value_counts()
+    new = ds.synthesize(target="balance")
+    change = ds.history.changes.iloc[-1]
+    assert change["params"]["sampler"] == SAMPLER_NAME
+    assert change["params"]["features"] == ["artist", "year", "title"]
+    rows = ds.take(new)
+    assert rows["medium"].value_counts().to_dict() == {
+        c: int(counts.max() - m) for c, m in counts.items() if m < counts.max()
+    }
+    # identifiers of integers continue after the largest one: every row keeps its own
+    for c in ("rownames", "id"):
+        assert rows[c].dtype == df[c].dtype and rows[c].min() > df[c].max()
+        assert ds.df[c].is_unique
+    # year: whole numbers in the class's range; artist and title: real values of the class
+    for cls, g in rows.groupby("medium"):
+        real = df[df["medium"] == cls]
+        assert g["year"].between(real["year"].min(), real["year"].max()).all()
+        assert set(g["title"]) <= set(real["title"])
+        assert set(g["artist"]) <= set(real["artist"])
+    assert rows["year"].dtype == df["year"].dtype
+
+
+def test_synthesize_on_a_real_table_with_missing_values_and_categories():
+    df = churn(1200)
+    ds = quiet(df, label="churn")
+    new = ds.synthesize(target="balance", random_state=3)
+    rows = ds.take(new)
+    yes = df[df["churn"] == "Yes"]
+    assert set(rows["churn"]) == {"Yes"} and len(rows) == (df["churn"] == "No").sum() - len(yes)
+    for c in ("contract", "internet_service", "payment_method", "tech_support"):
+        assert set(rows[c]) <= set(yes[c]), c
+    assert rows["senior_citizen"].isin([0, 1]).all() and rows["tenure"].dtype == df["tenure"].dtype
+    assert rows["total_charges"].between(yes["total_charges"].min(), yes["total_charges"].max()).all()
+    # each new row lies among rows of its class: its nearest real row (in the encoding the
+    # operations read) is a churner far more often than the churners' share of the table
+    X, _ = dataset_dense(ds)
+    real = ~np.isin(np.asarray(ds.ids), new)
+    from sklearn.neighbors import NearestNeighbors
+
+    nn = NearestNeighbors(n_neighbors=1).fit(X[real])
+    near = nn.kneighbors(X[~real], return_distance=False)[:, 0]
+    share = (ds.df["churn"].to_numpy()[real][near] == "Yes").mean()
+    assert share >= 0.8 > (df["churn"] == "Yes").mean(), share

@@ -1,4 +1,4 @@
-"""ds.synthesize(): SMOTE / SMOTENC / SMOTEN, targets, generators, origins, removal, replay."""
+"""ds.synthesize(): SMOTE / SMOTE by column roles, targets, generators, origins, removal, replay."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 import dcai_jupyter as dj
 from dcai_jupyter.ops import Synthesize, rebuild, synthesis_counts
 from dcai_jupyter.ops._params import ParamError
+from dcai_jupyter.ops._smote_roles import SAMPLER_NAME
 
 
 def _frame(n: int = 400, weights=(0.85, 0.15), seed: int = 0) -> pd.DataFrame:
@@ -203,7 +204,7 @@ def test_same_random_state_same_rows_and_another_seed_different_rows():
 
 
 # ---------------------------------------------------------------------------- column kinds
-def test_categorical_columns_use_smotenc_and_keep_their_values():
+def test_categorical_columns_use_smote_by_roles_and_keep_their_values():
     df = _frame()
     df["color"] = np.where(df["a"] > 0, "red", "blue")
     df["flag"] = df["b"] > 0
@@ -211,11 +212,13 @@ def test_categorical_columns_use_smotenc_and_keep_their_values():
     ds = dj.Dataset(df, label="y")
     op = Synthesize()
     change = op.plan(ds)
-    assert change.params["sampler"] == "SMOTENC"
+    assert change.params["sampler"] == SAMPLER_NAME
     assert change.params["categorical"] == ["color", "flag", "size"]
     ds.apply(change)
     rows = ds.take(ds.ids_with_origin("synthetic:smote"))
     assert set(rows["color"]) <= {"red", "blue"} and rows["color"].nunique() == 2
+    # a category is the most frequent among the seed's neighbours: it follows the numbers
+    assert ((rows["a"] > 0) == (rows["color"] == "red")).mean() >= 0.9
     assert rows["flag"].dtype == bool
     assert isinstance(rows["size"].dtype, pd.CategoricalDtype)
     assert set(rows["size"]) <= {"L", "S"}
@@ -232,7 +235,7 @@ def test_only_categorical_columns_use_smoten():
     )
     ds = dj.Dataset(df, label="y")
     change = Synthesize().plan(ds)
-    assert change.params["sampler"] == "SMOTEN"
+    assert change.params["sampler"] == SAMPLER_NAME
     assert change.counts() == {"added": 140}
 
 
@@ -245,13 +248,16 @@ def test_text_and_image_feature_columns_are_named_in_a_clear_error():
     ds = dj.Dataset(df, label="y")
     assert ds.image_column == "img" and ds.text_column == "note"
     state = (ds.version, len(ds), ds.fingerprint, len(ds.history))
-    with pytest.raises(ValueError, match=r"'img' \(image\).*'note' \(text\).*ds.augment"):
+    with pytest.raises(ValueError, match=r"'img' \(image\).*ds.augment"):
         ds.synthesize(features=["a", "b", "img", "note"])
     _unchanged(ds, *state)
-    # display-only image/text columns: synthetic rows leave them empty
+    # a display-only image is left empty; text cannot be interpolated: each synthetic row
+    # takes the text of the nearer of the two rows it is made from (same class)
     new = ds.synthesize()
     rows = ds.take(new)
-    assert rows["img"].isna().all() and rows["note"].isna().all()
+    assert rows["img"].isna().all()
+    rare_notes = set(df.loc[df["y"] == "rare", "note"])
+    assert set(rows["note"]) <= rare_notes and rows["note"].nunique() > 20
 
 
 def test_an_image_only_dataset_points_to_augment():
@@ -265,13 +271,28 @@ def test_an_image_only_dataset_points_to_augment():
     assert ds.version == 0
 
 
-def test_missing_feature_values_are_a_clear_error():
+def test_missing_feature_values_are_kept_as_a_signal():
     df = _frame()
-    df.loc[df.index[df.y == "rare"][0], "b"] = np.nan
+    rare = df.index[df.y == "rare"]
+    rng = np.random.default_rng(0)
+    df.loc[rng.choice(rare, round(0.3 * len(rare)), replace=False), "b"] = np.nan
     ds = dj.Dataset(df, label="y")
-    with pytest.raises(ValueError, match=r"column 'b' has 1 missing"):
-        ds.synthesize()
-    assert ds.version == 0
+    change = Synthesize().plan(ds)
+    assert change.params["sampler"] == SAMPLER_NAME
+    ds.apply(change)
+    rows = ds.take(ds.ids_with_origin("synthetic:smote"))
+    # a value missing on the nearer row stays missing: the class keeps its share of them
+    assert 0.15 <= rows["b"].isna().mean() <= 0.45
+    b = df.loc[rare, "b"]
+    assert rows["b"].dropna().between(b.min(), b.max()).all()
+    assert rows[["a", "c", "d"]].notna().all().all()
+    # an imbalanced-learn sampler cannot: a clear error naming the column
+    from imblearn.over_sampling import ADASYN
+
+    fresh = dj.Dataset(df, label="y")
+    with pytest.raises(ValueError, match=r"column 'b' has \d+ missing"):
+        fresh.synthesize(method=ADASYN())
+    assert fresh.version == 0
 
 
 def test_unlabeled_rows_are_left_out_and_empty_data_is_refused():

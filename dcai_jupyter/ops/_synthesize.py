@@ -18,15 +18,26 @@ How many rows per class (``target``):
 
 Methods:
 
-- ``"smote"`` (imbalanced-learn): ``SMOTE`` on numeric feature columns, ``SMOTENC`` when
-  some feature columns are categorical (strings, booleans, pandas categoricals) and
-  ``SMOTEN`` when all are. Integer columns are interpolated and rounded. Text and image
-  feature columns cannot be interpolated: that is an error naming them (augment such rows
-  with ``ds.augment`` instead, or pass a generator). Columns that are not features (e.g. a
-  display image) are left empty in synthetic rows.
+- ``"smote"``: on complete numeric feature columns, imbalanced-learn's ``SMOTE`` (integer
+  columns interpolated and rounded). On a mixed table (categories, booleans, text, dates,
+  missing values, embedding vectors; read through ``ds.roles``), SMOTE with each column
+  handled by its role (:mod:`._smote_roles`): neighbours within the class are found in the
+  dense view of the mixed-table encoding, numbers, dates and vectors are interpolated (a
+  missing value is taken from the nearer row, so the class keeps its share of them),
+  categories take the most frequent value among the seed's neighbours (SMOTENC's rule),
+  and text is copied from the nearer of the two rows (text cannot be interpolated; an
+  empty text on synthetic rows only would tell a model which rows are made). Text columns
+  are features by default there; a dataset whose only features are text or images cannot
+  be interpolated: that is an error pointing to ``ds.augment``, as is an image column
+  among ``features=``.
 - an imbalanced-learn over-sampler instance (``ADASYN(...)``, ``BorderlineSMOTE(...)``):
   its ``sampling_strategy`` and ``random_state`` are set from ``target`` and
-  ``random_state``; same column rules as ``"smote"``.
+  ``random_state``; it needs complete numeric (``SMOTENC``-like samplers: and
+  categorical) columns: text, images and missing values are errors naming them.
+
+Columns that are not features are left empty in synthetic rows (e.g. a display image),
+except identifier columns (``ds.roles``) of integers, which continue after their largest
+value so that every row keeps a distinct identifier.
 - a module-level callable ``generator(X, y, counts, *, random_state, **method_params)``: ``X``
   the labeled rows' non-label columns (a DataFrame), ``y`` their labels (a Series),
   ``counts`` the rows to make per class (``{class: n}``); it returns a DataFrame with the
@@ -232,8 +243,13 @@ def _kind(ds: Dataset, col: str) -> str:
 
 
 def _empty_column(ds: Dataset, col: str, n: int) -> pd.Series:
-    """``n`` missing values for a column synthetic rows have no value for."""
+    """``n`` values for a column synthetic rows have no value for: new distinct integers
+    for an identifier of integers (after the largest present), else missing values."""
     dt = ds.df[col].dtype
+    roles = getattr(ds, "roles", {})
+    if roles.get(col) == "id" and isinstance(dt, np.dtype) and dt.kind in "iu":
+        start = int(ds.df[col].max()) + 1 if len(ds.df) else 0
+        return pd.Series(np.arange(start, start + n), dtype=dt)
     if isinstance(dt, np.dtype) and dt.kind in "biu":
         raise ValueError(
             f"column {col!r} is not a feature column and holds {dt} values, which cannot be "
@@ -415,6 +431,7 @@ class Synthesize(Operation):
         ids, labels = _labeled(ds)
         counts = _class_counts(ds, labels)
         cols = self._feature_columns(ds)
+        by_roles = self._role_columns(ds, cols)
         kinds = {c: _kind(ds, c) for c in cols}
         extra: dict[str, Any] = {"counts_before": [[_plain(c), n] for c, n in counts.items()]}
         f1 = None
@@ -446,6 +463,8 @@ class Synthesize(Operation):
             return extra
         if _is_generator(self.method):
             rows, info = self._generate(ds, ids, labels, counts, add)
+        elif by_roles is not None:
+            rows, info = self._resample_by_roles(ds, ids, labels, counts, add, by_roles)
         else:
             rows, info = self._resample(ds, ids, labels, counts, add, cols, kinds)
         extra.update(info)
@@ -472,20 +491,7 @@ class Synthesize(Operation):
                 f"{detail}. Leave them out with features=[...], make new rows of text or "
                 "images with ds.augment(...), or pass a generator callable as method="
             )
-        few = {c: counts[c] for c in add if counts[c] <= self.k_neighbors}
-        if few:
-            detail = ", ".join(f"class {_class_name(c)} has {n}" for c, n in few.items())
-            fewest = min(few.values())
-            fix = (
-                f"Pass k_neighbors={fewest - 1} or fewer, add"
-                if fewest > 1
-                else "SMOTE needs at least 2 rows of a class to interpolate: add"
-            )
-            raise ValueError(
-                f"k_neighbors={self.k_neighbors} is larger than what exists: SMOTE needs more "
-                f"labeled rows of a class than k_neighbors, and {detail}. {fix} real rows of "
-                "those classes, or leave them out of target"
-            )
+        self._check_class_sizes(counts, add)
         pos = ds.positions(ids)
         frame = ds.df.iloc[pos]
         blocks, uniques, cat_idx = [], {}, []
@@ -530,6 +536,106 @@ class Synthesize(Operation):
         info = {
             "sampler": sampler_name,
             "categorical": [cols[j] for j in cat_idx],
+            "features": cols,
+        }
+        return rows, info
+
+    def _check_class_sizes(self, counts: dict[Any, int], add: dict[Any, int]) -> None:
+        few = {c: counts[c] for c in add if counts[c] <= self.k_neighbors}
+        if few:
+            detail = ", ".join(f"class {_class_name(c)} has {n}" for c, n in few.items())
+            fewest = min(few.values())
+            fix = (
+                f"Pass k_neighbors={fewest - 1} or fewer, add"
+                if fewest > 1
+                else "SMOTE needs at least 2 rows of a class to interpolate: add"
+            )
+            raise ValueError(
+                f"k_neighbors={self.k_neighbors} is larger than what exists: SMOTE needs more "
+                f"labeled rows of a class than k_neighbors, and {detail}. {fix} real rows of "
+                "those classes, or leave them out of target"
+            )
+
+    def _role_columns(self, ds: Dataset, cols: list[str]) -> dict[str, str] | None:
+        """``{column: role}`` when ``method="smote"`` works by column roles (a mixed table),
+        with the text columns added by default; ``None`` for imbalanced-learn's ``SMOTE``
+        (complete numbers only), a sampler instance or a generator."""
+        if not (isinstance(self.method, str) and self.method == "smote"):
+            return None
+        roles_all = getattr(ds, "roles", {})
+        if self.features is None:
+            cols = cols + [t for t in getattr(ds, "text_columns", []) if t not in cols]
+        out: dict[str, str] = {}
+        for c in cols:
+            r = roles_all.get(c, "numeric")
+            if r in ("id", "ignored", "label"):  # listed in features=: a value like any other
+                kind = np.asarray(ds.column(c)).dtype.kind
+                r = "numeric" if kind in "iuf" else "categorical"
+            out[c] = r
+        images = [c for c, r in out.items() if r == "image"]
+        if images:
+            raise ValueError(
+                f"SMOTE cannot interpolate images ({', '.join(repr(c) for c in images)} "
+                "(image)): leave them out with features=[...], make new image rows with "
+                "ds.augment(...), or pass a generator callable as method="
+            )
+        plain = all(
+            r == "numeric"
+            and (dt := ds.df[c].dtype).kind in "iuf"
+            and not pd.api.types.is_bool_dtype(dt)
+            and not ds.df[c].isna().any()
+            for c, r in out.items()
+        )
+        if plain or not out:
+            return None
+        if all(r == "text" for r in out.values()):
+            return None  # nothing to interpolate: the error of _feature_columns / _resample
+        return out
+
+    def _resample_by_roles(
+        self,
+        ds: Dataset,
+        ids: np.ndarray,
+        labels: np.ndarray,
+        counts: dict[Any, int],
+        add: dict[Any, int],
+        roles: dict[str, str],
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+        from threadpoolctl import threadpool_limits
+
+        from ._smote_roles import SAMPLER_NAME, smote_by_roles
+
+        self._check_class_sizes(counts, add)
+        cols = list(roles)
+        frame = ds.df.iloc[ds.positions(ids)][cols].reset_index(drop=True)
+        with threadpool_limits(limits=1):
+            new, new_cls = smote_by_roles(
+                frame,
+                roles,
+                labels,
+                add,
+                k_neighbors=int(self.k_neighbors),
+                random_state=self.random_state,
+            )
+        n = len(new)
+        data: dict[str, pd.Series] = {}
+        for c in ds.columns:
+            if c == ds.label:
+                lab = pd.Series(new_cls, dtype=object)
+                data[c] = lab.astype(ds.df[c].dtype) if _castable(ds, c) else lab
+            elif c in roles:
+                data[c] = new[c]
+            else:
+                data[c] = _empty_column(ds, c, n)
+        rows = pd.DataFrame(data)
+        categorical = [
+            c for c, r in roles.items()
+            if r == "categorical" or pd.api.types.is_bool_dtype(ds.df[c].dtype)
+        ]  # fmt: skip
+        info = {
+            "sampler": SAMPLER_NAME,
+            "categorical": categorical,
+            "text": [c for c, r in roles.items() if r == "text"],
             "features": cols,
         }
         return rows, info

@@ -190,7 +190,9 @@ def _text_blocks(values: np.ndarray, random_state: int) -> tuple[Any, np.ndarray
     k = min(TEXT_DIMS, tfidf.shape[1] - 1, tfidf.shape[0] - 1)
     if k < 1:
         return tfidf.tocsr(), np.asarray(tfidf.toarray())
-    svd = TruncatedSVD(n_components=k, random_state=random_state).fit_transform(tfidf)
+    with warnings.catch_warnings():  # degenerate text (every row alike): a 0/0 ratio
+        warnings.simplefilter("ignore", RuntimeWarning)
+        svd = TruncatedSVD(n_components=k, random_state=random_state).fit_transform(tfidf)
     return tfidf.tocsr(), svd
 
 
