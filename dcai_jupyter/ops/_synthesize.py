@@ -189,9 +189,11 @@ def _cv_f1(
     from sklearn.metrics import f1_score
 
     from ._crossval import out_of_sample_pred_probs
-    from ._features import dataset_feature_matrix
+    from ._tabular import dataset_design
 
-    X, _ = dataset_feature_matrix(ds, features)
+    # through the column roles: a mixed table's Design gives the default ensemble its
+    # sparse linear and gradient-boosting members (a given model reads the dense view)
+    X, _ = dataset_design(ds, features)
     X = X[ds.positions(ids)]
     probs = out_of_sample_pred_probs(
         X,
