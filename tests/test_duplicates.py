@@ -89,9 +89,9 @@ def test_chance_ratio_follows_the_uniform_cloud_law() -> None:
     # empirically: in a uniform cloud about n * t ** m rows have d1 / d2 below t
     rng = np.random.default_rng(0)
     Z = rng.uniform(size=(4000, 3))
-    from dcai_jupyter.ops._space import nearest
+    from dcai_jupyter.ops._neighbours import neighbour_graph
 
-    dk, _ = nearest(Z, 2)
+    dk, _ = neighbour_graph(Z, 2)
     t = 0.3
     assert abs((dk[:, 0] / dk[:, 1] < t).mean() - t**3) < 0.01
 
@@ -105,9 +105,9 @@ def test_tangent_ratio_takes_the_tangent_at_the_member_on_the_data() -> None:
     u = rng.normal(size=20)
     copy = Z[0] + 0.6 * d0 * u / np.linalg.norm(u)  # noise in every direction
     Z = np.vstack([Z, copy])
-    from dcai_jupyter.ops._space import nearest
+    from dcai_jupyter.ops._neighbours import neighbour_graph
 
-    _, ik = nearest(Z, 16)
+    _, ik = neighbour_graph(Z, 16)
     a, b = mutual_pairs(ik)
     assert (0, 800) in set(zip(a.tolist(), b.tolist(), strict=True))
     r = tangent_ratio(Z, ik, a, b, 2.0)

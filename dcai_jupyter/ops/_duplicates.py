@@ -1,52 +1,16 @@
 """Duplicates: exact and near copies of samples, grouped, with one keeper per group.
 
-Exact copies share their content: the same numbers, the same text after normalising case,
-whitespace and punctuation, the same image pixels (array cells of one shape and values,
-whatever their dtype; PIL images by their pixels). Near copies are found in a scaled
-feature space (see :func:`~dcai_jupyter.ops._space.scale_columns`; at most 32 principal
-components on wide data) by two rules, both calibrated on the data itself so that they
-need no tuning per dataset (``threshold=None``):
+Exact copies share their content (:mod:`._content_keys`: the same numbers, the same text
+after normalising case, whitespace and punctuation, the same image pixels), found by
+hashing rows, never by a neighbour search. Near copies are linked by the rules of
+:mod:`._near_copies` in a scaled feature space (on a mixed table with categorical, text
+or date columns: column by column, :mod:`._mixed_rows`). Samples linked by exact or near
+copies form a group and each group keeps one member (:mod:`._keepers`).
 
-1. **Global distance.** Closer than a threshold relative to the *typical* distance between
-   a sample and its nearest other sample (the median over distinct samples): the smaller of
-
-   - ``0.3`` of the typical distance (``DUPLICATE_THRESHOLD``), and
-   - the distance below which, were the samples a locally uniform cloud of the data's
-     intrinsic dimension ``m`` (the Levina-Bickel estimate from the 8 nearest neighbours,
-     median over samples), fewer than ``CHANCE_PAIRS`` = 0.2 pairs would be that close by
-     chance among ``n`` samples: ``(CHANCE_PAIRS / (n ln 2)) ** (1 / m)``. This only binds
-     on low-dimensional data, where chance neighbours are close.
-
-   It links tight groups of any size (several jittered copies of one sample), when the
-   group stands apart: seen from each member, the farthest member is closer than the
-   local ratio test's cut (below) times the nearest row outside the group. A pair that
-   is merely close in a dense region, with other rows about as close, is not a copy.
-
-2. **Local ratio test.** Two samples that are each other's nearest neighbour, whose
-   distance is far below the distance from *each* of them to its nearest other neighbour
-   (:func:`tangent_ratio`): a copy with noise can lie as far from its original as distinct
-   samples lie from each other elsewhere (denser regions), so only a criterion relative to
-   both samples' own neighbourhoods separates them. The distances are measured along the
-   data (the local principal directions of the neighbours, at the member that lies on the
-   data): distinct neighbours differ along the data, while noise spread over every column
-   mostly falls outside it. The cut is the ratio below which fewer than ``CHANCE_PAIRS``
-   samples would fall by chance in a locally uniform cloud of dimension ``m``
-   (:func:`chance_ratio`: ``(CHANCE_PAIRS / n) ** (1 / m)``).
-
-An explicit ``threshold`` replaces both by the global distance rule at that fraction.
-
-Cost: one exact search of every row's two nearest rows (:func:`nearest_two`, blocked
-float32 matrix products; about 1.2 CPU s for 20,000 rows of 20 columns), then small
-searches for the rows the rules look at (the dimension sample, the mutual pairs, the
-rows within the global radius).
-
-Samples linked by exact or near copies form a group (connected components); each group
-keeps one member:
-
-- ``keep="first"``: the member with the smallest sample id (the oldest);
-- ``keep="best"``: a member whose label is the group's majority label; when the labels
-  tie, the member whose label an out-of-sample model finds most probable (the shared
-  cross-validation runner), else the first.
+Cost: content keys O(n log n); the near-copy rules one exact search of every row's two
+nearest rows up to ``EXACT_MAX`` rows (about 1.2 CPU s for 20,000 rows of 20 columns),
+one approximate neighbour graph above it (:mod:`._neighbours`). Inside ``ds.audit()`` the
+near copies are read from the audit's one shared neighbour graph instead.
 
 :func:`find_duplicates` works on arrays; :class:`Duplicates` is the recorded operation
 behind ``ds.find_duplicates()`` / ``ds.remove_duplicates()``: its change removes every
@@ -55,8 +19,7 @@ group member but the keeper, as one change.
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -64,7 +27,20 @@ import pandas as pd
 
 from ..core import Findings
 from ._base import Selection, register
+from ._content_keys import content_keys
+from ._keepers import KEEP, choose_keepers, group_numbers, has_label_tie
 from ._mixed_rows import is_mixed_rows, mixed_groups, near_copy_pairs
+from ._near_copies import (
+    DUPLICATE_THRESHOLD,
+    MAX_DIMS,
+    chance_ratio,
+    check_threshold,
+    mutual_pairs,
+    near_links,
+    rep_candidates,
+    tangent_ratio,
+)
+from ._neighbours import nearest_two
 from ._removal import RemovalOperation, known_ids
 from ._space import as_float_matrix, dataset_matrix, reduce_dims, scale_columns
 from ._text_norm import normalize_text
@@ -75,27 +51,17 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DUPLICATE_THRESHOLD",
     "Duplicates",
+    "chance_ratio",
+    "choose_keepers",
     "content_keys",
     "duplicate_groups",
     "find_duplicates",
+    "mutual_pairs",
+    "nearest_two",
     "normalize_text",
+    "tangent_ratio",
 ]
 
-#: near copies: closer than this fraction of the median nearest-neighbour distance (at most)
-DUPLICATE_THRESHOLD = 0.3
-#: the automatic threshold expects fewer than this many chance pairs in a uniform cloud
-CHANCE_PAIRS = 0.2
-#: the neighbour search runs on at most this many principal components
-MAX_DIMS = 32
-#: the local directions of the ratio test come from this many nearest neighbours
-NEIGHBOURS = 16
-#: the intrinsic dimension is estimated from this many nearest neighbours ...
-DIMENSION_NEIGHBOURS = 8
-#: ... of at most this many rows
-DIMENSION_ROWS = 2000
-#: rows x columns of the distance blocks of :func:`nearest_two` (float32: 2 MB, in cache)
-BLOCK = (256, 2048)
-KEEP = ("first", "best")
 ROLES = {
     "score": "score",
     "flag": "is_duplicate",
@@ -104,79 +70,6 @@ ROLES = {
     "reason": "reason",
 }
 COLUMNS = ["score", "is_duplicate", "group", "keeper", "reason", "nearest_id", "distance"]
-
-
-# ---------------------------------------------------------------------------- exact content
-def _cell_key(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and v != v):
-        return ("na",)
-    if isinstance(v, str):
-        return ("s", normalize_text(v))
-    if isinstance(v, (bytes, bytearray)):
-        return ("b", bytes(v))
-    if type(v).__module__.startswith("PIL."):
-        v = np.asarray(v)
-    if isinstance(v, np.ndarray):
-        if v.dtype.kind in "biuf":
-            a = np.ascontiguousarray(v, dtype=np.float64) + 0.0  # -0.0 == 0.0
-            return ("a", v.shape, a.tobytes())
-        return ("a", v.shape, repr(v.tolist()))
-    if isinstance(v, (bool, np.bool_, numbers.Number)):
-        try:
-            f = float(v)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return ("r", repr(v))
-        return ("n", ("na",) if f != f else f + 0.0)
-    try:
-        hash(v)
-    except TypeError:
-        return ("r", repr(v))
-    return ("o", v)
-
-
-def _column_codes(values: Any) -> np.ndarray:
-    s = values if isinstance(values, pd.Series) else pd.Series(values)
-    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        f = s.to_numpy(dtype=np.float64, na_value=np.nan) + 0.0
-        codes, _ = pd.factorize(f, use_na_sentinel=True)
-        return codes.astype(np.int64)
-    keys = [_cell_key(v) for v in s.to_numpy(dtype=object)]
-    codes, _ = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
-    return codes.astype(np.int64)
-
-
-def content_keys(columns: Mapping[str, Any] | pd.DataFrame) -> np.ndarray:
-    """One integer per row: equal for rows whose content is exactly the same.
-
-    Parameters
-    ----------
-    columns
-        The columns to compare (a DataFrame or ``{name: values}``, equal lengths). Numbers
-        compare by value (``1 == 1.0``, ``-0.0 == 0.0``, NaN equals NaN), strings after
-        :func:`normalize_text`, arrays (images) by shape and values, PIL images by their
-        pixels, bytes as they are.
-
-    Returns
-    -------
-    np.ndarray of int64
-        Key per row, numbered in order of first appearance.
-    """
-    cols = dict(columns.items()) if isinstance(columns, pd.DataFrame) else dict(columns)
-    if not cols:
-        raise ValueError("no column to compare: pass at least one column")
-    codes = [_column_codes(v) for v in cols.values()]
-    n = {len(c) for c in codes}
-    if len(n) != 1:
-        raise ValueError(f"the columns have different lengths: {sorted(n)}")
-    if next(iter(n)) == 0:
-        return np.zeros(0, dtype=np.int64)
-    M = np.stack(codes, axis=1)
-    _, first, inverse = np.unique(M, axis=0, return_index=True, return_inverse=True)
-    # number keys by first appearance (deterministic and readable)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[np.asarray(inverse).ravel()].astype(np.int64)
 
 
 # ---------------------------------------------------------------------------- groups
@@ -223,304 +116,6 @@ def duplicate_groups(
 _Space = tuple[np.ndarray, np.ndarray, float, float]
 
 
-def check_threshold(threshold: Any) -> None:
-    """A clear error unless ``threshold`` is None or a number strictly between 0 and 1."""
-    if threshold is None:
-        return
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, numbers.Real)
-        or not (0 < float(threshold) < 1)
-    ):
-        raise ValueError(
-            "threshold must be None (automatic) or a number between 0 and 1 (a fraction of "
-            f"the typical nearest-neighbour distance); got {threshold!r}"
-        )
-
-
-def intrinsic_dimension(dk: np.ndarray) -> float:
-    """Levina-Bickel estimate from each row's sorted neighbour distances (median over rows)."""
-    k = dk.shape[1]
-    if k < 2:
-        return float("inf")
-    ok = (dk > 0).all(axis=1)
-    if not ok.any():
-        return float("inf")
-    d = dk[ok]
-    logs = np.log(d[:, -1:] / d[:, :-1]).sum(axis=1)
-    per_row = np.where(logs > 0, (k - 1) / np.where(logs > 0, logs, 1.0), np.inf)
-    return float(np.median(per_row))
-
-
-def automatic_threshold(n: int, m: float) -> float:
-    """The automatic global near-copy threshold (module docstring) for ``n`` samples of
-    intrinsic dimension ``m``."""
-    if not np.isfinite(m) or m <= 0:
-        return DUPLICATE_THRESHOLD
-    chance = (CHANCE_PAIRS / (max(n, 2) * np.log(2))) ** (1.0 / m)
-    return float(min(DUPLICATE_THRESHOLD, chance))
-
-
-def chance_ratio(n: int, m: float) -> float:
-    """The ratio below which fewer than ``CHANCE_PAIRS`` of ``n`` samples fall by chance.
-
-    In a locally uniform cloud of dimension ``m`` the ratio ``r`` of a sample's nearest to
-    its second-nearest neighbour distance follows ``P(r < t) = t ** m`` (``r ** m`` is
-    uniform on 0..1), so among ``n`` samples ``n * t ** m`` pass by chance:
-    ``t = (CHANCE_PAIRS / n) ** (1 / m)``. 0 (nothing passes) when ``m`` is unknown.
-    """
-    if not np.isfinite(m) or m <= 0 or n < 3:
-        return 0.0
-    return float((CHANCE_PAIRS / n) ** (1.0 / m))
-
-
-def mutual_pairs(ik: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs ``(a, b)``, ``a < b``, of rows that are each other's nearest neighbour."""
-    if ik.shape[1] == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    first = ik[:, 0]
-    a = np.flatnonzero((first[first] == np.arange(len(first))) & (np.arange(len(first)) < first))
-    return a, first[a]
-
-
-def _others(ik: np.ndarray, P: np.ndarray, Q: np.ndarray) -> np.ndarray:
-    """The ``k - 1`` nearest neighbours of each row ``P`` other than its partner ``Q``."""
-    nb = ik[P]
-    order = np.argsort(nb == Q[:, None], axis=1, kind="stable")[:, : ik.shape[1] - 1]
-    return np.take_along_axis(nb, order, axis=1)
-
-
-def _directions(C: np.ndarray, p: int) -> np.ndarray:
-    """The first ``p`` principal directions (rows) of each stack of rows ``C``.
-
-    From the eigenvectors of the small Gram matrices ``C C^T`` (rows x rows): the same
-    directions as a singular value decomposition, several times faster on a stack.
-    Directions of a zero singular value come out as zero rows.
-    """
-    w, U = np.linalg.eigh(C @ np.swapaxes(C, 1, 2))  # ascending
-    w, U = w[:, ::-1][:, :p], U[:, :, ::-1][:, :, :p]
-    scale = np.sqrt(np.clip(w, 0.0, None))
-    tiny = scale <= scale[:, :1] * 1e-7
-    V = np.swapaxes(U, 1, 2) @ C  # (stacks, p, d): singular value times direction
-    return V / np.where(tiny, np.inf, scale)[:, :, None]
-
-
-def tangent_ratio(
-    Z: np.ndarray, ik: np.ndarray, a: np.ndarray, b: np.ndarray, m: float
-) -> np.ndarray:
-    """The ratio test of the pairs ``(a, b)``, measured along the data.
-
-    At each end ``P`` of a pair (partner ``Q``), the other ``k - 1`` neighbours of ``P``
-    (rows of ``ik``, the partner left out) show the directions in which the data varies
-    near ``P``: their first ``p = ceil(m)`` principal directions (``m`` the intrinsic
-    dimension) are the local tangent coordinates. The tangent of the pair is taken at
-    the end that lies on the data, the one nearer its neighbours' local plane: a noisy
-    copy sits off it, and every difference from a noisy copy to its neighbours carries
-    its noise, which would tilt the directions. In those coordinates, each end's ratio is
-    the partner's distance over its nearest other neighbour's; the pair's ratio is the
-    larger of the two (a near copy as seen from both ends).
-
-    Distinct neighbours differ along the data, so their ratio keeps the law of the plain
-    ratio (:func:`chance_ratio`); a copy that differs by noise spread over every column
-    keeps only the share ``p / d`` of that noise in tangent coordinates, so it stands out
-    further from chance than by plain distance. When ``k - 1`` neighbours are too few to
-    show an ``m``-dimensional tangent (``ceil(m) >= k - 1``), or it fills the space, the
-    ratio is the plain one.
-
-    Returns
-    -------
-    np.ndarray
-        One ratio per pair (``inf`` when an end's other neighbours coincide with it).
-    """
-    k = ik.shape[1]
-    out = np.full(len(a), np.inf)
-    if len(a) == 0 or k < 2 or not np.isfinite(m) or m <= 0:
-        return out
-    Z = np.asarray(Z, dtype=np.float64)
-    p = int(np.ceil(m))
-    ends = ((a, b, _others(ik, a, b)), (b, a, _others(ik, b, a)))
-    bases: list[np.ndarray | None] = [None, None]
-    if p < min(k - 1, Z.shape[1]):
-        resid = []
-        for P, _, nb in ends:
-            N = Z[nb]
-            mid = N.mean(axis=1)
-            plane = _directions(N - mid[:, None, :], p)
-            x = Z[P] - mid
-            off = x - np.einsum("npd,np->nd", plane, np.einsum("npd,nd->np", plane, x))
-            resid.append(np.linalg.norm(off, axis=1))
-        on_a = resid[0] <= resid[1]
-        at = np.where(on_a, a, b)
-        nb_at = np.where(on_a[:, None], ends[0][2], ends[1][2])
-        tangent = _directions(Z[nb_at] - Z[at][:, None, :], p)
-        bases = [tangent, tangent]
-    ratio = np.zeros(len(a))
-    for (P, Q, nb), V in zip(ends, bases, strict=True):
-        E = Z[nb] - Z[P][:, None, :]  # (pairs, k - 1, d)
-        delta = Z[Q] - Z[P]
-        if V is not None:
-            delta = np.einsum("npd,nd->np", V, delta)
-            E = np.einsum("npd,nkd->nkp", V, E)
-        num = np.linalg.norm(delta, axis=1)
-        den = np.linalg.norm(E, axis=2).min(axis=1)
-        end = np.divide(num, den, out=np.full(len(P), np.inf), where=den > 0)
-        ratio = np.maximum(ratio, end)
-    out[:] = ratio
-    return out
-
-
-def nearest_two(Z: np.ndarray, *, progress: bool = False) -> np.ndarray:
-    """Row positions of each row's two nearest *other* rows (one when there are 2 rows).
-
-    Exact brute force in float32 blocks that stay in cache, one native thread: one matrix
-    product per block gives ``|z|^2 - 2 <q, z>`` (the squared distance up to the query's
-    own constant), and two passes of ``argmin`` keep the two smallest. About twice as fast
-    as a general k-nearest search, which keeps a heap per row. Distances are best
-    recomputed in float64 from the positions (:func:`_distances`).
-    """
-    from threadpoolctl import threadpool_limits
-
-    from ._progress import progress_bar
-
-    n = Z.shape[0]
-    k = min(2, n - 1)
-    Z32 = np.ascontiguousarray(Z, dtype=np.float32)
-    sq = np.einsum("ij,ij->i", Z32, Z32)
-    queries = np.hstack([-2.0 * Z32, np.ones((n, 1), dtype=np.float32)])
-    table = np.ascontiguousarray(np.hstack([Z32, sq[:, None]]).T)
-    out = np.zeros((n, k), dtype=np.int64)
-    R, C = BLOCK
-    show = progress and n > 4 * R
-    with (
-        threadpool_limits(1),
-        progress_bar(total=n, desc="near duplicates", disable=not show) as bar,
-    ):
-        for a in range(0, n, R):
-            b = min(a + R, n)
-            rows = np.arange(b - a)
-            best = np.full((b - a, k), np.inf, dtype=np.float32)
-            arg = np.zeros((b - a, k), dtype=np.int64)
-            for c in range(0, n, C):
-                e = min(c + C, n)
-                G = queries[a:b] @ table[:, c:e]
-                own = np.arange(max(a, c), min(b, e))
-                G[own - a, own - c] = np.inf  # not the row itself
-                col = G.argmin(axis=1)
-                low = G[rows, col]
-                # only rows whose block minimum beats their current k-th look further
-                sub = np.flatnonzero(low < best[:, -1])
-                if len(sub) == 0:
-                    continue
-                vals = np.full((len(sub), 2 * k), np.inf, dtype=np.float32)
-                idx = np.zeros((len(sub), 2 * k), dtype=np.int64)
-                vals[:, :k], idx[:, :k] = best[sub], arg[sub]
-                vals[:, k], idx[:, k] = low[sub], col[sub] + c
-                if k > 1:
-                    H = G[sub]
-                    H[np.arange(len(sub)), col[sub]] = np.inf
-                    col2 = H.argmin(axis=1)
-                    vals[:, k + 1], idx[:, k + 1] = H[np.arange(len(sub)), col2], col2 + c
-                top = np.argsort(vals, axis=1, kind="stable")[:, :k]
-                best[sub] = np.take_along_axis(vals, top, axis=1)
-                arg[sub] = np.take_along_axis(idx, top, axis=1)
-            out[a:b] = arg
-            bar.update(b - a)
-    return out
-
-
-def _distances(Z: np.ndarray, rows: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """float64 distances from ``Z[rows]`` to ``Z[idx]`` (one row of ``idx`` per row)."""
-    Z = np.asarray(Z, dtype=np.float64)
-    return np.linalg.norm(Z[idx] - Z[rows][:, None, :], axis=2)
-
-
-class _Neighbours:
-    """Exact neighbour queries for some rows of ``Z`` (brute force, one native thread)."""
-
-    def __init__(self, Z: np.ndarray) -> None:
-        from sklearn.neighbors import NearestNeighbors
-
-        self.Z = np.asarray(Z, dtype=np.float64)
-        self.Z32 = np.ascontiguousarray(Z, dtype=np.float32)
-        self.nn = NearestNeighbors(algorithm="brute").fit(self.Z32)
-
-    def indices(self, rows: np.ndarray, k: int) -> np.ndarray:
-        """The ``k`` nearest other rows of each of ``rows`` (nearest first; ``k < n``)."""
-        from threadpoolctl import threadpool_limits
-
-        if len(rows) == 0:
-            return np.zeros((0, k), dtype=np.int64)
-        with threadpool_limits(1):
-            _, idx = self.nn.kneighbors(self.Z32[rows], n_neighbors=k + 1)
-        # drop each row itself (normally column 0; with ties it may sit further right)
-        own = idx == rows[:, None]
-        drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
-        keep = np.ones_like(own)
-        keep[np.arange(len(rows)), drop] = False
-        idx = idx[keep].reshape(len(rows), k)
-        # float64 distances, nearest first
-        d = _distances(self.Z, rows, idx)
-        order = np.argsort(d, axis=1, kind="stable")
-        return np.take_along_axis(idx, order, axis=1)
-
-    def distances(self, rows: np.ndarray, k: int) -> np.ndarray:
-        """Sorted distances from each of ``rows`` to its ``k`` nearest other rows."""
-        k = min(k, len(self.Z) - 1)
-        if k < 1:
-            return np.zeros((len(rows), 0))
-        return np.sort(_distances(self.Z, rows, self.indices(rows, k)), axis=1)
-
-    def within(self, rows: np.ndarray, radius: float) -> tuple[list[int], list[int]]:
-        """The pairs ``(row, other)`` of ``rows`` and the other rows closer than ``radius``."""
-        from threadpoolctl import threadpool_limits
-
-        if len(rows) == 0 or not radius > 0:
-            return [], []
-        with threadpool_limits(1):
-            idx = self.nn.radius_neighbors(self.Z32[rows], radius=radius, return_distance=False)
-        xs: list[int] = []
-        ys: list[int] = []
-        for r, found in zip(rows.tolist(), idx, strict=True):
-            others = np.asarray(found, dtype=np.int64)
-            others = others[others != r]
-            d = np.linalg.norm(self.Z[others] - self.Z[r], axis=1)
-            others = others[d < radius]  # float64: the radius exactly
-            xs.extend([r] * len(others))
-            ys.extend(others.tolist())
-        return xs, ys
-
-
-def _apart(
-    finder: _Neighbours, xs: np.ndarray, ys: np.ndarray, cut: float
-) -> tuple[list[int], list[int]]:
-    """The links ``(x, y)`` of the global rule whose group stands apart from the data.
-
-    The rows within the global radius of ``x`` are its candidate group; the link holds
-    when, seen from both ``x`` and ``y``, the farthest member of the group is closer than
-    ``cut`` times the nearest row outside it (the ratio test of :func:`chance_ratio` for a
-    group: in a uniform cloud ``(d_g / d_(g+1)) ** m`` falls below ``t ** m`` with
-    probability ``t ** (m g)``, rarer still than for a pair). A pair that is merely close
-    in a dense region, with other rows about as close, is not a copy.
-    """
-    keep: set[tuple[int, int]] = set()
-    rows, counts = np.unique(xs, return_counts=True)
-    ok: dict[int, bool] = {}
-    for g in np.unique(counts).tolist():
-        at = rows[counts == g]
-        if g + 1 > len(finder.Z) - 1:
-            ok.update(dict.fromkeys(at.tolist(), True))  # no row outside the group
-            continue
-        d = np.sort(_distances(finder.Z, at, finder.indices(at, g + 1)), axis=1)
-        apart = d[:, g - 1] < cut * d[:, g]
-        ok.update(zip(at.tolist(), apart.tolist(), strict=True))
-    for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
-        if ok.get(x, False) and ok.get(y, False):
-            keep.add((x, y))
-    pairs = sorted(keep)
-    return [x for x, _ in pairs], [y for _, y in pairs]
-
-
 def _group_rows(
     X: Any,
     keys: Any,
@@ -528,7 +123,12 @@ def _group_rows(
     threshold: float | None,
     random_state: int | None,
     progress: bool = False,
+    *,
+    candidates: np.ndarray | None = None,
+    exact: bool | None = None,
 ) -> tuple[pd.DataFrame, _Space | None]:
+    """Group the rows; ``candidates`` (n, K): a row-level neighbour graph to read near
+    copies from (the audit's), ``exact``: force the neighbour search's kind."""
     check_threshold(threshold)
     if X is None and keys is None:
         raise ValueError("pass X (features) or keys (exact-content keys)")
@@ -549,153 +149,49 @@ def _group_rows(
     rank[order] = np.arange(len(order))
     rep_of = rank[np.asarray(inverse).ravel()].astype(np.int64)
     counts = np.bincount(rep_of, minlength=len(reps))
-    exact = counts[rep_of] > 1
-    # union-find over representatives: near links; exact copies share their representative
-    parent = np.arange(len(reps))
+    exact_copy = counts[rep_of] > 1
     near_pos = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.nan)
     linked_ratio = np.full(len(reps), np.nan)
+    links: list[tuple[list[int], list[int]]] = []
     space: _Space | None = None
     if near and M is not None and len(reps) >= 2:
         Z = reduce_dims(scale_columns(M[reps]), MAX_DIMS, random_state)
-        ik = nearest_two(Z, progress=progress)
-        nr = len(reps)
-        dk = _distances(Z, np.arange(nr), ik)
-        d1, i1 = dk[:, 0], ik[:, 0]
-        positive = d1[d1 > 0]
-        typical = float(np.median(positive)) if len(positive) else 1.0
-        near_pos = reps[i1][rep_of]
-        dist = (d1 / typical)[rep_of]
-        finder = _Neighbours(Z)
-        # the intrinsic dimension from the nearest neighbours of (at most) DIMENSION_ROWS
-        # rows spread evenly over the data: a median, as good from a sample
-        rows = np.unique(np.linspace(0, nr - 1, min(nr, DIMENSION_ROWS)).astype(np.int64))
-        kk = min(NEIGHBOURS, nr - 1)
-        known = np.full((nr, kk), -1, dtype=np.int64)
-        known[rows] = finder.indices(rows, kk)
-        dk_rows = np.sort(_distances(Z, rows, known[rows]), axis=1)
-        m = intrinsic_dimension(dk_rows[:, :DIMENSION_NEIGHBOURS])
-        cut = automatic_threshold(nr, m) if threshold is None else float(threshold)
-        space = (Z, rep_of, typical, cut)
-        # global rule: every pair closer than the cut (only rows whose nearest is)
-        close = np.flatnonzero(d1 < cut * typical)
-        xs, ys = finder.within(close, cut * typical)
-        if threshold is None and len(xs):
-            xs, ys = _apart(finder, np.asarray(xs), np.asarray(ys), chance_ratio(nr, m))
-        links = [(xs, ys)]
-        if threshold is None:
-            # and mutual nearest neighbours far closer, along the data, than their
-            # neighbourhoods' own nearest samples (module docstring: the ratio test)
-            pa, pb = mutual_pairs(ik)
-            if len(pa) and np.isfinite(m) and np.ceil(m) < min(NEIGHBOURS - 1, Z.shape[1]):
-                # the local directions need the NEIGHBOURS nearest of the pairs' rows
-                ends = np.union1d(pa, pb)
-                todo = ends[known[ends, 0] < 0]
-                known[todo] = finder.indices(todo, NEIGHBOURS)
-                ratio = tangent_ratio(Z, known, pa, pb, m)
-            else:
-                ratio = tangent_ratio(Z, ik, pa, pb, m)  # the plain ratio
-            ok = ratio < chance_ratio(nr, m)
-            links.append((pa[ok].tolist(), pb[ok].tolist()))
-            linked_ratio[pa[ok]] = ratio[ok]
-            linked_ratio[pb[ok]] = ratio[ok]
-        for xs, ys in links:
-            for x, y in zip(xs, ys, strict=True):
-                _union(parent, x, y)
-    dist = np.where(exact, 0.0, dist)
-    if exact.any():
+        found = near_links(
+            Z,
+            threshold,
+            candidates=None if candidates is None else rep_candidates(candidates, reps, rep_of),
+            exact=exact,
+            progress=progress,
+            random_state=random_state,
+        )
+        near_pos = reps[found.nearest][rep_of]
+        dist = (found.distance / found.typical)[rep_of]
+        linked_ratio = found.ratio
+        links = found.links
+        space = (Z, rep_of, found.typical, found.cut)
+    dist = np.where(exact_copy, 0.0, dist)
+    if exact_copy.any():
         # an exact copy's nearest row is another copy: the first of them, or the second
         first_of = reps[rep_of]
         second: dict[int, int] = {}
-        for pos in np.flatnonzero(exact & (first_of != np.arange(n))).tolist():
+        for pos in np.flatnonzero(exact_copy & (first_of != np.arange(n))).tolist():
             second.setdefault(int(rep_of[pos]), pos)
         near_pos = np.where(
-            exact,
+            exact_copy,
             np.where(first_of != np.arange(n), first_of, [second.get(int(r), -1) for r in rep_of]),
             near_pos,
         )
-    roots = np.fromiter((_find(parent, i) for i in range(len(reps))), dtype=np.int64)
-    root_of_row = roots[rep_of]
-    size = np.bincount(root_of_row, minlength=len(reps))
-    in_group = size[root_of_row] > 1
-    group = np.full(n, -1, dtype=np.int64)
-    if in_group.any():
-        # number groups by their first row
-        first_row: dict[int, int] = {}
-        for pos in np.flatnonzero(in_group).tolist():
-            first_row.setdefault(int(root_of_row[pos]), pos)
-        numbering = {
-            root: g for g, (root, _) in enumerate(sorted(first_row.items(), key=lambda t: t[1]))
-        }
-        group[in_group] = [numbering[int(r)] for r in root_of_row[in_group]]
     frame = pd.DataFrame(
         {
-            "group": group,
-            "exact": exact,
+            "group": group_numbers(rep_of, len(reps), links),
+            "exact": exact_copy,
             "nearest": near_pos,
             "distance": dist,
-            "ratio": np.where(exact, np.nan, linked_ratio[rep_of]),
+            "ratio": np.where(exact_copy, np.nan, linked_ratio[rep_of]),
         }
     )
     return frame, space
-
-
-def _find(parent: np.ndarray, i: int) -> int:
-    root = i
-    while parent[root] != root:
-        root = int(parent[root])
-    while parent[i] != root:
-        parent[i], i = root, int(parent[i])
-    return root
-
-
-def _union(parent: np.ndarray, a: int, b: int) -> None:
-    ra, rb = _find(parent, a), _find(parent, b)
-    if ra != rb:
-        parent[max(ra, rb)] = min(ra, rb)
-
-
-def choose_keepers(
-    group: np.ndarray,
-    *,
-    keep: str = "first",
-    ids: np.ndarray | None = None,
-    labels: np.ndarray | None = None,
-    confidence: np.ndarray | None = None,
-) -> np.ndarray:
-    """Boolean mask of the keeper of each group (``group`` -1 = no group: never a keeper).
-
-    ``keep="first"``: the smallest id. ``keep="best"``: among the members carrying the
-    group's majority label (all tied labels on a tie), the highest ``confidence`` (the
-    out-of-sample probability of the member's own label), then the smallest id.
-    Unlabeled members are kept only when no member has a label.
-    """
-    if keep not in KEEP:
-        raise ValueError(f"keep must be one of {KEEP}; got {keep!r}")
-    group = np.asarray(group)
-    n = len(group)
-    ids = np.arange(n) if ids is None else np.asarray(ids)
-    keeper = np.zeros(n, dtype=bool)
-    members: dict[int, list[int]] = {}
-    for pos in np.flatnonzero(group >= 0).tolist():
-        members.setdefault(int(group[pos]), []).append(pos)
-    for rows in members.values():
-        cand = sorted(rows, key=lambda p: ids[p])
-        if keep == "best" and labels is not None:
-            labs = pd.Series([labels[p] for p in cand], dtype=object)
-            has = ~labs.isna().to_numpy()
-            if has.any():
-                counts = labs[has].value_counts()
-                top = counts[counts == counts.max()].index
-                cand = [
-                    p for p, lab, h in zip(cand, labs, has, strict=True) if h and lab in set(top)
-                ]
-                if len(top) > 1 and confidence is not None:
-                    cand = sorted(
-                        cand, key=lambda p: (-float(np.nan_to_num(confidence[p], nan=-1.0)), ids[p])
-                    )
-        keeper[cand[0]] = True
-    return keeper
 
 
 def _reasons(
@@ -959,6 +455,15 @@ class Duplicates(RemovalOperation):
             )
         return {c: np.asarray(ds.column(c)) for c in cols}
 
+    def _audit_graph(self, ds: Dataset) -> np.ndarray | None:
+        """Inside ``ds.audit()``: the audit's one neighbour graph, as candidates."""
+        from ._audit_context import active_context
+
+        ctx = active_context()
+        if ctx is None or not ctx.serves(ds, self.features, self.random_state):
+            return None
+        return ctx.graph[1]
+
     def _find(self, ds: Dataset) -> Findings:
         """Group exact and near copies of samples, with a suggested keeper per group.
 
@@ -986,7 +491,13 @@ class Duplicates(RemovalOperation):
             if self.near:
                 M, used = dataset_matrix(ds, self.features)
             groups, space = _group_rows(
-                M, keys, bool(self.near), self.threshold, self.random_state, bool(self.progress)
+                M,
+                keys,
+                bool(self.near),
+                self.threshold,
+                self.random_state,
+                bool(self.progress),
+                candidates=self._audit_graph(ds) if self.near else None,
             )
         ids = np.asarray(ds.ids)
         keeper = self._keepers(ds, groups["group"].to_numpy(), M)
@@ -1016,7 +527,7 @@ class Duplicates(RemovalOperation):
             return choose_keepers(group, keep="first", ids=ids)
         labels = np.asarray(ds.column(ds.label), dtype=object)
         confidence = None
-        if _has_label_tie(group, labels):
+        if has_label_tie(group, labels):
             confidence = self._confidence(ds, labels, M)
         return choose_keepers(group, keep="best", ids=ids, labels=labels, confidence=confidence)
 
@@ -1058,7 +569,7 @@ class Duplicates(RemovalOperation):
             pos = ds.positions(frame.index)
             labels = np.asarray(ds.column(ds.label), dtype=object)[pos]
             confidence = None
-            if _has_label_tie(group, labels):
+            if has_label_tie(group, labels):
                 M, _ = dataset_matrix(ds, self.features)
                 allconf = self._confidence(ds, np.asarray(ds.column(ds.label), dtype=object), M)
                 confidence = allconf[pos]
@@ -1181,13 +692,3 @@ def _mixed_reasons(
                 f"order), numbers within {within}"
             )
     frame["reason"] = pd.Series(reasons, index=frame.index, dtype=object)
-
-
-def _has_label_tie(group: np.ndarray, labels: np.ndarray) -> bool:
-    s = pd.DataFrame({"g": group, "y": pd.Series(labels, dtype=object)})
-    s = s[(s["g"] >= 0) & s["y"].notna()]
-    for _, y in s.groupby("g")["y"]:
-        counts = y.value_counts()
-        if (counts == counts.max()).sum() > 1:
-            return True
-    return False

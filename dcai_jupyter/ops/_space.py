@@ -4,7 +4,8 @@ Near duplicates and outliers are both questions about distances between samples,
 need features on comparable scales (a column in thousands must not drown one in units)
 without letting a column that hardly ever varies dominate (a pixel that is almost always
 0, a rarely non-zero count): :func:`scale_columns`. :func:`reduce_dims` keeps the neighbour
-search fast on wide data, and :func:`nearest` runs it with native threads capped.
+search fast on wide data; :func:`nearest` asks the neighbour service
+(:mod:`._neighbours`) for each row's nearest other rows.
 
 scikit-learn and threadpoolctl are imported when first used.
 """
@@ -106,45 +107,17 @@ def reduce_dims(Z: np.ndarray, max_dims: int, random_state: int | None) -> np.nd
         ).fit_transform(Z)
 
 
-#: above this many rows the neighbour search runs in chunks of queries with a progress bar
-CHUNK = 4000
-
-
 def nearest(
     Z: np.ndarray, k: int, *, progress: bool = False, desc: str = "neighbours"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distances and row positions of each row's ``k`` nearest *other* rows (ascending).
 
-    Brute force (float32, one native thread): beyond ~15 dimensions it is faster than the
-    trees. Above ``CHUNK`` rows the queries run in chunks, with a ``tqdm.auto`` bar when
-    ``progress``.
+    The neighbour service's graph (:func:`~._neighbours.neighbour_graph`: exact up to
+    ``EXACT_MAX`` rows, approximate above, distances exact either way).
     """
-    from sklearn.neighbors import NearestNeighbors
-    from threadpoolctl import threadpool_limits
+    from ._neighbours import neighbour_graph
 
-    from ._progress import progress_bar
-
-    n = Z.shape[0]
-    k = min(k, n - 1)
-    if k < 1:
-        return np.zeros((n, 0)), np.zeros((n, 0), dtype=np.int64)
-    Z32 = np.ascontiguousarray(Z, dtype=np.float32)
-    starts = list(range(0, n, CHUNK))
-    dist = np.empty((n, k + 1))
-    idx = np.empty((n, k + 1), dtype=np.int64)
-    show = progress and len(starts) > 1
-    with threadpool_limits(1), progress_bar(total=n, desc=desc, disable=not show) as bar:
-        nn = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(Z32)
-        for a in starts:
-            b = min(a + CHUNK, n)
-            dist[a:b], idx[a:b] = nn.kneighbors(Z32[a:b])
-            bar.update(b - a)
-    # drop each row itself (normally column 0; with ties it may sit further right)
-    own = idx == np.arange(n)[:, None]
-    drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
-    keep = np.ones_like(own)
-    keep[np.arange(n), drop] = False
-    return dist[keep].reshape(n, k), idx[keep].reshape(n, k)
+    return neighbour_graph(Z, k, progress=progress, desc=desc)
 
 
 def dataset_matrix(ds: Dataset, features: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:

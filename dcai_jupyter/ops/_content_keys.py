@@ -1,0 +1,92 @@
+"""Exact copies by content: one integer key per row, equal for rows whose content is the same.
+
+Rows are hashed column by column (``pd.factorize``) and the code vectors compared with one
+``np.unique``: O(n log n) with no neighbour search, whatever the number of rows. Numbers
+compare by value, strings after :func:`~._text_norm.normalize_text`, arrays (images) by
+shape and values whatever their dtype, PIL images by their pixels, bytes as they are.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._text_norm import normalize_text
+
+__all__ = ["content_keys", "normalize_text"]
+
+
+def _cell_key(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and v != v):
+        return ("na",)
+    if isinstance(v, str):
+        return ("s", normalize_text(v))
+    if isinstance(v, (bytes, bytearray)):
+        return ("b", bytes(v))
+    if type(v).__module__.startswith("PIL."):
+        v = np.asarray(v)
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind in "biuf":
+            a = np.ascontiguousarray(v, dtype=np.float64) + 0.0  # -0.0 == 0.0
+            return ("a", v.shape, a.tobytes())
+        return ("a", v.shape, repr(v.tolist()))
+    if isinstance(v, (bool, np.bool_, numbers.Number)):
+        try:
+            f = float(v)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return ("r", repr(v))
+        return ("n", ("na",) if f != f else f + 0.0)
+    try:
+        hash(v)
+    except TypeError:
+        return ("r", repr(v))
+    return ("o", v)
+
+
+def _column_codes(values: Any) -> np.ndarray:
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        f = s.to_numpy(dtype=np.float64, na_value=np.nan) + 0.0
+        codes, _ = pd.factorize(f, use_na_sentinel=True)
+        return codes.astype(np.int64)
+    keys = [_cell_key(v) for v in s.to_numpy(dtype=object)]
+    codes, _ = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
+    return codes.astype(np.int64)
+
+
+def content_keys(columns: Mapping[str, Any] | pd.DataFrame) -> np.ndarray:
+    """One integer per row: equal for rows whose content is exactly the same.
+
+    Parameters
+    ----------
+    columns
+        The columns to compare (a DataFrame or ``{name: values}``, equal lengths). Numbers
+        compare by value (``1 == 1.0``, ``-0.0 == 0.0``, NaN equals NaN), strings after
+        :func:`normalize_text`, arrays (images) by shape and values, PIL images by their
+        pixels, bytes as they are.
+
+    Returns
+    -------
+    np.ndarray of int64
+        Key per row, numbered in order of first appearance.
+    """
+    cols = dict(columns.items()) if isinstance(columns, pd.DataFrame) else dict(columns)
+    if not cols:
+        raise ValueError("no column to compare: pass at least one column")
+    codes = [_column_codes(v) for v in cols.values()]
+    n = {len(c) for c in codes}
+    if len(n) != 1:
+        raise ValueError(f"the columns have different lengths: {sorted(n)}")
+    if next(iter(n)) == 0:
+        return np.zeros(0, dtype=np.int64)
+    M = np.stack(codes, axis=1)
+    _, first, inverse = np.unique(M, axis=0, return_index=True, return_inverse=True)
+    # number keys by first appearance (deterministic and readable)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[np.asarray(inverse).ravel()].astype(np.int64)
