@@ -115,25 +115,48 @@ def _events(ds: dj.Dataset) -> list[dict]:
 
 
 def test_the_audit_computes_probabilities_and_the_neighbour_graph_once(monkeypatch):
-    from dcai_jupyter.ops import _crossval, _space
+    import sys
 
-    calls = {"probs": 0, "graph": 0}
-    real_probs, real_nearest = _crossval.out_of_sample_pred_probs, _space.nearest
+    from dcai_jupyter.ops import _crossval, _neighbours
+
+    calls = {"probs": 0, "graph": 0, "query": 0, "nearest_two": 0}
+    real_probs = _crossval.out_of_sample_pred_probs
+    real = {
+        "graph": _neighbours.neighbour_graph,
+        "query": _neighbours.query,
+        "nearest_two": _neighbours.nearest_two,
+    }
 
     def probs(*a, **k):
         calls["probs"] += 1
         return real_probs(*a, **k)
 
-    def nearest(*a, **k):
-        if k.get("desc") == "audit: neighbours":
-            calls["graph"] += 1
-        return real_nearest(*a, **k)
+    def counted(kind):
+        def call(*a, **k):
+            calls[kind] += 1
+            return real[kind](*a, **k)
+
+        return call
 
     monkeypatch.setattr(_crossval, "out_of_sample_pred_probs", probs)
-    monkeypatch.setattr(_space, "nearest", nearest)
-    ds = _ds(_blobs(300))
-    ds.audit(progress=False)
-    assert calls == {"probs": 1, "graph": 1}
+    # every neighbour search of every operation goes through the service: wrap it
+    # wherever a module holds it under its name
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("dcai_jupyter.ops"):
+            continue
+        for kind, fn in real.items():
+            for attr in ("neighbour_graph", "query", "nearest_two"):
+                if getattr(module, attr, None) is fn:
+                    monkeypatch.setattr(module, attr, counted(kind))
+    df = _blobs(300)
+    df = pd.concat([df, df.iloc[:3]], ignore_index=True)  # exact copies
+    df.loc[len(df)] = [60.0, -60.0, 60.0, -60.0, "c0"]  # an outlier
+    ds = _ds(df)
+    audit = ds.audit(progress=False)
+    assert calls == {"probs": 1, "graph": 1, "query": 0, "nearest_two": 0}, calls
+    # and the types that read it found what they find on their own
+    assert audit.summary.loc["near_duplicate", "rows"] == 3
+    assert audit.summary.loc["outlier", "rows"] >= 1
 
 
 def test_the_audits_label_findings_are_those_of_find_label_issues():

@@ -64,7 +64,13 @@ _NEEDS_LABELS = {
     "target_leak",
 }
 _NEEDS_PROBS = {"label", "underperforming_group"}
-_NEEDS_GRAPH = {"non_iid", "underperforming_group", "data_valuation"}
+_NEEDS_GRAPH = {
+    "near_duplicate",
+    "outlier",
+    "non_iid",
+    "underperforming_group",
+    "data_valuation",
+}
 #: types whose findings flag columns, not rows
 _COLUMN_TYPES = {"identifier", "target_leak"}
 

@@ -6,7 +6,10 @@ others reuse them): the labels of a dataset, the out-of-sample class probabiliti
 labeled rows (the same cross-validation ``ds.find_label_issues()`` runs, so the audit's
 label findings equal those of the label-issue operation with the same parameters), and
 the ``GRAPH_K`` nearest neighbours of every row in the scaled feature space (the space of
-the remove-data operations, :mod:`._space`).
+the remove-data operations, :mod:`._space`), from the neighbour service
+(:func:`~._neighbours.neighbour_graph`: exact up to ``EXACT_MAX`` rows, approximate above).
+Every type that reads neighbours takes them from this one graph: ``near_duplicate`` and
+``outlier`` as candidates re-measured exactly in their own spaces.
 
 ``ds.audit()`` builds one context and makes it active (:func:`active_context`) while its
 issue types run; an issue type run on its own (``NonIID().find(ds)``) builds its own.
@@ -204,10 +207,15 @@ class AuditContext:
     def graph(self) -> tuple[np.ndarray, np.ndarray]:
         """Distances and row positions of every row's ``GRAPH_K`` nearest other rows."""
         if "graph" not in self._cache:
-            from ._space import nearest
+            from ._neighbours import neighbour_graph
 
-            self._cache["graph"] = nearest(
-                self.space, GRAPH_K, progress=self.progress, desc="audit: neighbours"
+            self._cache["graph"] = neighbour_graph(
+                self.space,
+                GRAPH_K,
+                random_state=self.random_state,
+                n_jobs=self.n_jobs,
+                progress=self.progress,
+                desc="audit: neighbours",
             )
         return self._cache["graph"]
 

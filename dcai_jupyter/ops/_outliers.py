@@ -11,6 +11,12 @@ deviation. It is measured in two views of the features and averaged:
   most 64 of them), where a sample off the directions the data varies along stands out
   even when its raw distances look ordinary.
 
+Neighbours come from the neighbour service (:mod:`._neighbours`): up to ``EXACT_MAX``
+rows an exact search per view and pass (four in all); above it, or inside ``ds.audit()``,
+ONE candidate graph of at least ``CANDIDATES`` neighbours per row in the scaled space
+(approximate above ``EXACT_MAX``; the audit's shared graph), from which every view and
+pass takes the ``k`` nearest by exact distances in its own space.
+
 A sample is flagged when its score is above ``threshold`` (4 robust standard deviations
 by default). The views and the typical distance are fitted twice: on every sample, then
 without those above the threshold, so that many outliers do not stretch the scales they
@@ -33,8 +39,9 @@ import pandas as pd
 from ..core import Findings
 from ._base import register
 from ._mixed_rows import is_mixed_rows, robust_columns, unusual_columns
+from ._neighbours import EXACT_MAX, neighbour_graph, pair_distances
 from ._removal import RemovalOperation
-from ._space import as_float_matrix, dataset_matrix, nearest, scale_columns
+from ._space import as_float_matrix, dataset_matrix, scale_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Dataset
@@ -47,6 +54,8 @@ OUTLIER_THRESHOLD = 4.0
 K = 10
 #: the whitened view keeps at most this many principal components
 MAX_DIMS = 64
+#: the candidate graph (large data, the audit) holds at least this many neighbours per row
+CANDIDATES = 20
 ROLES = {"score": "score", "flag": "is_outlier", "reason": "reason"}
 #: the MAD of a normal distribution is this many standard deviations
 _MAD_TO_SD = 1.4826
@@ -81,22 +90,35 @@ def _whiten(Z: np.ndarray, fit: np.ndarray, random_state: int | None) -> np.ndar
         return pca.transform(Z)[:, keep] / np.sqrt(var[keep])
 
 
-def _log_knn(Z: np.ndarray, k: int, progress: bool, desc: str) -> np.ndarray:
-    d, _ = nearest(Z, k, progress=progress, desc=desc)
+def _log_knn(
+    Z: np.ndarray, k: int, progress: bool, desc: str, candidates: np.ndarray | None
+) -> np.ndarray:
+    if candidates is None:
+        d, _ = neighbour_graph(Z, k, exact=True, progress=progress, desc=desc)
+    else:
+        # the k nearest of the candidates, by exact distances in this view
+        d = pair_distances(Z, np.arange(len(Z)), candidates)
+        d = np.partition(d, k - 1, axis=1)[:, :k] if d.shape[1] > k else d
     mean = d.mean(axis=1)
     floor = mean[mean > 0].min() if (mean > 0).any() else 1.0
     return np.log(np.maximum(mean, floor * 1e-3))
 
 
 def _scores(
-    M: np.ndarray, fit: np.ndarray, k: int, random_state: int | None, progress: bool, step: str
+    M: np.ndarray,
+    fit: np.ndarray,
+    k: int,
+    random_state: int | None,
+    progress: bool,
+    step: str,
+    candidates: np.ndarray | None = None,
 ) -> np.ndarray:
     Z = scale_columns(M, fit)
-    plain = _robust_z(_log_knn(Z, k, progress, f"outliers{step} (scaled)"), fit)
+    plain = _robust_z(_log_knn(Z, k, progress, f"outliers{step} (scaled)", candidates), fit)
     W = _whiten(Z, fit, random_state)
     if W is None:
         return plain
-    white = _robust_z(_log_knn(W, k, progress, f"outliers{step} (whitened)"), fit)
+    white = _robust_z(_log_knn(W, k, progress, f"outliers{step} (whitened)", candidates), fit)
     return (plain + white) / 2.0
 
 
@@ -107,6 +129,8 @@ def outlier_scores(
     threshold: float = OUTLIER_THRESHOLD,
     random_state: int | None = 0,
     progress: bool = False,
+    candidates: Any = None,
+    exact: bool | None = None,
 ) -> np.ndarray:
     """The outlier score of each row of ``X`` (see the module docstring); higher = stranger.
 
@@ -128,6 +152,13 @@ def outlier_scores(
         Seed of the randomized principal components on wide data.
     progress : bool
         Show a progress bar on large data (the neighbour searches).
+    candidates : array-like of int (n, K), optional
+        Candidate neighbours of every row (row positions, never the row itself), e.g. the
+        audit's shared graph: each view takes the ``k`` nearest of them by exact distance.
+        Default: searched here (module docstring).
+    exact : bool, optional
+        ``True``: exact searches whatever the size; ``False``: one approximate candidate
+        graph whatever the size; ``None``: exact up to ``EXACT_MAX`` rows.
 
     Returns
     -------
@@ -146,11 +177,45 @@ def outlier_scores(
         )
     k = min(int(k), n - 1)
     every = np.ones(n, dtype=bool)
-    first = _scores(M, every, k, random_state, progress, "")
+    cand = _candidates(M, k, candidates, exact, random_state, progress)
+    first = _scores(M, every, k, random_state, progress, "", cand)
     inliers = first <= float(threshold)
     if inliers.all() or inliers.sum() < max(3, n // 2):
         return first
-    return _scores(M, inliers, k, random_state, progress, ", refit")
+    return _scores(M, inliers, k, random_state, progress, ", refit", cand)
+
+
+def _candidates(
+    M: np.ndarray,
+    k: int,
+    candidates: Any,
+    exact: bool | None,
+    random_state: int | None,
+    progress: bool,
+) -> np.ndarray | None:
+    """The candidate graph the views read (``None``: exact searches per view)."""
+    n = M.shape[0]
+    if candidates is not None:
+        cand = np.asarray(candidates, dtype=np.int64)
+        if cand.ndim != 2 or cand.shape[0] != n or cand.shape[1] < k:
+            raise ValueError(
+                f"candidates must have one row per sample and at least k={k} columns; "
+                f"got shape {cand.shape}"
+            )
+        if ((cand < 0) | (cand >= n) | (cand == np.arange(n)[:, None])).any():
+            raise ValueError("candidates must be positions of other rows (0 <= i < n, not self)")
+        return cand
+    if exact or (exact is None and n <= EXACT_MAX):
+        return None
+    _, cand = neighbour_graph(
+        scale_columns(M),
+        max(CANDIDATES, 2 * k),
+        exact=False,
+        random_state=random_state,
+        progress=progress,
+        desc="outliers",
+    )
+    return cand
 
 
 def find_outliers(
@@ -161,6 +226,8 @@ def find_outliers(
     threshold: float = OUTLIER_THRESHOLD,
     random_state: int | None = 0,
     progress: bool = False,
+    candidates: Any = None,
+    exact: bool | None = None,
 ) -> pd.DataFrame:
     """Score and flag the outliers among the rows of ``X``.
 
@@ -170,7 +237,7 @@ def find_outliers(
         Numeric features.
     ids : array-like, optional
         Sample ids (default 0..n-1).
-    k, random_state, progress
+    k, random_state, progress, candidates, exact
         As in :func:`outlier_scores`.
     threshold : float
         Flag rows whose score is above this (robust standard deviations).
@@ -183,7 +250,13 @@ def find_outliers(
     """
     _check_threshold(threshold)
     score = outlier_scores(
-        X, k=k, threshold=threshold, random_state=random_state, progress=progress
+        X,
+        k=k,
+        threshold=threshold,
+        random_state=random_state,
+        progress=progress,
+        candidates=candidates,
+        exact=exact,
     )
     idx = pd.Index(np.arange(len(score)) if ids is None else np.asarray(ids), name="sample_id")
     if len(idx) != len(score):
@@ -287,6 +360,16 @@ class Outliers(RemovalOperation):
         M, _, _ = robust_columns(content, roles)
         return content if M.shape[1] else None
 
+    def _audit_graph(self, ds: Dataset) -> np.ndarray | None:
+        """Inside ``ds.audit()``: the audit's one neighbour graph, as candidates."""
+        from ._audit_context import active_context
+
+        ctx = active_context()
+        if ctx is None or not ctx.serves(ds, self.features, self.random_state):
+            return None
+        _, idx = ctx.graph
+        return idx if idx.shape[1] >= min(int(self.k), len(ds) - 1) else None
+
     def _find(self, ds: Dataset) -> Findings:
         """Score every sample by how far it lies from the others; flag the outliers.
 
@@ -313,6 +396,7 @@ class Outliers(RemovalOperation):
             threshold=float(self.threshold),
             random_state=self.random_state,
             progress=bool(self.progress),
+            candidates=self._audit_graph(ds),
         )
         if mixed is not None:
             flagged = np.flatnonzero(frame["is_outlier"].to_numpy())
