@@ -19,6 +19,7 @@ from ._change import Change, ChangePlan, _equal
 from ._dataset_history import DatasetHistory
 from ._errors import BaseMismatchError, HistoryError, StateError
 from ._history import REDO, UNDO, History, default_path, undo_stacks
+from ._interrupt import deferring_interrupts
 from ._reviews import DatasetReviews
 from ._roles import FEATURE_ROLES, Roles, detect_roles
 from ._table import Table, apply_all, invert, touched_ids
@@ -452,6 +453,7 @@ class Dataset(DatasetReviews):
         return resolve_ids(ids, self.ids)
 
     # ------------------------------------------------------------------ mutations
+    @deferring_interrupts  # the stop button lands before the write or after the whole change
     def _commit(
         self,
         op: str,

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import Change, ChangePlan, Dataset, Findings
+from ..core._interrupt import deferred_interrupts
 from ..core._recipe_steps import row_hashes
 from ..core._validate import resolve_ids
 from ._params import ParamError, from_json, from_json_params, to_json
@@ -182,7 +183,8 @@ class Operation:
     def find(self, ds: Dataset) -> Findings:
         """Compute the findings on ``ds`` (nothing changes) and record a ``find_<name>`` event."""
         findings = self._find(ds).as_found()
-        ds.history.record_event(f"find_{self.name}", self.json_params(), self._summary(ds, findings))
+        with deferred_interrupts():  # the stop button: before the event or after it, whole
+            ds.history.record_event(f"find_{self.name}", self.json_params(), self._summary(ds, findings))
         self.findings_ = findings
         return findings
 
