@@ -386,7 +386,7 @@ def test_open_history_reads_without_writing(tmp_path, small_df):
     with pytest.raises(dj.HistoryError, match=r"opened read-only.*Dataset"):
         h.record_event("find_label_issues", {"k": 1})
     with pytest.raises(dj.HistoryError, match="opened read-only"):
-        h._set_base("ro", {"fingerprint": "0" * 16})
+        h.store.set_base("ro", {"fingerprint": "0" * 16})
     # a Dataset is refused the read-only handle up front (it would fail at its first write)
     with pytest.raises(dj.HistoryError, match="opened read-only"):
         dj.Dataset(small_df, label="label", name="ro", history=h)
@@ -521,7 +521,7 @@ def test_failed_write_applies_nothing(small_df, monkeypatch):
     def boom(*a, **k):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(ds.history, "_append", boom)
+    monkeypatch.setattr(ds.history.store, "append", boom)
     with pytest.raises(sqlite3.OperationalError):
         ds.relabel([0], ["cow" if ds.df.loc[0, "label"] != "cow" else "cat"])
     with pytest.raises(sqlite3.OperationalError):

@@ -91,15 +91,15 @@ def test_long_history_shows_and_decodes_only_the_head_and_tail(monkeypatch):
     for i in range(100):
         sid = i % 50
         ds.relabel([sid], ["b" if ds.df.at[sid, "label"] == "a" else "a"])
-    h = ds.history._h
+    store = ds.history.store
     asked: list[list[int]] = []
-    original = type(h)._deltas_at
+    original = type(store).deltas_at
 
     def spy(self: Any, versions: Any) -> Any:
         asked.append(sorted(versions))
         return original(self, versions)
 
-    monkeypatch.setattr(type(h), "_deltas_at", spy)
+    monkeypatch.setattr(type(store), "deltas_at", spy)
     ch = ds.history.changes
     with pd.option_context("display.max_rows", 60, "display.min_rows", 10):
         text = repr(ch)

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 import dcai_jupyter as dj
-from dcai_jupyter.core import _diff
 from dcai_jupyter.core._provenance import widget_source
 
 
@@ -77,13 +76,14 @@ def test_history_view_follows_a_long_history_reading_only_the_new_change(tmp_pat
     view = dj.HistoryView(ds)
     assert len(view.timeline.summary) == 2  # the base and one iteration
     reads: list[tuple[int, int]] = []
-    real = _diff._raw_changes
+    store = ds.history.store
+    real = type(store).raw_changes
 
-    def counting(h, lo, hi):
+    def counting(self, lo, hi):
         reads.append((lo, hi))
-        return real(h, lo, hi)
+        return real(self, lo, hi)
 
-    monkeypatch.setattr("dcai_jupyter.widgets._history_view._raw_changes", counting)
+    monkeypatch.setattr(type(store), "raw_changes", counting)
     v = ds.version
     assert v > 100
     with widget_source("SampleGrid"):

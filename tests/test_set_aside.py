@@ -45,7 +45,7 @@ def _record(ds: dj.Dataset, k: int) -> list[tuple[int, str]]:
 def _recorded(path: Path) -> list[tuple[int, str]]:
     h = dj.open_history(path)
     try:
-        return [(int(d[0]["i"][0]), d[0]["n"][0]) for d in h._deltas(1, h.head)]
+        return [(int(d[0]["i"][0]), d[0]["n"][0]) for d in h.store.deltas(1, h.head)]
     finally:
         h.close()
 

@@ -204,7 +204,7 @@ class Dataset(DatasetReviews):
             )
         base = h.base
         if base is None:
-            h._set_base(self.name, self._base_record())
+            h.store.set_base(self.name, self._base_record())
             self._version = 0
             self._undo: list[int] = []
             self._redo: list[int] = []
@@ -219,9 +219,9 @@ class Dataset(DatasetReviews):
             )
         head = h.head
         if head:
-            apply_all(self._table, h._packed(1, head))
+            apply_all(self._table, h.store.packed(1, head))
             self._table.rehash()
-            want = h._fingerprint_at(head)
+            want = h.store.fingerprint_at(head)
             if self._table.fingerprint() != want:
                 raise HistoryError(
                     f"replaying {h.path} gave fingerprint {fpr.to_hex(self._table.fingerprint())} "
@@ -233,7 +233,7 @@ class Dataset(DatasetReviews):
                 f"({head} changes, last {last:%Y-%m-%d %H:%M:%S} UTC)"
             )  # stdout: a notice, not an error (stderr shows as a pink box in Jupyter)
         self._version = head
-        self._undo, self._redo = undo_stacks(h._ops())
+        self._undo, self._redo = undo_stacks(h.store.ops())
         return h
 
     def _set_aside(self, path: str) -> None:
@@ -249,7 +249,7 @@ class Dataset(DatasetReviews):
                 old._history = History(aside, read_only=True)
                 old.__dict__.pop("_history_view", None)
                 old._succession = _live.Succession(self, False, path, str(aside))
-                old._history._superseded = old._succession.message(old.name)
+                old._history.store.supersede(old._succession.message(old.name))
         print(
             f"dcai_jupyter: the previous history of {self.name!r} was kept aside as {aside} "
             f"(dj.open_history({str(aside)!r}) reads it); a new history starts at {path}"
@@ -269,7 +269,7 @@ class Dataset(DatasetReviews):
                     same = old._base_fp == self._base_fp and old._version <= self._version
                     old._succession = _live.Succession(self, same, path)
                     if old._history is not self._history:
-                        old._history._superseded = old._succession.message(old.name)
+                        old._history.store.supersede(old._succession.message(old.name))
         _live.register(self, path)
         if old is not None and old is not self and old._succession is not None:
             _live.notify(old, self, old._succession.continued)
@@ -280,12 +280,12 @@ class Dataset(DatasetReviews):
         head = h.head
         if head <= self._version:
             return
-        apply_all(self._table, h._packed(self._version + 1, head))
+        apply_all(self._table, h.store.packed(self._version + 1, head))
         self._table.rehash()
-        if self._table.fingerprint() != h._fingerprint_at(head):
+        if self._table.fingerprint() != h.store.fingerprint_at(head):
             raise HistoryError(f"replaying {h.path} to version {head} gave another fingerprint")
         self._version = head
-        self._undo, self._redo = undo_stacks(h._ops())
+        self._undo, self._redo = undo_stacks(h.store.ops())
 
     # ------------------------------------------------------------------ reads
     @property
@@ -466,7 +466,7 @@ class Dataset(DatasetReviews):
     ) -> int:
         """Write the change, then apply it in memory; nothing changes if the write fails."""
         _live.check_live(self)
-        version = self._history._append(
+        version = self._history.store.append(
             self._version, op, params, deltas, n_rows, fp, _provenance.current(), encoded
         )
         # Readers that take no lock (a widget paging from another thread) check
@@ -608,13 +608,13 @@ class Dataset(DatasetReviews):
 
         Returns the new version; the state then has the fingerprint recorded at ``version``.
         """
-        version = self._history._check_version(version)
+        version = self._history.store.check_version(version)
         with self._lock:
             if version == self._version:
                 return self._version
             deltas = [
                 invert(d)
-                for change in reversed(self._history._deltas(version + 1, self._version))
+                for change in reversed(self._history.store.deltas(version + 1, self._version))
                 for d in reversed(change)
             ]
             params: dict[str, Any] = {"to": version}
@@ -702,7 +702,7 @@ class Dataset(DatasetReviews):
             if not self._undo:
                 raise ValueError("nothing to undo")
             target = self._undo[-1]
-            deltas = [invert(d) for d in reversed(self._history._deltas(target, target)[0])]
+            deltas = [invert(d) for d in reversed(self._history.store.deltas(target, target)[0])]
             version = self._apply_recorded(UNDO, {"undoes": target}, deltas)
             self._redo.append(self._undo.pop())
             change = {"version": version, "op": UNDO, "ids": touched_ids(deltas)}
@@ -715,7 +715,7 @@ class Dataset(DatasetReviews):
             if not self._redo:
                 raise ValueError("nothing to redo")
             target = self._redo[-1]
-            deltas = self._history._deltas(target, target)[0]
+            deltas = self._history.store.deltas(target, target)[0]
             version = self._apply_recorded(REDO, {"redoes": target}, deltas)
             self._undo.append(self._redo.pop())
             change = {"version": version, "op": REDO, "ids": touched_ids(deltas)}
@@ -724,11 +724,11 @@ class Dataset(DatasetReviews):
 
     def checkout(self, version: int) -> pd.DataFrame:
         """The data as it was at ``version``, walked back from the current state."""
-        version = self._history._check_version(version)
+        version = self._history.store.check_version(version)
         with self._lock:
             work = self._table.copy()
             head = self._version
-            changes = self._history._deltas(version + 1, head)
+            changes = self._history.store.deltas(version + 1, head)
         for deltas in reversed(changes):
             for d in reversed(deltas):
                 work.apply_delta(invert(d))

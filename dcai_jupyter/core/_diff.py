@@ -9,19 +9,16 @@ changes between the two versions diffs in well under a second).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import _codec
+from ._history_store import HistoryStore
 from ._table import ID_NAME
-
-if TYPE_CHECKING:
-    from ._history import History
 
 __all__ = ["Diff", "diff_deltas", "history_diff"]
 
@@ -422,23 +419,7 @@ def _reverse(d: Diff) -> Diff:
     )
 
 
-def _changes(h: History, lo: int, hi: int) -> list[list[dict[str, Any]]]:
-    """Deltas of versions ``lo..hi`` with every JSON delta parsed in one call."""
-    return [
-        c if not isinstance(c, tuple) else [{"t": "set", "i": [c[0]], "o": [c[1]], "n": [c[2]]}]
-        for c in _raw_changes(h, lo, hi)
-    ]
-
-
-def _raw_changes(h: History, lo: int, hi: int) -> list[Any]:
-    """Like ``_changes``, but a compact one-row label set stays an ``(id, old, new)`` tuple."""
-    rows = h._rows(lo, hi)
-    texts = [r[0] for r in rows if r[0] is not None]
-    parsed = iter(json.loads("[" + ",".join(texts) + "]") if texts else [])
-    return [next(parsed) if r[0] is not None else (r[1], r[2], r[3]) for r in rows]
-
-
-def history_diff(h: History, a: int, b: int) -> Diff:
+def history_diff(store: HistoryStore, a: int, b: int) -> Diff:
     """Row-level diff of a history between versions ``a`` and ``b`` (see :class:`Diff`).
 
     Parameters
@@ -453,16 +434,16 @@ def history_diff(h: History, a: int, b: int) -> Diff:
         ``added``, ``removed`` (full rows), ``relabeled`` (old -> new label) and
         ``modified`` (sample id, column, old, new) between the two versions.
     """
-    a = h._check_version(a)
-    b = h._check_version(b)
-    base = h.base
+    a = store.check_version(a)
+    b = store.check_version(b)
+    base = store.base
     if base is None:
-        raise ValueError(f"{h.path} has no recorded base data yet; there is nothing to diff")
+        raise ValueError(f"{store.path} has no recorded base data yet; there is nothing to diff")
     columns = list(base["columns"])
     dtypes = dict(zip(columns, base["dtypes"], strict=True))
     lo, hi = min(a, b), max(a, b)
     d = diff_deltas(
-        _raw_changes(h, lo + 1, hi) if hi > lo else [],
+        store.raw_changes(lo + 1, hi) if hi > lo else [],
         a=lo,
         b=hi,
         label=base["label"],

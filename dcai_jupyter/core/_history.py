@@ -1,119 +1,34 @@
-"""The iteration history: an append-only SQLite file of every recorded change."""
+"""The iteration history of a dataset: ``History``, the public object over a history file.
+
+``History`` reads what its :class:`~._history_store.HistoryStore` (the file format and
+the writes, ``History.store``) holds: the changes, events and iterations as frames, exact
+replay and checkout; and it hands the rest to the file of each idea, through the store's
+public methods only: row-level diffs (``_diff``), metrics per version (``_metrics``) and
+the review state of findings (``_reviews``).
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
-import time
-from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
-from functools import wraps
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from .. import _version
-from . import _codec
+from . import _diff, _metrics
 from . import _fingerprint as fpr
-from ._errors import BaseMismatchError, ConcurrentWriteError, HistoryError, SupersededError
-from ._history_compare import CompareMixin
+from ._errors import BaseMismatchError, HistoryError
 from ._history_frames import ChangesFrame, EventsFrame, IterationsFrame, linked
+from ._history_store import HistoryStore
 from ._iterations import IterationLog
-from ._provenance import Provenance
-from ._reviews import HistoryReviews
+from ._reviews import ReviewState
 from ._table import Table, apply_all
 
-SCHEMA_VERSION = 1
-_MAGIC = "dcai_jupyter.history"
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS provenance (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
-    source TEXT NOT NULL,
-    execution_count INTEGER,
-    cell_id TEXT,
-    code TEXT,
-    widget TEXT,
-    started INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS changes (
-    seq INTEGER PRIMARY KEY,
-    op TEXT NOT NULL,
-    params TEXT,
-    delta TEXT,
-    sid INTEGER,
-    old,
-    new,
-    n_rows INTEGER NOT NULL,
-    prov INTEGER NOT NULL REFERENCES provenance(id),
-    ts INTEGER NOT NULL,
-    fp INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    version INTEGER NOT NULL,
-    op TEXT NOT NULL,
-    params TEXT,
-    summary TEXT,
-    prov INTEGER NOT NULL REFERENCES provenance(id),
-    ts INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS metrics (
-    id INTEGER PRIMARY KEY,
-    version INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    value REAL NOT NULL,
-    params TEXT,
-    prov INTEGER NOT NULL REFERENCES provenance(id),
-    ts INTEGER NOT NULL
-);
-"""
-
 # Change ops that only move along the undo stack; their deltas are still stored in full.
-# A change that sets one row's label to a plain value (the common click) is stored compactly:
-# delta NULL, and sid/old/new as native SQLite values; every other change as a JSON delta.
 UNDO, REDO = "undo", "redo"
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _translated(method: _F) -> _F:
-    """Turn SQLite's errors on a history file into ``HistoryError`` saying what to do."""
-
-    @wraps(method)
-    def wrapper(self: History, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.DatabaseError as e:
-            raise self._db_error(e) from None
-        except RecursionError:  # JSON in the file nested past what the parser follows
-            raise HistoryError(
-                f"{self.path} holds JSON nested too deeply to read; it was edited or is damaged"
-            ) from None
-        except pd.errors.DatabaseError as e:  # pandas' read_sql_query wraps SQLite's error
-            cause = e.__cause__ if isinstance(e.__cause__, sqlite3.DatabaseError) else None
-            if cause is None:
-                raise
-            raise self._db_error(cause) from None
-
-    return cast(_F, wrapper)
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
 
 
 def default_path(name: str, directory: str | os.PathLike[str] | None = None) -> Path:
@@ -121,7 +36,7 @@ def default_path(name: str, directory: str | os.PathLike[str] | None = None) -> 
     return Path(directory or ".") / ".dcai" / f"{safe}.sqlite"
 
 
-class History(CompareMixin, HistoryReviews):
+class History:
     """Append-only record of every change to one dataset, stored in SQLite.
 
     Parameters
@@ -151,393 +66,62 @@ class History(CompareMixin, HistoryReviews):
         create: bool = True,
         read_only: bool = False,
     ) -> None:
-        self.path = str(path)
-        #: True for a history opened for reading (``open_history``)
-        self.read_only = bool(read_only)
-        self._lock = threading.RLock()
-        self._prov_ids: dict[str, int] = {}
-        in_memory = self.path == ":memory:"
-        if in_memory and self.read_only:
-            raise ValueError("an in-memory history cannot be opened read-only; pass a file path")
-        if not in_memory:
-            p = Path(self.path)
-            if not p.exists():
-                if not create or self.read_only:
-                    raise HistoryError(f"no history file at {self.path}")
-                p.parent.mkdir(parents=True, exist_ok=True)
-            elif p.is_dir():
-                raise HistoryError(f"{self.path} is a directory, not a history file")
-            else:
-                self._check_header(p, read_only=self.read_only)
-        try:
-            if self.read_only:
-                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
-                self._conn = sqlite3.connect(
-                    uri, uri=True, isolation_level=None, check_same_thread=False
-                )
-                self._conn.execute("PRAGMA query_only=ON")
-            else:
-                self._conn = sqlite3.connect(
-                    self.path, isolation_level=None, check_same_thread=False
-                )
-            self._conn.execute("PRAGMA busy_timeout=5000")
-            if not in_memory and not self.read_only:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                # WAL + NORMAL survives a killed process; only power loss can drop the newest commits.
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._meta = self._read_meta()
-            if not self._meta:
-                if self.read_only:
-                    raise HistoryError(
-                        f"{self.path} is an empty SQLite file, not a dcai_jupyter history; "
-                        "pass the path of a history a Dataset wrote"
-                    )
-                self._conn.executescript(_DDL)
-                self._put_meta(
-                    {
-                        "magic": _MAGIC,
-                        "schema_version": str(SCHEMA_VERSION),
-                        "created": _iso(_now_ms()) or "",
-                        "created_by": f"dcai_jupyter {_version.__version__}",
-                    }
-                )
-                self._meta = self._read_meta()
-            self._check_meta()
-        except sqlite3.DatabaseError as e:
-            if hasattr(self, "_conn"):
-                self._conn.close()
-            raise HistoryError(
-                f"{self.path} is not a usable dcai_jupyter history file ({e}); "
-                "move it aside or pass another history= path"
-            ) from None
-        except HistoryError:
-            self._conn.close()
-            raise
+        self._store = HistoryStore(str(path), create=create, read_only=read_only)
+        self._review_state = ReviewState(self._store)
 
-    # ------------------------------------------------------------------ file checks
-    @staticmethod
-    def _check_header(p: Path, *, read_only: bool = False) -> None:
-        with open(p, "rb") as f:
-            head = f.read(16)
-        if head and head != b"SQLite format 3\x00":
-            raise HistoryError(
-                f"{p} is not a SQLite file, so not a dcai_jupyter history; "
-                "move it aside or pass another history= path"
-            )
-        if not head and read_only:
-            raise HistoryError(
-                f"{p} is an empty file, not a dcai_jupyter history; "
-                "pass the path of a history a Dataset wrote"
-            )
+    @property
+    def store(self) -> HistoryStore:
+        """The history file: its writes (``append``, ``transaction``) and the reads of the
+        recorded changes (``deltas``, ``packed``, ``ops``, ``fingerprint_at``, ...)."""
+        return self._store
 
-    def _db_error(self, e: sqlite3.DatabaseError) -> HistoryError:
-        """A ``HistoryError`` for an SQLite error met while using the file."""
-        msg = str(e)
-        if "readonly" in msg or "read-only" in msg or "query_only" in msg:
-            return self._read_only_error()
-        if isinstance(e, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg):
-            return HistoryError(
-                f"{self.path} is locked by another process ({msg}); retry when it is done"
-            )
-        if "malformed" in msg or "not a database" in msg or "corrupt" in msg:
-            return HistoryError(
-                f"{self.path} is corrupt ({msg}); restore a backup or move it aside"
-            )
-        return HistoryError(f"cannot use the history file {self.path} ({msg})")
+    @property
+    def path(self) -> str:
+        """The history file (``":memory:"`` for a throw-away history)."""
+        return self._store.path
 
-    def _read_only_error(self) -> HistoryError:
-        return HistoryError(
-            f"{self.path} was opened read-only (open_history is for reading); to record "
-            f"changes, create a Dataset on it: Dataset(base_df, label=..., name={self.name!r}, "
-            f"history={self.path!r})"
-        )
+    @property
+    def read_only(self) -> bool:
+        """True for a history opened for reading (``open_history``)."""
+        return self._store.read_only
 
-    #: set (to the refusal) when the Dataset recording through this object was superseded
-    #: by a newer one on the same file in this process (see ``_live``): it records no more
-    _superseded: str | None = None
+    @property
+    def name(self) -> str | None:
+        """The dataset name this history belongs to (None until a dataset is attached)."""
+        return self._store.name
 
-    def _require_writable(self) -> None:
-        if self._superseded is not None:
-            raise SupersededError(self._superseded)
-        if self.read_only:
-            raise self._read_only_error()
+    @property
+    def base(self) -> dict[str, Any] | None:
+        """The recorded base: fingerprint, columns, dtypes, label, rows, index name."""
+        return self._store.base
 
-    @_translated
+    @property
+    def head(self) -> int:
+        """The newest recorded version (0 = the base data)."""
+        return self._store.head
+
+    def __len__(self) -> int:
+        return self._store.head
+
     def verify(self) -> None:
         """Check the whole file (SQLite ``integrity_check``); raise ``HistoryError`` if damaged.
 
         Reads every page, so it takes time proportional to the file size; opening a
         history does not do it.
         """
-        with self._lock:
-            rows = [r[0] for r in self._conn.execute("PRAGMA integrity_check(20)").fetchall()]
-        if rows != ["ok"]:
-            raise HistoryError(
-                f"{self.path} is corrupt ({'; '.join(rows[:5])}); restore a backup or move it aside"
-            )
+        self._store.verify()
 
-    def _read_meta(self) -> dict[str, str]:
-        has = self._conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
-        ).fetchone()
-        if not has:
-            tables = self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if tables:
-                raise HistoryError(
-                    f"{self.path} is a SQLite database but not a dcai_jupyter history; "
-                    "pass another history= path"
-                )
-            return {}
-        return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
-
-    def _check_meta(self) -> None:
-        if self._meta.get("magic") != _MAGIC:
-            raise HistoryError(f"{self.path} is not a dcai_jupyter history (no magic marker)")
-        v = int(self._meta.get("schema_version", "0"))
-        if v > SCHEMA_VERSION:
-            raise HistoryError(
-                f"{self.path} was written by a newer dcai_jupyter (history schema {v}, this version "
-                f"reads up to {SCHEMA_VERSION}); upgrade dcai_jupyter to open it"
-            )
-
-    @_translated
-    def _put_meta(self, items: dict[str, str]) -> None:
-        self._require_writable()
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(items.items())
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._meta.update(items)
-
-    # ------------------------------------------------------------------ base
-    @property
-    def name(self) -> str | None:
-        """The dataset name this history belongs to (None until a dataset is attached)."""
-        return self._meta.get("name")
-
-    @property
-    def base(self) -> dict[str, Any] | None:
-        """The recorded base: fingerprint, columns, dtypes, label, rows, index name."""
-        raw = self._meta.get("base")
-        return json.loads(raw) if raw else None
-
-    def _set_base(self, name: str, base: dict[str, Any]) -> None:
-        self._put_meta({"name": name, "base": json.dumps(base)})
-
-    # ------------------------------------------------------------------ appends
-    def _prov_id(self, prov: Provenance) -> int:
-        pid = self._prov_ids.get(prov.key)
-        if pid is not None:
-            return pid
-        row = self._conn.execute("SELECT id FROM provenance WHERE key = ?", (prov.key,)).fetchone()
-        if row is None:
-            cur = self._conn.execute(
-                "INSERT INTO provenance(key, source, execution_count, cell_id, code, widget, started)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    prov.key,
-                    prov.source,
-                    prov.execution_count,
-                    prov.cell_id,
-                    prov.code,
-                    prov.widget,
-                    _now_ms(),
-                ),
-            )
-            pid = int(cur.lastrowid or 0)
-        else:
-            pid = int(row[0])
-        return pid
-
-    @_translated
-    def _append(
-        self,
-        expected_version: int,
-        op: str,
-        params: dict[str, Any] | None,
-        deltas: list[dict[str, Any]],
-        n_rows: int,
-        fp: int,
-        prov: Provenance,
-        encoded: str | None = None,
-    ) -> int:
-        """Commit one change; returns its version. Raises and writes nothing on any failure.
-
-        ``encoded`` is ``deltas`` already as JSON text (a planned change encodes each delta
-        once, when it is planned).
-        """
-        self._require_writable()
-        params_text = _codec.dumps(params) if params else None
-        compact = _compact(deltas)
-        if compact:
-            delta_text = None
-        else:
-            delta_text = encoded if encoded is not None else _codec.dumps(deltas)
-        sid, old, new = compact or (None, None, None)
-        with self._lock:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                head = conn.execute("SELECT max(seq) FROM changes").fetchone()[0] or 0
-                if head != expected_version:
-                    raise ConcurrentWriteError(
-                        f"{self.path} has version {head} but this dataset is at {expected_version}: "
-                        "another process wrote to the same history. Re-create the Dataset to resume "
-                        "from the file, or use another name"
-                    )
-                pid = self._prov_id(prov)
-                conn.execute(
-                    "INSERT INTO changes(seq, op, params, delta, sid, old, new, n_rows, prov, ts, fp)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        expected_version + 1,
-                        op,
-                        params_text,
-                        delta_text,
-                        sid,
-                        old,
-                        new,
-                        n_rows,
-                        pid,
-                        _now_ms(),
-                        fpr.to_signed(fp),
-                    ),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                self._prov_ids.pop(prov.key, None)
-                raise
-            self._prov_ids[prov.key] = pid
-            return expected_version + 1
-
-    @_translated
     def record_event(
         self, op: str, params: dict[str, Any] | None = None, summary: dict[str, Any] | None = None
     ) -> int:
         """Record an analysis that changed no data (e.g. ``find_label_issues``) at the head version."""
         from ._provenance import current
 
-        self._require_writable()
-        prov = current()
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                pid = self._prov_id(prov)
-                cur = self._conn.execute(
-                    "INSERT INTO events(version, op, params, summary, prov, ts) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        self.head,
-                        op,
-                        _codec.dumps(params) if params else None,
-                        _codec.dumps(summary) if summary else None,
-                        pid,
-                        _now_ms(),
-                    ),
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                self._prov_ids.pop(prov.key, None)
-                raise
-            self._prov_ids[prov.key] = pid
-            return int(cur.lastrowid or 0)
+        self._store.require_writable()
+        return self._store.record_event(op, params, summary, current())
 
     # ------------------------------------------------------------------ reads
     @property
-    @_translated
-    def head(self) -> int:
-        """The newest recorded version (0 = the base data)."""
-        with self._lock:
-            return int(
-                self._conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
-            )
-
-    def __len__(self) -> int:
-        return self.head
-
-    @_translated
-    def _rows(self, lo: int, hi: int) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._conn.execute(
-                "SELECT delta, sid, old, new FROM changes WHERE seq BETWEEN ? AND ? ORDER BY seq",
-                (lo, hi),
-            ).fetchall()
-
-    def _deltas(self, lo: int, hi: int) -> list[list[dict[str, Any]]]:
-        """Deltas of versions lo..hi inclusive."""
-        return [_expand(r) for r in self._rows(lo, hi)]
-
-    @_translated
-    def _packed(self, lo: int, hi: int) -> list[Any]:
-        """Like ``_deltas`` but compact label sets stay ``(sid, new)`` tuples, for fast replay.
-
-        The JSON deltas are parsed in one call: far cheaper than one call per change.
-        """
-        rows = self._rows(lo, hi)
-        texts = [r[0] for r in rows if r[0] is not None]
-        parsed = iter(_codec.loads("[" + ",".join(texts) + "]") if texts else [])
-        return [next(parsed) if r[0] is not None else (r[1], r[3]) for r in rows]
-
-    @_translated
-    def _ops(self) -> list[tuple[int, str, dict[str, Any] | None]]:
-        with self._lock:
-            rows = self._conn.execute("SELECT seq, op, params FROM changes ORDER BY seq").fetchall()
-        return [(s, op, json.loads(p) if p else None) for s, op, p in rows]
-
-    @_translated
-    def _fingerprint_at(self, version: int) -> int:
-        if version == 0:
-            base = self.base
-            if base is None:
-                raise HistoryError("this history has no base recorded yet")
-            return int(base["fingerprint"], 16)
-        with self._lock:
-            row = self._conn.execute("SELECT fp FROM changes WHERE seq = ?", (version,)).fetchone()
-        if row is None:
-            raise ValueError(f"no version {version}; this history has versions 0..{self.head}")
-        return fpr.from_signed(row[0])
-
-    @_translated
-    def _deltas_at(self, versions: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-        """The deltas of the given versions only (for displaying a few changes)."""
-        out: dict[int, list[dict[str, Any]]] = {}
-        wanted = sorted({int(v) for v in versions})
-        with self._lock:
-            for lo in range(0, len(wanted), 500):
-                chunk = wanted[lo : lo + 500]
-                rows = self._conn.execute(
-                    "SELECT seq, delta, sid, old, new FROM changes WHERE seq IN "
-                    f"({','.join('?' * len(chunk))})",
-                    chunk,
-                ).fetchall()
-                for seq, *rest in rows:
-                    out[int(seq)] = _expand(tuple(rest))
-        return out
-
-    @_translated
-    def _op_counts(self, spans: Sequence[tuple[int, int]]) -> list[list[tuple[str, int, int]]]:
-        """Per iteration (its first and last version): ``(op, changes, rows)`` in order."""
-        out = []
-        with self._lock:
-            for first, last in spans:
-                rows = self._conn.execute(
-                    "SELECT op, count(*), sum(n_rows) FROM changes WHERE seq BETWEEN ? AND ?"
-                    " AND prov = (SELECT prov FROM changes WHERE seq = ?)"
-                    " GROUP BY op ORDER BY min(seq)",
-                    (first, last, first),
-                ).fetchall()
-                out.append([(str(op), int(n), int(r or 0)) for op, n, r in rows])
-        return out
-
-    @property
-    @_translated
     def changes(self) -> ChangesFrame:
         """One row per change, oldest first, with its provenance.
 
@@ -549,59 +133,19 @@ class History(CompareMixin, HistoryReviews):
         cell that made the change; for a widget's change, of the cell that displayed the
         widget), ``widget``, ``code``, ``reason``, ``ids``, ``timestamp``, ``fingerprint``.
         """
-        query = (
-            "SELECT c.seq, c.seq AS version, c.op, c.params, c.n_rows, p.source, p.execution_count,"
-            " p.cell_id, p.widget, p.code, c.ts, c.fp, c.delta, c.sid"
-            " FROM changes c JOIN provenance p ON p.id = c.prov ORDER BY c.seq"
-        )
-        with self._lock:
-            cur = self._conn.execute(query)
-            rows = cur.fetchall()
-            if not rows:
-                df = pd.read_sql_query(query, self._conn)  # the dtypes of an empty frame
-        if rows:
-            # columns as Python lists: iterating pandas' string arrays row by row is slow
-            names = [d[0] for d in cur.description]
-            cols: dict[str, list[Any]] = {
-                n: list(c) for n, c in zip(names, zip(*rows, strict=True), strict=True)
-            }
-            df = _changes_frame(cols)
-            return cast(ChangesFrame, linked(df.set_index("seq"), ChangesFrame, self))
-        df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
-        df["reason"] = [p.get("reason") if isinstance(p, dict) else None for p in df["params"]]
-        df["ids"] = [
-            _ids_of(d) if isinstance(d, str) else [int(i)]
-            for d, i in zip(df.pop("delta"), df.pop("sid"), strict=True)
-        ]
-        df["timestamp"] = pd.to_datetime(df.pop("ts"), unit="ms", utc=True)
-        df["fingerprint"] = [fpr.to_hex(fpr.from_signed(v)) for v in df.pop("fp")]
-        df["execution_count"] = df["execution_count"].astype("Int64")
-        _none_for_missing(df, ["cell_id", "widget", "code"])
-        return cast(ChangesFrame, linked(df.set_index("seq"), ChangesFrame, self))
+        with self._store.translating():  # JSON in the file nested past the parser
+            return _read_changes(self._store)
 
     @property
-    @_translated
     def events(self) -> EventsFrame:
         """Recorded analyses (e.g. ``find_label_issues``) with the version they saw.
 
         A DataFrame shown readably in a notebook (where, op, what was found).
         """
-        with self._lock:
-            df = pd.read_sql_query(
-                "SELECT e.id, e.version, e.op, e.params, e.summary, p.source, p.execution_count,"
-                " p.cell_id, e.ts, p.widget FROM events e JOIN provenance p ON p.id = e.prov"
-                " ORDER BY e.id",
-                self._conn,
-            )
-        df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
-        df["summary"] = [json.loads(p) if isinstance(p, str) else {} for p in df["summary"]]
-        df["timestamp"] = pd.to_datetime(df.pop("ts"), unit="ms", utc=True)
-        df["execution_count"] = df["execution_count"].astype("Int64")
-        _none_for_missing(df, ["cell_id", "widget"])
-        return cast(EventsFrame, linked(df.set_index("id"), EventsFrame, self))
+        with self._store.translating():
+            return _read_events(self._store)
 
     @property
-    @_translated
     def iterations(self) -> IterationsFrame:
         """Changes grouped by what made them: one cell execution, or one widget session.
 
@@ -609,50 +153,24 @@ class History(CompareMixin, HistoryReviews):
         ``op_counts`` holds the changes per op. The same reading as :class:`IterationLog`
         (``iteration_log()``), which follows a growing history incrementally.
         """
-        log = IterationLog(self)
+        log = IterationLog(self._store)
         log.refresh()
-        return cast(IterationsFrame, linked(log.frame(), IterationsFrame, self))
+        return cast(IterationsFrame, linked(log.frame(), IterationsFrame, self._store))
 
     def iteration_log(self) -> IterationLog:
         """An :class:`IterationLog` of this history, read up to now; ``refresh()`` follows it."""
-        log = IterationLog(self)
+        log = IterationLog(self._store)
         log.refresh()
         return log
 
-    @_translated
     def change_summaries(self, *, after: int = 0) -> list[tuple[int, str, int, int, int]]:
         """Per change after version ``after``, oldest first: (version, op, rows touched,
         provenance id, time in epoch ms). A light read: no params, no deltas."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT seq, op, n_rows, prov, ts FROM changes WHERE seq > ? ORDER BY seq",
-                (int(after),),
-            ).fetchall()
-        return [(int(a), str(b), int(c), int(d), int(e)) for a, b, c, d, e in rows]
+        return self._store.change_summaries(after=after)
 
-    @_translated
     def provenance(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """Provenance rows by id: source, execution_count, cell_id, widget, code, started."""
-        out: dict[int, dict[str, Any]] = {}
-        ids = [int(i) for i in ids]
-        with self._lock:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = self._conn.execute(
-                    "SELECT id, source, execution_count, cell_id, widget, code, started FROM"
-                    f" provenance WHERE id IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                ).fetchall()
-                for pid, src, ec, cell, widget, code, started in rows:
-                    out[int(pid)] = {
-                        "source": src,
-                        "execution_count": None if ec is None else int(ec),
-                        "cell_id": cell,
-                        "widget": widget,
-                        "code": code,
-                        "started": started,
-                    }
-        return out
+        return self._store.provenance(ids)
 
     # ------------------------------------------------------------------ replay
     def _base_table(self, base_df: pd.DataFrame, strict: bool) -> Table:
@@ -676,10 +194,10 @@ class History(CompareMixin, HistoryReviews):
         if not 0 <= to <= head:
             raise ValueError(f"no version {to}; this history has versions 0..{head}")
         table = self._base_table(base_df, strict)
-        apply_all(table, self._packed(1, to))
+        apply_all(table, self._store.packed(1, to))
         if strict:
             got = table.fingerprint()
-            want = self._fingerprint_at(to)
+            want = self._store.fingerprint_at(to)
             if got != want:
                 raise HistoryError(
                     f"replay to version {to} gave fingerprint {fpr.to_hex(got)}, recorded "
@@ -710,7 +228,7 @@ class History(CompareMixin, HistoryReviews):
         A history opened from a file replays onto ``base``; ``ds.history.checkout(v)`` on a
         live ``Dataset`` needs no base (it walks back from the dataset's current state).
         """
-        version = self._check_version(version)
+        version = self._store.check_version(version)
         if base is None:
             raise ValueError(
                 "this history is not attached to a live Dataset; pass the base data: "
@@ -718,19 +236,141 @@ class History(CompareMixin, HistoryReviews):
             )
         return self.replay(base, to=version)
 
-    def _check_version(self, version: int) -> int:
-        head = self.head
-        version = int(version)
-        if not 0 <= version <= head:
-            raise ValueError(f"no version {version}; this history has versions 0..{head}")
-        return version
+    # ------------------------------------------------------------------ comparison, metrics
+    def diff(self, a: int, b: int) -> _diff.Diff:
+        """Row-level diff between versions ``a`` and ``b``, read from the recorded deltas.
+
+        Parameters
+        ----------
+        a, b
+            Versions ``0 .. head``; ``diff(7, 3)`` reads backwards (what reverting to 3
+            would change).
+
+        Returns
+        -------
+        Diff
+            ``added`` and ``removed`` rows (all columns), ``relabeled`` (``old`` -> ``new``)
+            and ``modified`` (``sample_id``, ``column``, ``old``, ``new``); ``counts()``,
+            ``summary()`` (one line per touched sample) and ``ids``.
+
+        Examples
+        --------
+        >>> d = ds.history.diff(0, ds.version)  # doctest: +SKIP
+        >>> d.counts()  # doctest: +SKIP
+        {'added': 0, 'removed': 3, 'relabeled': 14, 'modified': 0}
+        """
+        return _diff.history_diff(self._store, a, b)
+
+    def record_metrics(
+        self,
+        version: int,
+        values: Mapping[str, Any],
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record metrics measured on ``version`` (e.g. ``{"accuracy": 0.93}``), one transaction.
+
+        Parameters
+        ----------
+        version
+            The data version the metrics were measured on (``0 .. head``).
+        values
+            Metric name -> finite number.
+        params
+            JSON parameters of the measurement (model, folds, ...).
+
+        Raises
+        ------
+        ValueError
+            Unknown version, empty or non-numeric metrics, params that are not JSON.
+        HistoryError
+            A history opened read-only (``open_history``).
+        """
+        _metrics.record_metrics(self._store, version, values, params)
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """Recorded metrics, oldest first: ``version``, ``name``, ``value``, ``params``,
+        ``source``, ``execution_count``, ``cell_id``, ``timestamp`` (by metric id)."""
+        return _metrics.metrics_frame(self._store)
+
+    # ------------------------------------------------------------------ review state
+    def in_effect(self, version: int, *, at: int | None = None) -> bool:
+        """Whether the data at ``at`` (default: the head) is made from the data as it was at
+        ``version``: False when the changes up to ``version`` were reverted or undone since
+        (what was decided at ``version`` then no longer holds)."""
+        return self._review_state.in_effect(version, at=at)
+
+    def review_ids(
+        self, findings: Any, state: str = "reviewed", *, at: int | None = None
+    ) -> frozenset[int]:
+        """Sample ids of ``findings`` whose ``state`` (``"kept"`` or ``"reviewed"``) is in
+        effect at version ``at`` (default: the head)."""
+        return self._review_state.review_ids(findings, state, at=at)
+
+    def reviews(self, findings: Any = None, *, at: int | None = None) -> pd.DataFrame:
+        """The review state in effect at version ``at`` (default: the head), by sample id.
+
+        One row per sample of ``findings`` (every findings reviewed when None) kept or
+        marked reviewed: ``findings`` (the key as text), ``state`` (``"kept"`` wins over
+        ``"reviewed"``), ``kept``, ``reviewed``, and when and where that state was decided:
+        ``version`` (the dataset version), ``timestamp``, ``source`` (cell, widget, ...),
+        ``widget``, ``cell_id``, ``execution_count``, ``event`` (the event's id).
+        """
+        return self._review_state.reviews(findings, at=at)
+
+    def review_events(self, *, at: int | None = None) -> pd.DataFrame:
+        """Every recorded review event, oldest first, and whether it is in effect at ``at``
+        (default: the head): ``op``, ``state``, ``undo``, ``findings`` (key as text),
+        ``findings_op``, ``findings_params``, ``findings_version``, ``ids``, ``version``,
+        ``in_effect``, ``timestamp``, ``source``, ``widget``, ``cell_id``, ``execution_count``."""
+        return self._review_state.review_events(at=at)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._store.close()
 
     def __repr__(self) -> str:
         return f"History({self.path!r}, name={self.name!r}, head={self.head})"
+
+
+def _read_changes(store: HistoryStore) -> ChangesFrame:
+    """``History.changes`` read from ``store``."""
+    query = (
+        "SELECT c.seq, c.seq AS version, c.op, c.params, c.n_rows, p.source, p.execution_count,"
+        " p.cell_id, p.widget, p.code, c.ts, c.fp, c.delta, c.sid"
+        " FROM changes c JOIN provenance p ON p.id = c.prov ORDER BY c.seq"
+    )
+    # columns as Python lists: iterating pandas' string arrays row by row is slow
+    cols = store.select_columns(query)
+    if cols["seq"]:
+        df = _changes_frame(cols)
+        return cast(ChangesFrame, linked(df.set_index("seq"), ChangesFrame, store))
+    df = store.select_frame(query)  # the dtypes of an empty frame
+    df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
+    df["reason"] = [p.get("reason") if isinstance(p, dict) else None for p in df["params"]]
+    df["ids"] = [
+        _ids_of(d) if isinstance(d, str) else [int(i)]
+        for d, i in zip(df.pop("delta"), df.pop("sid"), strict=True)
+    ]
+    df["timestamp"] = pd.to_datetime(df.pop("ts"), unit="ms", utc=True)
+    df["fingerprint"] = [fpr.to_hex(fpr.from_signed(v)) for v in df.pop("fp")]
+    df["execution_count"] = df["execution_count"].astype("Int64")
+    _none_for_missing(df, ["cell_id", "widget", "code"])
+    return cast(ChangesFrame, linked(df.set_index("seq"), ChangesFrame, store))
+
+
+def _read_events(store: HistoryStore) -> EventsFrame:
+    """``History.events`` read from ``store``."""
+    df = store.select_frame(
+        "SELECT e.id, e.version, e.op, e.params, e.summary, p.source, p.execution_count,"
+        " p.cell_id, e.ts, p.widget FROM events e JOIN provenance p ON p.id = e.prov"
+        " ORDER BY e.id"
+    )
+    df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
+    df["summary"] = [json.loads(p) if isinstance(p, str) else {} for p in df["summary"]]
+    df["timestamp"] = pd.to_datetime(df.pop("ts"), unit="ms", utc=True)
+    df["execution_count"] = df["execution_count"].astype("Int64")
+    _none_for_missing(df, ["cell_id", "widget"])
+    return cast(EventsFrame, linked(df.set_index("id"), EventsFrame, store))
 
 
 def _changes_frame(cols: dict[str, list[Any]]) -> pd.DataFrame:
@@ -772,34 +412,6 @@ def _none_for_missing(df: pd.DataFrame, columns: Sequence[str]) -> None:
         df[c] = pd.Series(
             [v if isinstance(v, str) else None for v in df[c]], index=df.index, dtype=object
         )
-
-
-def _compact(deltas: list[dict[str, Any]]) -> tuple[int, Any, Any] | None:
-    """(id, old, new) when the change is one label set of one row to a plain value."""
-    if len(deltas) != 1:
-        return None
-    d = deltas[0]
-    if d["t"] != "set" or len(d) != 4 or len(d["i"]) != 1:  # t, i, o, n: no column, no origin
-        return None
-    old, new = d["o"][0], d["n"][0]
-    for v in (old, new):
-        # bools would come back as ints, NaN as NULL: those stay JSON.
-        if not (
-            type(v) is str
-            or (type(v) is int and -(2**63) <= v < 2**63)
-            or (type(v) is float and v == v)
-        ):
-            return None
-    if type(old) is not type(new):
-        return None
-    return int(d["i"][0]), old, new
-
-
-def _expand(row: tuple[Any, ...]) -> list[dict[str, Any]]:
-    delta, sid, old, new = row
-    if delta is not None:
-        return json.loads(delta)
-    return [{"t": "set", "i": [sid], "o": [old], "n": [new]}]
 
 
 def _ids_of(delta_text: str) -> list[int]:

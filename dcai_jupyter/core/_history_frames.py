@@ -21,12 +21,15 @@ import html
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from . import _codec
+from ._history_store import HistoryStore
+
+_T = TypeVar("_T")
 
 #: characters of a cell id shown (JupyterLab ids are UUIDs; 8 hex digits tell cells apart)
 SHORT_ID = 8
@@ -42,16 +45,17 @@ _SOURCE_WORDS = {"api": "script", "cli": "command line", "recipe": "recipe repla
 
 
 class _Link:
-    """The history a frame was read from, to decode the rows it shows.
+    """The history file (its ``HistoryStore``) a frame was read from, to decode the rows it
+    shows.
 
     Not pickled (a history holds an open SQLite connection): an unpickled frame shows
     counts instead of before→after values.
     """
 
-    __slots__ = ("history",)
+    __slots__ = ("store",)
 
-    def __init__(self, history: Any) -> None:
-        self.history = history
+    def __init__(self, store: HistoryStore | None) -> None:
+        self.store = store
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_Link, (None,))
@@ -148,9 +152,9 @@ class _ReadableFrame(pd.DataFrame):
             f"{table}<p><small>{html.escape(self._footer())}</small></p></div>"
         )
 
-    def _history(self) -> Any:
+    def _store(self) -> HistoryStore | None:
         link = self._link
-        return None if link is None else link.history
+        return None if link is None else link.store
 
 
 class ChangesFrame(_ReadableFrame):
@@ -175,8 +179,9 @@ class ChangesFrame(_ReadableFrame):
     def _readable_rows(self, positions: Sequence[int]) -> pd.DataFrame:
         rows = self.iloc[list(positions)]
         versions = [int(v) for v in rows["version"]]
-        deltas = _read(self._history(), "_deltas_at", versions)
-        label = _label_of(self._history())
+        store = self._store()
+        deltas = _read(store, lambda s: s.deltas_at(versions))
+        label = _label_of(store)
         out = {
             "time": _times(rows["timestamp"]),
             "where": [_where(r) for r in rows.itertuples(index=False)],
@@ -218,7 +223,7 @@ class IterationsFrame(_ReadableFrame):
             (int(a), int(b))
             for a, b in zip(rows["first_version"], rows["last_version"], strict=True)
         ]
-        counts = _read(self._history(), "_op_counts", spans)
+        counts = _read(self._store(), lambda s: s.op_counts(spans))
         ops = []
         for i, raw in enumerate(rows["ops"]):
             if counts is not None and counts[i]:
@@ -262,10 +267,10 @@ class EventsFrame(_ReadableFrame):
         )
 
 
-def linked(frame: pd.DataFrame, cls: type[_ReadableFrame], history: Any) -> _ReadableFrame:
-    """``frame`` as a ``cls`` that reads the rows it shows from ``history``."""
+def linked(frame: pd.DataFrame, cls: type[_ReadableFrame], store: HistoryStore) -> _ReadableFrame:
+    """``frame`` as a ``cls`` that reads the rows it shows from ``store`` (the history file)."""
     out = cls(frame)
-    object.__setattr__(out, "_link", _Link(history))
+    object.__setattr__(out, "_link", _Link(store))
     return out
 
 
@@ -513,19 +518,19 @@ def _mapping_text(v: Any) -> str:
     return _clamp(", ".join(parts), TEXT_CHARS)
 
 
-def _read(history: Any, method: str, arg: Any) -> Any:
-    """``history.<method>(arg)``, or None when the history is gone (closed, unpickled)."""
-    if history is None:
+def _read(store: HistoryStore | None, read: Callable[[HistoryStore], _T]) -> _T | None:
+    """``read(store)``, or None when the history file is gone (closed, unpickled)."""
+    if store is None:
         return None
     try:
-        return getattr(history, method)(arg)
+        return read(store)
     except Exception:  # a closed or damaged file: show what the frame holds
         return None
 
 
-def _label_of(history: Any) -> str | None:
+def _label_of(store: HistoryStore | None) -> str | None:
     try:
-        base = history.base if history is not None else None
+        base = store.base if store is not None else None
     except Exception:
         return None
     label = (base or {}).get("label")

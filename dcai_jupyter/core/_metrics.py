@@ -12,14 +12,12 @@ import json
 import math
 import numbers
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from . import _codec
-
-if TYPE_CHECKING:
-    from ._history import History
+from ._history_store import HistoryStore, now_ms
 
 __all__ = ["metrics_frame", "record_metrics"]
 
@@ -43,7 +41,7 @@ def _check(values: Mapping[str, Any]) -> list[tuple[str, float]]:
 
 
 def record_metrics(
-    h: History,
+    store: HistoryStore,
     version: int,
     values: Mapping[str, Any],
     params: Mapping[str, Any] | None = None,
@@ -52,6 +50,8 @@ def record_metrics(
 
     Parameters
     ----------
+    store
+        The history file.
     version
         The version the metrics were measured on (``0 .. head``).
     values
@@ -69,50 +69,31 @@ def record_metrics(
     """
     from ._provenance import current
 
-    h._require_writable()
-    version = h._check_version(version)
+    store.require_writable()
+    version = store.check_version(version)
     rows = _check(values)
     try:
         params_text = _codec.dumps(dict(params)) if params else None
     except (TypeError, ValueError) as e:
         raise ValueError(f"metric params must be JSON values ({e})") from None
-    prov = current()
-    with h._lock:
-        conn = h._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            pid = h._prov_id(prov)
-            ts = _now_ms()
-            conn.executemany(
-                "INSERT INTO metrics(version, name, value, params, prov, ts) VALUES (?, ?, ?, ?, ?, ?)",
-                [(version, name, value, params_text, pid, ts) for name, value in rows],
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            h._prov_ids.pop(prov.key, None)
-            raise
-        h._prov_ids[prov.key] = pid
+    with store.transaction(current()) as txn:
+        ts = now_ms()
+        txn.executemany(
+            "INSERT INTO metrics(version, name, value, params, prov, ts) VALUES (?, ?, ?, ?, ?, ?)",
+            [(version, name, value, params_text, txn.provenance_id, ts) for name, value in rows],
+        )
 
 
-def _now_ms() -> int:
-    import time
-
-    return time.time_ns() // 1_000_000
-
-
-def metrics_frame(h: History) -> pd.DataFrame:
+def metrics_frame(store: HistoryStore) -> pd.DataFrame:
     """Every recorded metric, oldest first: ``version``, ``name``, ``value``, ``params``,
     ``source``, ``execution_count``, ``cell_id``, ``timestamp``.
 
     A metric measured twice on one version appears twice; ``wide()`` below keeps the newest.
     """
-    with h._lock:
-        df = pd.read_sql_query(
-            "SELECT m.id, m.version, m.name, m.value, m.params, p.source, p.execution_count,"
-            " p.cell_id, m.ts FROM metrics m JOIN provenance p ON p.id = m.prov ORDER BY m.id",
-            h._conn,
-        )
+    df = store.select_frame(
+        "SELECT m.id, m.version, m.name, m.value, m.params, p.source, p.execution_count,"
+        " p.cell_id, m.ts FROM metrics m JOIN provenance p ON p.id = m.prov ORDER BY m.id"
+    )
     df["params"] = [json.loads(p) if isinstance(p, str) else {} for p in df["params"]]
     df["timestamp"] = pd.to_datetime(df.pop("ts"), unit="ms", utc=True)
     df["execution_count"] = df["execution_count"].astype("Int64")

@@ -44,8 +44,8 @@ def recorded_changes(h: History) -> list[RecordedChange]:
     head = h.head
     if not head:
         return []
-    ops = h._ops()
-    deltas = h._deltas(1, head)
+    ops = h.store.ops()
+    deltas = h.store.deltas(1, head)
     return [
         RecordedChange(seq, op, params or {}, d)
         for (seq, op, params), d in zip(ops, deltas, strict=True)

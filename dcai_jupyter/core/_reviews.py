@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ._findings import FindingsKey
+from ._history_store import HistoryStore
 
 if TYPE_CHECKING:
     from ._history import History
@@ -43,8 +44,8 @@ __all__ = [
     "REVIEW_EVENTS",
     "REVIEW_STATES",
     "DatasetReviews",
-    "HistoryReviews",
     "ReviewEvent",
+    "ReviewState",
     "findings_key",
     "review_op",
 ]
@@ -212,49 +213,39 @@ class _Log:
         return value
 
 
-class HistoryReviews:
-    """``History``'s reads of the review state (a mixin: it uses the History's connection)."""
+class ReviewState:
+    """The review state recorded in one history file, read incrementally (``History``'s
+    ``reviews``, ``review_ids``, ``in_effect`` and ``review_events`` are these).
 
-    _conn: Any
-    _lock: Any
+    Parameters
+    ----------
+    store
+        The history file; read through its public reads only.
+    """
 
-    def _review_log(self) -> _Log:
-        log = self.__dict__.get("_review_log_")
-        if log is None:
-            with self._lock:
-                log = self.__dict__.setdefault("_review_log_", _Log())
-        return log
-
-    def _review_head(self) -> int:
-        with self._lock:
-            return int(
-                self._conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
-            )
+    def __init__(self, store: HistoryStore) -> None:
+        self._store = store
+        self._log = _Log()
 
     def _read_reviews(self, at: int | None, *, events: bool = True) -> tuple[_Log, int]:
         """The log, read up to version ``at`` (None: the head) and (``events``) the newest
         review event."""
-        log = self._review_log()
+        log = self._log
         with log.lock:
             if at is None:
-                at = self._review_head()
+                at = self._store.head
             at = int(at)
             if at < 0:
                 raise ValueError(f"no version {at}")
             rows: list[Any] = []
             new: list[Any] = []
-            if len(log.nodes) <= at or events:
-                with self._lock:
-                    if len(log.nodes) <= at:
-                        rows = self._conn.execute(
-                            "SELECT seq, op, params FROM changes WHERE seq >= ? AND seq <= ?"
-                            " ORDER BY seq",
-                            (len(log.nodes), at),
-                        ).fetchall()
-                    if events:
-                        new = self._conn.execute(
-                            _EVENTS_SQL, (log.last_id, *REVIEW_EVENTS)
-                        ).fetchall()
+            if len(log.nodes) <= at:
+                rows = self._store.select(
+                    "SELECT seq, op, params FROM changes WHERE seq >= ? AND seq <= ? ORDER BY seq",
+                    (len(log.nodes), at),
+                )
+            if events:
+                new = self._store.select(_EVENTS_SQL, (log.last_id, *REVIEW_EVENTS))
             for seq, op, params in rows:
                 if int(seq) != len(log.nodes):  # pragma: no cover - seqs are dense
                     break
@@ -303,7 +294,7 @@ class HistoryReviews:
         """Per findings (their key; all recorded ones when ``key`` is None) and sample id: the
         event that set each state in effect."""
         events, at = self._effective(at)
-        log = self._review_log()
+        log = self._log
         stamp = ("slots", at, log.last_id, key)
         with log.lock:
             hit = log.memo.get(stamp)
@@ -397,7 +388,7 @@ class HistoryReviews:
         ``in_effect``, ``timestamp``, ``source``, ``widget``, ``cell_id``, ``execution_count``."""
         effective, at = self._effective(at)
         live = {e.id for e in effective}
-        log = self._review_log()
+        log = self._log
         with log.lock:
             events = list(log.events)
         index = pd.Index([e.id for e in events], name="event", dtype=np.int64)

@@ -27,7 +27,6 @@ import traitlets as t
 from .._charts import offline_chart
 from ..core import Dataset as CoreDataset
 from ..core import Findings
-from ..core._diff import _raw_changes
 from ._base import MISSING_FRONT_END, DatasetWidget, static_asset
 from ._grid import SampleGrid
 from ._protocol import ProtocolError
@@ -123,7 +122,7 @@ class _Summary:
         self.version = int(ds.version)
         self._log = h.iteration_log()  # read up to the head
         head = self._log.head
-        changes = _raw_changes(h, 1, head) if head else []
+        changes = h.store.raw_changes(1, head) if head else []
         per_change = [_change_counts(c, label) for c in changes]
         ops = self._log.ops(1, head)
         # class counts now, walked back to the base
@@ -164,7 +163,7 @@ class _Summary:
         self._log.refresh()
         if self._log.head > self._seen:
             head = self._log.head
-            changes = _raw_changes(h, self._seen + 1, head)
+            changes = h.store.raw_changes(self._seen + 1, head)
             ops = self._log.ops(self._seen + 1, head)
             self._extend([_change_counts(c, self.label) for c in changes], ops)
         self._read_metrics(h)
