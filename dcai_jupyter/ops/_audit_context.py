@@ -272,9 +272,15 @@ def context_for(
     model: Any = None,
     cv: int = 5,
     n_jobs: int | None = None,
-    progress: bool = False,
+    progress: bool = True,
 ) -> AuditContext:
-    """The active audit's context when it serves these options on ``ds``, else a new one."""
+    """The active audit's context when it serves these options on ``ds``, else a new one.
+
+    A new one (an issue type found on its own, ``ds.find_non_iid()``...) shows the progress
+    lines of its cross-validation and neighbour search (``progress``): on large data they
+    are most of the time such a find takes. Inside ``ds.audit()`` the audit's one line
+    stands for them.
+    """
     ctx = _ACTIVE.get()
     if ctx is not None and ctx.serves(ds, features, random_state) and _same_model(ctx, model, cv):
         return ctx
