@@ -1,0 +1,128 @@
+"""The neighbour service: exact below the threshold, approximate above, distances exact.
+
+The approximate path is forced on a few thousand rows (``exact=False`` or a lowered
+``EXACT_MAX``); it must find what the exact path finds (injected near copies, outliers).
+pynndescent compiles its kernels once per process (~20 s), so these tests share one file.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from dcai_jupyter.ops import _near_copies, _neighbours, _outliers, find_duplicates
+from dcai_jupyter.ops._neighbours import neighbour_graph, query
+from dcai_jupyter.ops._outliers import find_outliers
+
+
+def _brute(Z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    D = np.linalg.norm(Z[:, None, :] - Z[None, :, :], axis=2)
+    np.fill_diagonal(D, np.inf)
+    idx = np.argsort(D, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(D, idx, axis=1), idx
+
+
+def _pairs(n: int, d: int, copies: int, seed: int = 0) -> tuple[np.ndarray, set[tuple[int, int]]]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    src = rng.choice(n, copies, replace=False)
+    C = X[src] + rng.normal(size=(copies, d)) * 0.01
+    pairs = {(int(s), n + j) for j, s in enumerate(src)}
+    return np.vstack([X, C]), pairs
+
+
+def _found_pairs(res) -> set[tuple[int, int]]:
+    g = res["group"]
+    out = set()
+    for _, members in g.dropna().groupby(g.dropna()).groups.items():
+        m = sorted(int(x) for x in members)
+        out |= {(a, b) for i, a in enumerate(m) for b in m[i + 1 :]}
+    return out
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_distances_are_exact_sorted_and_never_the_row_itself(exact: bool) -> None:
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(1500, 8))
+    Z[10] = Z[11]  # an exact copy: the other copy may come first
+    dist, idx = neighbour_graph(Z, 7, exact=exact)
+    assert dist.shape == idx.shape == (1500, 7)
+    assert not (idx == np.arange(1500)[:, None]).any()
+    assert (np.diff(dist, axis=1) >= 0).all()
+    want = np.linalg.norm(Z[idx] - Z[:, None, :], axis=2)
+    assert np.array_equal(dist, want)  # float64, recomputed from the rows
+    assert idx[10, 0] == 11 and idx[11, 0] == 10 and dist[10, 0] == 0.0
+    bd, bi = _brute(Z, 7)
+    recall = np.mean([len(set(a) & set(b)) / 7 for a, b in zip(idx, bi, strict=True)])
+    if exact:
+        assert np.allclose(dist, bd) and recall > 0.999
+    else:
+        assert recall > 0.9, recall
+
+
+def test_cosine_and_small_inputs() -> None:
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(300, 5))
+    dist, idx = neighbour_graph(Z, 3, metric="cosine")
+    U = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    assert np.allclose(dist, 1 - np.einsum("nkd,nd->nk", U[idx], U))
+    assert neighbour_graph(Z[:1], 3)[1].shape == (1, 0)
+    assert neighbour_graph(Z[:3], 5)[1].shape == (3, 2)
+    with pytest.raises(ValueError, match="metric"):
+        neighbour_graph(Z, 3, metric="manhattan")
+    with pytest.raises(ValueError, match="NaN"):
+        neighbour_graph(np.array([[0.0, np.nan], [1.0, 1.0]]), 1)
+
+
+def test_query_among_reference_rows() -> None:
+    rng = np.random.default_rng(2)
+    Z = rng.normal(size=(400, 4))
+    ref = np.arange(100, 400)
+    dist, idx = query(Z, [0, 150], 5, reference=ref)
+    assert np.isin(idx, ref).all() and 150 not in idx[1]
+    D = np.linalg.norm(Z[ref] - Z[0], axis=1)
+    assert np.allclose(dist[0], np.sort(D)[:5])
+
+
+def test_approximate_near_duplicates_find_the_exact_pairs(monkeypatch) -> None:
+    X, injected = _pairs(4000, 12, 40)
+    exact = find_duplicates(X)
+    monkeypatch.setattr(_near_copies, "EXACT_MAX", 100)
+    approx = find_duplicates(X)
+    assert _found_pairs(exact) == injected
+    assert _found_pairs(approx) == _found_pairs(exact)
+    # the reported distances are exact: the same numbers whichever search found the pair
+    rows = sorted(b for _, b in injected)
+    assert np.allclose(approx.loc[rows, "distance"], exact.loc[rows, "distance"])
+
+
+def test_approximate_outliers_flag_the_exact_ones(monkeypatch) -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(4000, 10))
+    far = rng.normal(size=(25, 10))
+    X[:25] = 12.0 * far / np.linalg.norm(far, axis=1, keepdims=True)  # far out
+    exact = find_outliers(X)
+    monkeypatch.setattr(_outliers, "EXACT_MAX", 100)
+    approx = find_outliers(X)
+    assert set(np.flatnonzero(exact["is_outlier"])) >= set(range(25))
+    assert set(np.flatnonzero(approx["is_outlier"])) == set(np.flatnonzero(exact["is_outlier"]))
+    assert np.corrcoef(approx["score"], exact["score"])[0, 1] > 0.99
+
+
+def test_exact_duplicates_never_search_neighbours(monkeypatch) -> None:
+    def refuse(*a, **k):
+        raise AssertionError("the exact-duplicate path searched neighbours")
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("dcai_jupyter.ops"):
+            for attr in ("neighbour_graph", "query", "nearest_two"):
+                if getattr(module, attr, None) is getattr(_neighbours, attr):
+                    monkeypatch.setattr(module, attr, refuse)
+    X, _ = _pairs(3000, 6, 0)
+    X = np.vstack([X, X[:50]])
+    res = find_duplicates(X, near=False)
+    assert int(res["is_duplicate"].sum()) == 50
+    with pytest.raises(AssertionError, match="searched"):
+        find_duplicates(X, near=True)
