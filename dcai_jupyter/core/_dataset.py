@@ -17,10 +17,10 @@ from . import _fingerprint as fpr
 from ._aside import set_aside
 from ._change import Change, ChangePlan, _equal
 from ._dataset_history import DatasetHistory
+from ._dataset_reviews import DatasetReviews
 from ._errors import BaseMismatchError, HistoryError, StateError
 from ._history import REDO, UNDO, History, default_path, undo_stacks
 from ._interrupt import deferring_interrupts
-from ._reviews import DatasetReviews
 from ._roles import FEATURE_ROLES, Roles, detect_roles
 from ._table import Table, apply_all, invert, touched_ids
 from ._validate import labels_array, resolve_ids
