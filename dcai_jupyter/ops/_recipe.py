@@ -45,6 +45,7 @@ from ..core._recipe_steps import (
 )
 from ._base import Operation, get_operation, rebuild
 from ._params import ParamError
+from ._progress import progress_bar
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Change
@@ -608,6 +609,10 @@ def _is_operation(op: str, params: dict[str, Any] | None) -> bool:
     return True
 
 
+#: from this many new rows on, a replay of several changes shows one progress line
+REPLAY_BAR_ROWS = 2000
+
+
 def replay_recipe(
     h: History,
     new_df: pd.DataFrame,
@@ -639,7 +644,8 @@ def replay_recipe(
     history
         History path of the replayed dataset (default: in memory).
     progress
-        Progress bars of re-run operations.
+        Progress bars of re-run operations, and (from ``REPLAY_BAR_ROWS`` new rows on) one
+        line counting the recorded changes replayed, with an estimate of the time left.
     dataset_class
         The Dataset class to build (the facade passes its own; default core's).
 
@@ -703,21 +709,26 @@ def replay_recipe(
         run = _Replay(h, ds, old, progress)
         alive, why = effective_changes(changes)
         live = set(alive)
-        for c in changes:
-            if c.seq in live:
-                if _is_operation(c.op, c.params) and c.params.get("selection"):
-                    run.selection(c)
-                elif _is_operation(c.op, c.params):
-                    run.operation(c.seq, c.op, c.params)
+        # one line for the whole replay on large data (re-run operations add their own)
+        show = progress and len(new_df) >= REPLAY_BAR_ROWS and len(changes) > 1
+        with progress_bar(total=len(changes), desc="recipe replay", disable=not show) as bar:
+            for c in changes:
+                bar.set_postfix_str(f"v{c.seq} {c.op}", refresh=False)
+                if c.seq in live:
+                    if _is_operation(c.op, c.params) and c.params.get("selection"):
+                        run.selection(c)
+                    elif _is_operation(c.op, c.params):
+                        run.operation(c.seq, c.op, c.params)
+                    else:
+                        run.decision(c)
                 else:
-                    run.decision(c)
-            else:
-                run.skipped[c.seq] = {
-                    "op": c.op,
-                    "reason": why.get(c.seq, "not in effect at the head"),
-                }
-            if old is not None:
-                old.advance(c)
+                    run.skipped[c.seq] = {
+                        "op": c.op,
+                        "reason": why.get(c.seq, "not in effect at the head"),
+                    }
+                if old is not None:
+                    old.advance(c)
+                bar.update(1)
         result = RecipeResult(
             dataset=ds,
             applied=_frame(run.applied, _APPLIED_COLUMNS),
