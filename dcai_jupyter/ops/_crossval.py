@@ -198,12 +198,20 @@ def run_tasks(
     (threadpoolctl limits are per thread and per process), so ``n_jobs`` workers use about
     ``n_jobs`` cores. The results do not depend on ``n_jobs`` or the backend.
     """
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, effective_n_jobs
     from threadpoolctl import threadpool_limits
 
     out: dict[Any, Any] = {}
     own = _progress(len(tasks), progress, desc) if bar is None else nullcontext(bar)
     with threadpool_limits(1), own as b:
+        if effective_n_jobs(n_jobs) == 1:
+            # one worker (no n_jobs, no enclosing parallel_backend): the tasks run in this
+            # thread, under the limit just set. A limit per task scans the loaded libraries
+            # again (~4 ms each): 0.06 of 0.6 s CPU on a 400-row table (ISLR/Carseats)
+            for key, fn, args in tasks:
+                out[key] = fn(*args)
+                b.update(1)
+            return out
         par = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator")
         for key, value in par(delayed(_limited)(key, fn, args) for key, fn, args in tasks):
             out[key] = value
@@ -558,7 +566,9 @@ def _refining_passes(
     nb: np.ndarray | None = None
     nb_rest: np.ndarray | None = None
     every = len(choice) == n
-    rest = np.zeros(0, dtype=np.int64) if every else np.setdiff1d(np.arange(n), choice)
+    chosen = np.zeros(n, dtype=bool)
+    chosen[choice] = True
+    rest = np.flatnonzero(~chosen)
     probs = np.zeros((n, K))
     flags: np.ndarray | None = None
     for _p in range(1 + passes):
