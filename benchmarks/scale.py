@@ -302,7 +302,8 @@ def child(part: str, n: int, out: str, warmup: bool = True) -> None:
     warnings.filterwarnings("ignore")
     run = (lambda m: part_helper(part, m)) if part in HELPERS else PARTS[part]
     with threadpool_limits(1):
-        if warmup:  # imports and first-call costs out of the measured steps
+        if warmup and part not in HELPERS:  # imports and first calls out of the numbers
+            # (the helper modules warm up themselves, and report a cold cost where one matters)
             try:
                 run(WARMUP_ROWS)
             except Exception:  # the measured run below reports the failure
@@ -356,7 +357,7 @@ def run_size(part: str, n: int, timeout: float, tmp: Path) -> tuple[list[dict[st
 def exponent(ns: list[int], ts: list[float]) -> float | None:
     """Least-squares slope of log(t) on log(n) (None with fewer than two points)."""
     pts = [(math.log(n), math.log(t)) for n, t in zip(ns, ts, strict=True) if t and t > 0]
-    if len(pts) < 2:
+    if len({p[0] for p in pts}) < 2:
         return None
     x, yv = np.array(pts).T
     return float(np.polyfit(x, yv, 1)[0])
@@ -370,6 +371,20 @@ def _fmt_extra(r: dict[str, Any]) -> str:
             continue
         parts.append(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}")
     return " ".join(parts)
+
+
+def _series(rs: list[dict[str, Any]]) -> dict[str, dict[int, float]]:
+    """Seconds by size of each implementation in one operation's rows: the rows' own
+    (``impl``, ``seconds``) and a reference measured beside them (``reference``,
+    ``ref_seconds``)."""
+    out: dict[str, dict[int, float]] = {}
+    for r in rs:
+        if r.get("skipped") or "n" not in r:
+            continue
+        out.setdefault(str(r.get("impl")), {})[int(r["n"])] = float(r["seconds"])
+        if r.get("reference") and isinstance(r.get("ref_seconds"), (int, float)):
+            out.setdefault(str(r["reference"]), {})[int(r["n"])] = float(r["ref_seconds"])
+    return out
 
 
 def report(rows: list[dict[str, Any]], proc_rss: dict[tuple[str, int], float]) -> str:
@@ -399,19 +414,14 @@ def report(rows: list[dict[str, Any]], proc_rss: dict[tuple[str, int], float]) -
                 f"{op:32s} {r.get('impl')!s:24s} {n:>9,d} {r['seconds']:8.2f} {mbs}  "
                 f"{_fmt_extra(r)} {' '.join(marks)}".rstrip()
             )
-        for impl in dict.fromkeys(r.get("impl") for r in rs if not r.get("skipped")):
-            pts = sorted(
-                (int(r["n"]), float(r["seconds"]))
-                for r in rs
-                if r.get("impl") == impl and not r.get("skipped")
-            )
-            if len(pts) < 2:
-                continue
-            ns, ts = zip(*pts, strict=True)
+        for impl, pts in _series(rs).items():
+            ns, ts = zip(*sorted(pts.items()), strict=True)
             b_all = exponent(list(ns), list(ts))
             b_top = exponent(list(ns[-2:]), list(ts[-2:]))
+            if b_all is None or b_top is None:
+                continue
             mark = ""
-            if impl == "ours" and b_top is not None:
+            if impl == "ours":
                 mark = f"  [b <= 1.2: {'ok' if b_top <= 1.2 else 'MISS'}]"
             lines.append(
                 f"{'':32s} {impl!s:24s} growth n^b: b = {b_all:.2f} over {len(ns)} sizes, "
