@@ -9,6 +9,7 @@ from ._display import DisplayMixin
 from ._evaluate import EvaluateMixin
 from ._labels import LabelsMixin
 from ._modify import ModifyMixin
+from ._recipe_history import RecipeHistoryMixin
 from ._remove import RemoveMixin
 from ._synthesize import SynthesizeMixin
 
@@ -20,6 +21,7 @@ class Dataset(
     ModifyMixin,
     AddMixin,
     EvaluateMixin,
+    RecipeHistoryMixin,
     AuditMixin,
     DisplayMixin,
     _CoreDataset,

@@ -22,6 +22,16 @@ class DatasetHistory:
         self._h = history
         self._ds = ds
 
+    @property
+    def history(self) -> History:
+        """The ``History`` this view shows (every attribute of it is one of this view)."""
+        return self._h
+
+    @property
+    def dataset(self) -> Any:
+        """The dataset whose history this is."""
+        return self._ds
+
     def checkout(self, version: int, *, base: pd.DataFrame | None = None) -> pd.DataFrame:
         """The dataset as it was at ``version`` (0 = the base data)."""
         if base is not None:
@@ -41,7 +51,7 @@ class DatasetHistory:
         delattr(self._h, name)
 
     def __dir__(self) -> list[str]:
-        return sorted(set(dir(self._h)) | {"checkout"})
+        return sorted(set(dir(self._h)) | {"checkout", "dataset", "history"})
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, DatasetHistory):

@@ -616,6 +616,11 @@ class HistoryTimeline(DatasetWidget):
         if self._on_select is not None:
             self._on_select(int(iteration))
 
+    def set_preview_text(self, text: str) -> None:
+        """Say what the preview shows (the view does when an iteration is selected)."""
+        with self._lock:
+            self.preview_text = text
+
     def _on_revert(self, msg: dict[str, Any]) -> dict[str, Any]:
         k = self._int(msg, "iteration")
         e = self.summary.entry(k)
@@ -724,8 +729,7 @@ class HistoryView(ipw.VBox):
         old = self.preview
         self.preview = grid
         self._preview_box.children = [grid] if grid is not None else []
-        with self.timeline._lock:
-            self.timeline.preview_text = text
+        self.timeline.set_preview_text(text)
         if old is not None:
             old.close()
 
