@@ -104,7 +104,7 @@ def test_approximate_outliers_flag_the_exact_ones(monkeypatch) -> None:
     far = rng.normal(size=(25, 10))
     X[:25] = 12.0 * far / np.linalg.norm(far, axis=1, keepdims=True)  # far out
     exact = find_outliers(X)
-    monkeypatch.setattr(_outliers, "EXACT_MAX", 100)
+    monkeypatch.setattr(_outliers, "EXACT_ROWS", 100)
     approx = find_outliers(X)
     assert set(np.flatnonzero(exact["is_outlier"])) >= set(range(25))
     assert set(np.flatnonzero(approx["is_outlier"])) == set(np.flatnonzero(exact["is_outlier"]))

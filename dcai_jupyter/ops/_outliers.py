@@ -11,11 +11,11 @@ deviation. It is measured in two views of the features and averaged:
   most 64 of them), where a sample off the directions the data varies along stands out
   even when its raw distances look ordinary.
 
-Neighbours come from the neighbour service (:mod:`._neighbours`): up to ``EXACT_MAX``
+Neighbours come from the neighbour service (:mod:`._neighbours`): up to ``EXACT_ROWS``
 rows an exact search per view and pass (four in all); above it, or inside ``ds.audit()``,
 ONE candidate graph of at least ``CANDIDATES`` neighbours per row in the scaled space
-(approximate above ``EXACT_MAX``; the audit's shared graph), from which every view and
-pass takes the ``k`` nearest by exact distances in its own space.
+(approximate; in the audit its shared graph), from which every view and pass takes its
+``k`` nearest by exact distance in its own space.
 
 A sample is flagged when its score is above ``threshold`` (4 robust standard deviations
 by default). The views and the typical distance are fitted twice: on every sample, then
@@ -39,7 +39,7 @@ import pandas as pd
 from ..core import Findings
 from ._base import register
 from ._mixed_rows import is_mixed_rows, robust_columns, unusual_columns
-from ._neighbours import EXACT_MAX, neighbour_graph, pair_distances
+from ._neighbours import neighbour_graph, pair_distances
 from ._removal import RemovalOperation
 from ._space import as_float_matrix, dataset_matrix, scale_columns
 
@@ -56,6 +56,10 @@ K = 10
 MAX_DIMS = 64
 #: the candidate graph (large data, the audit) holds at least this many neighbours per row
 CANDIDATES = 20
+#: up to this many rows the views search exactly: four exact searches (two views, two
+#: passes) cost about as much as one approximate graph with numba's compile at ~50k rows
+#: (half the neighbour service's ``EXACT_MAX``, where one exact search breaks even)
+EXACT_ROWS = 50_000
 ROLES = {"score": "score", "flag": "is_outlier", "reason": "reason"}
 #: the MAD of a normal distribution is this many standard deviations
 _MAD_TO_SD = 1.4826
@@ -158,7 +162,7 @@ def outlier_scores(
         Default: searched here (module docstring).
     exact : bool, optional
         ``True``: exact searches whatever the size; ``False``: one approximate candidate
-        graph whatever the size; ``None``: exact up to ``EXACT_MAX`` rows.
+        graph whatever the size; ``None``: exact up to ``EXACT_ROWS`` rows.
 
     Returns
     -------
@@ -205,7 +209,7 @@ def _candidates(
         if ((cand < 0) | (cand >= n) | (cand == np.arange(n)[:, None])).any():
             raise ValueError("candidates must be positions of other rows (0 <= i < n, not self)")
         return cand
-    if exact or (exact is None and n <= EXACT_MAX):
+    if exact or (exact is None and n <= EXACT_ROWS):
         return None
     _, cand = neighbour_graph(
         scale_columns(M),
