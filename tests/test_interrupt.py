@@ -28,7 +28,7 @@ import dcai_jupyter as dj
 PACKAGE = str(Path(dj.__file__).parent)
 #: where a change is written and applied (the dataset, its history and store)
 #: the functions between a change's SQLite write and the in-memory state holding it
-COMMIT = (":_commit", ":append", ":_append", ":_swap", ":commit_set", ":_prov_id")
+COMMIT = (":_commit", ":append", ":_swap", ":commit_set", ":_prov_id", ":transaction", ":record_event")
 WRITES = ("core/_dataset", "core/_history", "core/_store", "core/_interrupt", "core/_table")
 
 

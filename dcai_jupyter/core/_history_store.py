@@ -29,6 +29,7 @@ from .. import _version
 from . import _codec
 from . import _fingerprint as fpr
 from ._errors import ConcurrentWriteError, HistoryError, SupersededError
+from ._interrupt import deferred_interrupts
 from ._provenance import Provenance
 
 __all__ = ["SCHEMA_VERSION", "HistoryStore", "Transaction"]
@@ -338,7 +339,7 @@ class HistoryStore:
     @_translated
     def _put_meta(self, items: dict[str, str]) -> None:
         self.require_writable()
-        with self._lock:
+        with self._lock, deferred_interrupts():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(
@@ -405,7 +406,9 @@ class HistoryStore:
         ...     txn.execute("INSERT INTO events(...) VALUES (...)", (..., txn.provenance_id))
         """
         self.require_writable()
-        with self._lock:
+        # an interrupt (the stop button) waits for COMMIT or ROLLBACK: none lands between
+        # BEGIN and the try, which would leave the transaction open for the next write
+        with self._lock, deferred_interrupts():
             conn = self._conn
             try:
                 conn.execute("BEGIN IMMEDIATE")
