@@ -259,6 +259,8 @@ def _largest(values: np.ndarray, m: int) -> np.ndarray:
     """Positions of the ``m`` largest ``values``, ties by position (the earlier first): the
     first ``m`` of a stable sort by decreasing value, found by a partition (linear time)."""
     n = len(values)
+    if m <= 0:
+        return np.zeros(0, dtype=np.int64)
     if m >= n:
         return np.arange(n)
     kth = np.partition(values, n - m)[n - m]  # the m-th largest value
