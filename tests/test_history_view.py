@@ -150,7 +150,7 @@ def test_interleaved_widget_sessions_count_each_change_once():
 
 
 def test_the_preview_shows_rows_as_they_were_at_the_end_of_the_iteration():
-    from dcai_jupyter.widgets._history_view import _rows_at
+    from dcai_jupyter.widgets._history_preview import rows_at as _rows_at
 
     ds = _ds()
     with widget_source("first"):
@@ -229,7 +229,7 @@ def test_charts_have_whole_version_ticks_a_sensible_metric_axis_and_no_backgroun
     ],
 )
 def test_metric_domain_is_wide_enough_padded_and_within_0_1_for_rates(values, within):
-    from dcai_jupyter.widgets._history_view import METRIC_MIN_SPAN, _metric_domain
+    from dcai_jupyter.widgets._history_charts import METRIC_MIN_SPAN, _metric_domain
 
     lo, hi = _metric_domain(values)
     assert lo <= min(values) and max(values) <= hi
@@ -238,7 +238,7 @@ def test_metric_domain_is_wide_enough_padded_and_within_0_1_for_rates(values, wi
 
 
 def test_whole_ticks_are_whole_numbers_few_and_evenly_stepped():
-    from dcai_jupyter.widgets._history_view import _whole_ticks
+    from dcai_jupyter.widgets._history_charts import _whole_ticks
 
     assert _whole_ticks(0, 2) == [0, 1, 2]
     assert _whole_ticks(3, 5) == [3, 4, 5]
