@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .core import HistoryError, open_history
-from .core._history_frames import _clamp, _text_table, _times, where
+from .core._history_frames import clamp, text_table, times, where
 
 
 def _read_table(path: Path, dtypes: dict[str, str] | None) -> pd.DataFrame:
@@ -61,7 +61,7 @@ def _fit(view: pd.DataFrame, width: int = WIDTH) -> str:
         return max(len(str(c)), int(view[c].astype(str).str.len().max()))
 
     while True:
-        text = _text_table(view)
+        text = text_table(view)
         longest = max(len(line) for line in text.splitlines())
         if longest <= width:
             return text
@@ -78,9 +78,9 @@ def _fit(view: pd.DataFrame, width: int = WIDTH) -> str:
             if now <= MIN_COLUMN or len(free) == 1:
                 free.remove(col)
             else:  # as wide as the next one: cut both a character at a time
-                view[col] = [_clamp(str(v), now - 1) for v in view[col]]
+                view[col] = [clamp(str(v), now - 1) for v in view[col]]
             continue
-        view[col] = [_clamp(str(v), keep) for v in view[col]]
+        view[col] = [clamp(str(v), keep) for v in view[col]]
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
@@ -189,7 +189,7 @@ def _reviews_view(df: pd.DataFrame, *, events: bool) -> pd.DataFrame:
         view["sample"] = df["sample_id"].astype(str)
         view["state"] = df["state"].astype(str)
     view["where"] = places
-    view["time"] = _times(df["timestamp"])
+    view["time"] = times(df["timestamp"])
     return view.set_index("version")
 
 

@@ -128,7 +128,7 @@ class _ReadableFrame(pd.DataFrame):
             view = self.readable()
         except Exception:  # the display must never hide the data
             return super().__repr__()
-        body = _text_table(view) if len(view) else f"(no {self._noun})"
+        body = text_table(view) if len(view) else f"(no {self._noun})"
         return f"{body}\n\n[{self._footer()}]"
 
     def _repr_html_(self) -> str | None:
@@ -183,14 +183,14 @@ class ChangesFrame(_ReadableFrame):
         deltas = _read(store, lambda s: s.deltas_at(versions))
         label = _label_of(store)
         out = {
-            "time": _times(rows["timestamp"]),
+            "time": times(rows["timestamp"]),
             "where": [_where(r) for r in rows.itertuples(index=False)],
             "op": [str(v) for v in rows["op"]],
             "rows": [int(v) for v in rows["n_rows"]],
             "change": [
                 describe(deltas.get(v), label=label) if deltas is not None else "" for v in versions
             ],
-            "reason": [_clamp(v, TEXT_CHARS) if isinstance(v, str) else "" for v in rows["reason"]],
+            "reason": [clamp(v, TEXT_CHARS) if isinstance(v, str) else "" for v in rows["reason"]],
         }
         if deltas is None:
             del out["change"]
@@ -231,11 +231,11 @@ class IterationsFrame(_ReadableFrame):
             else:
                 ops.append(", ".join(str(raw).split(",")) if isinstance(raw, str) else "")
         out = {
-            "started": _times(rows["started"]),
+            "started": times(rows["started"]),
             "where": [_where(r) for r in rows.itertuples(index=False)],
             "versions": [f"{a}" if a == b else f"{a}..{b}" for a, b in spans],
             "changes": [int(v) for v in rows["n_changes"]],
-            "ops": [_clamp(o, TEXT_CHARS) for o in ops],
+            "ops": [clamp(o, TEXT_CHARS) for o in ops],
             "rows": [_int_or_zero(v) for v in rows["rows_touched"]],
         }
         return pd.DataFrame(
@@ -256,7 +256,7 @@ class EventsFrame(_ReadableFrame):
         rows = self.iloc[list(positions)]
         out = {
             "version": [int(v) for v in rows["version"]],
-            "time": _times(rows["timestamp"]),
+            "time": times(rows["timestamp"]),
             "where": [_where(r) for r in rows.itertuples(index=False)],
             "op": [str(v) for v in rows["op"]],
             "found": [_mapping_text(v) for v in rows["summary"]],
@@ -275,7 +275,7 @@ def linked(frame: pd.DataFrame, cls: type[_ReadableFrame], store: HistoryStore) 
 
 
 # ---------------------------------------------------------------------- pieces of text
-def _text_table(view: pd.DataFrame) -> str:
+def text_table(view: pd.DataFrame) -> str:
     """``view`` as plain text: the index first, numbers right-aligned, text left-aligned."""
     frame = view.reset_index()
     columns = [str(c) for c in frame.columns]
@@ -360,7 +360,7 @@ def _where(row: Any) -> str:
     return where(row.source, row.execution_count, row.cell_id, getattr(row, "widget", None))
 
 
-def _times(col: pd.Series) -> list[str]:
+def times(col: pd.Series) -> list[str]:
     """Local wall-clock times (the kernel's time zone), to the second."""
     out = []
     for v in col:
@@ -379,7 +379,7 @@ def _int_or_zero(v: Any) -> int:
     return 0 if c is None else c
 
 
-def _clamp(text: str, n: int) -> str:
+def clamp(text: str, n: int) -> str:
     text = " ".join(text.split()) if "\n" in text or "\r" in text else text
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -397,7 +397,7 @@ def value_text(v: Any) -> str:
     if type(v).__module__.startswith("PIL."):
         size = getattr(v, "size", None)
         return "image " + "×".join(str(s) for s in size) if size else "image"
-    return _clamp(str(v), VALUE_CHARS)
+    return clamp(str(v), VALUE_CHARS)
 
 
 def _origins(d: dict[str, Any]) -> set[str]:
@@ -481,7 +481,7 @@ def describe(deltas: list[dict[str, Any]] | None, *, label: str | None = None) -
             + (f": {_ids_text(added)}" if len(added) <= LISTED else "")
         )
     parts.extend(dtypes)
-    return _clamp("; ".join(parts), TEXT_CHARS) if parts else "no rows"
+    return clamp("; ".join(parts), TEXT_CHARS) if parts else "no rows"
 
 
 def _pairs_text(triples: list[tuple[Any, Any, Any]]) -> str:
@@ -514,8 +514,8 @@ def _mapping_text(v: Any) -> str:
             x = "{…}"
         elif isinstance(x, list):
             x = f"[{len(x)} items]" if len(x) > 3 else x
-        parts.append(f"{k}={_clamp(str(x), VALUE_CHARS)}")
-    return _clamp(", ".join(parts), TEXT_CHARS)
+        parts.append(f"{k}={clamp(str(x), VALUE_CHARS)}")
+    return clamp(", ".join(parts), TEXT_CHARS)
 
 
 def _read(store: HistoryStore | None, read: Callable[[HistoryStore], _T]) -> _T | None:
@@ -537,4 +537,14 @@ def _label_of(store: HistoryStore | None) -> str | None:
     return label if isinstance(label, str) else None
 
 
-__all__ = ["ChangesFrame", "EventsFrame", "IterationsFrame", "describe", "linked", "where"]
+__all__ = [
+    "ChangesFrame",
+    "EventsFrame",
+    "IterationsFrame",
+    "clamp",
+    "describe",
+    "linked",
+    "text_table",
+    "times",
+    "where",
+]

@@ -257,9 +257,7 @@ class ReviewState:
         return log, at
 
     def in_effect(self, version: int, *, at: int | None = None) -> bool:
-        """Whether the data at ``at`` (default: the head) is made from the data as it was at
-        ``version``: False when the changes up to ``version`` were reverted or undone since
-        (what was decided at ``version`` then no longer holds)."""
+        """``History.in_effect`` (documented there)."""
         log, at = self._read_reviews(at, events=False)
         version = int(version)
         if not 0 <= version <= at:
@@ -316,8 +314,7 @@ class ReviewState:
     def review_ids(
         self, findings: Any, state: str = "reviewed", *, at: int | None = None
     ) -> frozenset[int]:
-        """Sample ids of ``findings`` whose ``state`` (``"kept"`` or ``"reviewed"``) is in
-        effect at version ``at`` (default: the head)."""
+        """``History.review_ids`` (documented there)."""
         if state not in REVIEW_STATES:
             raise ValueError(f"state must be one of {REVIEW_STATES}; got {state!r}")
         key = findings_key(findings)
@@ -325,14 +322,7 @@ class ReviewState:
         return frozenset(sid for sid, slot in per.items() if state in slot)
 
     def reviews(self, findings: Any = None, *, at: int | None = None) -> pd.DataFrame:
-        """The review state in effect at version ``at`` (default: the head), by sample id.
-
-        One row per sample of ``findings`` (every findings reviewed when None) kept or
-        marked reviewed: ``findings`` (the key as text), ``state`` (``"kept"`` wins over
-        ``"reviewed"``), ``kept``, ``reviewed``, and when and where that state was decided:
-        ``version`` (the dataset version), ``timestamp``, ``source`` (cell, widget, ...),
-        ``widget``, ``cell_id``, ``execution_count``, ``event`` (the event's id).
-        """
+        """``History.reviews`` (documented there)."""
         key = None if findings is None else findings_key(findings)
         rows: list[tuple[Any, ...]] = []
         index: list[int] = []
@@ -377,10 +367,7 @@ class ReviewState:
         return frame
 
     def review_events(self, *, at: int | None = None) -> pd.DataFrame:
-        """Every recorded review event, oldest first, and whether it is in effect at ``at``
-        (default: the head): ``op``, ``state``, ``undo``, ``findings`` (key as text),
-        ``findings_op``, ``findings_params``, ``findings_version``, ``ids``, ``version``,
-        ``in_effect``, ``timestamp``, ``source``, ``widget``, ``cell_id``, ``execution_count``."""
+        """``History.review_events`` (documented there)."""
         effective, at = self._effective(at)
         live = {e.id for e in effective}
         log = self._log
