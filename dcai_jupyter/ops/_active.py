@@ -51,6 +51,8 @@ __all__ = [
     "weakest_class_scores",
 ]
 
+#: the pool is predicted in blocks of this many rows (bounded temporaries on a 1M-row pool)
+POOL_CHUNK = 65_536
 #: the query strategies :func:`select_samples` knows
 STRATEGIES = ("auto", "random", "least_confidence", "margin", "entropy", "diverse")
 #: ``diverse``: the shortlist holds this many candidates per requested sample
@@ -159,9 +161,21 @@ def _check_k(k: Any, n: int) -> int:
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` highest scores, ties by position (deterministic)."""
-    order = np.lexsort((np.arange(len(scores)), -scores))
-    return order[:k]
+    """Indices of the ``k`` highest scores, best first, ties by position (deterministic).
+
+    A partition finds them (linear time), and only those ``k`` are sorted: on a 1M-row pool
+    the same rows as sorting every score, several times faster.
+    """
+    n = len(scores)
+    if 0 < k < n:
+        kth = np.partition(scores, n - k)[n - k]  # the k-th highest score
+        above = np.flatnonzero(scores > kth)
+        ties = np.flatnonzero(scores == kth)[: k - len(above)]
+        cand = np.concatenate([above, ties])
+    else:
+        cand = np.arange(n)
+    order = np.lexsort((cand, -scores[cand]))
+    return cand[order][:k]
 
 
 def _standardized(X: np.ndarray) -> np.ndarray:
@@ -370,13 +384,19 @@ def _fit_predict(
     X_pool: np.ndarray,
     K: int,
 ) -> np.ndarray:
-    from ._folds import fit_predict_proba
+    """Fit a clone of ``model`` on the labeled rows; the pool's probabilities (n_pool, K),
+    predicted in blocks of ``POOL_CHUNK`` rows so the model's temporaries (a kNN's distance
+    lists, a boosted model's raw scores) stay small whatever the pool's size."""
+    from sklearn.base import clone
 
-    X = np.vstack([X_lab, X_pool])
-    train = np.arange(len(codes))
-    test = np.arange(len(codes), len(X))
-    y = np.concatenate([codes, np.zeros(len(X_pool), dtype=np.int64)])
-    return fit_predict_proba(model, X, y, train, test, K)
+    est = clone(model).fit(X_lab, codes)
+    out = np.zeros((len(X_pool), K))
+    for a in range(0, len(X_pool), POOL_CHUNK):
+        block = X_pool[a : a + POOL_CHUNK]
+        p = np.asarray(est.predict_proba(block), dtype=np.float64)
+        cols = np.asarray(getattr(est, "classes_", np.arange(p.shape[1])), dtype=np.int64)
+        out[a : a + len(block), cols] = p
+    return out
 
 
 def pool_predictions(
