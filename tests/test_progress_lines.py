@@ -44,3 +44,16 @@ def test_an_issue_type_found_on_its_own_shows_its_cross_validation(capsys):
     assert "audit: probabilities" in capsys.readouterr().err
     ds.audit(types=["underperforming_group"], progress=False)
     assert capsys.readouterr().err == ""  # inside the audit, its one line (here off) stands for it
+
+
+def test_image_issues_on_many_images_show_a_line(capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, size=(8, 8), dtype=np.uint8) for _ in range(2000)]
+    df = pd.DataFrame({"image": images, "label": rng.integers(0, 2, 2000)})
+    ds = dj.Dataset(df, label="label", name="images", history=":memory:")
+    capsys.readouterr()
+    found = ds.find_image_issues()
+    assert "image issues" in capsys.readouterr().err
+    assert len(found.frame) == 2000

@@ -264,6 +264,11 @@ def activate(ctx: AuditContext) -> Iterator[AuditContext]:
         _ACTIVE.reset(token)
 
 
+def in_audit() -> bool:
+    """Whether an audit is running (its one progress line then stands for its types')."""
+    return _ACTIVE.get() is not None
+
+
 def context_for(
     ds: Dataset,
     *,

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ._audit_context import finding_frame, make_findings
-from ._base import register
+from ._audit_context import finding_frame, in_audit, make_findings
+from ._base import STAGE_BAR_ROWS, register
+from ._progress import progress_bar
 from ._removal import RemovalOperation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -196,7 +197,13 @@ class ImageIssues(RemovalOperation):
             raise ValueError("the dataset has no image column: image issues need one")
         cells = list(ds.column(col))
         n = len(cells)
-        props = [image_properties(c) if c is not None else None for c in cells]
+        # decoding and measuring each image: seconds per thousand, a line from STAGE_BAR_ROWS
+        show = n >= STAGE_BAR_ROWS and not in_audit()
+        props: list[dict[str, Any] | None] = []
+        with progress_bar(total=n, desc="image issues", disable=not show) as bar:
+            for c in cells:
+                props.append(image_properties(c) if c is not None else None)
+                bar.update(1)
         area = np.array([np.sqrt(p["width"] * p["height"]) if p else np.nan for p in props])
         med = float(np.nanmedian(area)) if np.isfinite(area).any() else 1.0
         values: dict[str, np.ndarray] = {k: np.full(n, np.nan) for k in IMAGE_ISSUES}
