@@ -239,7 +239,7 @@ def test_knn_neighbours_of_rows_outside_the_choice_only_when_the_vote_counts(mon
     rows = np.concatenate(searched)
     assert np.array_equal(np.sort(rows), np.arange(400))  # each row once
     Z = _crossval._standardize(X)
-    nb = _crossval._neighbours(Z, np.arange(400), np.arange(400), 40)
+    nb = _crossval._knn_task(Z, np.arange(400), np.arange(400), 40)
     want = _crossval._knn_votes(nb, noisy, np.ones(400, dtype=bool), 20, 2)
     np.testing.assert_array_equal(mixes[0][0][0], want)  # the vote of every row, pass 1
 

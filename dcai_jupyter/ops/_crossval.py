@@ -364,24 +364,12 @@ def _standardize(X: Any) -> np.ndarray:
     return np.ascontiguousarray(Z, dtype=np.float32)
 
 
-def _neighbours(Z: np.ndarray, ref: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """Indices (into Z) of the k nearest reference points of ``rows``, excluding the row itself."""
-    from sklearn.neighbors import NearestNeighbors
-
-    kk = min(k + 1, len(ref))
-    nn = NearestNeighbors(n_neighbors=kk, algorithm="brute").fit(Z[ref])
-    got = ref[nn.kneighbors(Z[rows], return_distance=False)]
-    is_self = got == rows[:, None]
-    # drop the row itself where found (duplicates may hide it), else the farthest neighbour
-    drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), kk - 1)
-    keep = np.ones(got.shape, dtype=bool)
-    keep[np.arange(len(rows)), drop] = False
-    return got[keep].reshape(len(rows), -1)
-
-
 def _knn_task(Z: np.ndarray, ref: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` nearest reference rows of each of ``rows`` (itself excluded), nearest first."""
-    return _neighbours(Z, ref, rows, k)
+    """The ``k`` nearest reference rows of each of ``rows`` (itself excluded), nearest first:
+    the neighbour service's exact search (:func:`._neighbours.query`)."""
+    from ._neighbours import query
+
+    return query(Z, rows, k, reference=ref)[1]
 
 
 def _knn_if_significant(members: list[np.ndarray], codes: np.ndarray, w: np.ndarray) -> np.ndarray:
