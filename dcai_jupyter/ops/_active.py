@@ -640,10 +640,11 @@ class SuggestSamples(Operation):
         else:
             labels = np.asarray(ds.column(ds.label), dtype=object)[labeled]
             X, _ = dataset_dense(ds, self.features)  # through the column roles
+            X_pool = X[pool]  # one copy (the pool is most of a large table)
             probs, cls = pool_predictions(
                 X[labeled],
                 labels,
-                X[pool],
+                X_pool,
                 model=self.model,
                 classes=classes,
                 random_state=self.random_state,
@@ -677,7 +678,7 @@ class SuggestSamples(Operation):
                 probs,
                 k,
                 strategy=self.strategy,
-                X=X[pool],
+                X=X_pool,
                 weights=weights,
                 random_state=self.random_state,
                 classes=cls,
