@@ -373,6 +373,12 @@ def _fmt_extra(r: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def _ours(impl: Any) -> bool:
+    """Whether a row is this project's (``ours``, ``ours (approximate)``...): the targets
+    and the exponent check apply to those."""
+    return str(impl).startswith("ours")
+
+
 def _series(rs: list[dict[str, Any]]) -> dict[str, dict[int, float]]:
     """Seconds by size of each implementation in one operation's rows: the rows' own
     (``impl``, ``seconds``) and a reference measured beside them (``reference``,
@@ -392,26 +398,26 @@ def report(rows: list[dict[str, Any]], proc_rss: dict[tuple[str, int], float]) -
     by_op: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_op.setdefault(r["op"], []).append(r)
-    head = f"{'operation':32s} {'impl':24s} {'rows':>9s} {'wall s':>8s} {'peak MB':>8s}  extra / targets"
+    head = f"{'operation':30s} {'impl':40s} {'rows':>9s} {'wall s':>8s} {'peak MB':>8s}  extra / targets"
     lines += [head, "-" * len(head)]
     for op, rs in by_op.items():
-        rs.sort(key=lambda r: (r.get("impl") != "ours", str(r.get("impl")), r.get("n", 0)))
+        rs.sort(key=lambda r: (not _ours(r.get("impl")), str(r.get("impl")), r.get("n", 0)))
         for r in rs:
             n = int(r.get("n", 0))
             if r.get("skipped"):
                 lines.append(
-                    f"{op:32s} {r.get('impl')!s:24s} {n:>9,d} {'-':>8s} {'-':>8s}  {r['skipped']}"
+                    f"{op:30s} {str(r.get('impl'))[:40]:40s} {n:>9,d} {'-':>8s} {'-':>8s}  {r['skipped']}"
                 )
                 continue
             mb = r.get("peak_mb")
             mbs = f"{mb:8.0f}" if isinstance(mb, (int, float)) else f"{'-':>8s}"
             marks = []
-            if r.get("impl") == "ours":
+            if _ours(r.get("impl")):
                 for label, check in _targets(op, n):
                     ok = check(r)
                     marks.append(f"[{label}: {'?' if ok is None else 'ok' if ok else 'MISS'}]")
             lines.append(
-                f"{op:32s} {r.get('impl')!s:24s} {n:>9,d} {r['seconds']:8.2f} {mbs}  "
+                f"{op:30s} {str(r.get('impl'))[:40]:40s} {n:>9,d} {r['seconds']:8.2f} {mbs}  "
                 f"{_fmt_extra(r)} {' '.join(marks)}".rstrip()
             )
         for impl, pts in _series(rs).items():
@@ -421,10 +427,10 @@ def report(rows: list[dict[str, Any]], proc_rss: dict[tuple[str, int], float]) -
             if b_all is None or b_top is None:
                 continue
             mark = ""
-            if impl == "ours":
+            if _ours(impl):
                 mark = f"  [b <= 1.2: {'ok' if b_top <= 1.2 else 'MISS'}]"
             lines.append(
-                f"{'':32s} {impl!s:24s} growth n^b: b = {b_all:.2f} over {len(ns)} sizes, "
+                f"{'':30s} {impl[:40]:40s} growth n^b: b = {b_all:.2f} over {len(ns)} sizes, "
                 f"{b_top:.2f} from {ns[-2]:,} to {ns[-1]:,}{mark}"
             )
         lines.append("")
