@@ -276,6 +276,13 @@ def out_of_sample_pred_probs(
         predicted out of fold). On the small and nearly linear cases of
         ``benchmarks/label_issues.py`` the two passes raised the mean F1 of the flags by
         0.02 and the recall within a review budget of the number of errors by 0.02.
+        Large data (issue 21): the weights are chosen on at most 20,000 rows, and the kNN
+        vote (the costliest member) is taken on the other rows only when a pass gives it a
+        weight; above ``LARGE_ROWS`` (100,000) rows that weight must make the mix
+        significantly more often right (McNemar at 5 %), and each member fits on the rows
+        where its fit stops improving (linear 10,000, quadratic 20,000, mixture 4,000 per
+        class). Every step is counted in blocks of rows: nothing is n x n, and 1M x 20
+        rows take about 20 s of one core and 1.3 GB (``benchmarks/scale_labels.py``).
         ``X`` may be a mixed table's :class:`~._tabular.Design` (what ``ds.find_label_issues``
         and ``ds.evaluate`` pass when a column is categorical, text, a date or has missing
         values): the linear member then reads its sparse view (one-hot categories, the full
