@@ -2,7 +2,8 @@
 
 Each operation runs at 10k, 100k and 1M rows of one table (``_scale_measure.data``:
 ``make_classification``, 20 numeric features, 5 classes, seed 0), each size in a fresh
-subprocess with one native thread (``OMP_NUM_THREADS=1`` ...), so one step's memory does not
+subprocess with one native thread (``OMP_NUM_THREADS=1``, ``NUMBA_NUM_THREADS=1``...; ``--threads``
+to change it), as the issue's own measurements were taken, so one step's memory does not
 carry into the next size; each subprocess first runs its part once on 1,000 rows, unmeasured,
 so imports and first-call costs stay out of the numbers. A row of the table is one step: its wall seconds and the peak
 resident memory of the process during the step (the kernel's high-water mark reset before
@@ -68,10 +69,14 @@ HELPERS = {
     "neighbours": ("scale_neighbours", "run_neighbour_ops"),
     "labels": ("scale_labels", "run_label_ops"),
 }
-ONE_THREAD = {
-    k: "1"
-    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
-}
+#: the native thread pools a subprocess is limited by (``--threads``, default 1)
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
 
 
 # --------------------------------------------------------------------------- targets
@@ -301,7 +306,7 @@ def child(part: str, n: int, out: str, warmup: bool = True) -> None:
 
     warnings.filterwarnings("ignore")
     run = (lambda m: part_helper(part, m)) if part in HELPERS else PARTS[part]
-    with threadpool_limits(1):
+    with threadpool_limits(int(os.environ.get("OMP_NUM_THREADS", "1"))):
         if warmup and part not in HELPERS:  # imports and first calls out of the numbers
             # (the helper modules warm up themselves, and report a cold cost where one matters)
             try:
@@ -320,15 +325,18 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
-def run_size(part: str, n: int, timeout: float, tmp: Path) -> tuple[list[dict[str, Any]], float]:
-    """``part`` at ``n`` rows in a subprocess: its rows and the process's peak RSS (MB, from
-    ``wait4``'s ``ru_maxrss``)."""
+def run_size(
+    part: str, n: int, timeout: float, tmp: Path, threads: int = 1
+) -> tuple[list[dict[str, Any]], float]:
+    """``part`` at ``n`` rows in a subprocess with ``threads`` native threads: its rows and
+    the process's peak RSS (MB, from ``wait4``'s ``ru_maxrss``)."""
     out = tmp / f"{part}-{n}.json"
     out.unlink(missing_ok=True)
-    env = {**os.environ, **ONE_THREAD, "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, **dict.fromkeys(THREAD_VARS, str(threads)), "PYTHONWARNINGS": "ignore"}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", part, str(n), str(out)]
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    errlog = (tmp / f"{part}-{n}.stderr").open("w+b")  # a file: a full pipe would block it
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=errlog)
     status = None
     rss = float("nan")
     while time.monotonic() - t0 < timeout:
@@ -340,11 +348,14 @@ def run_size(part: str, n: int, timeout: float, tmp: Path) -> tuple[list[dict[st
     else:
         proc.kill()
         proc.wait()
+        errlog.close()
         return [
             {"op": f"({part})", "impl": "-", "n": n, "skipped": f"> {timeout:g} s, stopped"}
         ], rss
     proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    errlog.seek(0)
+    err = errlog.read().decode(errors="replace")
+    errlog.close()
     if proc.returncode != 0 or not out.exists():
         last = err.strip().splitlines()[-1:] or ["(no output)"]
         return [
@@ -447,6 +458,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--ops", help=f"comma-separated parts of {','.join(ALL_PARTS)} (default all)")
     ap.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per subprocess")
+    ap.add_argument("--threads", type=int, default=1, help="native threads per subprocess")
     ap.add_argument("--json", help="also write every row to this file")
     ap.add_argument("--child", nargs=3, metavar=("PART", "N", "OUT"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -466,7 +478,7 @@ def main(argv: list[str] | None = None) -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     print(
         f"scale benchmark: sizes {sizes}, parts {parts}; {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, one native thread per process",
+        f"{os.cpu_count()} cores, {a.threads} native thread(s) per process (BLAS, OpenMP, numba)",
         flush=True,
     )
     rows: list[dict[str, Any]] = []
@@ -477,7 +489,7 @@ def main(argv: list[str] | None = None) -> None:
             if part == "mixed" and n > MIXED_MAX:
                 continue
             t0 = time.monotonic()
-            got, rss[(part, n)] = run_size(part, n, a.timeout, tmp)
+            got, rss[(part, n)] = run_size(part, n, a.timeout, tmp, a.threads)
             rows += got
             brief = ", ".join(
                 f"{r['op']} {r.get('impl')}: {r['seconds']:.2f} s"
