@@ -158,6 +158,7 @@ def test_the_run_completes_when_a_worker_is_killed(frame):
     # A fold fit that takes a while, so a worker can be killed while it holds tasks.
     import signal
     import threading
+    import time
 
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -193,7 +194,10 @@ def test_the_run_completes_when_a_worker_is_killed(frame):
         assert not thread.is_alive()
         assert "error" not in out, out.get("error")
         np.testing.assert_array_equal(out["probs"], local)
-        # the worker really died: the scheduler no longer lists it
+        # the worker really died: the scheduler drops it (at once, its connection closed)
+        deadline = time.monotonic() + 60
+        while victim in client.scheduler_info()["workers"] and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert victim not in client.scheduler_info()["workers"]
     finally:
         client.close()
