@@ -162,7 +162,7 @@ def _datetime_parts(values: np.ndarray) -> np.ndarray:
         "days": (s - pd.Timestamp(0)) / pd.Timedelta(days=1),
         "year": s.dt.year,
         "month": s.dt.month,
-        "dow": s.dt.dayofweek,
+        "dow": s.dt.day_of_week,
         "hour": s.dt.hour,
     }
     out = np.column_stack(
