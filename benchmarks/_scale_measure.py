@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["data", "measured", "peak_mb"]
+__all__ = ["data", "measured", "peak_mb", "process_peak_mb"]
 
 
 def _status_mb(key: str) -> float | None:
@@ -46,13 +46,24 @@ def peak_mb() -> float:
     return r / 2**20 if sys.platform == "darwin" else r / 1024
 
 
+#: the highest peak read before a reset (a reset also clears the process's ``ru_maxrss``)
+_before_resets = 0.0
+
+
+def process_peak_mb() -> float:
+    """The process's peak resident memory over its whole life (MB), resets included."""
+    return max(_before_resets, peak_mb())
+
+
 def measured(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float, float]:
     """``fn(*args, **kwargs)`` -> ``(result, wall seconds, peak MB during the call)``.
 
     The peak is the whole process's resident memory at its highest during the call (the data
     already loaded included), as a user would see it in a kernel.
     """
+    global _before_resets
     gc.collect()
+    _before_resets = process_peak_mb()
     _reset_peak()
     t0 = time.perf_counter()
     out = fn(*args, **kwargs)

@@ -56,7 +56,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _scale_measure import data, measured  # noqa: E402
+from _scale_measure import data, measured, process_peak_mb  # noqa: E402
 
 FULL_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (2_000, 10_000, 30_000)
@@ -316,7 +316,9 @@ def child(part: str, n: int, out: str, warmup: bool = True) -> None:
         rows = run(n)
     for r in rows:
         r.setdefault("n", n)
-    Path(out).write_text(json.dumps(rows, default=_json_default))
+    # the process's own peak: ru_maxrss is cleared with each step's reset, this is not
+    done = {"rows": rows, "process_peak_mb": process_peak_mb()}
+    Path(out).write_text(json.dumps(done, default=_json_default))
 
 
 def _json_default(v: Any) -> Any:
@@ -329,7 +331,8 @@ def run_size(
     part: str, n: int, timeout: float, tmp: Path, threads: int = 1
 ) -> tuple[list[dict[str, Any]], float]:
     """``part`` at ``n`` rows in a subprocess with ``threads`` native threads: its rows and
-    the process's peak RSS (MB, from ``wait4``'s ``ru_maxrss``)."""
+    the process's peak RSS (MB: ``wait4``'s ``ru_maxrss``, or the peak the subprocess saw
+    before a step reset it, whichever is higher)."""
     out = tmp / f"{part}-{n}.json"
     out.unlink(missing_ok=True)
     env = {**os.environ, **dict.fromkeys(THREAD_VARS, str(threads)), "PYTHONWARNINGS": "ignore"}
@@ -361,7 +364,8 @@ def run_size(
         return [
             {"op": f"({part})", "impl": "-", "n": n, "skipped": f"failed: {last[0][:120]}"}
         ], rss
-    return json.loads(out.read_text()), rss
+    done = json.loads(out.read_text())
+    return done["rows"], max(rss, done["process_peak_mb"])
 
 
 # --------------------------------------------------------------------------- the table
