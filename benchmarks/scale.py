@@ -34,7 +34,8 @@ beside the numbers (``ok`` / ``MISS``), never asserted.
 
 Run: ``python benchmarks/scale.py`` (the full sweep: ~20 min on 2 cores), ``--quick``
 (2k, 10k, 30k: a minute or two), ``--sizes 10000,100000``, ``--ops exact,smote``,
-``--timeout 900`` (seconds per subprocess), ``--json out.json``.
+``--timeout 900`` (seconds per subprocess), ``--json out.json``; ``--report a.json b.json``
+prints one table from runs made apart.
 """
 
 from __future__ import annotations
@@ -464,10 +465,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per subprocess")
     ap.add_argument("--threads", type=int, default=1, help="native threads per subprocess")
     ap.add_argument("--json", help="also write every row to this file")
+    ap.add_argument(
+        "--report", nargs="+", metavar="JSON", help="print one table from earlier --json files"
+    )
     ap.add_argument("--child", nargs=3, metavar=("PART", "N", "OUT"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
         child(a.child[0], int(a.child[1]), a.child[2])
+        return
+    if a.report:
+        print(report([r for f in a.report for r in json.loads(Path(f).read_text())], {}))
         return
     sizes = (
         [int(s) for s in a.sizes.split(",")]
