@@ -154,6 +154,26 @@ def test_prune_and_evaluate_on_a_limited_cluster_equal_local(limited_client, fra
     assert e_remote.per_class.equals(e_local.per_class)
 
 
+def test_synthesis_and_suggestions_on_a_limited_cluster_equal_local(limited_client, frame):
+    # synthesize(target="weakest") measures per-class F1 by cross-validation; an
+    # active-learning round fits its model as a run_tasks task
+    pooled = frame.assign(label=frame["label"].astype(float))
+    pooled.loc[pooled.index % 4 == 0, "label"] = float("nan")
+
+    def run(name):
+        ds = _dataset(pooled, name)
+        made = ds.synthesize(target="weakest", random_state=5, progress=False)
+        picks = ds.suggest_samples(k=15, random_state=5, progress=False)
+        return ds.df.loc[made], picks.frame
+
+    made_local, picks_local = run("local")
+    with joblib.parallel_backend("dask"):
+        made_remote, picks_remote = run("remote")
+    assert len(made_local) > 0
+    assert made_remote.equals(made_local)
+    assert picks_remote.equals(picks_local)
+
+
 def test_the_run_completes_when_a_worker_is_killed(frame):
     # A fold fit that takes a while, so a worker can be killed while it holds tasks.
     import signal
