@@ -18,7 +18,9 @@ clusters each, seed 0):
   (impl ``skactiveml margin``), which fits the model and scores every pool row as well.
   ``overlap``: the share of its 20 picks that ours picks too with the same model.
 
-Each row: ``op``, ``impl``, ``n``, ``seconds``, ``peak_mb`` and quality numbers; the rows of
+Each row: ``op``, ``impl``, ``n``, ``seconds`` (wall), ``cpu_seconds`` (this process's CPU
+time: on a machine shared with other work it is the steadier number), ``peak_mb`` and
+quality numbers; the rows of
 ours also carry ``reference`` (what it is compared with), ``ref_seconds`` and, for label
 issues, ``ref_f1``. The peak is the process's resident memory at its highest during the step
 (the high-water mark reset before it), data already loaded included.
@@ -32,6 +34,7 @@ rows), printing a table, the growth exponents (time ~ n^b) and each subprocess's
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -45,7 +48,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _scale_measure import data, measured  # noqa: E402
+import _scale_measure  # noqa: E402
+from _scale_measure import data  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
 NOISE = 0.10
@@ -55,6 +59,17 @@ ONE_THREAD = {
     k: "1"
     for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 }
+
+
+def _measured(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float, float, float]:
+    """``_scale_measure.measured`` (wall seconds, the step's peak MB) plus the CPU seconds of
+    the call (a machine shared with other work stretches the wall time, not the CPU time)."""
+    gc.collect()
+    _scale_measure._reset_peak()
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = fn(*args, **kwargs)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return out, seconds, _scale_measure.peak_mb(), cpu
 
 
 def _prf(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
@@ -100,18 +115,18 @@ def label_rows(n: int) -> list[dict[str, Any]]:
         seen["probs"] = oos(*args, **kwargs)
         return seen["probs"]
 
-    _label_issues.out_of_sample_pred_probs = remember  # type: ignore[assignment]
+    _label_issues.out_of_sample_pred_probs = remember
     try:
-        f, s, mb = measured(ds.find_label_issues, progress=False)
+        f, s, mb, cpu = _measured(ds.find_label_issues, progress=False)
     finally:
-        _label_issues.out_of_sample_pred_probs = oos  # type: ignore[assignment]
+        _label_issues.out_of_sample_pred_probs = oos
     ids = np.asarray(ds.ids)
     flagged = f.flags.reindex(ids, fill_value=False).to_numpy()
     ours = _prf(flagged, flip)
     probs = seen["probs"]
-    out, s_cl, mb_cl = measured(find_label_issues, noisy, probs)
+    out, s_cl, mb_cl, cpu_cl = _measured(find_label_issues, noisy, probs)
     cl_ours = _prf(out.sort_index()["is_issue"].to_numpy(), flip)
-    mask, s_ref, mb_ref = measured(cl_find, noisy, probs, n_jobs=1)
+    mask, s_ref, mb_ref, cpu_ref = _measured(cl_find, noisy, probs, n_jobs=1)
     ref = _prf(np.asarray(mask, dtype=bool), flip)
     ref_name = "cleanlab find_label_issues (same probabilities)"
     return [
@@ -119,6 +134,7 @@ def label_rows(n: int) -> list[dict[str, Any]]:
             "op": "label issues",
             "impl": "ours",
             "seconds": s,
+            "cpu_seconds": cpu,
             "peak_mb": mb,
             **ours,
             "reference": ref_name,
@@ -129,13 +145,21 @@ def label_rows(n: int) -> list[dict[str, Any]]:
             "op": "confident learning",
             "impl": "ours",
             "seconds": s_cl,
+            "cpu_seconds": cpu_cl,
             "peak_mb": mb_cl,
             **cl_ours,
             "reference": ref_name,
             "ref_seconds": s_ref,
             "ref_f1": ref["f1"],
         },
-        {"op": "confident learning", "impl": "cleanlab", "seconds": s_ref, "peak_mb": mb_ref, **ref},
+        {
+            "op": "confident learning",
+            "impl": "cleanlab",
+            "seconds": s_ref,
+            "cpu_seconds": cpu_ref,
+            "peak_mb": mb_ref,
+            **ref,
+        },
     ]
 
 
@@ -161,8 +185,8 @@ def active_rows(n: int) -> list[dict[str, Any]]:
     lab = np.full(len(y), np.nan)
     lab[first] = y[first]
     ds = dj.Dataset(_frame(X, lab), label="label", name="pool", history=":memory:")
-    _, s, mb = measured(ds.suggest_samples, k=K_PICKS, progress=False)
-    f_lr, s_lr, mb_lr = measured(
+    _, s, mb, cpu = _measured(ds.suggest_samples, k=K_PICKS, progress=False)
+    f_lr, s_lr, mb_lr, cpu_lr = _measured(
         ds.suggest_samples, k=K_PICKS, strategy="margin", model=_lr(), progress=False
     )
     from skactiveml.classifier import SklearnClassifier
@@ -170,7 +194,7 @@ def active_rows(n: int) -> list[dict[str, Any]]:
 
     qs = UncertaintySampling(method="margin_sampling", random_state=0)
     clf = SklearnClassifier(_lr(), classes=np.arange(5), random_state=0)
-    picks, s_ref, mb_ref = measured(qs.query, X, lab, clf, batch_size=K_PICKS)
+    picks, s_ref, mb_ref, cpu_ref = _measured(qs.query, X, lab, clf, batch_size=K_PICKS)
     ids = np.asarray(ds.ids)
     ref_ids = set(ids[np.asarray(picks)].tolist())
     overlap = len(ref_ids & set(np.asarray(f_lr.frame.index).tolist())) / K_PICKS
@@ -180,6 +204,7 @@ def active_rows(n: int) -> list[dict[str, Any]]:
             "op": "active learning round",
             "impl": "ours",
             "seconds": s,
+            "cpu_seconds": cpu,
             "peak_mb": mb,
             "pool": n,
             "reference": name,
@@ -189,6 +214,7 @@ def active_rows(n: int) -> list[dict[str, Any]]:
             "op": "active learning round",
             "impl": "ours LR margin",
             "seconds": s_lr,
+            "cpu_seconds": cpu_lr,
             "peak_mb": mb_lr,
             "pool": n,
             "overlap": overlap,
@@ -199,6 +225,7 @@ def active_rows(n: int) -> list[dict[str, Any]]:
             "op": "active learning round",
             "impl": "skactiveml margin",
             "seconds": s_ref,
+            "cpu_seconds": cpu_ref,
             "peak_mb": mb_ref,
             "pool": n,
         },
@@ -268,24 +295,31 @@ def main() -> None:
         got, rss[n] = _in_subprocess(n, tmp)
         rows += got
         print(f"  {n:,} rows: {time.monotonic() - t:.0f} s", flush=True)
-    head = f"{'operation':24s} {'impl':18s} {'rows':>9s} {'wall s':>8s} {'peak MB':>8s}  quality"
+    head = (
+        f"{'operation':24s} {'impl':18s} {'rows':>9s} {'wall s':>8s} {'CPU s':>7s} "
+        f"{'peak MB':>8s}  quality"
+    )
     print("\n" + head + "\n" + "-" * len(head))
     keys = ("f1", "precision", "recall", "ref_f1", "ref_seconds", "overlap")
     for r in rows:
         extra = "  ".join(f"{k} {r[k]:.3f}" for k in keys if k in r)
         print(
             f"{r['op']:24s} {r['impl']:18s} {r['n']:>9,d} {r['seconds']:8.2f} "
-            f"{r['peak_mb']:8.0f}  {extra}"
+            f"{r['cpu_seconds']:7.2f} {r['peak_mb']:8.0f}  {extra}"
         )
     print()
-    series: dict[tuple[str, str], dict[int, float]] = {}
-    for r in rows:
-        series.setdefault((r["op"], r["impl"]), {})[r["n"]] = r["seconds"]
-    for (op, impl), pts in series.items():
-        ns = sorted(pts)
-        if len(ns) >= 2 and all(pts[m] > 0 for m in ns):
-            top = _exponent(ns[-2:], [pts[m] for m in ns[-2:]])
-            print(f"{op:24s} {impl:18s} time ~ n^b: b = {top:.2f} from {ns[-2]:,} to {ns[-1]:,}")
+    for key in ("seconds", "cpu_seconds"):
+        series: dict[tuple[str, str], dict[int, float]] = {}
+        for r in rows:
+            series.setdefault((r["op"], r["impl"]), {})[r["n"]] = r[key]
+        for (op, impl), pts in series.items():
+            ns = sorted(pts)
+            if len(ns) >= 2 and all(pts[m] > 0 for m in ns):
+                top = _exponent(ns[-2:], [pts[m] for m in ns[-2:]])
+                print(
+                    f"{op:24s} {impl:18s} {'wall' if key == 'seconds' else 'CPU':4s} ~ n^b: "
+                    f"b = {top:.2f} from {ns[-2]:,} to {ns[-1]:,}"
+                )
     print("\npeak RSS per subprocess (MB): " + ", ".join(f"{n:,}: {v:.0f}" for n, v in rss.items()))
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=1, default=float))
