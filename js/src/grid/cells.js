@@ -2,6 +2,7 @@
 // (textContent), never HTML; images only from the kernel's data:image URLs. Findings columns
 // are rendered by their declared role (schema `finding`), never by their name.
 import { classIndex, formatValue, h, safeImageSrc } from "../shared.js";
+import { relabel } from "./edits.js";
 import { formatColumnNumber } from "./format.js";
 import { ROW_H, ROW_H_IMAGES } from "./viewport.js";
 
@@ -21,7 +22,8 @@ export function colWidth(c) {
 export class Cells {
   /**
    * view: the GridView (columns, classes, label column, selection, findings roles) and its
-   * handlers: onItemClick(event, index, id), relabel(ids, label), showExpand(name, text).
+   * parts: keys.click(event, index, id) for a click, expand.show(name, text) for a cell's
+   * full text; a class picked in a row's label select is sent by edits.relabel.
    */
   constructor(view) {
     this.view = view;
@@ -165,7 +167,7 @@ export class Cells {
       }
       row.append(cell);
     }
-    row.addEventListener("click", (e) => this.view.onItemClick(e, index, it.id));
+    row.addEventListener("click", (e) => this.view.keys.click(e, index, it.id));
     return row;
   }
 
@@ -201,7 +203,7 @@ export class Cells {
         cell.classList.add("dcai-expandable");
         cell.addEventListener("click", (e) => {
           e.stopPropagation();
-          this.view.showExpand(c.name, text);
+          this.view.expand.show(c.name, text);
         });
       }
     } else {
@@ -241,7 +243,7 @@ export class Cells {
     select.addEventListener("change", () => {
       const off = idx < 0 ? 1 : 0;
       const k = select.selectedIndex - off;
-      if (k >= 0 && k < classes.length) this.view.relabel([id], classes[k]);
+      if (k >= 0 && k < classes.length) relabel(this.view, [id], classes[k]);
     });
     return select;
   }
@@ -332,7 +334,7 @@ export class Cells {
       meta.append(badge);
     }
     tile.append(meta);
-    tile.addEventListener("click", (e) => view.onItemClick(e, index, it.id));
+    tile.addEventListener("click", (e) => view.keys.click(e, index, it.id));
     return tile;
   }
 }
