@@ -97,8 +97,10 @@ def _encode(
 
 # ---------------------------------------------------------------------------- the joint
 def _class_rows(codes: np.ndarray, k: int) -> list[np.ndarray]:
-    """The positions of each class's samples, ascending (one stable sort, not ``k`` masks)."""
-    order = np.argsort(codes, kind="stable")
+    """The positions of each class's samples, ascending (one stable sort, not ``k`` masks;
+    a radix sort, linear in n, on codes of 16 bits)."""
+    small = codes.astype(np.uint16) if k <= 65_536 else codes
+    order = np.argsort(small, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(k + 1))
     return [order[bounds[c] : bounds[c + 1]] for c in range(k)]
 
@@ -684,25 +686,38 @@ def _issues_frame(
     """The result frame of :func:`find_label_issues` (validated inputs; ``options`` go to
     the flagging: filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class,
     confident_joint)."""
-    n = len(codes)
     q = np.asarray(_quality(codes, probs, rank_by), dtype=np.float64)
     pred = _predicted(codes, probs)
     flagged = _flags(codes, probs, min_support=min_support, **options)
-    cls_arr = np.empty(len(cls), dtype=object)
-    cls_arr[:] = cls
+    # flagged first, then by quality, ties by position: one stable sort by quality, split
+    order = np.argsort(q, kind="stable")
+    order = np.concatenate([order[flagged[order]], order[~flagged[order]]])
+    labels = _class_values(cls)
     frame = pd.DataFrame(
         {
-            "given_label": cls_arr[codes],
-            "suggested_label": cls_arr[pred],
-            "label_quality": q,
-            "is_issue": flagged,
+            "given_label": labels[codes[order]],
+            "suggested_label": labels[pred[order]],
+            "label_quality": q[order],
+            "is_issue": flagged[order],
         },
-        index=index,
+        index=index[order],
     )
-    order = np.lexsort((np.arange(n), q, ~flagged))
-    frame = frame.iloc[order]
-    _restore_dtype(frame, cls)
+    if labels.dtype == object:
+        _restore_dtype(frame, cls)
     return frame
+
+
+def _class_values(cls: list[Any]) -> np.ndarray:
+    """The classes as an array of their natural dtype (int, str, ...), else of objects."""
+    try:
+        dtype = pd.Series(cls).dtype
+    except (TypeError, ValueError):  # pragma: no cover
+        dtype = np.dtype(object)
+    if isinstance(dtype, np.dtype) and dtype.kind != "O":
+        return np.asarray(cls, dtype=dtype)
+    out = np.empty(len(cls), dtype=object)
+    out[:] = cls
+    return out
 
 
 def _restore_dtype(frame: pd.DataFrame, cls: list[Any]) -> None:
