@@ -57,7 +57,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _scale_measure import data, measured, process_peak_mb  # noqa: E402
+from _scale_measure import data, process_peak_mb  # noqa: E402
+from _scale_measure import measured as _measured  # noqa: E402
 
 FULL_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (2_000, 10_000, 30_000)
@@ -285,8 +286,34 @@ PARTS: dict[str, Callable[[int], list[dict[str, Any]]]] = {
 }
 
 
+#: CPU seconds of the last measured step (this process; one native thread)
+_last_cpu = [0.0]
+
+
+def measured(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float, float]:
+    """``_scale_measure.measured``, also noting the step's CPU seconds for :func:`_row` (on a
+    shared machine CPU time is the fairer figure)."""
+
+    def step(*a: Any, **k: Any) -> Any:
+        c0 = time.process_time()
+        try:
+            return fn(*a, **k)
+        finally:
+            _last_cpu[0] = time.process_time() - c0
+
+    return _measured(step, *args, **kwargs)
+
+
 def _row(op: str, impl: str, seconds: float, peak_mb: float, **extra: Any) -> dict[str, Any]:
-    return {"op": op, "impl": impl, "seconds": seconds, "peak_mb": peak_mb, **extra}
+    """One row of the table, for the step :func:`measured` just ran."""
+    return {
+        "op": op,
+        "impl": impl,
+        "seconds": seconds,
+        "peak_mb": peak_mb,
+        "cpu_seconds": _last_cpu[0],
+        **extra,
+    }
 
 
 def _recall(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -397,13 +424,15 @@ def _ours(impl: Any) -> bool:
 
 def _series(rs: list[dict[str, Any]]) -> dict[str, dict[int, float]]:
     """Seconds by size of each implementation in one operation's rows: the rows' own
-    (``impl``, ``seconds``) and a reference measured beside them (``reference``,
-    ``ref_seconds``)."""
+    (``impl``, ``seconds``; ``cpu_seconds`` as a series of its own) and a reference measured
+    beside them (``reference``, ``ref_seconds``)."""
     out: dict[str, dict[int, float]] = {}
     for r in rs:
         if r.get("skipped") or "n" not in r:
             continue
         out.setdefault(str(r.get("impl")), {})[int(r["n"])] = float(r["seconds"])
+        if isinstance(r.get("cpu_seconds"), (int, float)):
+            out.setdefault(f"{r.get('impl')}, CPU time", {})[int(r["n"])] = float(r["cpu_seconds"])
         if r.get("reference") and isinstance(r.get("ref_seconds"), (int, float)):
             out.setdefault(str(r["reference"]), {})[int(r["n"])] = float(r["ref_seconds"])
     return out
@@ -443,7 +472,7 @@ def report(rows: list[dict[str, Any]], proc_rss: dict[tuple[str, int], float]) -
             if b_all is None or b_top is None:
                 continue
             mark = ""
-            if _ours(impl):
+            if _ours(impl) and not impl.endswith("CPU time"):
                 mark = f"  [b <= 1.2: {'ok' if b_top <= 1.2 else 'MISS'}]"
             lines.append(
                 f"{'':30s} {impl[:40]:40s} growth n^b: b = {b_all:.2f} over {len(ns)} sizes, "
