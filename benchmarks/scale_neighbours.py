@@ -26,7 +26,9 @@ seconds and the process's peak RSS during it) plus its CPU seconds:
 ``python benchmarks/scale_neighbours.py`` runs each size in a fresh subprocess (the peak
 memory of one size does not carry into the next; the subprocess's ``ru_maxrss`` is printed
 too) and prints the table and the growth exponents ``b`` of ``time ~ n^b`` between
-consecutive sizes. ``--sizes 10000,100000,1000000`` (default), ``--json out.json``.
+consecutive sizes. ``--sizes 10000,100000,1000000`` (default), ``--json out.json``,
+``--datalab-max 10000`` (Datalab only up to that size: at 100k its two exact graphs take
+the longest part of the run on a loaded machine).
 ``benchmarks/scale.py`` imports :func:`run_neighbour_ops` for its ``neighbours`` part.
 """
 
@@ -107,7 +109,7 @@ def _datalab(X: np.ndarray, y: np.ndarray, issue: str) -> np.ndarray:
         return lab.get_issues(issue)[f"is_{issue}_issue"].to_numpy(dtype=bool)
 
 
-def run_neighbour_ops(n: int) -> list[dict[str, Any]]:
+def run_neighbour_ops(n: int, datalab_max: int = DATALAB_MAX) -> list[dict[str, Any]]:
     """Near duplicates and outliers at ``n`` rows, in this process (see the module docstring).
 
     Returns rows ``{op, impl, n, seconds, cpu_seconds, peak_mb, recall | f1, reference,
@@ -135,26 +137,6 @@ def run_neighbour_ops(n: int) -> list[dict[str, Any]]:
             }
         )
 
-    ref_dup: dict[str, Any] = {}
-    ref_out: dict[str, Any] = {}
-    if n <= DATALAB_MAX:
-        flags, s, c, p = _step(_datalab, X, y, "near_duplicate")
-        ref_dup = {
-            "reference": "Datalab near_duplicate",
-            "ref_seconds": s,
-            "ref_cpu": c,
-            "ref_peak_mb": p,
-            "ref_recall": float(flags[pairs[:, 1]].mean()),
-        }
-        flags, s, c, p = _step(_datalab, X, y, "outlier")
-        ref_out = {
-            "reference": "Datalab outlier",
-            "ref_seconds": s,
-            "ref_cpu": c,
-            "ref_peak_mb": p,
-            "ref_f1": _f1(flags, truth_far),
-        }
-
     # near duplicates: the default path, and up to COMPARE_MAX the other one
     found: dict[str, np.ndarray] = {}
     default = "exact" if n <= EXACT_MAX else "approximate"
@@ -176,7 +158,6 @@ def run_neighbour_ops(n: int) -> list[dict[str, Any]]:
             "peak_mb": p,
             "recall": float(hit.mean()),
             "groups": int(res["group"].nunique()),
-            **ref_dup,
         }
         if path == "approximate" and "exact" in found:
             ex = found["exact"]
@@ -200,26 +181,52 @@ def run_neighbour_ops(n: int) -> list[dict[str, Any]]:
                 "peak_mb": p,
                 "f1": f1s[path],
                 "flagged": int(res["is_outlier"].sum()),
-                **ref_out,
             }
         )
     if "exact" in f1s:
         for r in rows:
             if r["op"] == "outliers":
                 r["f1_exact"] = f1s["exact"]
+    # the references last: at 100k they take longer than ours (an exact kNN graph each)
+    if n <= datalab_max:
+        flags, s, c, p = _step(_datalab, X, y, "near_duplicate")
+        ref_dup = {
+            "reference": "Datalab near_duplicate",
+            "ref_seconds": s,
+            "ref_cpu": c,
+            "ref_peak_mb": p,
+            "ref_recall": float(flags[pairs[:, 1]].mean()),
+        }
+        flags, s, c, p = _step(_datalab, X, y, "outlier")
+        ref_out = {
+            "reference": "Datalab outlier",
+            "ref_seconds": s,
+            "ref_cpu": c,
+            "ref_peak_mb": p,
+            "ref_f1": _f1(flags, truth_far),
+        }
+        for r in rows:
+            r.update(
+                ref_dup
+                if r["op"] == "near duplicates"
+                else ref_out
+                if r["op"] == "outliers"
+                else {}
+            )
     return rows
 
 
 # --------------------------------------------------------------------------- standalone
-def _child(n: int, out: str) -> None:
+def _child(n: int, out: str, datalab_max: int) -> None:
     warnings.filterwarnings("ignore")
-    rows = run_neighbour_ops(n)
+    rows = run_neighbour_ops(n, datalab_max)
     Path(out).write_text(json.dumps(rows, default=lambda v: v.item()))
 
 
-def _run_size(n: int, tmp: Path) -> tuple[list[dict[str, Any]], float]:
+def _run_size(n: int, tmp: Path, datalab_max: int) -> tuple[list[dict[str, Any]], float]:
     out = tmp / f"neighbours-{n}.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), out.as_posix()]
+    me = str(Path(__file__).resolve())
+    cmd = [sys.executable, me, "--child", str(n), out.as_posix(), "--datalab-max", str(datalab_max)]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -240,10 +247,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--datalab-max", type=int, default=DATALAB_MAX, help="Datalab up to n rows")
     ap.add_argument("--child", nargs=2, metavar=("N", "OUT"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        _child(int(a.child[0]), a.child[1])
+        _child(int(a.child[0]), a.child[1], a.datalab_max)
         return
     print(f"# {platform.platform()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     tmp = Path(__file__).resolve().parent / "_out"
@@ -251,7 +259,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for n in [int(s) for s in a.sizes.split(",")]:
         t0 = time.perf_counter()
-        got, rss = _run_size(n, tmp)
+        got, rss = _run_size(n, tmp, a.datalab_max)
         for r in got:
             r["process_peak_mb"] = rss
         rows += got
