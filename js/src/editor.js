@@ -2,62 +2,22 @@
 // The queue, the position and the decisions live in the kernel; this view asks for the
 // current item and sends decisions. What is shown about a finding comes from its declared
 // roles (suggestion, score, reason, group, keeper). All values are rendered as text.
+// editor/sample.js shows the sample, editor/keys.js maps keys to actions and says so.
+import { acceptable, keyAction, keyHelp } from "./editor/keys.js";
+import { SamplePane } from "./editor/sample.js";
 import { KernelView } from "./kernel_view.js";
 import {
   DisconnectedError,
   KernelError,
-  classForKey,
   classIndex,
   classKey,
-  classKeyHelp,
-  commandKeyFree,
   focusNotebook,
-  formatColumnNumber,
   formatCount,
-  formatValue,
   h,
   isEditable,
   releaseFocusOnOutsideClick,
-  safeImageSrc,
   setText,
 } from "./shared.js";
-
-/** What Enter does, by the findings' action. */
-const ACCEPT_TEXT = {
-  relabel: "accept suggestion",
-  label: "accept suggestion",
-  remove: "remove (accept)",
-  "": "accept suggestion",
-};
-
-/**
- * Whether Enter (and the Accept button) can accept findings of this action at all: remove
- * findings always can, label findings (relabel, label) when they declare a suggestion role
- * (for active-learning picks, the model's predicted label). A plain review of every row, or
- * "review" findings, have nothing to accept.
- */
-function acceptable(action, hasSuggestions) {
-  return action === "remove" || ((action === "relabel" || action === "label") && hasSuggestions);
-}
-
-/**
- * The key help line: what Enter does (only when the sample shown has something to accept),
- * which keys pick a class, the other commands.
- */
-function keyHelp(action, classes, canAccept) {
-  const free = (k) => commandKeyFree(classes, k);
-  const parts = [];
-  if (canAccept && action in ACCEPT_TEXT) parts.push(`Enter ${ACCEPT_TEXT[action]}`);
-  const pick = classKeyHelp(classes);
-  if (pick) parts.push(pick);
-  parts.push("Del remove");
-  parts.push(`→${free("j") ? " / j" : ""} next`);
-  parts.push(`←${free("k") ? " / k" : ""} previous`);
-  if (free("s")) parts.push("s skip");
-  if (free("u")) parts.push("u undo");
-  parts.push("Esc back to the notebook");
-  return parts.join(" · ");
-}
 
 class EditorView extends KernelView {
   constructor(model, host) {
@@ -94,23 +54,8 @@ class EditorView extends KernelView {
     this.progress = h("span", { className: "dcai-progress", "data-testid": "editor-progress" });
     this.status = h("span", { className: "dcai-status", "data-testid": "editor-status" });
     this.counts = h("span", { className: "dcai-counts", "data-testid": "editor-counts" });
-    this.media = h("div", { className: "dcai-editor-media" });
-    this.text = h("div", { className: "dcai-editor-text", "data-testid": "editor-text", hidden: true });
-    this.caption = h("div", { className: "dcai-caption" });
-    this.current = h("div", { className: "dcai-editor-current", "data-testid": "editor-current" }, [
-      this.media,
-      this.text,
-      this.caption,
-    ]);
-    this.given = h("span", { "data-testid": "editor-given" });
-    this.suggested = h("span", { "data-testid": "editor-suggested" });
-    this.score = h("span", { "data-testid": "editor-score" });
-    this.reason = h("div", { className: "dcai-reason", "data-testid": "editor-reason" });
-    this.findingFacts = h("dl", { className: "dcai-facts dcai-finding-facts", "data-testid": "editor-finding" });
-    this.peers = h("div", { className: "dcai-peers", "data-testid": "editor-group", hidden: true });
-    this.decision = h("div", { className: "dcai-decision", "data-testid": "editor-decision" });
+    this.sample = new SamplePane(this.model);
     this.classBar = h("div", { className: "dcai-classes" });
-    this.fields = h("table", { className: "dcai-fields" });
     const action = this.model.get("action") || "";
     this.acceptButton = button(
       "editor-accept",
@@ -135,23 +80,17 @@ class EditorView extends KernelView {
       text: "Click here to review: keys go elsewhere while the editor is not focused",
     });
     this.help = h("div", { className: "dcai-help", "data-testid": "editor-help" });
+    const sample = this.sample;
     this.panel = h("div", { className: "dcai-editor-panel" }, [
-      h("dl", { className: "dcai-facts" }, [
-        h("dt", { text: "label" }),
-        h("dd", {}, [this.given]),
-        ...(this.model.get("has_suggestions") ? [h("dt", { text: "suggested" }), h("dd", {}, [this.suggested])] : []),
-        ...(this.model.get("score_name")
-          ? [h("dt", { text: this.model.get("score_name") }), h("dd", {}, [this.score])]
-          : []),
-      ]),
-      this.reason,
-      this.findingFacts,
-      this.decision,
+      sample.facts(),
+      sample.reason,
+      sample.findingFacts,
+      sample.decision,
       this.classBar,
       this.actions,
-      this.fields,
+      sample.fields,
     ]);
-    this.main = h("div", { className: "dcai-editor-main" }, [this.current, this.panel]);
+    this.main = h("div", { className: "dcai-editor-main" }, [sample.current, this.panel]);
     const op = this.model.get("findings_op");
     this.root = h(
       "div",
@@ -173,7 +112,7 @@ class EditorView extends KernelView {
         this.errorBox,
         this.banner.el,
         this.main,
-        this.peers,
+        sample.peers,
         this.done,
         this.help,
       ],
@@ -413,112 +352,22 @@ class EditorView extends KernelView {
     const done = Boolean(item.done);
     this.done.hidden = !done;
     this.main.hidden = done;
-    if (done) this.peers.hidden = true;
     if (done) {
       const m = this.model;
+      this.sample.clear();
       this.done.textContent =
         m.get("total") === 0
           ? "Nothing to review: the queue is empty."
           : `Done: ${m.get("reviewed")} of ${m.get("total")} reviewed. Press ← or k to go back, u to undo.`;
-      this.current.removeAttribute("data-id");
       this.renderProgress();
       return;
     }
-    this.current.dataset.id = String(item.id);
-    this.current.classList.toggle("dcai-removed", !item.present);
-    const src = safeImageSrc(item.image);
-    this.media.replaceChildren(
-      ...(src ? [h("img", { className: "dcai-editor-img", "data-testid": "thumb", src, alt: "" })] : []),
-    );
-    const hasText = item.text !== null && item.text !== undefined;
-    this.text.hidden = !hasText;
-    this.text.textContent = hasText ? String(item.text) : "";
-    this.caption.textContent =
-      `sample ${item.id} · ${item.index + 1} of ${item.total}` + (item.present ? "" : " · removed from the dataset");
-    this.current.dataset.keeper = item.keeper ? "true" : "false";
-    this.given.textContent = item.given === null ? "—" : formatValue(item.given, "label");
-    this.suggested.textContent = item.suggested === null ? "—" : formatValue(item.suggested, "label");
-    this.score.textContent =
-      item.score === null || item.score === undefined ? "—" : this.number(this.model.get("score_name"), item.score);
-    this.reason.textContent = item.reason ?? "";
-    this.reason.hidden = !item.reason;
-    this.findingFacts.replaceChildren(
-      ...(item.finding || []).flatMap(([name, value]) => [
-        h("dt", { text: name }),
-        h("dd", { "data-testid": "editor-fact", "data-name": name, text: this.number(name, value) }),
-      ]),
-    );
-    this.showGroup(item);
-    this.suggested.classList.toggle(
-      "dcai-suggest",
-      item.suggested !== null && String(item.suggested) !== String(item.given),
-    );
-    const d = item.decision;
-    this.decision.textContent = d
-      ? d.action === "remove"
-        ? "decided: removed"
-        : d.action === "keep"
-          ? "decided: kept"
-          : `decided: ${d.action === "accept" ? "accepted" : "labelled"} ${formatValue(d.label, "label")}`
-      : item.resolved
-        ? `resolved since: ${item.resolved}`
-        : "";
+    this.sample.show(item);
     const classes = this.model.get("classes") || [];
     const gi = classIndex(classes, item.given);
     for (const [i, b] of [...this.classBar.children].entries()) b.classList.toggle("dcai-current", i === gi);
     this.renderAccept();
-    this.fields.replaceChildren(
-      ...(item.fields || []).map(([name, value]) =>
-        h("tr", {}, [h("th", { text: name, title: name }), h("td", { text: this.number(name, value) })]),
-      ),
-    );
     this.renderProgress();
-  }
-
-  /**
-   * A value of column `name` as text: numbers in the column's format (the kernel's `formats`,
-   * the same the grid uses), so label_quality reads "0.0005" here and in the grid.
-   */
-  number(name, value) {
-    if (typeof value !== "number") return formatValue(value, "text");
-    return formatColumnNumber(value, (this.model.get("formats") || {})[name]);
-  }
-
-  /** The other members of the current sample's group (duplicates), the keeper marked. */
-  showGroup(item) {
-    const g = item.group;
-    this.peers.hidden = !g;
-    if (!g) {
-      this.peers.replaceChildren();
-      return;
-    }
-    const head = h("div", {
-      className: "dcai-peers-head",
-      text: `group ${formatValue(g.id, "text")} · ${g.size} samples` + (item.keeper ? " · this one is the keeper" : ""),
-    });
-    const tiles = (g.peers || []).map((p) => {
-      const src = safeImageSrc(p.image);
-      return h(
-        "div",
-        {
-          className: `dcai-peer${p.keeper ? " dcai-keeper" : ""}${p.present ? "" : " dcai-removed"}`,
-          "data-testid": "editor-peer",
-          "data-id": String(p.id),
-          "data-keeper": p.keeper ? "true" : "false",
-        },
-        [
-          src ? h("img", { className: "dcai-peer-img", src, alt: "" }) : null,
-          p.text !== null && p.text !== undefined ? h("div", { className: "dcai-peer-text", text: String(p.text) }) : null,
-          h("div", { className: "dcai-caption" }, [
-            `sample ${p.id}`,
-            p.label !== null && p.label !== undefined ? ` · ${formatValue(p.label, "label")}` : "",
-            p.present ? "" : " · removed",
-          ]),
-          p.keeper ? h("span", { className: "dcai-badge dcai-badge-keep", "data-testid": "peer-keeper", text: "keeper" }) : null,
-        ],
-      );
-    });
-    this.peers.replaceChildren(head, h("div", { className: "dcai-peer-row" }, tiles));
   }
 
   // ---------------------------------------------------------------- actions
@@ -531,16 +380,7 @@ class EditorView extends KernelView {
       focusNotebook(this.root);
       return;
     }
-    const classes = this.model.get("classes") || [];
-    let action = null;
-    const label = classForKey(classes, e.key);
-    if (label !== undefined) action = { kind: "label", label };
-    else if (e.key === "Enter") action = { kind: "accept" };
-    else if (e.key === "Delete" || e.key === "Backspace") action = { kind: "remove" };
-    else if (e.key === "ArrowRight" || e.key === "j") action = { kind: "move", step: 1 };
-    else if (e.key === "ArrowLeft" || e.key === "k") action = { kind: "move", step: -1 };
-    else if (e.key === "s") action = { kind: "move", step: 1 };
-    else if (e.key === "u") action = { kind: "undo" };
+    const action = keyAction(this.model.get("classes") || [], e.key);
     if (!action) return;
     e.preventDefault();
     e.stopPropagation();
