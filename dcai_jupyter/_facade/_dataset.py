@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core import Dataset as _CoreDataset
 from ._add import AddMixin
 from ._audit import AuditMixin
@@ -12,6 +14,15 @@ from ._modify import ModifyMixin
 from ._recipe_history import RecipeHistoryMixin
 from ._remove import RemoveMixin
 from ._synthesize import SynthesizeMixin
+
+_EMBED_DOC = """
+    Text meaning (``dj.Dataset`` only): ``embed=None`` embeds text columns with WordLlama
+    besides TF-IDF when the ``text`` extra is installed (else TF-IDF alone, said once);
+    ``embed=fn`` takes a registered function ``texts -> 2-D array`` (``dj.register_transform``;
+    the history records its name and a recipe replay uses it again); ``embed=False`` turns
+    embeddings off. The vectors are computed once per text column and version, and never
+    stored in the history. Label issues, near copies and active learning read them.
+"""
 
 
 class Dataset(
@@ -26,7 +37,21 @@ class Dataset(
     DisplayMixin,
     _CoreDataset,
 ):
-    __doc__ = _CoreDataset.__doc__
+    __doc__ = (_CoreDataset.__doc__ or "") + _EMBED_DOC
+
+    def __init__(self, df: Any, /, *, embed: Any = None, **kwargs: Any) -> None:
+        from ..ops._text_vectors import resolve_embed, set_embed
+
+        setting = resolve_embed(embed)  # a bad embed= fails before anything is created
+        super().__init__(df, **kwargs)
+        if setting[0] is None and self.text_columns:
+            # stdout: an expected situation said once in plain text, not a warning
+            print(
+                "dcai_jupyter: text columns are read as TF-IDF words only; for their meaning "
+                "too (paraphrases), pip install 'dcai-jupyter[text]', or pass embed=<function>"
+            )
+        set_embed(self, setting)
+
 
 
 __all__ = ["Dataset"]

@@ -485,7 +485,8 @@ class Duplicates(RemovalOperation):
         mixed = bool(self.near) and self.threshold is None and is_mixed_rows(roles, list(content))
         if mixed:
             # a mixed table: near copies agree column by column (see ._mixed_rows)
-            a, b, worst = near_copy_pairs(content, roles)
+            meaning = _meaning(ds, content, roles)
+            a, b, worst = near_copy_pairs(content, roles, meaning=meaning)
             groups, space, used = mixed_groups(keys, a, b, worst), None, list(content)
         else:
             if self.near:
@@ -503,7 +504,7 @@ class Duplicates(RemovalOperation):
         keeper = self._keepers(ds, groups["group"].to_numpy(), M)
         frame = _frame(groups, keeper, keys, ids, space)
         if mixed:
-            _mixed_reasons(frame, groups, keys, keeper, ids)
+            _mixed_reasons(frame, groups, keys, keeper, ids, by_meaning=bool(meaning))
         version = int(ds.version)
         frame.attrs.update(
             {
@@ -673,12 +674,34 @@ class Duplicates(RemovalOperation):
         return {"n_removed": len(drop), "n_groups": len(set(g[chosen].dropna().tolist()))}
 
 
+def _meaning(ds: Dataset, content: dict[str, Any], roles: dict[str, str]) -> dict[str, Any]:
+    """The embeddings of the compared text columns (none without an embedder)."""
+    from ._text_vectors import text_vectors
+
+    out = {}
+    for c in content:
+        if roles.get(c) == "text":
+            E = text_vectors(ds, c)
+            if E is not None:
+                out[c] = E
+    return out
+
+
 def _mixed_reasons(
-    frame: pd.DataFrame, groups: pd.DataFrame, keys: np.ndarray, keeper: np.ndarray, ids: np.ndarray
+    frame: pd.DataFrame,
+    groups: pd.DataFrame,
+    keys: np.ndarray,
+    keeper: np.ndarray,
+    ids: np.ndarray,
+    *,
+    by_meaning: bool = False,
 ) -> None:
     """The reason of each near copy found column by column (no distance in a space)."""
     from ._mixed_rows import NEAR_RTOL
 
+    texts = (
+        "texts alike in meaning" if by_meaning else "same words (any case, spacing or order)"
+    )
     group = groups["group"].to_numpy()
     keeper_of = {int(group[p]): p for p in np.flatnonzero(keeper).tolist()}
     reasons = frame["reason"].to_numpy(dtype=object).copy()
@@ -688,7 +711,6 @@ def _mixed_reasons(
             d = groups["distance"].to_numpy()[p]
             within = f"{d * NEAR_RTOL:.1%}" if d == d else f"{NEAR_RTOL:.1%}"
             reasons[p] = (
-                f"near copy of {ids[k]}: same categories, same words (any case, spacing or "
-                f"order), numbers within {within}"
+                f"near copy of {ids[k]}: same categories, {texts}, numbers within {within}"
             )
     frame["reason"] = pd.Series(reasons, index=frame.index, dtype=object)

@@ -6,7 +6,8 @@ few dimensions makes two reviews with the same words in another order look like 
 whatever the other columns say. So on a table with categorical, text or datetime columns:
 
 - **near copies** (:func:`near_copy_pairs`) agree column by column: categories equal,
-  texts equal after normalising case, punctuation, whitespace *and word order*, dates
+  texts equal after normalising case, punctuation, whitespace *and word order* (or, given
+  their embeddings, similar by meaning: cosine at least ``TEXT_MEANING``), dates
   equal to the day, and every number within ``NEAR_RTOL`` of the other (relative); a
   missing value matches only a missing value. Rows are blocked by their non-numeric
   content, then swept in order of one number, so the cost stays near linear;
@@ -38,6 +39,12 @@ __all__ = [
 
 #: numbers of two near copies differ by at most this fraction of the larger (absolute) one
 NEAR_RTOL = 0.015
+#: texts of two near copies, given their embeddings, have at least this cosine similarity
+#: (WordLlama: "the cat sat on the mat" / "a kitten rests on a rug" 0.37, unrelated ~0.1);
+#: the other columns must agree too, so a reordered text with other numbers is no copy
+TEXT_MEANING = 0.33
+#: neighbours by meaning searched per row for candidate pairs
+MEANING_K = 10
 #: a numeric column is log-transformed for outliers when its quantile skewness (Kelly's,
 #: from the 10th, 50th and 90th percentiles) is above this: a lognormal income of sigma 0.8
 #: has 0.47, a normal or uniform column 0
@@ -77,7 +84,11 @@ def _numbers(values: np.ndarray) -> np.ndarray:
 
 
 def near_copy_pairs(
-    columns: Mapping[str, np.ndarray], roles: Mapping[str, str], *, rtol: float = NEAR_RTOL
+    columns: Mapping[str, np.ndarray],
+    roles: Mapping[str, str],
+    *,
+    rtol: float = NEAR_RTOL,
+    meaning: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs of rows that are near copies column by column (see the module docstring).
 
@@ -90,6 +101,9 @@ def near_copy_pairs(
         other roles compare by exact value).
     rtol
         Relative tolerance of numbers.
+    meaning
+        ``{text column: unit-length embeddings}``: those texts compare by meaning (cosine
+        at least ``TEXT_MEANING``) instead of by normalised words.
 
     Returns
     -------
@@ -99,6 +113,9 @@ def near_copy_pairs(
     """
     names = list(columns)
     n = len(next(iter(columns.values()))) if names else 0
+    meaning = {c: E for c, E in (meaning or {}).items() if c in columns and roles.get(c) == "text"}
+    if meaning and n >= 2:
+        return _meaning_pairs(columns, roles, rtol, meaning)
     keys: list[np.ndarray] = []
     nums: list[np.ndarray] = []
     for c in names:
@@ -167,6 +184,63 @@ def near_copy_pairs(
                     B.append(int(max(i, j)))
                     W.append(float(rel.max()) if len(rel) else 0.0)
     return np.asarray(A, dtype=np.int64), np.asarray(B, dtype=np.int64), np.asarray(W)
+
+
+def _meaning_pairs(
+    columns: Mapping[str, np.ndarray],
+    roles: Mapping[str, str],
+    rtol: float,
+    meaning: Mapping[str, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`near_copy_pairs` where some texts compare by meaning: candidate pairs are each
+    row's ``MEANING_K`` nearest by the first embedded text (or its exact word-bag copies),
+    kept when every other column agrees by its role's rule."""
+    from ._neighbours import neighbour_graph
+
+    first = next(iter(meaning))
+    E = np.asarray(meaning[first], dtype=np.float32)
+    n = len(E)
+    dist, idx = neighbour_graph(E, min(MEANING_K, n - 1), metric="cosine")
+    close = (1.0 - dist) >= TEXT_MEANING
+    rows = np.repeat(np.arange(n), close.sum(axis=1))
+    a, b = np.minimum(rows, idx[close]), np.maximum(rows, idx[close])
+    # exact word-bag copies beyond the k nearest (many rows with one text) join as well
+    words = {c: v for c, v in columns.items() if c == first}
+    ea, eb, _ = near_copy_pairs(words, {first: "text"}, rtol=rtol)
+    pairs = np.unique(
+        np.column_stack([np.concatenate([a, ea]), np.concatenate([b, eb])]).astype(np.int64),
+        axis=0,
+    )
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    ok = np.ones(len(pairs), dtype=bool)
+    worst = np.zeros(len(pairs))
+    pa, pb = pairs[:, 0], pairs[:, 1]
+    for c, values in columns.items():
+        role = roles.get(c, "categorical")
+        if c in meaning:  # alike in meaning, or the same words
+            M = np.asarray(meaning[c], dtype=np.float32)
+            k = np.array([_text_key(x) for x in np.asarray(values, dtype=object)], dtype=object)
+            ok &= (np.einsum("nd,nd->n", M[pa], M[pb]) >= TEXT_MEANING) | (k[pa] == k[pb])
+        elif role == "numeric":
+            x = _numbers(np.asarray(values))
+            xa, xb = x[pa], x[pb]
+            both, one = np.isnan(xa) & np.isnan(xb), np.isnan(xa) ^ np.isnan(xb)
+            scale = np.maximum(np.abs(xa), np.abs(xb))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rel = np.where(both | ~(scale > 0), 0.0, np.abs(xa - xb) / scale)
+            rel = np.where(one, np.inf, rel)
+            ok &= rel <= rtol + 1e-12
+            worst = np.maximum(worst, np.where(np.isfinite(rel), rel, 0.0))
+        else:
+            v = np.asarray(values, dtype=object)
+            if role == "text":
+                k = np.array([_text_key(x) for x in v], dtype=object)
+            elif role == "datetime":
+                k = _day_key(v)
+            else:
+                k = np.array([_cat_key(x) for x in v], dtype=object)
+            ok &= k[pa] == k[pb]
+    return pa[ok], pb[ok], worst[ok]
 
 
 def _quantile_skew(x: np.ndarray) -> float:

@@ -50,6 +50,7 @@ from ._recipe_result import (
     result_frame,
     review_frame,
 )
+from ._text_vectors import recorded_embed, resolve_embed, set_embed
 
 __all__ = ["RecipeResult", "replay_recipe"]
 
@@ -149,6 +150,9 @@ def replay_recipe(
             text=source.text_column,
         )
     changes = _recorded_changes(h)
+    # the recorded embedder, by registered name (never imported): resolved before anything
+    embed_name = recorded_embed(h)
+    embed = resolve_embed(embed_name) if embed_name is not None else None
     make = dataset_class or Dataset
     ds_name = name or f"{h.name or 'dataset'}-recipe"
     info = {
@@ -160,6 +164,8 @@ def replay_recipe(
     }
     with provenance_source("recipe"):
         ds = make(new_df, label=label, name=ds_name, history=history or ":memory:", **kwargs)
+        if embed is not None:
+            set_embed(ds, embed)
         ds.history.record_event("replay_recipe", info, {"rows": len(ds)})
         run = CarryOver(h, ds, old, progress)
         alive, why = effective_changes(changes)

@@ -17,6 +17,11 @@ well, so :func:`dataset_design` builds a :class:`Design` with three views of the
   trees route it), categories as codes with native categorical splits (the most frequent
   ``MAX_TREE_CATEGORIES``, the rest pooled), the text SVD dimensions, calendar parts.
 
+With a text embedder (``dj.Dataset(embed=...)``, the ``text`` extra by default) a
+``meaning`` view holds each text column's embeddings: an extra ensemble member (a linear
+model on them, kept only where its out-of-fold agreement earns it weight) and, appended
+to ``dense``, what active learning and pseudo-labels compare by (:func:`dataset_dense`).
+
 Identifier columns are not features (see ``ds.roles``). The encodings are unsupervised
 (no label is read), so fitting them on every row leaks nothing into the folds.
 
@@ -67,6 +72,8 @@ class Design:
     tree: np.ndarray
     tree_categorical: np.ndarray
     used: list[str] = field(default_factory=list)
+    #: the text columns' embeddings side by side (None without an embedder)
+    meaning: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -82,6 +89,7 @@ class Design:
             self.tree[rows],
             self.tree_categorical,
             self.used,
+            None if self.meaning is None else self.meaning[rows],
         )
 
 
@@ -352,7 +360,18 @@ def dataset_design(ds: Dataset, features: Sequence[str] | None = None) -> tuple[
         roles[c] = r
     frame = pd.DataFrame({c: ds.column(c) for c in cols})
     design = design_from_frame(frame, roles)
+    design.meaning = _meaning(ds, [c for c in design.used if roles[c] == "text"])
     return design, design.used
+
+
+def _meaning(ds: Dataset, texts: list[str]) -> np.ndarray | None:
+    """The embeddings of ``texts`` side by side (None without text or an embedder)."""
+    from ._text_vectors import text_vectors
+
+    blocks = [E for E in (text_vectors(ds, c) for c in texts) if E is not None]
+    if not blocks:
+        return None
+    return np.hstack(blocks).astype(np.float64)
 
 
 def dataset_dense(ds: Dataset, features: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
@@ -373,7 +392,16 @@ def dataset_dense(ds: Dataset, features: Sequence[str] | None = None) -> tuple[n
     """
     X, used = dataset_design(ds, features)
     if isinstance(X, Design):
-        return X.dense, used
+        if X.meaning is None:
+            return X.dense, used
+        # centred and scaled so that each text's embedding weighs as much in a distance
+        # as its TEXT_DIMS standardised TF-IDF dimensions do
+        M = X.meaning - X.meaning.mean(axis=0)
+        total = float(M.var(axis=0).sum())
+        roles = getattr(ds, "roles", {})
+        n_texts = max(1, sum(1 for c in used if roles.get(c) == "text"))
+        scale = np.sqrt(TEXT_DIMS * n_texts / total) if total > 0 else 0.0
+        return np.hstack([X.dense, M * scale]), used
     return X, used
 
 
@@ -381,7 +409,10 @@ def design_members(design: Design) -> list[tuple[str, Any, Any]]:
     """The ensemble members a mixed table adds: ``(name, task, data)`` (see ``_crossval``)."""
     from ._model_choice import sparse_linear_task, tree_task
 
-    return [
+    members: list[tuple[str, Any, Any]] = [
         ("lr", sparse_linear_task, design.sparse),
         ("tree", tree_task, (design.tree, design.tree_categorical)),
     ]
+    if design.meaning is not None:
+        members.append(("meaning", sparse_linear_task, design.meaning))
+    return members
