@@ -171,6 +171,19 @@ def test_grid_filters(notebook):
     page.keyboard.press("Escape")
 
 
+def test_a_kept_filter_on_a_label_no_longer_among_the_classes_opens_on_all_rows(notebook):
+    """A grid's kept query (a reloaded page, the grid shown again) may filter on a label that a
+    relabel has since made disappear: the grid opens on every row with "all labels", instead
+    of failing to appear (the filter's reset used to clear a viewport not built yet)."""
+    code = "grid = dj.SampleGrid(ds)\ngrid.query = {'filter': {'label': 'no-such-label'}}\ngrid"
+    nb = notebook([nbcode.dataset(120), code])
+    grid = grid_root(nb.page)
+    wait_status(grid, rows=120)
+    assert grid.get_by_test_id("filter-label").evaluate("s => s.selectedIndex") == 0
+    wait_rows(grid, lambda ids: len(ids) > 0, "rows of the unfiltered grid")
+    assert nb.kernel.eval("grid.query['filter'].get('label')") is None
+
+
 def test_selection_synced_to_kernel(notebook):
     """Click selects a row, Ctrl+click adds one (the usual convention; the contract names only
     the synced ``selected_ids`` trait); the selection reaches ``grid.selected_ids``."""

@@ -65,7 +65,9 @@ export class Query {
     v.pager.reset();
     v.keys.reset();
     v.scroll.scrollTop = 0;
-    v.viewport.clear();
+    // while the view is being built (a kept filter on a label no longer among the classes
+    // is dropped then) there is no viewport yet, and nothing placed to clear
+    v.viewport?.clear();
     v.schedule();
   }
 
