@@ -27,6 +27,8 @@ from dcai_jupyter.ops._confident_learning import (
     _per_class_removal,
     _prune_matrix,
     _quality,
+    _removal_targets,
+    _round_rows,
 )
 
 cl_filter = pytest.importorskip("cleanlab.filter")
@@ -548,3 +550,96 @@ def test_option_errors_say_what_to_pass():
             find_label_issues(labels, probs, **kw)
     with pytest.warns(UserWarning, match="ignores it"):
         find_label_issues(labels, probs, filter_by="predicted_neq_given", frac_noise=0.5)
+
+
+# ---------------------------------------------------------------------------- num_to_remove
+def _cleanlab_removal_targets(cj, counts, ntr, min_ex, frac_noise):
+    """cleanlab 2.9's own steps (filter.find_label_issues): the prune matrix and its rows
+    rescaled to ``num_to_remove_per_class``, before rounding."""
+    pcm = cl_filter._keep_at_least_n_per_class(
+        prune_count_matrix=cj.T, n=min_ex, frac_noise=frac_noise
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        psy = pcm / np.sum(pcm, axis=1)
+        noise = psy.sum(axis=1) - psy.diagonal()
+        tmp = (psy.T * ntr / noise).T
+    np.fill_diagonal(tmp, counts - ntr)
+    return pcm, tmp
+
+
+def removal_case(seed: int, k: int | None = None, n: int | None = None):
+    rng = np.random.default_rng(seed)
+    k = k or int(rng.integers(2, 13))
+    n = n or int(rng.integers(5 * k, 1500))
+    labels = rng.integers(0, k, n)
+    labels[:k] = np.arange(k)
+    probs = rng.dirichlet(np.full(k, float(rng.choice([0.3, 1.0, 3.0]))), n)
+    probs[np.arange(n), labels] += rng.uniform(0, 2) * rng.random(n)
+    probs /= probs.sum(axis=1, keepdims=True)
+    if rng.random() < 0.3:
+        probs = probs.astype(np.float32)
+    counts = np.bincount(labels, minlength=k)
+    opts = {
+        "filter_by": PRUNE[int(rng.integers(0, 3))],
+        "num_to_remove_per_class": [int(rng.integers(0, c + 1)) for c in counts],
+        "min_examples_per_class": int(rng.choice([0, 1, 1, 3])),
+        "frac_noise": float(rng.choice([1.0, 1.0, 0.5])),
+    }
+    return labels, probs, opts
+
+
+@pytest.mark.slow
+def test_num_to_remove_matrix_is_cleanlabs_to_the_last_bit_and_so_are_the_flags():
+    # the rescaled prune matrix is summed row by row in cleanlab's order (a row-major
+    # matrix): equal floats, not only equal to ~1e-16, on every input; the flags too
+    n_inputs, equal_targets, col_major_differs, compared, equal_flags = 400, 0, 0, 0, 0
+    for seed in range(n_inputs):
+        labels, probs, opts = removal_case(seed)
+        k = probs.shape[1]
+        counts = np.bincount(labels, minlength=k)
+        ntr = np.asarray(opts["num_to_remove_per_class"])
+        min_ex, frac = opts["min_examples_per_class"], opts["frac_noise"]
+        cj = cl_count.compute_confident_joint(labels, probs)
+        pcm, expected = _cleanlab_removal_targets(cj, counts, ntr, min_ex, frac)
+        prune = _prune_matrix(cj, min_ex, frac)
+        assert (prune == pcm).all() and prune.flags.c_contiguous
+        got = _removal_targets(prune, counts, ntr)
+        np.testing.assert_array_equal(got, expected)  # exact, NaN where cleanlab has NaN
+        equal_targets += 1
+        old = _column_major_targets(prune, counts, ntr)
+        col_major_differs += not np.array_equal(old, expected, equal_nan=True)
+        if not has_cut_tie(labels, probs, opts):
+            compared += 1
+            equal_flags += (ours(labels, probs, **opts) == theirs(labels, probs, **opts)).all()
+    assert equal_targets == n_inputs
+    assert compared >= 200 and equal_flags == compared, (compared, equal_flags)
+    assert col_major_differs >= n_inputs // 10  # the test does tell the two orders apart
+
+
+def _column_major_targets(prune, counts, ntr):
+    """The rescaled prune matrix as it was computed before (on a column-major matrix)."""
+    f = np.asfortranarray(prune)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = f / np.sum(f, axis=1)
+        m = (rates.T * ntr / (rates.sum(axis=1) - rates.diagonal())).T
+    np.fill_diagonal(m, counts - ntr)
+    return m
+
+
+def test_num_to_remove_counter_example_k8_n135():
+    # found by a search (1 of 6,000 such inputs): the column-major sum of one rescaled row
+    # differed in its last digit, which moved one rounding, and with it the flagged sample
+    labels, probs, opts = removal_case(2380, k=8, n=135)
+    ntr = np.asarray(opts["num_to_remove_per_class"])
+    opts = {"num_to_remove_per_class": ntr.tolist()}
+    assert not has_cut_tie(labels, probs, opts)
+    counts = np.bincount(labels, minlength=8)
+    cj = cl_count.compute_confident_joint(labels, probs)
+    _, expected_targets = _cleanlab_removal_targets(cj, counts, ntr, 1, 1.0)
+    prune = _prune_matrix(cj, 1, 1.0)
+    old = _round_rows(_column_major_targets(prune, counts, ntr))
+    assert (old != _round_rows(expected_targets)).any()  # the case does tell them apart
+    np.testing.assert_array_equal(_removal_targets(prune, counts, ntr), expected_targets)
+    expected = theirs(labels, probs, **opts)
+    assert expected[31]
+    assert (ours(labels, probs, **opts) == expected).all()

@@ -231,6 +231,9 @@ def _prune_matrix(cj: np.ndarray, min_examples: int, frac_noise: float) -> np.nd
     The diagonal (kept samples) is raised to ``min_examples``, taking the difference evenly
     from the column's non-zero off-diagonal entries (the column's non-zero count minus one);
     then the off-diagonal entries are scaled by ``frac_noise`` and truncated to integers.
+    The result is row-major (C order), as cleanlab's (its row rounding builds a new array):
+    :func:`_removal_targets` sums its rows, and the float sum of a row depends on the layout
+    (numpy adds a contiguous row pairwise, a strided one in sequence).
     """
     p = cj.T
     diag = p.diagonal()
@@ -242,19 +245,29 @@ def _prune_matrix(cj: np.ndarray, min_examples: int, frac_noise: float) -> np.nd
     reduced = m * frac_noise
     np.fill_diagonal(reduced, m.diagonal())
     np.fill_diagonal(reduced, m.diagonal() + np.sum(m - reduced, axis=0))
-    return reduced.astype(np.int64)  # truncated, as cleanlab does
+    return np.ascontiguousarray(reduced, dtype=np.int64)  # truncated, as cleanlab does
+
+
+def _removal_targets(
+    prune: np.ndarray, counts: np.ndarray, num_to_remove: np.ndarray
+) -> np.ndarray:
+    """The prune matrix rescaled so that row ``k`` removes ``num_to_remove[k]``, before
+    rounding: cleanlab's operations on a row-major ``prune``, so the same float bits."""
+    prune = np.ascontiguousarray(prune)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = prune / np.sum(prune, axis=1)
+        noise = rates.sum(axis=1) - rates.diagonal()
+        m = (rates.T * num_to_remove / noise).T
+    np.fill_diagonal(m, counts - num_to_remove)
+    return m
 
 
 def _per_class_removal(
     prune: np.ndarray, counts: np.ndarray, num_to_remove: np.ndarray
 ) -> np.ndarray:
     """Rescale the prune matrix so that row ``k`` removes ``num_to_remove[k]`` (cleanlab's rule)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rates = prune / np.sum(prune, axis=1)
-        noise = rates.sum(axis=1) - rates.diagonal()
-        m = (rates.T * num_to_remove / noise).T
-        np.fill_diagonal(m, counts - num_to_remove)
-        return _round_rows(m)  # a row with a 0/0 rate flags nothing by noise rate
+    # a row with a 0/0 rate flags nothing by noise rate
+    return _round_rows(_removal_targets(prune, counts, num_to_remove))
 
 
 def _largest(values: np.ndarray, m: int) -> np.ndarray:
