@@ -11,7 +11,9 @@ Transforms are built-ins by name (see :mod:`dcai_jupyter.ops._transforms`: ``jit
 ``char_noise``), a dict ``{"name": "jitter", "scale": 0.1}`` with a built-in's parameters,
 or a module-level function ``fn(rows, rng) -> rows``; a list applies them in order. A
 transform must keep the columns, dtypes, row count and labels and must not produce missing
-values: otherwise the error names it and nothing is recorded. In-place repairs of existing
+values: otherwise the error names it and nothing is recorded. Columns holding an image's
+pixels flattened are set from the transformed image (see :mod:`._transforms`); the image
+features of the new rows are computed from their own images. In-place repairs of existing
 rows go through ``ds.update(ids, column, values)``.
 """
 
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._base import Operation, Selection, register
-from ._transforms import Context, check_output, resolve_transforms
+from ._transforms import Context, check_output, resolve_transforms, sync_pixels
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import ChangePlan, Dataset, Findings
@@ -183,8 +185,13 @@ class Augment(Operation):
                 for step in steps:
                     out = step(batch.copy(), rng, ctx)
                     batch = check_output(batch, out, repr(step.name), ds.label)
-                done.append(batch)
+                done.append(sync_pixels(batch, ctx))
                 bar.update(len(batch))
         rows = pd.concat(done) if len(done) > 1 else done[0]
         plan.add(rows.reset_index(drop=True), origin=origin, source_ids=rep.tolist())
-        return {"origin": origin, "n_sources": len(src), "added": len(rep)}
+        return {
+            "origin": origin,
+            "n_sources": len(src),
+            "added": len(rep),
+            "pixel_columns_updated": len(ctx.pixels),
+        }

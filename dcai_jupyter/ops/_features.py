@@ -2,9 +2,10 @@
 
 Numeric and boolean columns are used as they are (missing values imputed with the
 column median), low-cardinality categoricals are one-hot encoded, free-text columns
-are reduced to a few dense dimensions (TF-IDF + truncated SVD) and image cells (2-D or
-3-D arrays of one shape) are flattened. Columns that cannot be used are named in the
-error, with the reason.
+are reduced to a few dense dimensions (TF-IDF + truncated SVD) and array cells of one
+shape are flattened (embeddings). A dataset's image column becomes weight-free image
+features (HOG, a colour histogram and downscaled pixels; :mod:`._image_features`). Columns
+that cannot be used are named in the error, with the reason.
 """
 
 from __future__ import annotations
@@ -227,8 +228,11 @@ def dataset_feature_matrix(
     features
         Columns to use; any column that cannot be encoded is an error naming it. Default:
         the feature columns plus the text column, leaving out (with a warning) columns that
-        cannot be encoded; the image column (flattened arrays) only when nothing else is
-        usable, since beside other features it usually repeats them at great size.
+        cannot be encoded, plus the image column's weight-free features (HOG, colour
+        histogram, 8x8 pixels; computed once per dataset version), unless numeric feature
+        columns already hold the image's pixels (sklearn's digits as a frame). A column of
+        role ``image`` among ``features`` is read the same way; an ``embedding`` column
+        (1-D vectors of one length, e.g. CLIP or ResNet outputs) is used as it is.
 
     Returns
     -------
@@ -239,6 +243,7 @@ def dataset_feature_matrix(
     def frame(cols: list[str]) -> pd.DataFrame:
         return pd.DataFrame({c: ds.column(c) for c in cols})
 
+    roles_of = getattr(ds, "roles", None) or {}
     if features is not None:
         cols = list(features)
         unknown = [c for c in cols if c not in ds.columns]
@@ -246,7 +251,10 @@ def dataset_feature_matrix(
             raise ValueError(f"features {unknown} are not columns of the dataset ({ds.columns})")
         if ds.label in cols:
             raise ValueError(f"{ds.label!r} is the label column; it cannot be a feature")
-        return feature_matrix(frame(cols), cols)
+        images = [c for c in cols if roles_of.get(c) == "image"]
+        rest = [c for c in cols if c not in images]
+        X, used = feature_matrix(frame(rest), rest) if rest else (None, [])
+        return _add_images(ds, X, used, images)
     cols = [c for c in ds.feature_columns if c != ds.label]
     texts = list(getattr(ds, "text_columns", None) or [])
     if not texts and getattr(ds, "text_column", None):
@@ -255,14 +263,22 @@ def dataset_feature_matrix(
     for text in texts:
         if text not in cols and text != ds.label:
             cols.append(text)
+    # the image's own features, unless numeric columns beside it already hold its pixels
+    use_image = bool(image) and image != ds.label and image not in cols
+    if use_image and cols:
+        from ._image_features import pixel_columns
+
+        use_image = not pixel_columns(ds, str(image), cols)
     if cols:
         try:
-            return feature_matrix(frame(cols), cols, on_unusable="skip")
+            X, used = feature_matrix(frame(cols), cols, on_unusable="skip")
         except ValueError:
-            if not image or image in cols:
+            if not use_image:
                 raise
-    if image and image != ds.label:
-        return feature_matrix(frame([image]), [image])
+        else:
+            return _add_images(ds, X, used, [str(image)] if use_image else [])
+    if use_image:
+        return _add_images(ds, None, [], [str(image)])
     roles = getattr(ds, "roles", None)
     left_out = roles.of("id") if roles is not None else []
     if roles is not None and left_out:
@@ -277,3 +293,24 @@ def dataset_feature_matrix(
         "the dataset has no feature column (only the label): add feature columns, or compute "
         "model outputs yourself (e.g. pred_probs for dcai_jupyter.find_label_issues)"
     )
+
+
+def _add_images(
+    ds: Dataset, X: np.ndarray | None, used: list[str], images: list[str]
+) -> tuple[np.ndarray, list[str]]:
+    """``X`` with the weight-free features of each image column appended (HOG, colour
+    histogram, downscaled pixels; see :mod:`._image_features`)."""
+    if not images:
+        assert X is not None
+        return X, used
+    from ._image_features import dataset_image_features
+
+    blocks = [] if X is None else [X]
+    for c in images:
+        try:
+            blocks.append(dataset_image_features(ds, c))
+        except ValueError as exc:
+            raise ValueError(f"image column {c!r}: {exc}") from None
+    if len(ds) == 0:
+        return np.zeros((0, 0)), [*used, *images]
+    return np.hstack(blocks).astype(np.float64, copy=False), [*used, *images]

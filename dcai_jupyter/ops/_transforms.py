@@ -15,7 +15,13 @@ images (2-D arrays, or 3-D with channels last), in the dataset's image column
     repeated); ``flip`` (``axis="horizontal"`` or ``"vertical"``; only when asked: it
     changes the meaning of digits and text); ``noise`` (``sigma=0.05``): gaussian noise
     with ``sigma`` times the column's value range. Values stay in the column's range and
-    dtype.
+    dtype. Numeric columns that hold the image's pixels flattened (sklearn's digits as a
+    frame: 64 columns beside the 8x8 image) are set from the new image after every
+    transform, any transform; the image features the operations compute (HOG, colour
+    histogram, downscaled pixels) are computed from each row's own image. Other columns
+    computed from the image (a brightness, a user's embedding) cannot be recomputed here:
+    they keep the source sample's values, so set them in a transform function of your own.
+    Images held as bytes, paths or PIL images cannot be transformed (the error says so).
 text, in the dataset's text column
     ``token_dropout`` (``p=0.1``): drop each whitespace token with probability ``p`` (at
     least one stays); ``token_swap`` (``p=0.1``): swap about ``p`` times the number of
@@ -58,6 +64,8 @@ class Context:
     std: dict[str, float] = field(default_factory=dict)
     image: str | None = None
     image_range: tuple[float, float] = (0.0, 1.0)
+    #: numeric columns holding the image's pixels flattened (kept equal to the image)
+    pixels: list[str] = field(default_factory=list)
     text: str | None = None
 
     @classmethod
@@ -83,6 +91,9 @@ class Context:
                     float(min(np.nanmin(v) for v in cells)),
                     float(max(np.nanmax(v) for v in cells)),
                 )
+                from ._image_features import pixel_columns
+
+                ctx.pixels = pixel_columns(ds, img)
         ctx.text = ds.text_column
         return ctx
 
@@ -193,6 +204,33 @@ def noise(rows: Rows, rng: np.random.Generator, ctx: Context, *, sigma: float = 
         return img + rng.normal(0.0, sigma * (hi - lo), size=img.shape)
 
     return _map_images(rows, ctx, "noise", one)
+
+
+def sync_pixels(rows: Rows, ctx: Context) -> Rows:
+    """``rows`` with the pixel columns (``ctx.pixels``) set from each row's image again.
+
+    A transform that moved the pixels of the image leaves the columns holding them
+    flattened equal to it (cast to each column's dtype, integers rounded).
+    """
+    if not ctx.pixels or ctx.image is None:
+        return rows
+    cells = rows[ctx.image].to_numpy(dtype=object)
+    if len(cells) == 0:
+        return rows
+    flat = np.stack([np.asarray(v, dtype=np.float64).ravel() for v in cells])
+    if flat.shape[1] != len(ctx.pixels):
+        raise TransformError(
+            f"the images now hold {flat.shape[1]} pixels, and {len(ctx.pixels)} columns hold "
+            "them flattened; a transform must keep the image's shape"
+        )
+    out = rows.copy()
+    for j, c in enumerate(ctx.pixels):
+        dtype = out[c].dtype
+        v = flat[:, j]
+        if np.dtype(dtype).kind in "iub":
+            v = np.rint(v)
+        out[c] = pd.Series(v, index=out.index).astype(dtype)
+    return out
 
 
 # ---------------------------------------------------------------------------- text
