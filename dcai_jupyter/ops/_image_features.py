@@ -225,7 +225,12 @@ def image_features(cells: Sequence[Any]) -> np.ndarray:
             except (TypeError, ValueError):
                 raise ValueError(f"image row {i} holds {a.dtype} values, not numbers") from None
     lo, hi = _scale(arrays)
-    pics = [(_channels_last(a) - lo) / (hi - lo) for a in arrays]
+    pics = []
+    for i, a in enumerate(arrays):
+        try:
+            pics.append((_channels_last(a) - lo) / (hi - lo))
+        except ValueError as exc:
+            raise ValueError(f"image row {i} cannot be read: {exc}") from None
     channels = max(p.shape[2] for p in pics)
     hog = _hog_backend()
     with threadpool_limits(1):
