@@ -53,5 +53,4 @@ class Dataset(
         set_embed(self, setting)
 
 
-
 __all__ = ["Dataset"]

@@ -699,9 +699,7 @@ def _mixed_reasons(
     """The reason of each near copy found column by column (no distance in a space)."""
     from ._mixed_rows import NEAR_RTOL
 
-    texts = (
-        "texts alike in meaning" if by_meaning else "same words (any case, spacing or order)"
-    )
+    texts = "texts alike in meaning" if by_meaning else "same words (any case, spacing or order)"
     group = groups["group"].to_numpy()
     keeper_of = {int(group[p]): p for p in np.flatnonzero(keeper).tolist()}
     reasons = frame["reason"].to_numpy(dtype=object).copy()
@@ -710,7 +708,5 @@ def _mixed_reasons(
         if keys[p] != keys[k]:
             d = groups["distance"].to_numpy()[p]
             within = f"{d * NEAR_RTOL:.1%}" if d == d else f"{NEAR_RTOL:.1%}"
-            reasons[p] = (
-                f"near copy of {ids[k]}: same categories, {texts}, numbers within {within}"
-            )
+            reasons[p] = f"near copy of {ids[k]}: same categories, {texts}, numbers within {within}"
     frame["reason"] = pd.Series(reasons, index=frame.index, dtype=object)

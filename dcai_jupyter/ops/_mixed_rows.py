@@ -43,8 +43,12 @@ NEAR_RTOL = 0.015
 #: (WordLlama: "the cat sat on the mat" / "a kitten rests on a rug" 0.37, unrelated ~0.1);
 #: the other columns must agree too, so a reordered text with other numbers is no copy
 TEXT_MEANING = 0.33
-#: neighbours by meaning searched per row for candidate pairs
+#: neighbours by meaning searched per row for candidate pairs (when the other columns
+#: cannot narrow them down)
 MEANING_K = 10
+#: the other columns narrow down the candidates when their blocks hold at most this many
+#: pairs (or there are numbers to sweep)
+MAX_BLOCK_PAIRS = 200_000
 #: a numeric column is log-transformed for outliers when its quantile skewness (Kelly's,
 #: from the 10th, 50th and 90th percentiles) is above this: a lognormal income of sigma 0.8
 #: has 0.47, a normal or uniform column 0
@@ -192,26 +196,34 @@ def _meaning_pairs(
     rtol: float,
     meaning: Mapping[str, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`near_copy_pairs` where some texts compare by meaning: candidate pairs are each
-    row's ``MEANING_K`` nearest by the first embedded text (or its exact word-bag copies),
-    kept when every other column agrees by its role's rule."""
+    """:func:`near_copy_pairs` where some texts compare by meaning.
+
+    Candidate pairs: the rows that agree on every other column (blocked and swept as
+    without meaning) when there are numbers to sweep or the blocks are small; else each
+    row's ``MEANING_K`` nearest by the first embedded text plus its exact word-bag copies.
+    A candidate is kept when every column agrees by its role's rule."""
     from ._neighbours import neighbour_graph
 
-    first = next(iter(meaning))
-    E = np.asarray(meaning[first], dtype=np.float32)
-    n = len(E)
-    dist, idx = neighbour_graph(E, min(MEANING_K, n - 1), metric="cosine")
-    close = (1.0 - dist) >= TEXT_MEANING
-    rows = np.repeat(np.arange(n), close.sum(axis=1))
-    a, b = np.minimum(rows, idx[close]), np.maximum(rows, idx[close])
-    # exact word-bag copies beyond the k nearest (many rows with one text) join as well
-    words = {c: v for c, v in columns.items() if c == first}
-    ea, eb, _ = near_copy_pairs(words, {first: "text"}, rtol=rtol)
-    pairs = np.unique(
-        np.column_stack([np.concatenate([a, ea]), np.concatenate([b, eb])]).astype(np.int64),
-        axis=0,
-    )
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    n = len(next(iter(meaning.values())))
+    other = {c: v for c, v in columns.items() if c not in meaning}
+    numeric = any(roles.get(c, "categorical") == "numeric" for c in other)
+    if other and (numeric or _block_pairs(other, roles) <= MAX_BLOCK_PAIRS):
+        a, b, _ = near_copy_pairs(other, roles, rtol=rtol)
+        pairs = np.column_stack([a, b]).astype(np.int64)
+    else:
+        first = next(iter(meaning))
+        E = np.asarray(meaning[first], dtype=np.float32)
+        dist, idx = neighbour_graph(E, min(MEANING_K, n - 1), metric="cosine")
+        close = (1.0 - dist) >= TEXT_MEANING
+        rows = np.repeat(np.arange(n), close.sum(axis=1))
+        a, b = np.minimum(rows, idx[close]), np.maximum(rows, idx[close])
+        # exact word-bag copies beyond the k nearest (many rows with one text) join as well
+        ea, eb, _ = near_copy_pairs({first: columns[first]}, {first: "text"}, rtol=rtol)
+        pairs = np.unique(
+            np.column_stack([np.concatenate([a, ea]), np.concatenate([b, eb])]).astype(np.int64),
+            axis=0,
+        )
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     ok = np.ones(len(pairs), dtype=bool)
     worst = np.zeros(len(pairs))
     pa, pb = pairs[:, 0], pairs[:, 1]
@@ -241,6 +253,22 @@ def _meaning_pairs(
                 k = np.array([_cat_key(x) for x in v], dtype=object)
             ok &= k[pa] == k[pb]
     return pa[ok], pb[ok], worst[ok]
+
+
+def _block_pairs(columns: Mapping[str, np.ndarray], roles: Mapping[str, str]) -> int:
+    """Pairs within the blocks of equal non-numeric values of ``columns``."""
+    keys = []
+    for c, v in columns.items():
+        role = roles.get(c, "categorical")
+        if role == "datetime":
+            keys.append(_day_key(np.asarray(v)))
+        elif role == "text":
+            keys.append(np.array([_text_key(x) for x in np.asarray(v, dtype=object)], dtype=object))
+        else:
+            keys.append(np.array([_cat_key(x) for x in np.asarray(v, dtype=object)], dtype=object))
+    frame = pd.DataFrame({f"k{j}": k for j, k in enumerate(keys)})
+    sizes = frame.groupby(list(frame.columns), sort=False, dropna=False).size().to_numpy()
+    return int((sizes * (sizes - 1) // 2).sum())
 
 
 def _quantile_skew(x: np.ndarray) -> float:
