@@ -271,3 +271,20 @@ def test_without_scikit_image_a_gradient_histogram_stands_in_said_once() -> None
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("scikit-image is not installed") == 1
     assert "pip install 'dcai-jupyter[image]'" in r.stdout
+
+
+def test_images_beside_categories_and_missing_values_are_read_too() -> None:
+    """A mixed table (a category with missing values) and an image column: the mixed
+    encoding carries the image's features, and the flipped labels are found."""
+    n = 400
+    imgs, y = stripes(n, seed=2)
+    rng = np.random.default_rng(4)
+    camera = rng.choice(["a", "b", "c", None], n).astype(object)  # says nothing of the label
+    flip = rng.choice(n, 40, replace=False)
+    lab = NAMES[y].astype(object)
+    lab[flip] = NAMES[(y[flip] + 2) % 4]
+    ds = dataset(pd.DataFrame({"img": imgs, "camera": camera, "label": lab}))
+    issues = ds.find_label_issues(progress=False).frame
+    assert issues.attrs["features"] == ["camera", "img"]
+    flagged = set(issues.index[issues["is_issue"]].tolist())
+    assert f1(flagged, set(np.asarray(ds.ids)[flip].tolist())) >= 0.9

@@ -325,7 +325,8 @@ def dataset_design(ds: Dataset, features: Sequence[str] | None = None) -> tuple[
     ds
         The dataset.
     features
-        Columns to use (default: the feature columns and every text column).
+        Columns to use (default: the feature columns, every text column and the image
+        column's weight-free features, see :mod:`._image_features`).
 
     Returns
     -------
@@ -361,7 +362,35 @@ def dataset_design(ds: Dataset, features: Sequence[str] | None = None) -> tuple[
     frame = pd.DataFrame({c: ds.column(c) for c in cols})
     design = design_from_frame(frame, roles)
     design.meaning = _meaning(ds, [c for c in design.used if roles[c] == "text"])
+    image = getattr(ds, "image_column", None)
+    if features is None and image and image != ds.label:
+        design = _with_image(ds, design, str(image), cols)
     return design, design.used
+
+
+def _with_image(ds: Dataset, design: Design, image: str, cols: list[str]) -> Design:
+    """``design`` with the image column's weight-free features in every view (standardised
+    in the dense and sparse ones), unless feature columns already hold its pixels."""
+    from scipy import sparse
+
+    from ._image_features import dataset_image_features, pixel_columns
+
+    if pixel_columns(ds, image, cols):
+        return design
+    try:
+        F = dataset_image_features(ds, image)
+    except ValueError as exc:
+        raise ValueError(f"image column {image!r}: {exc}") from None
+    sd = F.std(axis=0)
+    Z = (F - F.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    return Design(
+        np.hstack([design.dense, Z]),
+        sparse.hstack([design.sparse, sparse.csr_matrix(Z)]).tocsr(),
+        np.hstack([design.tree, F]),
+        np.concatenate([design.tree_categorical, np.zeros(F.shape[1], dtype=bool)]),
+        [*design.used, image],
+        design.meaning,
+    )
 
 
 def _meaning(ds: Dataset, texts: list[str]) -> np.ndarray | None:
