@@ -643,3 +643,32 @@ def test_num_to_remove_counter_example_k8_n135():
     expected = theirs(labels, probs, **opts)
     assert expected[31]
     assert (ours(labels, probs, **opts) == expected).all()
+
+
+# ---------------------------------------------------------------------------- integer labels
+def test_integer_labels_are_column_indices_as_in_cleanlab():
+    rng = np.random.default_rng(7)
+    probs = rng.dirichlet(np.ones(3), 30)
+    shifted = rng.integers(1, 4, 30)  # 1..K with K columns: cleanlab raises, so do we
+    with pytest.raises(ValueError):
+        cl_filter.find_label_issues(shifted, probs)
+    for fn in (find_label_issues, confident_joint, label_quality_scores):
+        with pytest.raises(ValueError, match=r"labels \[3\] are not columns.*classes=\[1, 2, 3\]"):
+            fn(shifted, probs)
+        with pytest.raises(ValueError, match="not columns"):
+            fn(shifted.tolist(), probs)  # Python ints too
+    # classes= says what the columns are: then 1..K is fine, column j is class j + 1
+    got = find_label_issues(shifted, probs, classes=[1, 2, 3], min_support=0)
+    expected = find_label_issues(shifted - 1, probs, min_support=0)
+    assert (got.sort_index().is_issue == expected.sort_index().is_issue).all()
+    assert (got.sort_index().given_label.to_numpy() == shifted).all()
+    # a class nobody is labelled with is still a column (0 and 2 given, 3 columns)
+    labels = np.where(rng.random(30) < 0.5, 0, 2)
+    assert (
+        ours(labels, probs)
+        == find_label_issues(labels, probs, min_support=0).sort_index().is_issue.to_numpy()
+    ).all()
+    assert (confident_joint(labels, probs) == cl_count.compute_confident_joint(labels, probs)).all()
+    # strings keep their sorted order
+    names = np.array(["a", "b", "c"])[shifted - 1]
+    assert (find_label_issues(names, probs).sort_index().given_label.to_numpy() == names).all()

@@ -226,7 +226,8 @@ def test_sample_order_does_not_matter(seed, n):
     ("labels", "probs", "kwargs", "match"),
     [
         ([0, 1, 0], np.full((2, 2), 0.5), {}, "2 rows but there are 3 labels"),
-        ([0, 1, 0], np.full((3, 3), 1 / 3), {}, "3 columns but there are 2 classes"),
+        (["a", "b", "a"], np.full((3, 3), 1 / 3), {}, "3 columns but there are 2 classes"),
+        ([1, 2, 3], np.full((3, 3), 1 / 3), {}, r"labels \[3\] are not columns"),
         ([0, 1, 0], np.full(3, 0.5), {}, "must be 2-D"),
         ([0, np.nan, 1], np.full((3, 2), 0.5), {}, r"missing value.*positions \[1\]"),
         (["a", None, "b"], np.full((3, 2), 0.5), {}, "missing value"),

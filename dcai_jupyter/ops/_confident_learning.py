@@ -86,11 +86,42 @@ def _prob_array(pred_probs: Any, n: int, k: int) -> np.ndarray:
     return p
 
 
+def _column_classes(labels: Any, pred_probs: Any, classes: Sequence[Any] | None) -> Any:
+    """The class of each ``pred_probs`` column: ``classes``, else a DataFrame's columns,
+    else ``0..K-1`` for integer labels (cleanlab's convention: label ``j`` is column ``j``;
+    an integer label outside ``range(K)`` is refused, not shifted onto another column),
+    else ``None`` (the sorted unique labels)."""
+    if classes is not None:
+        return classes
+    if isinstance(pred_probs, pd.DataFrame):
+        return list(pred_probs.columns)
+    arr = labels.to_numpy() if isinstance(labels, pd.Series) else np.asarray(labels)
+    shape = np.shape(pred_probs)
+    if arr.ndim != 1 or len(shape) != 2 or len(arr) == 0:
+        return None  # the input checks say what is wrong
+    if arr.dtype == object:
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in arr):
+            return None
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind not in "iu":
+        return None
+    k = int(shape[1])
+    outside = np.unique(arr[(arr < 0) | (arr >= k)])
+    if len(outside):
+        uniq = np.unique(arr)
+        hint = f"classes={uniq.tolist()}" if len(uniq) == k else "classes=[...]"
+        raise ValueError(
+            f"labels {outside[:10].tolist()} are not columns of pred_probs: integer labels are "
+            f"column indices 0..{k - 1} (as in cleanlab). If the {k} columns are other "
+            f"classes, pass the class of each column in order, e.g. {hint}"
+        )
+    return list(range(k))
+
+
 def _encode(
     labels: Any, pred_probs: Any, classes: Sequence[Any] | None
 ) -> tuple[np.ndarray, list[Any], np.ndarray]:
-    if classes is None and isinstance(pred_probs, pd.DataFrame):
-        classes = list(pred_probs.columns)
+    classes = _column_classes(labels, pred_probs, classes)
     codes, cls = encode_labels(labels, classes)
     return codes, cls, _prob_array(pred_probs, len(codes), len(cls))
 
@@ -122,7 +153,10 @@ def _thresholds(codes: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 
 def _confident_counts(
-    codes: np.ndarray, probs: np.ndarray, chunk: int | None = None
+    codes: np.ndarray,
+    probs: np.ndarray,
+    chunk: int | None = None,
+    thresholds: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Uncalibrated confident joint (diagonal at least 1) and the off-diagonal sample indices.
 
@@ -130,11 +164,12 @@ def _confident_counts(
     classes it counts for the most probable class overall, with none it is not counted.
     The counts are summed over blocks of ``chunk`` rows (default ``CL_CHUNK``): integer
     sums, so the joint is the same for any block size, and the temporaries are
-    ``chunk x K`` whatever the number of samples.
+    ``chunk x K`` whatever the number of samples. ``thresholds``: the user's ``t_j``
+    (checked by :func:`_check_thresholds`), used as given (no floor), as cleanlab does.
     """
     n, k = probs.shape
     step = max(1, int(chunk or CL_CHUNK))
-    t = _thresholds(codes, probs) - _EPS
+    t = (_thresholds(codes, probs) if thresholds is None else thresholds) - _EPS
     # counted as [true, given] and transposed (a column-major view, like cleanlab's
     # confusion_matrix(...).T): the calibration then sums in the same order, to the last digit
     flat = np.zeros(k * k, dtype=np.int64)
@@ -150,6 +185,29 @@ def _confident_counts(
     cj = flat.reshape(k, k).T
     np.fill_diagonal(cj, np.maximum(cj.diagonal(), 1))
     return cj, np.concatenate(off) if off else np.zeros(0, dtype=np.int64)
+
+
+def _check_thresholds(thresholds: Any, k: int) -> np.ndarray | None:
+    """The user's per-class thresholds as an array of ``k`` finite numbers (or ``None``)."""
+    if thresholds is None:
+        return None
+    if isinstance(thresholds, dict):
+        raise ValueError(
+            "thresholds must be one number per pred_probs column, in column order (a list or "
+            "array); got a dict"
+        )
+    try:
+        arr = np.asarray(thresholds)
+        ok = arr.dtype.kind in "fiu" and arr.size == k and np.isfinite(arr).all()
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"thresholds must be {k} finite numbers (one per pred_probs column, in column "
+            f"order: a sample counts as class j when p_j >= thresholds[j] - 1e-6); got "
+            f"{thresholds!r}"
+        )
+    return arr.reshape(k) if arr.dtype.kind == "f" else arr.reshape(k).astype(np.float64)
 
 
 def _round_rows(m: np.ndarray) -> np.ndarray:
@@ -193,22 +251,28 @@ def confident_joint(
     *,
     classes: Sequence[Any] | None = None,
     calibrate: bool = True,
-) -> np.ndarray:
+    thresholds: Any = None,
+    return_indices_of_off_diagonals: bool = False,
+) -> Any:
     """Confident joint ``C[given, true]``, as ``cleanlab.count.compute_confident_joint``.
 
     Parameters
     ----------
-    labels, pred_probs, classes
+    labels, pred_probs, classes, thresholds
         As in :func:`find_label_issues`.
     calibrate
         Scale row ``i`` to the number of samples given class ``i`` (and round, keeping row
         totals). ``False``: the raw confident counts.
+    return_indices_of_off_diagonals
+        Also return the positions of the samples counted off the diagonal (confidently of
+        another class than the given one), ascending, as cleanlab's option of that name.
 
     Returns
     -------
     np.ndarray of shape (K, K), int64
         Row ``i``, column ``j``: how many samples given class ``i`` are confidently of
         class ``j``. Pass it back as ``find_label_issues(..., confident_joint=...)``.
+        With ``return_indices_of_off_diagonals``: the tuple ``(joint, positions)``.
 
     Notes
     -----
@@ -218,10 +282,11 @@ def confident_joint(
     there are several, and is left out when there are none. The diagonal is at least 1.
     """
     codes, _, probs = _encode(labels, pred_probs, classes)
-    cj, _ = _confident_counts(codes, probs)
-    if not calibrate:
-        return cj
-    return _calibrate(cj, np.bincount(codes, minlength=probs.shape[1]))
+    t = _check_thresholds(thresholds, probs.shape[1])
+    cj, off = _confident_counts(codes, probs, thresholds=t)
+    if calibrate:
+        cj = _calibrate(cj, np.bincount(codes, minlength=probs.shape[1]))
+    return (cj, off) if return_indices_of_off_diagonals else cj
 
 
 # ---------------------------------------------------------------------------- pruning counts
@@ -476,6 +541,7 @@ def _flags(
     min_examples_per_class: int = 1,
     confident_joint: np.ndarray | None = None,
     min_support: float = MIN_SUPPORT,
+    thresholds: Any = None,
 ) -> np.ndarray:
     """The ``is_issue`` mask (validated inputs; see :func:`find_label_issues`)."""
     n, k = probs.shape
@@ -502,7 +568,7 @@ def _flags(
                 UserWarning,
                 stacklevel=3,
             )
-    raw, off = _confident_counts(codes, probs)
+    raw, off = _confident_counts(codes, probs, thresholds=_check_thresholds(thresholds, k))
     min_ex = min_examples_per_class
     if filter_by in _PRUNE_FILTERS:
         cj = confident_joint if confident_joint is not None else _calibrate(raw, counts)
@@ -572,6 +638,7 @@ def find_label_issues(
     confident_joint: Any = None,
     rank_by: str = "self_confidence",
     min_support: float = MIN_SUPPORT,
+    thresholds: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Find samples whose given label is probably wrong, from out-of-sample probabilities.
 
@@ -588,7 +655,9 @@ def find_label_issues(
         is computed in float32 (as cleanlab does).
     classes : sequence of K values, optional
         The class value of each ``pred_probs`` column. Default: the columns of a
-        ``pred_probs`` DataFrame, else the sorted unique labels.
+        ``pred_probs`` DataFrame; else, for integer labels, ``0..K-1`` (label ``j`` is
+        column ``j``, as in cleanlab: a label outside ``range(K)`` raises, pass
+        ``classes=`` when the columns are e.g. ``1..K``); else the sorted unique labels.
     ids : sequence of n unique values, optional
         Sample ids for the index (default ``0..n-1``).
     filter_by : str
@@ -626,6 +695,14 @@ def find_label_issues(
         This project's addition: also flag samples whose given label gets less than this
         probability while another class is the most probable (0 turns it off; then the
         flags are cleanlab's). See Notes.
+    thresholds : sequence of K floats, optional
+        Per-class thresholds of the confident joint, in column order (as
+        ``cleanlab.count.compute_confident_joint(thresholds=...)``): a sample counts as
+        confidently of class ``j`` when ``p_j >= thresholds[j] - 1e-6``. Default: the mean
+        ``p_j`` over the samples labelled ``j``. Used by every filter that counts the joint
+        (the flags equal cleanlab's with ``confident_joint=compute_confident_joint(labels,
+        pred_probs, thresholds=...)``; ``"confident_learning"`` flags the off-diagonal
+        samples of that joint).
 
     Returns
     -------
@@ -668,9 +745,7 @@ def find_label_issues(
         rank_by=rank_by,
         min_support=min_support,
     )
-    if classes is None and isinstance(pred_probs, pd.DataFrame):
-        classes = list(pred_probs.columns)
-    codes, cls = encode_labels(labels, classes)
+    codes, cls = encode_labels(labels, _column_classes(labels, pred_probs, classes))
     if len(cls) < 2:
         raise ValueError(f"only one class ({cls[0]!r}): label issues need at least two classes")
     if len(np.unique(codes)) < 2:
@@ -683,7 +758,15 @@ def find_label_issues(
     rank = opts.pop("rank_by")
     support = opts.pop("min_support")
     return _issues_frame(
-        codes, probs, cls, index, rank, support, confident_joint=confident_joint, **opts
+        codes,
+        probs,
+        cls,
+        index,
+        rank,
+        support,
+        confident_joint=confident_joint,
+        thresholds=thresholds,
+        **opts,
     )
 
 

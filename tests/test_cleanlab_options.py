@@ -1,0 +1,126 @@
+"""The options people pass when switching from cleanlab, compared with cleanlab 2.9 itself:
+``thresholds=``, ``return_indices_of_off_diagonals`` and multi-label input."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from dcai_jupyter.ops import confident_joint, find_label_issues
+from dcai_jupyter.ops._confident_learning import _confident_counts
+
+cl_filter = pytest.importorskip("cleanlab.filter")
+cl_count = pytest.importorskip("cleanlab.count")
+
+from test_cleanlab_parity import has_cut_tie, rounding_tie, scaled_joint  # noqa: E402
+
+PRUNE = ("prune_by_noise_rate", "prune_by_class", "both")
+
+
+def ours(labels, probs, **kw) -> np.ndarray:
+    kw.setdefault("min_support", 0)
+    return find_label_issues(labels, probs, **kw).sort_index()["is_issue"].to_numpy()
+
+
+def theirs(labels, probs, **kw) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.asarray(cl_filter.find_label_issues(labels, probs, n_jobs=1, **kw))
+
+
+def case(seed: int):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 9))
+    n = int(rng.integers(10 * k, 800))
+    labels = rng.integers(0, k, n)
+    labels[:k] = np.arange(k)
+    probs = rng.dirichlet(np.full(k, float(rng.choice([0.3, 1.0]))), n)
+    probs[np.arange(n), labels] += rng.uniform(0, 2) * rng.random(n)
+    probs /= probs.sum(axis=1, keepdims=True)
+    if rng.random() < 0.3:
+        probs = probs.astype(np.float32)
+    thresholds = rng.uniform(0.05, 0.9, k)
+    return labels, probs, thresholds
+
+
+# ---------------------------------------------------------------------------- thresholds
+@pytest.mark.slow
+def test_thresholds_and_off_diagonals_equal_cleanlab():
+    n_inputs = 100
+    compared = equal = ties = 0
+    for seed in range(n_inputs):
+        labels, probs, t = case(seed)
+        for calibrate in (True, False):
+            for th in (None, t, t.tolist()):
+                cj, off = confident_joint(
+                    labels,
+                    probs,
+                    thresholds=th,
+                    calibrate=calibrate,
+                    return_indices_of_off_diagonals=True,
+                )
+                cj_cl, off_cl = cl_count.compute_confident_joint(
+                    labels,
+                    probs,
+                    thresholds=th,
+                    calibrate=calibrate,
+                    return_indices_of_off_diagonals=True,
+                )
+                assert np.array_equal(off, off_cl), (seed, calibrate)
+                if calibrate:  # equal unless its rounding has a tie (documented rule)
+                    raw, _ = _confident_counts(
+                        labels, probs, thresholds=None if th is None else np.asarray(th)
+                    )
+                    counts = np.bincount(labels, minlength=probs.shape[1])
+                    if rounding_tie(scaled_joint(raw, counts)):
+                        ties += 1
+                        continue
+                assert (cj == cj_cl).all(), (seed, calibrate)
+        # the flags: cleanlab's find_label_issues takes the joint counted with thresholds
+        cj_cl, off_cl = cl_count.compute_confident_joint(
+            labels, probs, thresholds=t, return_indices_of_off_diagonals=True
+        )
+        raw, _ = _confident_counts(labels, probs, thresholds=t)
+        if rounding_tie(scaled_joint(raw, np.bincount(labels, minlength=probs.shape[1]))):
+            continue  # two valid joints (documented tie rule)
+        for filter_by in PRUNE:
+            if has_cut_tie(labels, probs, {"filter_by": filter_by, "confident_joint": cj_cl}):
+                continue
+            compared += 1
+            equal += bool(
+                (
+                    ours(labels, probs, thresholds=t, filter_by=filter_by)
+                    == theirs(labels, probs, confident_joint=cj_cl, filter_by=filter_by)
+                ).all()
+            )
+        # confident_learning: the off-diagonal samples of that joint, minus those whose
+        # given label is within 1e-6 of the most probable (cleanlab removes them)
+        expected = np.zeros(len(labels), dtype=bool)
+        expected[off_cl] = True
+        expected &= probs[np.arange(len(labels)), labels] < probs.max(axis=1) - 1e-6
+        compared += 1
+        equal += bool(
+            (ours(labels, probs, thresholds=t, filter_by="confident_learning") == expected).all()
+        )
+    assert compared >= 2 * n_inputs and equal == compared, (compared, equal)
+    assert ties > 0
+
+
+def test_thresholds_change_the_flags_and_default_is_the_class_mean():
+    labels, probs, _ = case(3)
+    k = probs.shape[1]
+    means = [probs[labels == j, j].mean() for j in range(k)]
+    assert (ours(labels, probs, thresholds=means) == ours(labels, probs)).all()
+    assert ours(labels, probs, thresholds=np.full(k, 0.99)).sum() != ours(labels, probs).sum()
+
+
+@pytest.mark.parametrize("bad", [[0.5], [0.5, np.nan, 0.5], "high", {0: 0.5}, [[0.5, 0.5]] * 2])
+def test_bad_thresholds_say_what_to_pass(bad):
+    labels = [0, 1, 2, 0, 1, 2]
+    probs = np.full((6, 3), 1 / 3)
+    with pytest.raises(ValueError, match="thresholds must be"):
+        find_label_issues(labels, probs, thresholds=bad)
+    with pytest.raises(ValueError, match="thresholds must be"):
+        confident_joint(labels, probs, thresholds=bad)
