@@ -518,3 +518,36 @@ grid
     for tid, lab in list(zip(visible, labels, strict=True))[:10]:
         tile = grid.locator(f'[data-testid="tile"][data-id="{tid}"]')
         assert tile.get_by_test_id("tile-label").inner_text().strip() == lab
+
+
+def test_gallery_marks_augmented_tiles(notebook):
+    """Rows augmentation made carry an "augmented" badge on their gallery tile (their
+    origin, from ds.origins); the sources do not."""
+    setup = """\
+import pandas as pd
+import dcai_jupyter as dj
+from sklearn.datasets import load_digits
+
+digits = load_digits()
+df = pd.DataFrame({"image": list(digits.images[:20]), "label": digits.target[:20]})
+ds = dj.Dataset(df, label="label", history=":memory:")
+made = [int(i) for i in ds.augment("shift", ids=[0, 1], random_state=0)]
+grid = dj.SampleGrid(ds)
+grid.mode = "gallery"
+grid
+"""
+    nb = notebook([setup])
+    grid = grid_root(nb.page)
+    wait_status(grid, rows=22)
+    made = nb.kernel.eval("made")
+    assert len(made) == 2
+    for tid in made:
+        tile = grid.locator(f'[data-testid="tile"][data-id="{tid}"]')
+        tile.scroll_into_view_if_needed()
+        badge = tile.get_by_test_id("tile-origin")
+        badge.wait_for()
+        assert badge.inner_text().strip() == "augmented"
+        assert "augmented:shift" in (badge.get_attribute("title") or "")
+    source = grid.locator('[data-testid="tile"][data-id="0"]')
+    source.scroll_into_view_if_needed()
+    assert source.get_by_test_id("tile-origin").count() == 0

@@ -318,6 +318,14 @@ export class Cells {
       h("span", { className: "dcai-tile-label", "data-testid": "tile-label", text: formatValue(label, "label") }),
     ]);
     if (mk.keeper) meta.append(this.badge("tile-keeper", "keeper", "dcai-badge-keep"));
+    // a row an operation made (ds.origins): "augmented", "synthetic", ... on its tile
+    const originCol = this.columns.find((c) => c.kind === "origin");
+    const made = originCol ? this.value(it, originCol.name) : null;
+    if (made !== null && made !== undefined && made !== "") {
+      const badge = this.badge("tile-origin", String(made).split(":")[0], "dcai-badge-origin");
+      badge.title = `made by an operation: ${made}`;
+      meta.append(badge);
+    }
     if (mk.resolved) {
       const badge = this.badge("tile-resolved", `✓ ${mk.resolved}`, "dcai-badge-resolved");
       badge.title = `flagged by ${view.findingsOp || "the findings"}; resolved since: ${mk.resolved}`;
