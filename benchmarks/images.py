@@ -1,0 +1,160 @@
+"""Images without weights (issue 18): the default image features against raw pixels.
+
+Two generated image sets where the class is in the shape or texture, not in a fixed
+pixel position: fine stripes at four angles (random phase, period, contrast, tint) and a
+disc, a square or a cross at random positions, sizes and colours (32x32 RGB, uint8). For
+each, 10 % of labels flipped uniformly; then
+
+- label-issue F1 with the default image features (HOG, colour histogram, 8x8 pixels),
+  with the 8x8 thumbnails alone and with the raw flattened pixels (what an image-only
+  dataset used before: the reference, measured in the same run);
+- near-duplicate and outlier F1 after injecting 10 near copies (pixels +-3) and 5 blank
+  images (black or white);
+- the time to compute the features per 1,000 images.
+
+Numbers are printed, never asserted.
+
+    .venv/bin/python benchmarks/images.py [--n 600] [--seeds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+import dcai_jupyter as dj
+from dcai_jupyter.ops._image_features import image_features
+
+
+def stripes(n: int, seed: int, size: int = 32) -> tuple[list[np.ndarray], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    y = np.arange(n) % 4
+    imgs = []
+    for k in y:
+        a = np.pi * k / 4
+        period, phase = rng.uniform(3, 5), rng.uniform(0, 2 * np.pi)
+        g = 0.5 + 0.5 * np.sin(2 * np.pi * (xx * np.cos(a) + yy * np.sin(a)) / period + phase)
+        g = g * rng.uniform(0.4, 0.9) + rng.uniform(0.0, 0.3) + rng.normal(0, 0.1, g.shape)
+        img = np.clip(g[:, :, None] * rng.uniform(0.6, 1.0, 3), 0, 1)
+        imgs.append((img * 255).astype(np.uint8))
+    return imgs, y
+
+
+def shapes(n: int, seed: int, size: int = 32) -> tuple[list[np.ndarray], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    y = np.arange(n) % 3
+    imgs = []
+    for k in y:
+        r = rng.uniform(5, 10)
+        cy, cx = rng.uniform(r, size - r, 2)
+        if k == 0:
+            m = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
+        elif k == 1:
+            m = (abs(yy - cy) < r * 0.8) & (abs(xx - cx) < r * 0.8)
+        else:
+            m = ((abs(yy - cy) < r / 3) & (abs(xx - cx) < r)) | (
+                (abs(xx - cx) < r / 3) & (abs(yy - cy) < r)
+            )
+        fg, bg = rng.uniform(0.5, 1, 3), rng.uniform(0, 0.4, 3)
+        img = np.where(m[:, :, None], fg, bg) + rng.normal(0, 0.08, (size, size, 3))
+        imgs.append((np.clip(img, 0, 1) * 255).astype(np.uint8))
+    return imgs, y
+
+
+def f1(flagged: set[int], truth: set[int]) -> float:
+    tp = len(flagged & truth)
+    p, r = tp / max(1, len(flagged)), tp / max(1, len(truth))
+    return 2 * p * r / max(1e-9, p + r)
+
+
+def frames(imgs: list[np.ndarray], labels: np.ndarray) -> dict[str, pd.DataFrame]:
+    return {
+        "image features": pd.DataFrame({"img": imgs, "label": labels}),
+        "8x8 thumbnails": pd.DataFrame(
+            {"px": [im.reshape(8, 4, 8, 4, 3).mean(axis=(1, 3)).ravel() for im in imgs],
+             "label": labels}
+        ),
+        "raw pixels (ref)": pd.DataFrame(
+            {"raw": [im.astype(np.float64).ravel() / 255 for im in imgs], "label": labels}
+        ),
+    }
+
+
+def label_issues(make, n: int, seeds: int) -> None:
+    scores: dict[str, list[float]] = {}
+    times: dict[str, list[float]] = {}
+    for seed in range(seeds):
+        imgs, y = make(n, seed)
+        rng = np.random.default_rng(seed + 100)
+        k = int(y.max()) + 1
+        flip = rng.choice(n, n // 10, replace=False)
+        lab = y.copy()
+        lab[flip] = (y[flip] + rng.integers(1, k, len(flip))) % k
+        for name, df in frames(imgs, lab).items():
+            ds = dj.Dataset(df, label="label")
+            t = time.perf_counter()
+            fr = ds.find_label_issues(progress=False).frame
+            times.setdefault(name, []).append(time.perf_counter() - t)
+            got = set(fr.index[fr["is_issue"]].tolist())
+            scores.setdefault(name, []).append(f1(got, set(np.asarray(ds.ids)[flip].tolist())))
+    ref = float(np.mean(scores["raw pixels (ref)"]))
+    for name, s in scores.items():
+        print(
+            f"  label issues  {name:18s} F1 {np.mean(s):.3f} (seeds {', '.join(f'{v:.2f}' for v in s)}; "
+            f"{np.mean(s) - ref:+.3f} vs raw)  {np.mean(times[name]):.1f} s"
+        )
+
+
+def remove(make, n: int) -> None:
+    imgs, y = make(n, 7)
+    rng = np.random.default_rng(7)
+    src = rng.choice(n, 10, replace=False)
+    copies = [np.clip(imgs[i].astype(np.int16) + rng.integers(-3, 4, imgs[i].shape), 0, 255)
+              .astype(np.uint8) for i in src]
+    blanks = [np.full_like(imgs[0], 0 if j % 2 else 255) for j in range(5)]
+    all_imgs = imgs + copies + blanks
+    labels = np.concatenate([y, y[src], np.zeros(5, dtype=y.dtype)])
+    dup_truth = set(range(n, n + 10))
+    out_truth = set(range(n + 10, n + 15))
+    for name, df in frames(all_imgs, labels).items():
+        ds = dj.Dataset(df, label="label")
+        d = ds.find_duplicates(near=True, progress=False).frame
+        o = ds.find_outliers(progress=False).frame
+        dups = set(d.index[d["is_duplicate"]].tolist())
+        # the 5 blanks: two identical pairs among themselves are copies too; count them apart
+        dup_f1 = f1(dups - out_truth, dup_truth)
+        outs = set(o.index[o["is_outlier"]].tolist())
+        print(
+            f"  remove        {name:18s} near-copy F1 {dup_f1:.3f} ({len(dups - out_truth)} "
+            f"flagged)  outlier F1 {f1(outs, out_truth):.3f} ({len(outs)} flagged)"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=600)
+    ap.add_argument("--seeds", type=int, default=3)
+    args = ap.parse_args()
+    warnings.simplefilter("ignore", UserWarning)
+    imgs, _ = stripes(1000, 0)
+    t = time.perf_counter()
+    image_features(imgs)
+    feat = time.perf_counter() - t
+    t = time.perf_counter()
+    np.stack([im.astype(np.float64).ravel() for im in imgs])
+    flat = time.perf_counter() - t
+    print(f"image features: {feat:.2f} s per 1,000 32x32 RGB images (flattening: {flat:.3f} s)")
+    for name, make in (("stripes at 4 angles", stripes), ("disc / square / cross", shapes)):
+        print(f"{name}, n={args.n}, 10 % uniform label noise, {args.seeds} seeds")
+        label_issues(make, args.n, args.seeds)
+        remove(make, args.n)
+
+
+if __name__ == "__main__":
+    main()
