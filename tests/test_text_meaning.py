@@ -176,3 +176,16 @@ def test_label_issues_read_the_meaning_member():
     issues = ds.find_label_issues(progress=False).frame
     flagged = set(issues.index[issues["is_issue"]].tolist())
     assert len(flagged & set(range(6))) >= 4
+
+
+def test_active_learning_reads_the_embeddings():
+    df = frame(80)
+    df.loc[40:, "y"] = None  # the pool
+    on = dj.Dataset(df, label="y", text="note", embed=letters)
+    off = dj.Dataset(df, label="y", text="note", embed=False)
+    CALLS.clear()
+    f = on.suggest_samples(k=5, strategy="margin", progress=False)
+    assert CALLS == [80]  # the suggestion read the vectors
+    assert dataset_dense(on)[0].shape[1] == dataset_dense(off)[0].shape[1] + 26
+    assert CALLS == [80]  # and they were kept for this version
+    assert len(f) == 5 and set(f.ids) <= set(on.pool.index)
