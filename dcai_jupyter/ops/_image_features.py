@@ -116,13 +116,13 @@ def _channels_last(a: np.ndarray) -> np.ndarray:
 
 def _resize(a: np.ndarray, h: int, w: int) -> np.ndarray:
     """``a`` (height, width, channels) resized to ``h`` x ``w``: area mean down, bilinear up."""
-    from scipy import ndimage
-
     H, W = a.shape[:2]
     if (H, W) == (h, w):
         return a
     if H % h == 0 and W % w == 0:
         return a.reshape(h, H // h, w, W // w, a.shape[2]).mean(axis=(1, 3))
+    from scipy import ndimage  # only here: importing it costs ~1 s the first time
+
     if H > h or W > w:  # smooth before sampling down, so no pixel is skipped
         a = ndimage.uniform_filter(a, size=(max(1, H // h), max(1, W // w), 1), mode="nearest")
     return ndimage.zoom(a, (h / H, w / W, 1), order=1, mode="nearest", grid_mode=True)
@@ -143,29 +143,36 @@ def _gradient_histogram(grey: np.ndarray) -> np.ndarray:
     return (hist / norm).ravel()
 
 
-def _one(a: np.ndarray, channels: int, hog: Any) -> np.ndarray:
-    """The feature vector of one image ``a`` (channels last, values in [0, 1])."""
-    if a.shape[2] != channels:  # grey among colour images
-        a = np.repeat(a, channels, axis=2)
-    big = _resize(a, SIZE, SIZE)
-    grey = big.mean(axis=2)
+def _group(pics: list[np.ndarray], channels: int, hog: Any) -> np.ndarray:
+    """The feature rows of images of one shape (channels last, values in [0, 1])."""
+    A = np.stack(pics)
+    if A.shape[3] != channels:  # grey among colour images
+        A = np.repeat(A, channels, axis=3)
+    m, H, W, _ = A.shape
+    big = A if (H, W) == (SIZE, SIZE) else np.stack([_resize(a, SIZE, SIZE) for a in A])
+    grey = big.mean(axis=3)
     if hog is not None:
-        shape = hog(
-            grey,
-            orientations=ORIENTATIONS,
-            pixels_per_cell=(CELL, CELL),
-            cells_per_block=(BLOCK, BLOCK),
-            feature_vector=True,
+        shape = np.stack(
+            [
+                hog(
+                    g,
+                    orientations=ORIENTATIONS,
+                    pixels_per_cell=(CELL, CELL),
+                    cells_per_block=(BLOCK, BLOCK),
+                    feature_vector=True,
+                )
+                for g in grey
+            ]
         )
     else:
-        shape = _gradient_histogram(grey)
-    flat = np.clip(a, 0.0, 1.0).reshape(-1, channels)
-    idx = np.minimum((flat * BINS).astype(np.int64), BINS - 1)
-    hist = np.concatenate(
-        [np.bincount(idx[:, c], minlength=BINS) for c in range(channels)]
-    ) / float(len(flat))
-    thumb = _resize(big, THUMB, THUMB).ravel()
-    return np.concatenate([np.asarray(shape, dtype=np.float64), hist, thumb])
+        shape = np.stack([_gradient_histogram(g) for g in grey])
+    # colour histogram: per image and channel, the share of pixels in each of BINS bins
+    bins = np.minimum((np.clip(A, 0.0, 1.0) * BINS).astype(np.int64), BINS - 1)
+    slot = bins + BINS * np.arange(channels) + (BINS * channels) * np.arange(m)[:, None, None, None]
+    hist = np.bincount(slot.ravel(), minlength=m * channels * BINS).reshape(m, channels * BINS)
+    k = SIZE // THUMB
+    thumb = big.reshape(m, THUMB, k, THUMB, k, channels).mean(axis=(2, 4)).reshape(m, -1)
+    return np.hstack([np.asarray(shape, dtype=np.float64), hist / float(H * W), thumb])
 
 
 def _scale(arrays: list[np.ndarray]) -> tuple[float, float]:
@@ -233,8 +240,18 @@ def image_features(cells: Sequence[Any]) -> np.ndarray:
             raise ValueError(f"image row {i} cannot be read: {exc}") from None
     channels = max(p.shape[2] for p in pics)
     hog = _hog_backend()
+    by_shape: dict[tuple[int, ...], list[int]] = {}
+    for i, p in enumerate(pics):
+        by_shape.setdefault(p.shape[:2], []).append(i)
+    out: np.ndarray | None = None
     with threadpool_limits(1):
-        return np.stack([_one(p, channels, hog) for p in pics])
+        for rows in by_shape.values():
+            block = _group([pics[i] for i in rows], channels, hog)
+            if out is None:
+                out = np.empty((len(pics), block.shape[1]))
+            out[rows] = block
+    assert out is not None
+    return out
 
 
 def dataset_image_features(ds: Dataset, column: str) -> np.ndarray:
