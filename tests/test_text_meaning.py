@@ -16,7 +16,7 @@ import pytest
 import dcai_jupyter as dj
 from dcai_jupyter.ops._params import ParamError
 from dcai_jupyter.ops._tabular import dataset_dense, dataset_design
-from dcai_jupyter.ops._text_vectors import EMBED_EVENT, recorded_embed
+from dcai_jupyter.ops._text_vectors import recorded_embed
 
 CALLS: list[int] = []
 
@@ -49,12 +49,14 @@ def frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def test_embed_function_is_recorded_by_name_and_replayed(capsys):
+def test_embed_function_is_recorded_by_name_and_replayed(capsys, tmp_path):
     df = frame()
-    ds = dj.Dataset(df, label="y", text="note", embed=letters)
+    path = str(tmp_path / "h.sqlite")
+    ds = dj.Dataset(df, label="y", text="note", embed=letters, history=path)
     assert "pip install" not in capsys.readouterr().out  # no notice with an embedder
-    ev = ds.history.events
-    assert ev[ev["op"] == EMBED_EVENT]["params"].iloc[-1] == {"embed": "test_text_meaning.letters"}
+    assert recorded_embed(ds.history) == "test_text_meaning.letters"
+    assert len(ds.history.events) == 0 and len(ds.history.changes) == 0  # a setting only
+    assert recorded_embed(dj.open_history(path)) == "test_text_meaning.letters"  # in the file
     CALLS.clear()
     X, used = dataset_dense(ds)
     assert "note" in used and X.shape[1] > 26  # the embedding is appended to the dense view

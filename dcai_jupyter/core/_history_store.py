@@ -351,6 +351,16 @@ class HistoryStore:
                 raise
             self._meta.update(items)
 
+    # ------------------------------------------------------------------ settings
+    def setting(self, key: str) -> str | None:
+        """A dataset setting recorded by name (``text_embedding``: the text embedder's
+        registered name), or None."""
+        return self._meta.get(f"setting:{key}")
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Record a dataset setting (a name, never code), replacing the previous value."""
+        self._put_meta({f"setting:{key}": str(value)})
+
     # ------------------------------------------------------------------ base
     @property
     def name(self) -> str | None:

@@ -27,7 +27,7 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_NAME",
-    "EMBED_EVENT",
+    "EMBED_SETTING",
     "embed_available",
     "embed_setting",
     "recorded_embed",
@@ -36,8 +36,8 @@ __all__ = [
     "text_vectors",
 ]
 
-#: the history event that records a dataset's embedder by name
-EMBED_EVENT = "text_embedding"
+#: the history setting that records a dataset's embedder by name
+EMBED_SETTING = "text_embedding"
 #: the recorded name of the default embedder (WordLlama, the ``text`` extra)
 DEFAULT_NAME = "wordllama"
 _LOCK = threading.Lock()
@@ -147,25 +147,17 @@ def text_vectors(ds: Any, column: str) -> np.ndarray | None:
 
 
 def recorded_embed(history: Any) -> str | None:
-    """The embedder name a history last recorded (None: none recorded)."""
-    ev = history.events
-    if len(ev) == 0:
-        return None
-    mine = ev[ev["op"] == EMBED_EVENT]
-    if len(mine) == 0:
-        return None
-    params = mine["params"].iloc[-1] or {}
-    name = params.get("embed")
-    return name if isinstance(name, str) else None
+    """The embedder name a history records (None: none recorded)."""
+    return history.store.setting(EMBED_SETTING)
 
 
 def set_embed(ds: Any, setting: tuple[str | None, Callable[[Any], Any] | None]) -> None:
     """Give ``ds`` the embedder ``setting`` (from :func:`resolve_embed`) and record its name
-    in the history when it differs from the last one recorded (a function by name only)."""
+    in the history's settings (a function by name only; no change or event is recorded)."""
     name, _ = setting
     ds.__dict__["_embed"] = setting
     ds.__dict__.pop("_embed_cache", None)
     if name is None or not getattr(ds, "text_columns", None):
         return
     if recorded_embed(ds.history) != name:
-        ds.history.record_event(EMBED_EVENT, {"embed": name}, {"text_columns": ds.text_columns})
+        ds.history.store.set_setting(EMBED_SETTING, name)
