@@ -124,3 +124,98 @@ def test_bad_thresholds_say_what_to_pass(bad):
         find_label_issues(labels, probs, thresholds=bad)
     with pytest.raises(ValueError, match="thresholds must be"):
         confident_joint(labels, probs, thresholds=bad)
+
+
+# ---------------------------------------------------------------------------- multi-label
+def multilabel_case(seed: int):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 7))
+    n = int(rng.integers(30, 400))
+    truth = rng.random((n, k)) < rng.uniform(0.1, 0.5)
+    probs = np.clip(truth * rng.uniform(0.3, 0.8) + rng.random((n, k)) * 0.5, 0, 1)
+    given = truth ^ (rng.random((n, k)) < rng.uniform(0, 0.15))
+    given[0], given[1] = True, False  # every class has both answers
+    labels = [[int(c) for c in np.flatnonzero(row)] for row in given]
+    if rng.random() < 0.3:
+        probs = probs.astype(np.float32)
+    return labels, probs
+
+
+def _multilabel_tie(labels, probs, opts) -> bool:
+    """True when one class's binary problem has a tie at a cut or in its joint's rounding."""
+    k = probs.shape[1]
+    for c in range(k):
+        y = np.array([c in row for row in labels], dtype=np.int64)
+        pb = np.vstack((1 - probs[:, c], probs[:, c])).T
+        o = dict(opts)
+        if "num_to_remove_per_class" in o:
+            o["num_to_remove_per_class"] = [o["num_to_remove_per_class"][c], 0]
+        raw, _ = _confident_counts(y, pb)
+        if has_cut_tie(y, pb, o) or rounding_tie(scaled_joint(raw, np.bincount(y, minlength=2))):
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_multi_label_flags_scores_and_joint_equal_cleanlab():
+    from cleanlab.multilabel_classification import rank as cl_ml_rank
+
+    from dcai_jupyter.ops._confident_learning import FILTER_BY
+
+    n_inputs, compared, equal, ties = 40, 0, 0, 0
+    for seed in range(n_inputs):
+        labels, probs = multilabel_case(seed)
+        k = probs.shape[1]
+        for filter_by in FILTER_BY:
+            kw: dict = {"filter_by": filter_by}
+            if filter_by in PRUNE and seed % 3 == 0:
+                kw["frac_noise"] = 0.5
+            if filter_by in PRUNE and seed % 4 == 1:
+                kw["num_to_remove_per_class"] = [3] * k
+            if seed % 5 == 2:
+                kw["min_examples_per_class"] = 4
+            if _multilabel_tie(labels, probs, kw):
+                ties += 1  # two valid answers in some class (documented tie rule)
+                continue
+            compared += 1
+            equal += bool(
+                (ours(labels, probs, **kw) == theirs(labels, probs, multi_label=True, **kw)).all()
+            )
+        for method in ("self_confidence", "normalized_margin", "confidence_weighted_entropy"):
+            got = find_label_issues(labels, probs, rank_by=method).sort_index().label_quality
+            y = np.zeros((len(labels), k), dtype=int)
+            for i, row in enumerate(labels):
+                y[i, row] = 1
+            expected = cl_ml_rank.get_label_quality_scores(labels, probs, method=method)
+            np.testing.assert_array_equal(got.to_numpy(), expected)  # to the last bit
+        cj, off = confident_joint(labels, probs, return_indices_of_off_diagonals=True)
+        cj_cl, off_cl = cl_count.compute_confident_joint(
+            labels, probs, multi_label=True, return_indices_of_off_diagonals=True
+        )
+        assert all(np.array_equal(a, b) for a, b in zip(off, off_cl, strict=True))
+        raw = confident_joint(labels, probs, calibrate=False)
+        assert (
+            raw
+            == cl_count.compute_confident_joint(labels, probs, multi_label=True, calibrate=False)
+        ).all()
+        assert cj.shape == (k, 2, 2)
+        for c in range(k):  # calibrated: equal unless its rounding has a tie
+            has = np.array([c in row for row in labels], dtype=int)
+            if not rounding_tie(scaled_joint(raw[c], np.bincount(has, minlength=2))):
+                assert (cj[c] == cj_cl[c]).all(), (seed, c)
+    assert compared >= 200 and equal == compared, (compared, equal, ties)
+
+
+def test_multi_label_frame_and_errors():
+    labels = [["cat"], ["cat", "dog"], [], ["dog"], ["cat"], ["dog"]]
+    probs = np.array([[0.9, 0.1], [0.8, 0.9], [0.1, 0.1], [0.05, 0.95], [0.02, 0.9], [0.1, 0.8]])
+    frame = find_label_issues(labels, probs, classes=["cat", "dog"], min_support=0)
+    row = frame.loc[4]
+    assert row.given_label == ("cat",) and row.suggested_label == ("dog",)
+    assert frame.loc[1].given_label == ("cat", "dog") and frame.loc[2].given_label == ()
+    with pytest.raises(ValueError, match="not columns of pred_probs"):
+        find_label_issues([[1], [2], [1, 2]], np.full((3, 2), 0.5))
+    with pytest.raises(ValueError, match="not in classes"):
+        find_label_issues([["cat"], ["cow"]], np.full((2, 2), 0.5), classes=["cat", "dog"])
+    with pytest.raises(ValueError, match="thresholds= is not supported"):
+        find_label_issues([[0], [1], [0, 1]], np.full((3, 2), 0.5), thresholds=[0.5, 0.5])

@@ -241,7 +241,7 @@ def test_sample_order_does_not_matter(seed, n):
         ([0, 1, 0], np.full((3, 2), 0.5), {"ids": [1, 2]}, "ids has 2 values"),
         ([0, 1, 0], np.full((3, 2), 0.5), {"classes": [0, 0]}, "duplicate"),
         ([], np.zeros((0, 2)), {}, "empty"),
-        ([[0, 1]], np.full((1, 2), 0.5), {}, "1-D"),
+        (np.array([[0, 1]]), np.full((1, 2), 0.5), {}, "1-D"),  # lists of lists: multi-label
         (["a", 1, "b"], np.full((3, 3), 1 / 3), {}, "pass classes="),
     ],
 )

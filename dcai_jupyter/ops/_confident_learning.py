@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._multilabel import is_multi_label, multilabel_issues, multilabel_joint
 from ._validation import check_ids, check_probs, encode_labels
 
 __all__ = [
@@ -273,6 +274,9 @@ def confident_joint(
         Row ``i``, column ``j``: how many samples given class ``i`` are confidently of
         class ``j``. Pass it back as ``find_label_issues(..., confident_joint=...)``.
         With ``return_indices_of_off_diagonals``: the tuple ``(joint, positions)``.
+        Multi-label ``labels`` (a list of classes per sample): shape (K, 2, 2), class
+        ``c``'s one-vs-rest joint (``[not c, c]``), as cleanlab's ``multi_label=True``; the
+        positions are then one array per class.
 
     Notes
     -----
@@ -281,6 +285,15 @@ def confident_joint(
     counts towards the classes with ``p_j >= t_j - 1e-6``, the most probable of them when
     there are several, and is left out when there are none. The diagonal is at least 1.
     """
+    if is_multi_label(labels):
+        return multilabel_joint(
+            labels,
+            pred_probs,
+            classes,
+            calibrate=calibrate,
+            thresholds=thresholds,
+            return_indices_of_off_diagonals=return_indices_of_off_diagonals,
+        )
     codes, _, probs = _encode(labels, pred_probs, classes)
     t = _check_thresholds(thresholds, probs.shape[1])
     cj, off = _confident_counts(codes, probs, thresholds=t)
@@ -649,6 +662,13 @@ def find_label_issues(
     ----------
     labels : sequence of length n
         The given labels: any class values (strings, ints, ...). No missing values.
+        Multi-label data: one list (tuple, set) of classes per sample, and ``pred_probs``
+        holds one independent probability per class. Each class is then checked
+        one-vs-rest as cleanlab's ``multi_label=True`` does (the options apply per class;
+        ``num_to_remove_per_class[c]`` is passed as ``[n_c, 0]``), a sample is an issue when
+        any of its classes is, ``label_quality`` is cleanlab's multi-label score (per-class
+        scores folded by an exponential moving average, alpha 0.8), and ``given_label`` /
+        ``suggested_label`` are tuples of classes.
     pred_probs : array of shape (n, K)
         Out-of-sample predicted probabilities (e.g. from cross-validation, see
         :func:`~dcai_jupyter.ops.out_of_sample_pred_probs`); rows sum to 1. float32 input
@@ -745,6 +765,16 @@ def find_label_issues(
         rank_by=rank_by,
         min_support=min_support,
     )
+    if is_multi_label(labels):
+        return multilabel_issues(
+            labels,
+            pred_probs,
+            classes,
+            ids,
+            confident_joint=confident_joint,
+            thresholds=thresholds,
+            **opts,
+        )
     codes, cls = encode_labels(labels, _column_classes(labels, pred_probs, classes))
     if len(cls) < 2:
         raise ValueError(f"only one class ({cls[0]!r}): label issues need at least two classes")
