@@ -288,3 +288,17 @@ def test_images_beside_categories_and_missing_values_are_read_too() -> None:
     assert issues.attrs["features"] == ["camera", "img"]
     flagged = set(issues.index[issues["is_issue"]].tolist())
     assert f1(flagged, set(np.asarray(ds.ids)[flip].tolist())) >= 0.9
+
+
+def test_augmenting_images_says_which_vectors_keep_the_source_values(capsys) -> None:
+    imgs, y = stripes(8)
+    emb = [np.full(4, float(i)) for i in range(8)]
+    ds = dataset(pd.DataFrame({"img": imgs, "emb": emb, "label": NAMES[y]}))
+    made = ds.augment("flip", ids=[0, 1], random_state=0)
+    said = capsys.readouterr().out
+    assert "augmented rows keep their source's 'emb'" in said and "recompute" in said
+    assert ds.history.changes.iloc[-1].params["kept_from_source"] == ["emb"]
+    assert np.array_equal(np.stack(ds.take(made)["emb"]), np.stack(emb[:2]))
+    ds2 = dataset(pd.DataFrame({"x": np.arange(8.0), "emb": emb, "label": NAMES[y]}))
+    ds2.augment("jitter", ids=[0])
+    assert "keep their source" not in capsys.readouterr().out

@@ -189,9 +189,32 @@ class Augment(Operation):
                 bar.update(len(batch))
         rows = pd.concat(done) if len(done) > 1 else done[0]
         plan.add(rows.reset_index(drop=True), origin=origin, source_ids=rep.tolist())
+        stale = _stale_vectors(ds, steps)
+        if stale:
+            shown = ", ".join(repr(c) for c in stale)
+            # stdout: said once per call, plainly (a warning shows as a pink box in Jupyter)
+            print(
+                f"dcai_jupyter: the augmented rows keep their source's {shown} (vectors "
+                "computed from the image elsewhere cannot be recomputed here); recompute "
+                "them with your model, or set them in a transform function of your own"
+            )
         return {
             "origin": origin,
             "n_sources": len(src),
             "added": len(rep),
             "pixel_columns_updated": len(ctx.pixels),
+            "kept_from_source": stale,
         }
+
+
+#: the built-in transforms that change the image
+IMAGE_TRANSFORMS = frozenset({"shift", "rotate", "flip", "noise"})
+
+
+def _stale_vectors(ds: Dataset, steps: list[Any]) -> list[str]:
+    """The embedding columns (a user's CLIP or ResNet vectors, most likely of the image)
+    that an image transform leaves as the source's, or ``[]``."""
+    if not any(s.builtin is not None and s.name in IMAGE_TRANSFORMS for s in steps):
+        return []
+    roles = getattr(ds, "roles", None)
+    return list(roles.of("embedding")) if roles is not None else []

@@ -20,7 +20,8 @@ images (2-D arrays, or 3-D with channels last), in the dataset's image column
     transform, any transform; the image features the operations compute (HOG, colour
     histogram, downscaled pixels) are computed from each row's own image. Other columns
     computed from the image (a brightness, a user's embedding) cannot be recomputed here:
-    they keep the source sample's values, so set them in a transform function of your own.
+    they keep the source sample's values (embedding columns are named in a notice), so set
+    them in a transform function of your own.
     Images held as bytes, paths or PIL images cannot be transformed (the error says so).
 text, in the dataset's text column
     ``token_dropout`` (``p=0.1``): drop each whitespace token with probability ``p`` (at
