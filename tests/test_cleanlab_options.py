@@ -219,3 +219,38 @@ def test_multi_label_frame_and_errors():
         find_label_issues([["cat"], ["cow"]], np.full((2, 2), 0.5), classes=["cat", "dog"])
     with pytest.raises(ValueError, match="thresholds= is not supported"):
         find_label_issues([[0], [1], [0, 1]], np.full((3, 2), 0.5), thresholds=[0.5, 0.5])
+
+
+# ---------------------------------------------------------------------------- ds.find_label_issues
+def test_dataset_thresholds_are_recorded_as_json_and_used():
+    import json
+
+    import pandas as pd
+
+    import dcai_jupyter as dj
+    from dcai_jupyter.ops import LabelIssues
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 3))
+    y = np.array(["ant", "bee", "cat"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=y)
+    ds = dj.Dataset(df, label="label", history=":memory:")
+    t = np.array([0.9, 0.4, 0.6])
+    issues = ds.find_label_issues(progress=False, cv=3, thresholds=t, min_support=0)
+    params = ds.history.events.iloc[-1]["params"]
+    assert params["thresholds"] == [0.9, 0.4, 0.6] == json.loads(json.dumps(params))["thresholds"]
+    assert LabelIssues.for_findings(issues).thresholds == [0.9, 0.4, 0.6]
+    # the flags are those of the array function with the same thresholds, on given probs
+    op = LabelIssues(thresholds=[0.9, 0.4, 0.6], min_support=0)
+    present = ["ant", "bee", "cat"]
+    probs = rng.dirichlet(np.ones(3), 120)
+    codes = pd.Index(present).get_indexer(y)
+    got = op.findings_from_probs(
+        ds, np.ones(120, dtype=bool), codes, present, probs, op._options(ds, present), []
+    )
+    expected = find_label_issues(y, probs, classes=present, thresholds=t, min_support=0)
+    assert (got.frame.sort_index().is_issue == expected.sort_index().is_issue).all()
+    default = find_label_issues(y, probs, classes=present, min_support=0)
+    assert (expected.is_issue.sort_index() != default.is_issue.sort_index()).any()
+    with pytest.raises(ValueError, match=r"one number per class in the order of ds.classes"):
+        ds.find_label_issues(progress=False, thresholds=[0.5, 0.5])

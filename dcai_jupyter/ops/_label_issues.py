@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..core import ChangePlan, Findings
 from ._base import Operation, Selection, register
-from ._confident_learning import MIN_SUPPORT, _issues_frame, check_options
+from ._confident_learning import MIN_SUPPORT, _check_thresholds, _issues_frame, check_options
 from ._crossval import out_of_sample_pred_probs
 from ._params import ParamError
 from ._tabular import dataset_design
@@ -157,6 +157,12 @@ class LabelIssues(Operation):
         How many samples of each class to flag: one int for every class, or one int per
         class in the order of ``ds.classes`` (with a ``prune`` filter; exact with
         ``"prune_by_class"``).
+    thresholds
+        Per-class thresholds of the confident joint, one number per class in the order of
+        ``ds.classes`` (a list, so the history can record it), as cleanlab's
+        ``compute_confident_joint(thresholds=...)``: a sample counts as confidently of class
+        ``j`` when ``p_j >= thresholds[j] - 1e-6``. Default: the mean ``p_j`` of the samples
+        labelled ``j``.
 
     Examples
     --------
@@ -185,6 +191,7 @@ class LabelIssues(Operation):
         min_examples_per_class: int = 1,
         rank_by: str = "self_confidence",
         min_support: float = MIN_SUPPORT,
+        thresholds: Sequence[float] | None = None,
     ) -> None:
         self.model = model
         self.cv = cv
@@ -198,6 +205,10 @@ class LabelIssues(Operation):
         self.min_examples_per_class = min_examples_per_class
         self.rank_by = rank_by
         self.min_support = min_support
+        # a list (JSON) in the history, whatever sequence was passed
+        self.thresholds = (
+            np.asarray(thresholds).tolist() if isinstance(thresholds, np.ndarray) else thresholds
+        )
 
     def _options(self, ds: Dataset, present: list[Any]) -> dict[str, Any]:
         """The flagging options, checked; ``num_to_remove_per_class`` aligned to ``present``."""
@@ -213,7 +224,7 @@ class LabelIssues(Operation):
                 )
             by_class = dict(zip(declared, values, strict=True))
             ntr = [by_class[c] for c in present]
-        return check_options(
+        opts = check_options(
             filter_by=self.filter_by,
             frac_noise=self.frac_noise,
             num_to_remove_per_class=ntr,
@@ -221,6 +232,17 @@ class LabelIssues(Operation):
             rank_by=self.rank_by,
             min_support=self.min_support,
         )
+        if self.thresholds is not None:
+            declared = list(ds.classes)
+            t = self.thresholds
+            if isinstance(t, (str, bytes, dict)) or np.ndim(t) != 1 or len(t) != len(declared):
+                raise ValueError(
+                    f"thresholds must be one number per class in the order of ds.classes "
+                    f"{declared[:20]} ({len(declared)} values); got {t!r}"
+                )
+            by_class = dict(zip(declared, list(t), strict=True))
+            opts["thresholds"] = _check_thresholds([by_class[c] for c in present], len(present))
+        return opts
 
     # ------------------------------------------------------------------ building from findings
     @classmethod
@@ -448,6 +470,7 @@ def find_dataset_label_issues(
     min_examples_per_class: int = 1,
     rank_by: str = "self_confidence",
     min_support: float = MIN_SUPPORT,
+    thresholds: Sequence[float] | None = None,
 ) -> Findings:
     """``LabelIssues(...).find(ds)``: ``ds.find_label_issues()`` for any core ``Dataset``.
 
@@ -467,6 +490,7 @@ def find_dataset_label_issues(
         min_examples_per_class=min_examples_per_class,
         rank_by=rank_by,
         min_support=min_support,
+        thresholds=thresholds,
     ).find(ds)
 
 
