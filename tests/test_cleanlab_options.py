@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dcai_jupyter.ops import confident_joint, find_label_issues
-from dcai_jupyter.ops._confident_learning import _confident_counts
+from dcai_jupyter.ops._cl_joint import _confident_counts
 
 cl_filter = pytest.importorskip("cleanlab.filter")
 cl_count = pytest.importorskip("cleanlab.count")

@@ -19,16 +19,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from dcai_jupyter.ops import confident_joint, find_label_issues, label_quality_scores
-from dcai_jupyter.ops._confident_learning import (
+from dcai_jupyter.ops._cl_joint import _calibrate, _confident_counts, _round_rows
+from dcai_jupyter.ops._cl_prune import (
     FILTER_BY,
-    _calibrate,
-    _confident_counts,
     _given_is_top,
     _per_class_removal,
     _prune_matrix,
     _quality,
     _removal_targets,
-    _round_rows,
 )
 
 cl_filter = pytest.importorskip("cleanlab.filter")

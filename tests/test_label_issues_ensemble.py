@@ -12,7 +12,7 @@ from sklearn.metrics import average_precision_score
 
 from dcai_jupyter.ops import _crossval, default_label_issues, out_of_sample_pred_probs
 from dcai_jupyter.ops import _model_choice as mc
-from dcai_jupyter.ops._confident_learning import _flags
+from dcai_jupyter.ops._cl_prune import _flags
 
 
 # ---------------------------------------------------------------------------- weights

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from sklearn.datasets import make_blobs, make_classification, make_moons
 from sklearn.linear_model import LogisticRegression
 
-from dcai_jupyter.ops import _confident_learning as cl
+from dcai_jupyter.ops import _cl_joint as cj_mod
+from dcai_jupyter.ops import _cl_prune as pr
 from dcai_jupyter.ops import _crossval, default_label_issues, out_of_sample_pred_probs
 from dcai_jupyter.ops import _model_choice as mc
 from dcai_jupyter.ops._folds import fit_predict_proba
@@ -26,11 +27,11 @@ def _one_shot_counts(codes: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, 
     the thresholds, every row at once."""
     k = probs.shape[1]
     means = [
-        np.mean(probs[codes == c, c]) if (codes == c).any() else cl._ABSENT_THRESHOLD
+        np.mean(probs[codes == c, c]) if (codes == c).any() else cj_mod._ABSENT_THRESHOLD
         for c in range(k)
     ]
-    t = np.clip(means, cl._THRESHOLD_FLOOR, None)
-    confident = probs >= t - cl._EPS
+    t = np.clip(means, cj_mod._THRESHOLD_FLOOR, None)
+    confident = probs >= t - cj_mod._EPS
     n_conf = confident.sum(axis=1)
     guess = np.where(n_conf > 1, probs.argmax(axis=1), confident.argmax(axis=1))
     counted = n_conf > 0
@@ -93,13 +94,13 @@ def _labels_and_probs(draw):
 @given(_labels_and_probs(), st.integers(1, 130))
 def test_blocked_confident_joint_equals_the_one_shot_joint(data, chunk):
     codes, probs = data
-    cj, off = cl._confident_counts(codes, probs, chunk=chunk)
+    cj, off = cj_mod._confident_counts(codes, probs, chunk=chunk)
     ref_cj, ref_off = _one_shot_counts(codes, probs)
     np.testing.assert_array_equal(cj, ref_cj)
     np.testing.assert_array_equal(off, ref_off)
     assert cj.dtype == np.int64
     # the thresholds from one sort are numpy's per-class means to the last digit
-    for c, rows in enumerate(cl._class_rows(codes, probs.shape[1])):
+    for c, rows in enumerate(cj_mod._class_rows(codes, probs.shape[1])):
         np.testing.assert_array_equal(rows, np.flatnonzero(codes == c))
 
 
@@ -107,7 +108,7 @@ def test_blocked_confident_joint_equals_the_one_shot_joint(data, chunk):
 @given(st.lists(st.integers(-3, 3), min_size=1, max_size=60), st.integers(0, 70))
 def test_partition_top_m_is_the_stable_sort_prefix(values, m):
     v = np.asarray(values, dtype=np.float64) / 2
-    got = np.sort(cl._largest(v, m))
+    got = np.sort(pr._largest(v, m))
     want = np.sort(np.argsort(-v, kind="stable")[:m])
     np.testing.assert_array_equal(got, want)
 
@@ -118,14 +119,14 @@ def test_prune_filters_by_partition_equal_the_sorted_ones(data, min_ex):
     codes, probs = data
     k = probs.shape[1]
     counts = np.bincount(codes, minlength=k)
-    cj = cl._calibrate(cl._confident_counts(codes, probs)[0], counts)
-    prune = cl._prune_matrix(np.asarray(cj), min_ex, 1.0)
+    cj = cj_mod._calibrate(cj_mod._confident_counts(codes, probs)[0], counts)
+    prune = pr._prune_matrix(np.asarray(cj), min_ex, 1.0)
     np.testing.assert_array_equal(
-        cl._by_noise_rate(codes, probs, prune, min_ex),
+        pr._by_noise_rate(codes, probs, prune, min_ex),
         _sorted_noise_rate(codes, probs, prune, min_ex),
     )
     np.testing.assert_array_equal(
-        cl._by_class(codes, probs, prune, min_ex), _sorted_by_class(codes, probs, prune, min_ex)
+        pr._by_class(codes, probs, prune, min_ex), _sorted_by_class(codes, probs, prune, min_ex)
     )
 
 
@@ -133,9 +134,9 @@ def test_flags_do_not_depend_on_the_block_size(monkeypatch):
     rng = np.random.default_rng(3)
     codes = rng.integers(0, 4, 5000)
     probs = rng.dirichlet(np.ones(4), 5000)
-    whole = cl._flags(codes, probs)
-    monkeypatch.setattr(cl, "CL_CHUNK", 77)
-    np.testing.assert_array_equal(cl._flags(codes, probs), whole)
+    whole = pr._flags(codes, probs)
+    monkeypatch.setattr(cj_mod, "CL_CHUNK", 77)
+    np.testing.assert_array_equal(pr._flags(codes, probs), whole)
     assert whole.sum() > 100
 
 

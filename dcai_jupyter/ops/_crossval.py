@@ -552,7 +552,7 @@ def _refining_passes(
             lin_fn, lin_data = fn, data
     extra = [m for m in extra if m[0] != "lr"]
     extra_probs: dict[str, np.ndarray] = {}
-    from ._confident_learning import _flags
+    from ._cl_prune import _flags
 
     n = len(codes)
     keep = np.ones(n, dtype=bool)

@@ -25,7 +25,8 @@ import pandas as pd
 
 from ..core import ChangePlan, Findings
 from ._base import Operation, Selection, register
-from ._confident_learning import MIN_SUPPORT, _check_thresholds, _issues_frame, check_options
+from ._cl_joint import _check_thresholds
+from ._confident_learning import MIN_SUPPORT, _issues_frame, check_options
 from ._crossval import out_of_sample_pred_probs
 from ._params import ParamError
 from ._tabular import dataset_design

@@ -116,7 +116,7 @@ def multilabel_joint(
 ) -> Any:
     """Per class the one-vs-rest confident joint, shape ``(K, 2, 2)`` (and the off-diagonal
     positions per class), as ``cleanlab.count.compute_confident_joint(multi_label=True)``."""
-    from ._confident_learning import _calibrate, _check_thresholds, _confident_counts
+    from ._cl_joint import _calibrate, _check_thresholds, _confident_counts
 
     y, _, p = _one_hot(labels, pred_probs, classes)
     t = _check_thresholds(thresholds, 2)
@@ -132,7 +132,7 @@ def multilabel_joint(
 def _class_scores(y: np.ndarray, p: np.ndarray, method: str) -> np.ndarray:
     """Per sample and class, the binary label-quality score of "has class c" (n x K), in
     float64 as cleanlab stores them (so the aggregation is done in float64)."""
-    from ._confident_learning import _quality
+    from ._cl_prune import _quality
 
     return np.column_stack(
         [_quality(y[:, c], _binary(p[:, c]), method) for c in range(y.shape[1])]
@@ -165,7 +165,7 @@ def multilabel_issues(
 ) -> pd.DataFrame:
     """The frame of :func:`~dcai_jupyter.ops.find_label_issues` for multi-label input
     (validated options): ``given_label`` and ``suggested_label`` are tuples of classes."""
-    from ._confident_learning import _flags, _predicted
+    from ._cl_prune import _flags, _predicted
 
     y, cls, p = _one_hot(labels, pred_probs, classes)
     n, k = y.shape
