@@ -277,8 +277,17 @@ class _Candidates:
     for that row by an exact search (:func:`~._neighbours.query`).
     """
 
-    def __init__(self, Z: np.ndarray, idx: np.ndarray) -> None:
+    def __init__(
+        self, Z: np.ndarray, idx: np.ndarray, dist: np.ndarray | None = None
+    ) -> None:
         self.Z = np.asarray(Z, dtype=np.float64)
+        if dist is not None:
+            # the neighbour service's answer: exact distances, ascending, no self, no
+            # repeats (the rows are distinct), nothing to re-measure
+            self.dist = np.asarray(dist, dtype=np.float64)
+            self.idx = np.asarray(idx, dtype=np.int64)
+            self.count = np.full(len(self.Z), self.idx.shape[1])
+            return
         n = len(self.Z)
         rows = np.arange(n)
         idx = np.asarray(idx, dtype=np.int64).reshape(n, -1)
@@ -432,7 +441,7 @@ def near_links(
         finder = _Neighbours(Z)
     else:
         if candidates is None:
-            _, candidates = neighbour_graph(
+            cdist, candidates = neighbour_graph(
                 Z,
                 NEIGHBOURS,
                 exact=False,
@@ -441,7 +450,9 @@ def near_links(
                 random_state=random_state,
                 n_jobs=n_jobs,
             )
-        finder = _Candidates(Z, candidates)
+            finder = _Candidates(Z, candidates, cdist)
+        else:
+            finder = _Candidates(Z, candidates)
         dk, ik = finder.nearest(min(2, nr - 1))
     d1, i1 = dk[:, 0], ik[:, 0]
     positive = d1[d1 > 0]
