@@ -95,9 +95,16 @@ def _whiten(Z: np.ndarray, fit: np.ndarray, random_state: int | None) -> np.ndar
 
 
 def _log_knn(
-    Z: np.ndarray, k: int, progress: bool, desc: str, candidates: np.ndarray | None
+    Z: np.ndarray,
+    k: int,
+    progress: bool,
+    desc: str,
+    candidates: np.ndarray | None,
+    known: np.ndarray | None = None,
 ) -> np.ndarray:
-    if candidates is None:
+    if known is not None:
+        d = known[:, :k]  # the service's exact distances in this very space, ascending
+    elif candidates is None:
         d, _ = neighbour_graph(Z, k, exact=True, progress=progress, desc=desc)
     else:
         # the k nearest of the candidates, by exact distances in this view
@@ -116,9 +123,12 @@ def _scores(
     progress: bool,
     step: str,
     candidates: np.ndarray | None = None,
+    known: np.ndarray | None = None,
 ) -> np.ndarray:
     Z = scale_columns(M, fit)
-    plain = _robust_z(_log_knn(Z, k, progress, f"outliers{step} (scaled)", candidates), fit)
+    plain = _robust_z(
+        _log_knn(Z, k, progress, f"outliers{step} (scaled)", candidates, known), fit
+    )
     W = _whiten(Z, fit, random_state)
     if W is None:
         return plain
@@ -181,8 +191,9 @@ def outlier_scores(
         )
     k = min(int(k), n - 1)
     every = np.ones(n, dtype=bool)
-    cand = _candidates(M, k, candidates, exact, random_state, progress)
-    first = _scores(M, every, k, random_state, progress, "", cand)
+    cand, known = _candidates(M, k, candidates, exact, random_state, progress)
+    # the first pass's scaled view is the space the graph was built in: its distances
+    first = _scores(M, every, k, random_state, progress, "", cand, known)
     inliers = first <= float(threshold)
     if inliers.all() or inliers.sum() < max(3, n // 2):
         return first
@@ -196,8 +207,9 @@ def _candidates(
     exact: bool | None,
     random_state: int | None,
     progress: bool,
-) -> np.ndarray | None:
-    """The candidate graph the views read (``None``: exact searches per view)."""
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The candidate graph the views read (``None``: exact searches per view), and when
+    it was built here, its exact distances in ``scale_columns(M)`` (ascending)."""
     n = M.shape[0]
     if candidates is not None:
         cand = np.asarray(candidates, dtype=np.int64)
@@ -208,10 +220,10 @@ def _candidates(
             )
         if ((cand < 0) | (cand >= n) | (cand == np.arange(n)[:, None])).any():
             raise ValueError("candidates must be positions of other rows (0 <= i < n, not self)")
-        return cand
+        return cand, None
     if exact or (exact is None and n <= EXACT_ROWS):
-        return None
-    _, cand = neighbour_graph(
+        return None, None
+    dist, cand = neighbour_graph(
         scale_columns(M),
         max(CANDIDATES, 2 * k),
         exact=False,
@@ -219,7 +231,7 @@ def _candidates(
         progress=progress,
         desc="outliers",
     )
-    return cand
+    return cand, dist
 
 
 def find_outliers(
