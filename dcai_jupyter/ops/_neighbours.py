@@ -48,6 +48,10 @@ CHUNK = 4000
 BLOCK = (256, 2048)
 #: the approximate graph is built with at least this many neighbours per row (recall)
 MIN_GRAPH_K = 20
+#: NN-descent stops when an iteration updates fewer than this share of the graph's slots
+#: (pynndescent's default 0.001): at 1M x 20, 11 % fewer CPU seconds at recall@10 0.982
+#: instead of 0.984, and every injected near copy still its source's first neighbour
+DELTA = 0.01
 METRICS = ("euclidean", "cosine")
 
 
@@ -239,6 +243,7 @@ def _approximate(
                 metric=metric,
                 random_state=random_state,
                 n_jobs=threads,
+                delta=DELTA,
                 low_memory=True,
                 compressed=True,
                 verbose=False,
