@@ -111,6 +111,24 @@ def test_long_history_shows_and_decodes_only_the_head_and_tail(monkeypatch):
     assert view.loc[100, "change"] == "relabeled 1: 49 a→b"  # b→a at v50, back at v100
 
 
+def test_reads_by_id_list_cross_query_chunks(monkeypatch):
+    from dcai_jupyter.core import _history_store
+
+    ds = _ds()
+    for i in range(7):
+        with widget_source("SampleGrid", cell_id=f"cell-{i}", execution_count=i):
+            ds.relabel([i], ["bird"])
+    store = ds.history.store
+    versions = list(range(1, 8))
+    prov_ids = sorted({p for _, _, _, p, _ in store.change_summaries()})
+    whole = store.deltas_at(versions), store.provenance(prov_ids)
+    monkeypatch.setattr(_history_store, "_IN_CHUNK", 3)
+    chunked = store.deltas_at(versions), store.provenance(prov_ids)
+    assert chunked == whole
+    assert sorted(chunked[0]) == versions and sorted(chunked[1]) == prov_ids
+    assert len(prov_ids) == 7 and chunked[1][prov_ids[-1]]["cell_id"] == "cell-6"
+
+
 def test_large_relabels_summarize_pairs_and_origins():
     deltas = [{"t": "set", "i": list(range(10)), "o": ["a"] * 7 + ["b"] * 3, "n": ["b"] * 10}]
     assert describe(deltas) == "relabeled 10: a→b ×7, b→b ×3"

@@ -35,6 +35,7 @@ from ._provenance import Provenance
 __all__ = ["SCHEMA_VERSION", "HistoryStore", "Transaction"]
 
 SCHEMA_VERSION = 1
+_IN_CHUNK = 500  # values per `WHERE x IN (...)` query
 _MAGIC = "dcai_jupyter.history"
 
 _DDL = """
@@ -583,19 +584,11 @@ class HistoryStore:
     @_translated
     def deltas_at(self, versions: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
         """The deltas of the given versions only (for displaying a few changes)."""
-        out: dict[int, list[dict[str, Any]]] = {}
-        wanted = sorted({int(v) for v in versions})
-        with self._lock:
-            for lo in range(0, len(wanted), 500):
-                chunk = wanted[lo : lo + 500]
-                rows = self._conn.execute(
-                    "SELECT seq, delta, sid, old, new FROM changes WHERE seq IN "
-                    f"({','.join('?' * len(chunk))})",
-                    chunk,
-                ).fetchall()
-                for seq, *rest in rows:
-                    out[int(seq)] = _expand(tuple(rest))
-        return out
+        rows = self._select_in(
+            "SELECT seq, delta, sid, old, new FROM changes WHERE seq IN ({})",
+            sorted({int(v) for v in versions}),
+        )
+        return {int(seq): _expand(tuple(rest)) for seq, *rest in rows}
 
     @_translated
     def op_counts(self, spans: Sequence[tuple[int, int]]) -> list[list[tuple[str, int, int]]]:
@@ -626,26 +619,32 @@ class HistoryStore:
     @_translated
     def provenance(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """Provenance rows by id: source, execution_count, cell_id, widget, code, started."""
-        out: dict[int, dict[str, Any]] = {}
-        ids = [int(i) for i in ids]
+        rows = self._select_in(
+            "SELECT id, source, execution_count, cell_id, widget, code, started FROM"
+            " provenance WHERE id IN ({})",
+            [int(i) for i in ids],
+        )
+        return {
+            int(pid): {
+                "source": src,
+                "execution_count": None if ec is None else int(ec),
+                "cell_id": cell,
+                "widget": widget,
+                "code": code,
+                "started": started,
+            }
+            for pid, src, ec, cell, widget, code, started in rows
+        }
+
+    def _select_in(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows of ``sql`` whose ``IN ({})`` takes ``values``, queried in chunks of
+        ``_IN_CHUNK`` values (SQLite caps the parameters of one statement)."""
+        rows: list[tuple[Any, ...]] = []
         with self._lock:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = self._conn.execute(
-                    "SELECT id, source, execution_count, cell_id, widget, code, started FROM"
-                    f" provenance WHERE id IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                ).fetchall()
-                for pid, src, ec, cell, widget, code, started in rows:
-                    out[int(pid)] = {
-                        "source": src,
-                        "execution_count": None if ec is None else int(ec),
-                        "cell_id": cell,
-                        "widget": widget,
-                        "code": code,
-                        "started": started,
-                    }
-        return out
+            for lo in range(0, len(values), _IN_CHUNK):
+                chunk = list(values[lo : lo + _IN_CHUNK])
+                rows += self._conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
+        return rows
 
     @_translated
     def select(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
