@@ -5,6 +5,7 @@ and gives the same probabilities and label issues as a local run."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -19,17 +20,26 @@ joblib = pytest.importorskip("joblib")
 pytestmark = pytest.mark.slow
 
 
+@contextmanager
+def _connected(cluster):
+    """A client of ``cluster``; both closed on leaving."""
+    try:
+        client = distributed.Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     )
-    c = distributed.Client(cluster)
-    try:
+    with _connected(cluster) as c:
         yield c
-    finally:
-        c.close()
-        cluster.close()
 
 
 @pytest.fixture(scope="module")
@@ -91,13 +101,8 @@ def _cluster(**kw):
 
 @pytest.fixture(scope="module")
 def limited_client():
-    cluster = _cluster()
-    c = distributed.Client(cluster)
-    try:
+    with _connected(_cluster()) as c:
         yield c
-    finally:
-        c.close()
-        cluster.close()
 
 
 @pytest.fixture(scope="module")
@@ -187,9 +192,7 @@ def test_the_run_completes_when_a_worker_is_killed(frame):
     model = HistGradientBoostingClassifier(max_iter=25, early_stopping=False, random_state=0)
     local = out_of_sample_pred_probs(X, y, model=model, progress=False)
 
-    cluster = _cluster()
-    client = distributed.Client(cluster)
-    try:
+    with _connected(_cluster()) as client:
         pids = client.run(os.getpid)
         out: dict = {}
 
@@ -219,9 +222,6 @@ def test_the_run_completes_when_a_worker_is_killed(frame):
         while victim in client.scheduler_info()["workers"] and time.monotonic() < deadline:
             time.sleep(0.05)
         assert victim not in client.scheduler_info()["workers"]
-    finally:
-        client.close()
-        cluster.close()
 
 
 def test_the_readme_cluster_snippet_runs_as_written(limited_client, frame):
