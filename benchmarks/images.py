@@ -20,8 +20,10 @@ Numbers are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,42 +31,8 @@ import pandas as pd
 import dcai_jupyter as dj
 from dcai_jupyter.ops._image_features import image_features
 
-
-def stripes(n: int, seed: int, size: int = 32) -> tuple[list[np.ndarray], np.ndarray]:
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
-    y = np.arange(n) % 4
-    imgs = []
-    for k in y:
-        a = np.pi * k / 4
-        period, phase = rng.uniform(3, 5), rng.uniform(0, 2 * np.pi)
-        g = 0.5 + 0.5 * np.sin(2 * np.pi * (xx * np.cos(a) + yy * np.sin(a)) / period + phase)
-        g = g * rng.uniform(0.4, 0.9) + rng.uniform(0.0, 0.3) + rng.normal(0, 0.1, g.shape)
-        img = np.clip(g[:, :, None] * rng.uniform(0.6, 1.0, 3), 0, 1)
-        imgs.append((img * 255).astype(np.uint8))
-    return imgs, y
-
-
-def shapes(n: int, seed: int, size: int = 32) -> tuple[list[np.ndarray], np.ndarray]:
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
-    y = np.arange(n) % 3
-    imgs = []
-    for k in y:
-        r = rng.uniform(5, 10)
-        cy, cx = rng.uniform(r, size - r, 2)
-        if k == 0:
-            m = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
-        elif k == 1:
-            m = (abs(yy - cy) < r * 0.8) & (abs(xx - cx) < r * 0.8)
-        else:
-            m = ((abs(yy - cy) < r / 3) & (abs(xx - cx) < r)) | (
-                (abs(xx - cx) < r / 3) & (abs(yy - cy) < r)
-            )
-        fg, bg = rng.uniform(0.5, 1, 3), rng.uniform(0, 0.4, 3)
-        img = np.where(m[:, :, None], fg, bg) + rng.normal(0, 0.08, (size, size, 3))
-        imgs.append((np.clip(img, 0, 1) * 255).astype(np.uint8))
-    return imgs, y
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from _images import shapes, stripes  # the one copy, shared with the tests
 
 
 def f1(flagged: set[int], truth: set[int]) -> float:
@@ -77,8 +45,10 @@ def frames(imgs: list[np.ndarray], labels: np.ndarray) -> dict[str, pd.DataFrame
     return {
         "image features": pd.DataFrame({"img": imgs, "label": labels}),
         "8x8 thumbnails": pd.DataFrame(
-            {"px": [im.reshape(8, 4, 8, 4, 3).mean(axis=(1, 3)).ravel() for im in imgs],
-             "label": labels}
+            {
+                "px": [im.reshape(8, 4, 8, 4, 3).mean(axis=(1, 3)).ravel() for im in imgs],
+                "label": labels,
+            }
         ),
         "raw pixels (ref)": pd.DataFrame(
             {"raw": [im.astype(np.float64).ravel() / 255 for im in imgs], "label": labels}
@@ -115,8 +85,12 @@ def remove(make, n: int) -> None:
     imgs, y = make(n, 7)
     rng = np.random.default_rng(7)
     src = rng.choice(n, 10, replace=False)
-    copies = [np.clip(imgs[i].astype(np.int16) + rng.integers(-3, 4, imgs[i].shape), 0, 255)
-              .astype(np.uint8) for i in src]
+    copies = [
+        np.clip(imgs[i].astype(np.int16) + rng.integers(-3, 4, imgs[i].shape), 0, 255).astype(
+            np.uint8
+        )
+        for i in src
+    ]
     blanks = [np.full_like(imgs[0], 0 if j % 2 else 255) for j in range(5)]
     all_imgs = imgs + copies + blanks
     labels = np.concatenate([y, y[src], np.zeros(5, dtype=y.dtype)])

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _images import stripes
 
 import dcai_jupyter as dj
 from dcai_jupyter.ops import dataset_feature_matrix
@@ -29,25 +30,6 @@ skimage_feature = pytest.importorskip("skimage.feature")
 Image = pytest.importorskip("PIL.Image")
 
 HOG_DIMS = 324  # 9 orientations x 2x2 cells x 3x3 blocks at 32x32
-
-
-def stripes(n: int, seed: int = 0, size: int = 32) -> tuple[list[np.ndarray], np.ndarray]:
-    """Four classes of fine stripes (0, 45, 90, 135 degrees; period 3-5 px) at random phase,
-    contrast, brightness, tint and noise, as uint8 RGB: the class is in the texture, which
-    downscaled pixels average away."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
-    y = np.arange(n) % 4
-    imgs = []
-    for k in y:
-        a = np.pi * k / 4
-        period, phase = rng.uniform(3, 5), rng.uniform(0, 2 * np.pi)
-        g = 0.5 + 0.5 * np.sin(2 * np.pi * (xx * np.cos(a) + yy * np.sin(a)) / period + phase)
-        g = g * rng.uniform(0.4, 0.9) + rng.uniform(0.0, 0.3) + rng.normal(0, 0.1, g.shape)
-        img = np.clip(g[:, :, None] * rng.uniform(0.6, 1.0, 3), 0, 1)
-        imgs.append((img * 255).astype(np.uint8))
-    return imgs, y
-
 
 NAMES = np.array(["d0", "d45", "d90", "d135"])
 
