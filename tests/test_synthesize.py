@@ -203,6 +203,32 @@ def test_same_random_state_same_rows_and_another_seed_different_rows():
     assert not np.allclose(a.take(na)[list("abcd")], c.take(nc)[list("abcd")])
 
 
+def test_smote_on_numbers_makes_imbalanced_learns_rows_from_the_resampled_classes_only():
+    """Issue 21: SMOTE on numbers is made here (neighbours from the service, no copy of the
+    other classes); the rows are imbalanced-learn's for the same random_state."""
+    from imblearn.over_sampling import SMOTE
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    df = pd.DataFrame(rng.normal(size=(n, 5)), columns=list("abcde"))
+    df["k"] = rng.integers(0, 50, n)
+    y = rng.choice(np.array(["a", "b", "c"], dtype=object), n, p=[0.7, 0.2, 0.1])
+    df["y"] = y
+    ds = dj.Dataset(df, label="y")
+    new = ds.synthesize(target={"b": 900, "c": 800}, random_state=3, progress=False)
+    got = ds.take(new)
+    assert ds.history.changes.iloc[-1]["params"]["sampler"] == "SMOTE"
+    codes, classes = pd.factorize(pd.Series(y, dtype=object))
+    want = {list(classes).index("b"): 900, list(classes).index("c"): 800}
+    X = df[[*"abcde", "k"]].to_numpy(dtype=np.float64)
+    X_res, y_res = SMOTE(sampling_strategy=want, random_state=3).fit_resample(X, codes)
+    ref_X, ref_y = X_res[n:], np.asarray(classes, dtype=object)[y_res[n:]]
+    assert len(got) == len(ref_X) == 900 + 800 - int((y == "b").sum() + (y == "c").sum())
+    np.testing.assert_array_equal(got[list("abcde")].to_numpy(), ref_X[:, :5])
+    np.testing.assert_array_equal(got["k"].to_numpy(), np.rint(ref_X[:, 5]).astype(np.int64))
+    np.testing.assert_array_equal(got["y"].to_numpy(dtype=object), ref_y)
+
+
 # ---------------------------------------------------------------------------- column kinds
 def test_categorical_columns_use_smote_by_roles_and_keep_their_values():
     df = _frame()

@@ -21,6 +21,14 @@ Then each column:
   it empty would teach a model that an empty text means the synthesized class;
 - date strings and other cells that are not numbers: the nearer row's value.
 
+On complete numeric columns (no role to tell apart), :func:`smote_numeric` is
+imbalanced-learn's ``SMOTE`` itself, the same draws and arithmetic (the same rows for the
+same ``random_state``), with two differences that matter on large data: the neighbours
+within a class come from the neighbour service (float32 brute force re-measured exactly, an
+approximate graph above ``EXACT_MAX`` rows) instead of a float64 search, and only the rows
+of the classes that get rows are read and copied (imbalanced-learn copies the whole matrix
+twice and returns it stacked with the new rows).
+
 Columns that are not features: identifiers (``ds.roles``) with integer values get new
 distinct values after the largest one (an identifier stays unique), other identifiers
 and columns are left missing (see :class:`~dcai_jupyter.ops.Synthesize`).
@@ -34,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["SAMPLER_NAME", "smote_by_roles"]
+__all__ = ["SAMPLER_NAME", "smote_by_roles", "smote_numeric"]
 
 #: the name a change records for this sampler (``change.params["sampler"]``)
 SAMPLER_NAME = "SMOTE-NC on column roles"
@@ -216,3 +224,60 @@ def smote_by_roles(
             data[c] = _restore_categorical(vals, dtype)
     rows = pd.DataFrame(data)
     return rows, np.asarray(out_cls, dtype=object)
+
+
+def smote_numeric(
+    X: np.ndarray,
+    codes: np.ndarray,
+    add: Mapping[int, int],
+    *,
+    k_neighbors: int,
+    random_state: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """imbalanced-learn's ``SMOTE`` on complete numeric rows, neighbours from the service.
+
+    Per class (in code order), a fresh ``check_random_state(random_state)`` draws which of
+    the ``len(rows) * k`` (seed, neighbour) slots each new row starts from and its gap
+    ``u`` in [0, 1); the new row is ``seed + u * (neighbour - seed)``: imbalanced-learn's
+    ``_make_samples``, so the rows equal ``SMOTE(...).fit_resample``'s new rows wherever
+    the two searches find the same neighbours (everywhere but exact ties).
+
+    Parameters
+    ----------
+    X : np.ndarray of shape (n, d), float64
+        The rows of the classes in ``add`` (others may be present; they are not read).
+    codes : np.ndarray of int, shape (n,)
+        Each row's class code.
+    add : mapping
+        ``{class code: rows to make}``; each such class has more than ``k_neighbors`` rows.
+    k_neighbors : int
+        Neighbours within the class a new row is interpolated towards.
+    random_state : int, optional
+        Seed (``None``: numpy's global generator, as imbalanced-learn).
+
+    Returns
+    -------
+    new_X : np.ndarray of shape (sum(add.values()), d)
+    new_codes : np.ndarray of int
+    """
+    from sklearn.utils import check_random_state
+
+    from ._space import nearest
+
+    parts, labels = [], []
+    for c in sorted(add):
+        n_new = int(add[c])
+        if n_new <= 0:
+            continue
+        Xc = X[codes == c]
+        _, nns = nearest(Xc, int(k_neighbors))
+        rs = check_random_state(random_state)
+        slot = rs.randint(low=0, high=nns.size, size=n_new)
+        steps = rs.uniform(size=n_new)[:, np.newaxis]
+        rows, cols = np.floor_divide(slot, nns.shape[1]), np.mod(slot, nns.shape[1])
+        base = Xc[rows]
+        parts.append((base + steps * (Xc[nns[rows, cols]] - base)).astype(Xc.dtype))
+        labels.append(np.full(n_new, c, dtype=np.asarray(codes).dtype))
+    if not parts:
+        return np.empty((0, X.shape[1]), dtype=X.dtype), np.empty(0, dtype=np.int64)
+    return np.vstack(parts), np.concatenate(labels)

@@ -19,10 +19,12 @@ How many rows per class (``target``):
 Methods:
 
 - ``"smote"``: on complete numeric feature columns, imbalanced-learn's ``SMOTE`` (integer
-  columns interpolated and rounded). On a mixed table (categories, booleans, text, dates,
-  missing values, embedding vectors; read through ``ds.roles``), SMOTE with each column
-  handled by its role (:mod:`._smote_roles`): neighbours within the class are found in the
-  dense view of the mixed-table encoding, numbers, dates and vectors are interpolated (a
+  columns interpolated and rounded; made by :func:`._smote_roles.smote_numeric`, the same
+  rows, with the neighbours from the neighbour service and only the resampled classes
+  read). On a mixed table (categories, booleans, text, dates, missing values, embedding
+  vectors; read through ``ds.roles``), SMOTE with each column handled by its role
+  (:mod:`._smote_roles`): neighbours within the class are found in the dense view
+  of the mixed-table encoding, numbers, dates and vectors are interpolated (a
   missing value is taken from the nearer row, so the class keeps its share of them),
   categories take the most frequent value among the seed's neighbours (SMOTENC's rule),
   and text is copied from the nearer of the two rows (text cannot be interpolated; an
@@ -494,7 +496,15 @@ class Synthesize(Operation):
                 "images with ds.augment(...), or pass a generator callable as method="
             )
         self._check_class_sizes(counts, add)
+        codes, classes = pd.factorize(pd.Series(labels, dtype=object))
+        cls_list = [_plain(c) for c in classes]
         pos = ds.positions(ids)
+        # plain SMOTE on numbers (ours, imbalanced-learn's rows): only the rows of the
+        # classes that get rows are read; a sampler sees every labeled row
+        own = self._plain_smote(kinds)
+        if own:
+            wanted = np.isin(codes, [cls_list.index(c) for c in add])
+            pos, codes = pos[wanted], codes[wanted]
         frame = ds.df.iloc[pos]
         blocks, uniques, cat_idx = [], {}, []
         for j, c in enumerate(cols):
@@ -515,14 +525,25 @@ class Synthesize(Operation):
                     )
                 blocks.append(v)
         X = np.column_stack(blocks)
-        codes, classes = pd.factorize(pd.Series(labels, dtype=object))
-        cls_list = [_plain(c) for c in classes]
-        strategy = {cls_list.index(c): counts[c] + n for c, n in add.items()}
-        sampler, sampler_name = self._sampler(len(cat_idx), len(cols), cat_idx, strategy)
-        with threadpool_limits(limits=1), warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            X_res, y_res = sampler.fit_resample(X, codes)
-        new_X, new_y = X_res[len(X) :], np.asarray(y_res)[len(X) :]
+        if own:
+            from ._smote_roles import smote_numeric
+
+            with threadpool_limits(limits=1):
+                new_X, new_y = smote_numeric(
+                    X,
+                    codes,
+                    {cls_list.index(c): n for c, n in add.items()},
+                    k_neighbors=int(self.k_neighbors),
+                    random_state=self.random_state,
+                )
+            sampler_name = "SMOTE"
+        else:
+            strategy = {cls_list.index(c): counts[c] + n for c, n in add.items()}
+            sampler, sampler_name = self._sampler(len(cat_idx), len(cols), cat_idx, strategy)
+            with threadpool_limits(limits=1), warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                X_res, y_res = sampler.fit_resample(X, codes)
+            new_X, new_y = X_res[len(X) :], np.asarray(y_res)[len(X) :]
         n = len(new_X)
         data: dict[str, pd.Series] = {}
         for c in ds.columns:
@@ -541,6 +562,12 @@ class Synthesize(Operation):
             "features": cols,
         }
         return rows, info
+
+    def _plain_smote(self, kinds: dict[str, str]) -> bool:
+        """Whether ``method="smote"`` meets numbers only: imbalanced-learn's ``SMOTE``,
+        made here (:func:`._smote_roles.smote_numeric`: the same rows, the neighbours from
+        the service, only the resampled classes copied)."""
+        return isinstance(self.method, str) and all(k != "categorical" for k in kinds.values())
 
     def _check_class_sizes(self, counts: dict[Any, int], add: dict[Any, int]) -> None:
         few = {c: counts[c] for c in add if counts[c] <= self.k_neighbors}
