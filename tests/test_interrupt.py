@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import make_classification
+from _interrupt_data import history_rows, labelled_frame
 from sklearn.linear_model import LogisticRegression
 
 import dcai_jupyter as dj
@@ -28,7 +27,15 @@ import dcai_jupyter as dj
 PACKAGE = str(Path(dj.__file__).parent)
 #: where a change is written and applied (the dataset, its history and store)
 #: the functions between a change's SQLite write and the in-memory state holding it
-COMMIT = (":_commit", ":append", ":_swap", ":commit_set", ":_prov_id", ":transaction", ":record_event")
+COMMIT = (
+    ":_commit",
+    ":append",
+    ":_swap",
+    ":commit_set",
+    ":_prov_id",
+    ":transaction",
+    ":record_event",
+)
 WRITES = ("core/_dataset", "core/_history", "core/_store", "core/_interrupt", "core/_table")
 
 
@@ -43,24 +50,8 @@ def python_sigint_handler():
         signal.signal(signal.SIGINT, previous)
 
 
-def _frame(n: int = 120) -> pd.DataFrame:
-    X, y = make_classification(
-        n_samples=n, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
-    )
-    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    y[::9] = (y[::9] + 1) % 3  # label errors to find
-    df["label"] = y
-    return pd.concat([df, df.iloc[:4]], ignore_index=True)  # exact copies to find
-
-
-def _tables(path: Path) -> dict[str, list[tuple]]:
-    """Every row of the history file, read with a connection of its own."""
-    con = sqlite3.connect(path)
-    try:
-        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: con.execute(f"SELECT * FROM {t}").fetchall() for t in sorted(names)}
-    finally:
-        con.close()
+def _frame() -> pd.DataFrame:
+    return labelled_frame(120, n_features=4, n_informative=3, n_classes=3)
 
 
 def _open(df: pd.DataFrame, path: Path) -> dj.Dataset:
@@ -159,10 +150,10 @@ def test_an_interrupt_at_any_point_leaves_history_and_data_whole(name, tmp_path)
         path = tmp_path / f"at{at}.sqlite"
         ds = _open(df, path)
         ds.relabel([0], [2])
-        before_rows, before_df, before_version = _tables(path), ds.df, ds.version
+        before_rows, before_df, before_version = history_rows(path), ds.df, ds.version
         interrupted, tracer = _run_interrupted(op, ds, at)
         assert interrupted, f"no KeyboardInterrupt for SIGINT at line event {at} of {tracer.count}"
-        rows = _tables(path)
+        rows = history_rows(path)
         if ds.version == before_version:
             # nothing of the change: data, version and every history row as before (a find
             # event may have been recorded whole: events only ever gain whole rows)
@@ -203,11 +194,11 @@ def test_an_interrupt_from_a_model_fit_leaves_nothing(tmp_path):
 
     path = tmp_path / "h.sqlite"
     ds = _open(_frame(), path)
-    before = _tables(path)
+    before = history_rows(path)
     with pytest.raises(KeyboardInterrupt):
         ds.find_label_issues(model=StopsOnThirdFit(), cv=5, progress=False)
     assert StopsOnThirdFit.fits == 3
-    assert _tables(path) == before and ds.version == 0
+    assert history_rows(path) == before and ds.version == 0
     found = ds.find_label_issues(model=LogisticRegression(max_iter=200), progress=False)
     assert ds.history.events["op"].tolist() == ["find_label_issues"]
     assert ds.accept_suggestions(found) == 1
@@ -219,7 +210,7 @@ def _stop_at_second_batch(rows: pd.DataFrame, rng: np.random.Generator) -> pd.Da
     if calls[0] == 2:
         raise KeyboardInterrupt
     out = rows.copy()
-    out["a"] = out["a"] + rng.normal(0, 0.01, len(out))
+    out["x0"] = out["x0"] + rng.normal(0, 0.01, len(out))
     return out
 
 
@@ -230,10 +221,10 @@ def test_an_interrupt_from_a_transform_leaves_nothing(tmp_path):
     df = pd.concat([_frame()] * 20, ignore_index=True)  # > one batch
     path = tmp_path / "h.sqlite"
     ds = _open(df, path)
-    before, before_df = _tables(path), ds.df
+    before, before_df = history_rows(path), ds.df
     with pytest.raises(KeyboardInterrupt):
         ds.augment(_stop_at_second_batch, n=1, progress=False)
-    assert _tables(path) == before
+    assert history_rows(path) == before
     assert ds.version == 0
     pd.testing.assert_frame_equal(ds.df, before_df)
     new = ds.augment(_stop_at_second_batch, n=1, progress=False)

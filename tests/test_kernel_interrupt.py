@@ -4,39 +4,25 @@ holds nothing of it; the line says the step stopped, and the next cell works."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from pathlib import Path
 
 import pytest
+from _interrupt_data import history_rows, labelled_frame
 
 jupyter_client = pytest.importorskip("jupyter_client")
 
 pytestmark = pytest.mark.slow
 
 SETUP = """
-import numpy as np, pandas as pd
-from sklearn.datasets import make_classification
+import pandas as pd
 import dcai_jupyter as dj
-X, y = make_classification(n_samples=20000, n_features=20, n_informative=10, n_classes=5,
-                           random_state=0)
-df = pd.DataFrame(X, columns=[f"x{i}" for i in range(20)])
-df["label"] = y
+df = pd.read_pickle("frame.pkl")
 ds = dj.Dataset(df, label="label", name="stop", history="stop.sqlite")
-ds.relabel([0], [int(y[0] + 1) % 5])
+ds.relabel([0], [int(df.loc[0, "label"] + 1) % 5])
 print("ready", ds.version)
 """
 
 LONG = "issues = ds.find_label_issues(cv=10)"
-
-
-def _rows(path: Path) -> dict[str, list[tuple]]:
-    con = sqlite3.connect(path)
-    try:
-        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: con.execute(f"SELECT * FROM {t}").fetchall() for t in sorted(names)}
-    finally:
-        con.close()
 
 
 def _run(kc, code: str, timeout: float = 300, on_output=None) -> tuple[dict, list[dict]]:
@@ -67,12 +53,15 @@ def _plain(msg: dict) -> str:
 
 
 def test_the_stop_button_during_a_long_find_leaves_the_history_whole(tmp_path):
+    labelled_frame(20000, n_features=20, n_informative=10, n_classes=5).to_pickle(
+        tmp_path / "frame.pkl"
+    )
     km, kc = jupyter_client.manager.start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
     try:
         reply, out = _run(kc, SETUP)
         assert reply["status"] == "ok", out
         path = tmp_path / "stop.sqlite"
-        before = _rows(path)
+        before = history_rows(path)
         assert len(before["changes"]) == 1
 
         interrupted = []
@@ -95,7 +84,7 @@ def test_the_stop_button_during_a_long_find_leaves_the_history_whole(tmp_path):
         # the line that stays in the notebook says the step stopped, with an estimate before
         assert "left" in interrupted[0]
         assert any("stopped after" in _plain(m) for m in out), [_plain(m) for m in out]
-        assert _rows(path) == before  # not even a find event
+        assert history_rows(path) == before  # not even a find event
 
         reply, out = _run(
             kc,
@@ -105,7 +94,7 @@ def test_the_stop_button_during_a_long_find_leaves_the_history_whole(tmp_path):
         assert reply["status"] == "ok", out
         printed = "".join(_plain(m) for m in out if m["msg_type"] == "stream").split()
         assert printed == ["1", "1", "0", "2"]
-        assert len(_rows(path)["changes"]) == 2
+        assert len(history_rows(path)["changes"]) == 2
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
