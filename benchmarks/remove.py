@@ -25,6 +25,16 @@ Outliers
     Datalab's outlier issue (``is_outlier_issue``) and ``IsolationForest(contamination=<true
     rate>)``.
 
+Outliers with skewed numerics
+    A numeric table (3,000 rows: 4 normal and 4 lognormal columns, correlated) and the
+    issue's mixed table (age with 5 % missing, a job, 40 cities, a lognormal income, a
+    6-word review), 0 / 1 / 2 / 5 % of rows outliers: two columns of the row moved 5-8
+    standard deviations up or down on the column's natural scale (the log scale for a
+    lognormal column: e^(5 sigma) .. e^(8 sigma) times too large or too small; in the mixed
+    table a city no other row has). Two seeds each. F1 of the flagged rows (the rate is not
+    given to ours), rows flagged at 0 %; references as above (Datalab on the numeric
+    table; IsolationForest on one-hot + imputed numbers for the mixed one).
+
 Pruning
     digits and ``make_classification(5000, 20, n_informative=10, n_classes=5, random_state=0)``,
     3 stratified splits (train 2/3, test 1/3), ``StandardScaler + LogisticRegression``: test
@@ -32,7 +42,7 @@ Pruning
     (mean of 3 seeds), and on what ``ds.prune(keep, method="auto")`` keeps, at keep 0.5 and 0.3.
 
 Numbers are printed, never asserted. Run: ``python benchmarks/remove.py`` (``--only dup``,
-``outliers`` or ``prune`` for one part).
+``outliers``, ``skewed`` or ``prune`` for one part).
 """
 
 from __future__ import annotations
@@ -226,6 +236,115 @@ def bench_outliers() -> None:
     table(rows, "Outliers (uniform rows in the feature box; rate not given to ours)")
 
 
+# ---------------------------------------------------------------------------- skewed numerics
+def skewed_numeric(n: int, rate: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` rows of 4 normal and 4 lognormal columns (correlated; sigma 0.5..1.2 on the log
+    scale), a share ``rate`` of them outliers: two columns of the row moved 5..8 standard
+    deviations up or down on the column's natural scale (the log scale for a lognormal
+    column: a value e^(5 sigma) .. e^(8 sigma) times too large or too small)."""
+    rng = np.random.default_rng(seed)
+    d = 8
+    C = rng.normal(size=(d, d)) * 0.3 + np.eye(d)
+    Z = rng.normal(size=(n, d)) @ C / np.sqrt((C**2).sum(axis=0))
+    out = rng.choice(n, round(rate * n), replace=False)
+    for i in out:
+        cols = rng.choice(d, 2, replace=False)
+        Z[i, cols] += rng.choice([-1.0, 1.0], 2) * rng.uniform(5, 8, 2)
+    X = Z.copy()
+    X[:, 4:] = np.exp(3 + rng.uniform(0.5, 1.2, 4) * Z[:, 4:])
+    truth = np.zeros(n, dtype=bool)
+    truth[out] = True
+    return X, truth
+
+
+def skewed_mixed(n: int, rate: float, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """The issue's generated table (age with 5 % missing, a job category, 40 cities, a
+    lognormal income of sigma 0.8, a 6-word review, 3 classes), a share ``rate`` of rows
+    outliers: two of age (moved 5..8 SD), income (e^(5..8 sigma) times too large or too
+    small) and city (a value no other row has)."""
+    rng = np.random.default_rng(seed)
+    words = "good bad fine slow quick cheap dear kind rude clean late early".split()
+    age = rng.normal(40, 12, n)
+    income = rng.lognormal(10, 0.8, n)
+    city = np.array([f"city{v}" for v in rng.integers(0, 40, n)], dtype=object)
+    out = rng.choice(n, round(rate * n), replace=False)
+    for i in out:
+        for c in rng.choice(3, 2, replace=False):
+            sign, size = rng.choice([-1.0, 1.0]), rng.uniform(5, 8)
+            if c == 0:
+                age[i] += sign * size * 12
+            elif c == 1:
+                income[i] *= np.exp(sign * size * 0.8)
+            else:
+                city[i] = f"nowhere{i}"
+    age[rng.random(n) < 0.05] = np.nan
+    df = pd.DataFrame(
+        {
+            "age": age,
+            "job": rng.choice(["clerk", "nurse", "driver", "teacher", "cook"], n),
+            "city": city,
+            "income": income,
+            "review": [" ".join(rng.choice(words, 6)) for _ in range(n)],
+            "y": rng.choice(["a", "b", "c"], n),
+        }
+    )
+    truth = np.zeros(n, dtype=bool)
+    truth[out] = True
+    return df, truth
+
+
+def bench_skewed() -> None:
+    rows = []
+    for rate in (0.0, 0.01, 0.02, 0.05):
+        for seed in (0, 1):
+            X, truth = skewed_numeric(3000, rate, seed)
+            with Clock() as t_ours:
+                ours = find_outliers(X)["is_outlier"].to_numpy()
+            lab, t_lab = datalab(X, np.zeros(len(X), dtype=np.int64) + (X[:, 0] > 0), "outlier")
+            with threadpool_limits(1):
+                iso = IsolationForest(contamination=max(rate, 1e-3), random_state=0)
+                iso_flags = iso.fit(X).predict(X) < 0
+            rows.append(
+                {
+                    "data": "numeric 3000 x 8 (4 lognormal)",
+                    "seed": seed,
+                    "outliers": f"{rate:.0%}",
+                    "ours F1 (flagged)": f1(ours, truth) if rate else float(ours.sum()),
+                    "Datalab F1 (flagged)": f1(lab, truth) if rate else float(lab.sum()),
+                    "IsolationForest (true rate) F1": f1(iso_flags, truth) if rate else np.nan,
+                    "ours s (cpu)": str(t_ours),
+                    "Datalab s (cpu)": str(t_lab),
+                }
+            )
+    for rate in (0.0, 0.01, 0.02, 0.05):
+        for seed in (0, 1):
+            df, truth = skewed_mixed(3000, rate, seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds = dj.Dataset(df, label="y", history=":memory:", embed=False)
+                with Clock() as t_ours:
+                    ours = ds.find_outliers(progress=False).frame["is_outlier"].to_numpy()
+            # reference: IsolationForest told the rate, on one-hot + median-imputed numbers
+            enc = pd.get_dummies(df[["job", "city"]]).to_numpy(dtype=np.float64)
+            num = df[["age", "income"]].fillna(df[["age", "income"]].median()).to_numpy()
+            with Clock() as t_iso, threadpool_limits(1):
+                iso = IsolationForest(contamination=max(rate, 1e-3), random_state=0)
+                iso_flags = iso.fit(np.hstack([num, enc])).predict(np.hstack([num, enc])) < 0
+            rows.append(
+                {
+                    "data": "mixed 3000 (lognormal income)",
+                    "seed": seed,
+                    "outliers": f"{rate:.0%}",
+                    "ours F1 (flagged)": f1(ours, truth) if rate else float(ours.sum()),
+                    "Datalab F1 (flagged)": np.nan,
+                    "IsolationForest (true rate) F1": f1(iso_flags, truth) if rate else np.nan,
+                    "ours s (cpu)": str(t_ours),
+                    "Datalab s (cpu)": str(t_iso) + " (IsolationForest)",
+                }
+            )
+    table(rows, "Outliers with skewed numerics (rate not given to ours; 0 %: rows flagged)")
+
+
 # ---------------------------------------------------------------------------- pruning
 def bench_prune() -> None:
     rows = []
@@ -281,7 +400,7 @@ def bench_prune() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("dup", "outliers", "prune"), default=None)
+    parser.add_argument("--only", choices=("dup", "outliers", "skewed", "prune"), default=None)
     args = parser.parse_args()
     print(
         f"# benchmarks/remove.py — {platform.processor() or platform.machine()}, "
@@ -291,6 +410,8 @@ def main() -> None:
         bench_duplicates()
     if args.only in (None, "outliers"):
         bench_outliers()
+    if args.only in (None, "skewed"):
+        bench_skewed()
     if args.only in (None, "prune"):
         bench_prune()
 

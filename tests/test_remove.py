@@ -383,6 +383,58 @@ def test_dataset_outliers_remove_top_and_undo() -> None:
         dj.Dataset(df.iloc[:0], label="label").find_outliers()
 
 
+def _lognormal_table(n: int = 600, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    df["income"] = rng.lognormal(10, 1.0, n)
+    df["price"] = rng.lognormal(2, 0.7, n)
+    df["label"] = np.array(["x", "y"], dtype=object)[rng.integers(0, 2, n)]
+    return df
+
+
+def test_outliers_on_skewed_numerics_are_not_the_tail() -> None:
+    # a numeric table (no categorical column: the scaled space, not the mixed-row path)
+    # with two lognormal columns: their top rows are the tail, not outliers; a value 1000
+    # times too small (invisible in the column's own units) and one 1000 times too large are
+    df = _lognormal_table()
+    clean = dj.Dataset(df, label="label").find_outliers(progress=False).frame
+    assert int(clean["is_outlier"].sum()) == 0
+    bad = df.copy()
+    bad.loc[7, "income"] /= 1000
+    bad.loc[11, "price"] *= 1000
+    found = dj.Dataset(bad, label="label").find_outliers(progress=False).frame
+    assert set(found.index[found["is_outlier"]]) == {7, 11}
+    # the same on arrays
+    X = bad.drop(columns="label").to_numpy()
+    res = find_outliers(X)
+    assert set(res.index[res["is_outlier"]]) == {7, 11}
+
+
+def test_scale_columns_logs_skewed_quantities_only() -> None:
+    from dcai_jupyter.ops._skew import log_if_skewed
+    from dcai_jupyter.ops._space import log_skewed
+
+    rng = np.random.default_rng(0)
+    lognormal = rng.lognormal(3, 1, 500)
+    counts = rng.poisson(0.5, 500).astype(float)  # mostly zero: kept in its units
+    grey = rng.integers(0, 17, 500).astype(float) ** 2 / 16  # 17 levels: an ordinal scale
+    normal = rng.normal(5, 1, 500)
+    X = np.column_stack([lognormal, counts, grey, normal])
+    L = log_skewed(X)
+    np.testing.assert_allclose(L[:, 0], np.log(lognormal))
+    np.testing.assert_array_equal(L[:, 1:], X[:, 1:])
+    Z = scale_columns(X)
+    assert abs(float(np.median(Z[:, 0]))) < 0.1  # centred on the log scale
+    # a column holding a zero (image features, counts) keeps its units in the scaled
+    # space; the per-column transforms of mixed rows take log(x + the smallest positive)
+    with_zero = np.r_[0.0, lognormal[1:]]
+    np.testing.assert_array_equal(log_skewed(with_zero[:, None])[:, 0], with_zero)
+    out, done = log_if_skewed(with_zero)
+    assert done
+    np.testing.assert_allclose(out, np.log(with_zero + lognormal[1:].min()))
+    assert not log_if_skewed(normal)[1] and not log_if_skewed(-lognormal)[1]
+
+
 def test_outliers_deterministic() -> None:
     df = blobs(200, seed=10, features=80)  # wide: randomized principal components
     a = dj.Dataset(df, label="label").find_outliers(random_state=5)

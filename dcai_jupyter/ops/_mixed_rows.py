@@ -12,7 +12,8 @@ whatever the other columns say. So on a table with categorical, text or datetime
   missing value matches only a missing value. Rows are blocked by their non-numeric
   content, then swept in order of one number, so the cost stays near linear;
 - **outliers** (:func:`robust_columns`) are measured on per-column robust transforms:
-  skewed numbers on a log scale, then in robust standard deviations (median, MAD); a
+  skewed numbers on a log scale (:func:`~._skew.log_if_skewed`: Kelly's quantile
+  skewness above ``SKEW``), then in robust standard deviations (median, MAD); a
   category by how much rarer its value is than the typical row's (``log`` of the ratio of
   counts); dates as numbers. :func:`unusual_columns` says which columns make a row
   unusual (the findings' ``reason``).
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._skew import SKEW, log_if_skewed, quantile_skew
 from ._text_norm import normalize_text
 
 __all__ = [
@@ -49,10 +51,6 @@ MEANING_K = 10
 #: the other columns narrow down the candidates when their blocks hold at most this many
 #: pairs (or there are numbers to sweep)
 MAX_BLOCK_PAIRS = 200_000
-#: a numeric column is log-transformed for outliers when its quantile skewness (Kelly's,
-#: from the 10th, 50th and 90th percentiles) is above this: a lognormal income of sigma 0.8
-#: has 0.47, a normal or uniform column 0
-SKEW = 0.25
 #: the MAD of a normal distribution is this many standard deviations
 _MAD_TO_SD = 1.4826
 
@@ -93,6 +91,7 @@ def near_copy_pairs(
     *,
     rtol: float = NEAR_RTOL,
     meaning: Mapping[str, np.ndarray] | None = None,
+    min_cosine: float = TEXT_MEANING,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs of rows that are near copies column by column (see the module docstring).
 
@@ -107,7 +106,9 @@ def near_copy_pairs(
         Relative tolerance of numbers.
     meaning
         ``{text column: unit-length embeddings}``: those texts compare by meaning (cosine
-        at least ``TEXT_MEANING``) instead of by normalised words.
+        at least ``min_cosine``) instead of by normalised words.
+    min_cosine
+        The cosine similarity two embedded texts need (default ``TEXT_MEANING``).
 
     Returns
     -------
@@ -119,7 +120,7 @@ def near_copy_pairs(
     n = len(next(iter(columns.values()))) if names else 0
     meaning = {c: E for c, E in (meaning or {}).items() if c in columns and roles.get(c) == "text"}
     if meaning and n >= 2:
-        return _meaning_pairs(columns, roles, rtol, meaning)
+        return _meaning_pairs(columns, roles, rtol, meaning, min_cosine)
     keys: list[np.ndarray] = []
     nums: list[np.ndarray] = []
     for c in names:
@@ -195,6 +196,7 @@ def _meaning_pairs(
     roles: Mapping[str, str],
     rtol: float,
     meaning: Mapping[str, np.ndarray],
+    min_cosine: float = TEXT_MEANING,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`near_copy_pairs` where some texts compare by meaning.
 
@@ -214,7 +216,7 @@ def _meaning_pairs(
         first = next(iter(meaning))
         E = np.asarray(meaning[first], dtype=np.float32)
         dist, idx = neighbour_graph(E, min(MEANING_K, n - 1), metric="cosine")
-        close = (1.0 - dist) >= TEXT_MEANING
+        close = (1.0 - dist) >= min_cosine
         rows = np.repeat(np.arange(n), close.sum(axis=1))
         a, b = np.minimum(rows, idx[close]), np.maximum(rows, idx[close])
         # exact word-bag copies beyond the k nearest (many rows with one text) join as well
@@ -232,7 +234,7 @@ def _meaning_pairs(
         if c in meaning:  # alike in meaning, or the same words
             M = np.asarray(meaning[c], dtype=np.float32)
             k = np.array([_text_key(x) for x in np.asarray(values, dtype=object)], dtype=object)
-            ok &= (np.einsum("nd,nd->n", M[pa], M[pb]) >= TEXT_MEANING) | (k[pa] == k[pb])
+            ok &= (np.einsum("nd,nd->n", M[pa], M[pb]) >= min_cosine) | (k[pa] == k[pb])
         elif role == "numeric":
             x = _numbers(np.asarray(values))
             xa, xb = x[pa], x[pb]
@@ -269,12 +271,6 @@ def _block_pairs(columns: Mapping[str, np.ndarray], roles: Mapping[str, str]) ->
     frame = pd.DataFrame({f"k{j}": k for j, k in enumerate(keys)})
     sizes = frame.groupby(list(frame.columns), sort=False, dropna=False).size().to_numpy()
     return int((sizes * (sizes - 1) // 2).sum())
-
-
-def _quantile_skew(x: np.ndarray) -> float:
-    """Kelly's skewness: ``(q90 + q10 - 2 q50) / (q90 - q10)``, in [-1, 1] (0 symmetric)."""
-    q10, q50, q90 = np.quantile(x, [0.1, 0.5, 0.9])
-    return float((q90 + q10 - 2 * q50) / (q90 - q10)) if q90 > q10 else 0.0
 
 
 def _robust_z(x: np.ndarray) -> np.ndarray:
@@ -322,9 +318,10 @@ def robust_columns(
             label = ""
             if role == "numeric" and len(np.unique(v)) > 2:
                 # skewness from quantiles, so that the outliers themselves do not decide it
-                skew = _quantile_skew(v)
-                if v.min() >= 0 and skew > SKEW:
-                    v, label = np.log1p(v), "log scale"
+                skew = quantile_skew(v)
+                v, logged = log_if_skewed(v)
+                if logged:
+                    label = "log scale"
                 elif abs(skew) > 2 * SKEW:
                     v, label = np.sign(v) * np.log1p(np.abs(v)), "signed log scale"
             z = np.zeros(len(x))

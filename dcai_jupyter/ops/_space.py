@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._features import dataset_feature_matrix
+from ._skew import log_if_skewed
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Dataset
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "as_float_matrix",
     "dataset_matrix",
+    "log_skewed",
     "nearest",
     "reduce_dims",
     "scale_columns",
@@ -33,6 +35,8 @@ __all__ = [
 
 #: a column where at least this share of rows hold one value is scaled by the other rows
 MODE_SHARE = 0.5
+#: a column with fewer distinct values than this is never put on a log scale
+MIN_DISTINCT = 20
 
 
 def as_float_matrix(X: Any, what: str = "X") -> np.ndarray:
@@ -77,10 +81,39 @@ def scale_params(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return center, scale
 
 
+def log_skewed(X: np.ndarray, fit: np.ndarray | None = None) -> np.ndarray:
+    """``X`` with its skewed positive columns on a log scale (:func:`~._skew.log_if_skewed`).
+
+    Only a positive quantity (every value above 0: an income, a price, a duration) whose
+    quantile skewness is above ``SKEW``: a column holding zeros (a count, a pixel, a
+    histogram share or HOG cell of image features) keeps its units, as does a column where
+    at least half the rows hold one value (``MODE_SHARE``) or with fewer than
+    ``MIN_DISTINCT`` distinct values (an ordinal scale, not a quantity spanning orders of
+    magnitude). ``fit`` (a boolean row mask) decides on those rows.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    ref = X if fit is None else X[fit]
+    if ref.shape[0] < 3:
+        return X
+    out = X
+    for j in range(X.shape[1]):
+        r = ref[:, j]
+        if (r == np.median(r)).mean() >= MODE_SHARE or len(np.unique(r)) < MIN_DISTINCT:
+            continue
+        v, done = log_if_skewed(X[:, j], fit, zeros=False)
+        if done:
+            if out is X:
+                out = X.copy()
+            out[:, j] = v
+    return out
+
+
 def scale_columns(X: np.ndarray, fit: np.ndarray | None = None) -> np.ndarray:
     """Put every column on a comparable scale.
 
-    A column is z-scored (mean 0, standard deviation 1), except a column where at least
+    A skewed positive column (a lognormal income, a price) is first put on a log scale
+    (:func:`log_skewed`), so that its tail is not mistaken for outliers and its copies
+    differ relatively. A column is z-scored (mean 0, standard deviation 1), except a column where at least
     half the rows hold one value (``MODE_SHARE``): it is centred on that value and scaled by
     the root-mean-square deviation of the *other* rows. A mostly-zero pixel therefore
     measures its non-zero values in their own units instead of being blown up to unit
@@ -88,7 +121,7 @@ def scale_columns(X: np.ndarray, fit: np.ndarray | None = None) -> np.ndarray:
     Constant columns become 0. ``fit`` (a boolean row mask) fits the centres and scales
     on those rows only.
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = log_skewed(np.asarray(X, dtype=np.float64), fit)
     center, scale = scale_params(X if fit is None else X[fit])
     return (X - center) / scale
 
