@@ -87,3 +87,28 @@ def test_round_over_a_large_pool_stays_small():
         tracemalloc.stop()
     assert len(f.frame) == 10 and f.frame["suggested"].all()
     assert peak < 200 * 2**20, f"peak {peak / 2**20:.0f} MB"
+
+
+def test_the_knn_member_votes_among_a_fixed_subset_of_many_labels(monkeypatch):
+    """Issue 21: above KNN_MAX_REFERENCE labeled rows the default model's kNN searches a
+    fixed random subset (pool predictions linear in the pool, not labeled x pool)."""
+    from dcai_jupyter.ops import _crossval
+    from dcai_jupyter.ops._pool_knn import ReferenceKNN
+
+    monkeypatch.setattr(_crossval, "KNN_MAX_REFERENCE", 50)
+    knn = dict(default_model(300).estimators)["knn"]
+    assert isinstance(knn, ReferenceKNN) and knn.max_reference == 50
+    assert not isinstance(dict(default_model(50).estimators)["knn"], ReferenceKNN)
+    X, y = make_blobs(n_samples=300, centers=3, n_features=4, random_state=0)
+    y[:2] = 3  # a class of two rows, absent from most subsets
+    fitted = ReferenceKNN(n_neighbors=5, max_reference=50, random_state=0).fit(X, y)
+    assert fitted.model_[-1].n_samples_fit_ == 50
+    assert fitted.classes_.tolist() == [0, 1, 2, 3]
+    p = fitted.predict_proba(X)
+    assert p.shape == (300, 4)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    again = ReferenceKNN(n_neighbors=5, max_reference=50, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), p)  # a fixed subset
+    # the whole pool model still fits and predicts every class
+    got, cls = pool_predictions(X[::2], y[::2], X[1::2], progress=False)
+    assert cls == [0, 1, 2, 3] and got.shape == (150, 4)

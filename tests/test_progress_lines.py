@@ -57,3 +57,38 @@ def test_image_issues_on_many_images_show_a_line(capsys):
     found = ds.find_image_issues()
     assert "image issues" in capsys.readouterr().err
     assert len(found.frame) == 2000
+
+
+def _pool(n: int, name: str) -> dj.Dataset:
+    """A labeled tenth beside a pool (label missing)."""
+    import numpy as np
+
+    X, y = make_classification(
+        n_samples=n, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    labels = y.astype(float)
+    labels[np.arange(n) % 10 != 0] = np.nan
+    df["label"] = labels
+    return dj.Dataset(df, label="label", name=name, history=":memory:")
+
+
+def test_an_active_learning_round_and_pseudo_labels_show_one_line_each(capsys):
+    """Issue 21: the pool's predictions (seconds on a large pool) advance one line per block."""
+    from dcai_jupyter.ops import PseudoLabel, _active
+
+    ds = _pool(3000, "pool")
+    capsys.readouterr()
+    picks = ds.suggest_samples(k=5)
+    err = capsys.readouterr().err
+    steps = 1 + _active.pool_steps(2700)
+    assert err.count("suggest samples") >= 1 and f"/{steps}" in err, err
+    assert "pool predictions" not in err  # the round's one line stands for its fit
+    assert len(picks.frame) == 5
+    found = PseudoLabel(threshold=0.9).find(ds)
+    err = capsys.readouterr().err
+    assert "pseudo labels" in err and f"/{steps}" in err, err
+    assert len(found.frame) == 2700
+    ds.suggest_samples(k=5, progress=False)
+    PseudoLabel(threshold=0.9, progress=False).find(ds)
+    assert capsys.readouterr().err == ""

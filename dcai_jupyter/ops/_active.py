@@ -25,6 +25,7 @@ the class each row probably belongs to (per-class cross-validated F1).
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import warnings
 from collections.abc import Sequence
@@ -47,6 +48,7 @@ __all__ = [
     "least_confidence",
     "margin",
     "pool_predictions",
+    "pool_steps",
     "select_samples",
     "weakest_class_scores",
 ]
@@ -154,9 +156,7 @@ def _check_k(k: Any, n: int) -> int:
             "label with ds.add(rows) to form a pool"
         )
     if int(k) > n:
-        raise ValueError(
-            f"k={k} is more than the {n} row(s) in the pool; ask for at most k={n}"
-        )
+        raise ValueError(f"k={k} is more than the {n} row(s) in the pool; ask for at most k={n}")
     return int(k)
 
 
@@ -346,7 +346,10 @@ def _check_model(model: Any) -> None:
 def default_model(n_labeled: int, *, random_state: int | None = 0) -> Any:
     """The default model for ``n_labeled`` labeled rows: a soft vote of a distance-weighted
     kNN on standardised features and a small gradient-boosting model (the label-issue
-    family, sized so that a few dozen labels already give useful probabilities).
+    family, sized so that a few dozen labels already give useful probabilities). Above
+    ``KNN_MAX_REFERENCE`` (4,000) labeled rows the kNN votes among a fixed random subset of
+    that many (:class:`._pool_knn.ReferenceKNN`), so predicting a pool costs time linear in
+    it whatever the number of labels.
 
     Returns
     -------
@@ -358,14 +361,22 @@ def default_model(n_labeled: int, *, random_state: int | None = 0) -> Any:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from ._crossval import HGB_PARAMS, KNN_K
+    from ._crossval import HGB_PARAMS, KNN_K, KNN_MAX_REFERENCE
+    from ._pool_knn import ReferenceKNN
 
     n = int(n_labeled)
     k = int(max(1, min(KNN_K, max(3, round(np.sqrt(n))), max(1, n - 1))))
     leaf = int(max(2, min(20, n // 10)))
+    knn: Any = make_pipeline(
+        StandardScaler(), KNeighborsClassifier(n_neighbors=k, weights="distance")
+    )
+    if n > KNN_MAX_REFERENCE:  # the vote among a fixed subset: linear in the pool, not m * p
+        knn = ReferenceKNN(
+            n_neighbors=k, max_reference=KNN_MAX_REFERENCE, random_state=random_state
+        )
     return VotingClassifier(
         [
-            ("knn", make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=k, weights="distance"))),
+            ("knn", knn),
             (
                 "hgb",
                 HistGradientBoostingClassifier(
@@ -377,26 +388,28 @@ def default_model(n_labeled: int, *, random_state: int | None = 0) -> Any:
     )
 
 
-def _fit_predict(
-    model: Any,
-    X_lab: np.ndarray,
-    codes: np.ndarray,
-    X_pool: np.ndarray,
-    K: int,
-) -> np.ndarray:
-    """Fit a clone of ``model`` on the labeled rows; the pool's probabilities (n_pool, K),
-    predicted in blocks of ``POOL_CHUNK`` rows so the model's temporaries (a kNN's distance
-    lists, a boosted model's raw scores) stay small whatever the pool's size."""
+def _fit(model: Any, X_lab: np.ndarray, codes: np.ndarray) -> Any:
+    """A clone of ``model`` fit on the labeled rows (one task of :func:`pool_predictions`)."""
     from sklearn.base import clone
 
-    est = clone(model).fit(X_lab, codes)
-    out = np.zeros((len(X_pool), K))
-    for a in range(0, len(X_pool), POOL_CHUNK):
-        block = X_pool[a : a + POOL_CHUNK]
-        p = np.asarray(est.predict_proba(block), dtype=np.float64)
-        cols = np.asarray(getattr(est, "classes_", np.arange(p.shape[1])), dtype=np.int64)
-        out[a : a + len(block), cols] = p
+    return clone(model).fit(X_lab, codes)
+
+
+def _predict_block(est: Any, block: np.ndarray, K: int) -> np.ndarray:
+    """The probabilities (len(block), K) of one block of the pool (one task)."""
+    p = np.asarray(est.predict_proba(block), dtype=np.float64)
+    cols = np.asarray(getattr(est, "classes_", np.arange(p.shape[1])), dtype=np.int64)
+    if p.shape[1] == K and np.array_equal(cols, np.arange(K)):
+        return p
+    out = np.zeros((len(block), K))
+    out[:, cols] = p
     return out
+
+
+def pool_steps(n_pool: int) -> int:
+    """The steps of :func:`pool_predictions` a progress bar counts: the fit, then one per
+    block of ``POOL_CHUNK`` pool rows."""
+    return 1 + -(-int(n_pool) // POOL_CHUNK)
 
 
 def pool_predictions(
@@ -408,8 +421,13 @@ def pool_predictions(
     classes: Sequence[Any] | None = None,
     random_state: int | None = 0,
     progress: bool = True,
+    bar: Any = None,
 ) -> tuple[np.ndarray, list[Any]]:
     """Fit ``model`` on the labeled rows and predict the pool's class probabilities.
+
+    The pool is predicted in blocks of ``POOL_CHUNK`` rows (one task each, through the
+    shared task runner: bounded temporaries, a progress step per block, and a cluster's
+    workers when one is set up).
 
     Parameters
     ----------
@@ -426,14 +444,20 @@ def pool_predictions(
     random_state
         Seed of the default model.
     progress
-        Show a progress bar while the model fits.
+        Show a progress line (the fit, then each block of the pool) on a pool of at least
+        ``STAGE_BAR_ROWS`` rows.
+    bar
+        An open progress bar to advance instead (``progress`` is then ignored): one line
+        for a whole operation; it counts :func:`pool_steps` steps.
 
     Returns
     -------
     probs : np.ndarray of shape (n_pool, K)
     classes : list
     """
+    from ._base import STAGE_BAR_ROWS
     from ._crossval import run_tasks
+    from ._progress import progress_bar
     from ._validation import encode_labels
 
     _check_model(model)
@@ -449,10 +473,22 @@ def pool_predictions(
     Xp = np.asarray(X_pool, dtype=np.float64)
     if model is None:
         model = default_model(len(codes), random_state=random_state)
-    task = ("fit", _fit_predict, (model, Xl, codes, Xp, len(cls)))
-    show = progress and len(Xl) * max(1, Xl.shape[1]) > 2_000_000
-    res = run_tasks([task], n_jobs=None, progress=show, desc="active learning: fit")
-    return res["fit"], cls
+    K = len(cls)
+    show = progress and len(Xl) + len(Xp) >= STAGE_BAR_ROWS
+    own = (
+        progress_bar(total=pool_steps(len(Xp)), desc="pool predictions", disable=not show)
+        if bar is None
+        else contextlib.nullcontext(bar)
+    )
+    with own as b:
+        est = run_tasks([("fit", _fit, (model, Xl, codes))], bar=b)["fit"]
+        starts = range(0, len(Xp), POOL_CHUNK)
+        tasks = [(a, _predict_block, (est, Xp[a : a + POOL_CHUNK], K)) for a in starts]
+        res = run_tasks(tasks, bar=b)
+    out = np.empty((len(Xp), K))
+    for a in starts:
+        out[a : a + POOL_CHUNK] = res.pop(a)
+    return out, cls
 
 
 def weakest_class_scores(
@@ -498,7 +534,9 @@ def weakest_class_scores(
     from sklearn.metrics import f1_score
 
     y = pd.Index(sub).get_indexer([cls[c] for c in codes[rows]])
-    per = f1_score(y, probs.argmax(axis=1), labels=np.arange(len(sub)), average=None, zero_division=0)
+    per = f1_score(
+        y, probs.argmax(axis=1), labels=np.arange(len(sub)), average=None, zero_division=0
+    )
     f1[np.flatnonzero(ok)] = per
     return f1
 
@@ -620,10 +658,20 @@ class SuggestSamples(Operation):
             ``predicted_label``, ``confidence``, ``suggested``, ``reason``. Label them
             with ``ds.relabel(ids, labels)`` or ``dj.LabelEditor(ds, picks)``.
         """
-        from ._tabular import dataset_dense
+        from ._base import STAGE_BAR_ROWS
+        from ._progress import progress_bar
 
         self._check()
+        show = bool(self.progress) and self.strategy != "random" and len(ds) >= STAGE_BAR_ROWS
         labeled = _labeled_mask(ds)
+        # one line for the round: the features, the fit, each block of the pool
+        steps = 1 + pool_steps(int((~labeled).sum()))
+        with progress_bar(total=steps, desc="suggest samples", disable=not show) as bar:
+            return self._round(ds, labeled, bar)
+
+    def _round(self, ds: Dataset, labeled: np.ndarray, bar: Any) -> Findings:
+        from ._tabular import dataset_dense
+
         pool = ~labeled
         n_pool = int(pool.sum())
         k = _check_k(self.k, n_pool)
@@ -639,8 +687,11 @@ class SuggestSamples(Operation):
             conf = np.full(k, np.nan)
         else:
             labels = np.asarray(ds.column(ds.label), dtype=object)[labeled]
+            bar.set_postfix_str("features")
             X, _ = dataset_dense(ds, self.features)  # through the column roles
             X_pool = X[pool]  # one copy (the pool is most of a large table)
+            bar.update(1)
+            bar.set_postfix_str("model")
             probs, cls = pool_predictions(
                 X[labeled],
                 labels,
@@ -648,7 +699,7 @@ class SuggestSamples(Operation):
                 model=self.model,
                 classes=classes,
                 random_state=self.random_state,
-                progress=self.progress,
+                bar=bar,
             )
             weights = None
             extra: list[str] = [""] * n_pool

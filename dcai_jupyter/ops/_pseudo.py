@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import ChangePlan, Findings
-from ._active import _check_model, _labeled_mask, pool_blobs, pool_predictions
+from ._active import _check_model, _labeled_mask, pool_blobs, pool_predictions, pool_steps
 from ._base import Operation, Selection, register
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,8 +41,9 @@ def pseudo_label_ids(ds: Dataset) -> np.ndarray:
     origins = ds.origins
     if len(origins) == 0:
         return np.empty(0, dtype=np.int64)
-    hit = set(origins.index[origins["label_origin"] == PSEUDO].tolist())
-    return np.array([i for i in np.asarray(ds.ids).tolist() if i in hit], dtype=np.int64)
+    hit = np.asarray(origins.index[origins["label_origin"] == PSEUDO], dtype=np.int64)
+    ids = np.asarray(ds.ids, dtype=np.int64)
+    return ids[np.isin(ids, hit)]
 
 
 @register
@@ -121,6 +122,8 @@ class PseudoLabel(Operation):
         ]
 
     def _find(self, ds: Dataset) -> Findings:
+        from ._base import STAGE_BAR_ROWS
+        from ._progress import progress_bar
         from ._tabular import dataset_dense
 
         t = self.threshold
@@ -139,23 +142,32 @@ class PseudoLabel(Operation):
         train = labeled & ~np.isin(ids, pseudo_label_ids(ds))
         if not train.any():
             raise ValueError("no row has a label a person gave: label some pool rows first")
-        # read through the column roles: on a mixed table the dense view of its encoding
-        # (missing values with an indicator, categories one-hot or by frequency, text)
-        X, used = dataset_dense(ds, self.features)
-        labels = np.asarray(ds.column(ds.label), dtype=object)[train]
-        probs, cls = pool_predictions(
-            X[train],
-            labels,
-            X[pool],
-            model=self.model,
-            classes=list(ds.classes),
-            random_state=self.random_state,
-            progress=self.progress,
-        )
+        show = bool(self.progress) and len(ds) >= STAGE_BAR_ROWS
+        # one line: the features, the fit, each block of the pool
+        steps = 1 + pool_steps(int(pool.sum()))
+        with progress_bar(total=steps, desc="pseudo labels", disable=not show) as bar:
+            bar.set_postfix_str("features")
+            # read through the column roles: on a mixed table the dense view of its encoding
+            # (missing values with an indicator, categories one-hot or by frequency, text)
+            X, used = dataset_dense(ds, self.features)
+            labels = np.asarray(ds.column(ds.label), dtype=object)[train]
+            bar.update(1)
+            bar.set_postfix_str("model")
+            probs, cls = pool_predictions(
+                X[train],
+                labels,
+                X[pool],
+                model=self.model,
+                classes=list(ds.classes),
+                random_state=self.random_state,
+                bar=bar,
+            )
         best = probs.argmax(axis=1)
         conf = probs.max(axis=1)
         frame = pd.DataFrame(index=pd.Index(ids[pool], name="sample_id"))
-        frame["predicted_label"] = pd.Series([cls[int(j)] for j in best], index=frame.index, dtype=object)
+        named = np.empty(len(cls), dtype=object)
+        named[:] = cls
+        frame["predicted_label"] = pd.Series(named[best], index=frame.index, dtype=object)
         frame["confidence"] = conf
         frame["pseudo_label"] = conf >= float(t)
         order = np.lexsort((frame.index.to_numpy(), -conf))
@@ -193,9 +205,7 @@ class PseudoLabel(Operation):
         flagged = findings.flagged
         if len(flagged) == 0:
             return {"n_pseudo": 0}
-        plan.relabel(
-            flagged.ids, list(flagged.frame["predicted_label"]), origin=PSEUDO
-        )
+        plan.relabel(flagged.ids, list(flagged.frame["predicted_label"]), origin=PSEUDO)
         return {"n_pseudo": len(flagged)}
 
 
