@@ -167,8 +167,15 @@ def test_synthesis_counts_weakest_rule():
 
 def test_weakest_uses_cross_validated_f1_and_targets_weak_classes_not_the_rarest():
     X, y = make_classification(
-        900, n_features=6, n_informative=4, n_redundant=0, n_classes=3, n_clusters_per_class=1,
-        weights=[0.45, 0.45, 0.1], class_sep=1.5, random_state=3,
+        900,
+        n_features=6,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=3,
+        n_clusters_per_class=1,
+        weights=[0.45, 0.45, 0.1],
+        class_sep=1.5,
+        random_state=3,
     )
     # make class 1 hard: flip a third of its labels to 0 (noisy, so weak, though not rare)
     rng = np.random.default_rng(0)
@@ -289,7 +296,10 @@ def test_text_and_image_feature_columns_are_named_in_a_clear_error():
 def test_an_image_only_dataset_points_to_augment():
     rng = np.random.default_rng(0)
     df = pd.DataFrame(
-        {"img": [rng.integers(0, 255, (8, 8), dtype=np.uint8) for _ in range(30)], "y": [0, 1, 1] * 10}
+        {
+            "img": [rng.integers(0, 255, (8, 8), dtype=np.uint8) for _ in range(30)],
+            "y": [0, 1, 1] * 10,
+        }
     )
     ds = dj.Dataset(df, label="y")
     with pytest.raises(ValueError, match=r"samples are in \['img'\].*ds.augment"):

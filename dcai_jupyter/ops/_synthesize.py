@@ -65,6 +65,7 @@ __all__ = ["Synthesize", "synthesis_counts"]
 
 TARGETS = ("balance", "weakest")
 
+
 # ---------------------------------------------------------------------------- helpers
 def _labeled(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
     """Ids and labels of the rows that have a label (the unlabeled pool is left out)."""
@@ -348,10 +349,15 @@ class Synthesize(Operation):
                 f"callable; got {type(m).__name__}"
             )
         if self.method_params and not _is_generator(m):
-            raise ValueError("method_params is for a generator callable; pass sampler options "
-                             "to the sampler instance instead")
-        if isinstance(self.k_neighbors, bool) or not isinstance(self.k_neighbors, (int, np.integer)) \
-                or self.k_neighbors < 1:
+            raise ValueError(
+                "method_params is for a generator callable; pass sampler options "
+                "to the sampler instance instead"
+            )
+        if (
+            isinstance(self.k_neighbors, bool)
+            or not isinstance(self.k_neighbors, (int, np.integer))
+            or self.k_neighbors < 1
+        ):
             raise ValueError(f"k_neighbors must be a positive integer; got {self.k_neighbors!r}")
 
     def _feature_columns(self, ds: Dataset) -> list[str]:
@@ -359,7 +365,9 @@ class Synthesize(Operation):
         cols = [c for c in cols if c != ds.label]
         unknown = [c for c in cols if c not in ds.columns]
         if unknown:
-            raise ValueError(f"feature columns {unknown} are not in the dataset; columns are {ds.columns}")
+            raise ValueError(
+                f"feature columns {unknown} are not in the dataset; columns are {ds.columns}"
+            )
         if not cols:
             shown = [c for c in (ds.image_column, ds.text_column) if c]
             if shown and not _is_generator(self.method):
@@ -393,20 +401,37 @@ class Synthesize(Operation):
         )
         # three classes; "mid" overlaps "low" (weak) though it is not the rarest
         centers = np.repeat([[0.0, 0.0], [0.6, 0.6], [4.0, 4.0]], [100, 80, 30], axis=0)
-        blobs = pd.DataFrame(centers + rng.normal(scale=0.8, size=centers.shape), columns=["u", "v"])
+        blobs = pd.DataFrame(
+            centers + rng.normal(scale=0.8, size=centers.shape), columns=["u", "v"]
+        )
         blobs["label"] = np.repeat(["low", "mid", "high"], [100, 80, 30])
         from sklearn.linear_model import LogisticRegression
 
         return [
-            {"frame": mixed, "dataset": {"label": "y"},
-             "operation": cls(target="balance", random_state=0), "name": "SMOTENC balance"},
-            {"frame": mixed[["a", "b", "y"]], "dataset": {"label": "y"},
-             "operation": cls(target={"rare": 45}, k_neighbors=3, random_state=1),
-             "name": "SMOTE dict target"},
-            {"frame": blobs, "dataset": {"label": "label"},
-             "operation": cls(target="weakest", model=LogisticRegression(max_iter=300), cv=3,
-                              progress=False, random_state=0),
-             "name": "weakest by cross-validated F1"},
+            {
+                "frame": mixed,
+                "dataset": {"label": "y"},
+                "operation": cls(target="balance", random_state=0),
+                "name": "SMOTENC balance",
+            },
+            {
+                "frame": mixed[["a", "b", "y"]],
+                "dataset": {"label": "y"},
+                "operation": cls(target={"rare": 45}, k_neighbors=3, random_state=1),
+                "name": "SMOTE dict target",
+            },
+            {
+                "frame": blobs,
+                "dataset": {"label": "label"},
+                "operation": cls(
+                    target="weakest",
+                    model=LogisticRegression(max_iter=300),
+                    cv=3,
+                    progress=False,
+                    random_state=0,
+                ),
+                "name": "weakest by cross-validated F1",
+            },
         ]
 
     def origin(self) -> str:
@@ -686,8 +711,11 @@ class Synthesize(Operation):
             return sampler, type(m).__name__
         from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC
 
-        kw = {"sampling_strategy": strategy, "k_neighbors": self.k_neighbors,
-              "random_state": self.random_state}
+        kw = {
+            "sampling_strategy": strategy,
+            "k_neighbors": self.k_neighbors,
+            "random_state": self.random_state,
+        }
         if n_cat == 0:
             return SMOTE(**kw), "SMOTE"
         if n_cat == n_cols:
@@ -707,8 +735,13 @@ class Synthesize(Operation):
         frame = ds.df.iloc[ds.positions(ids)]
         X = frame.drop(columns=[ds.label])
         y = frame[ds.label]
-        out = gen(X.copy(), y.copy(), dict(add), random_state=self.random_state,
-                  **dict(self.method_params or {}))
+        out = gen(
+            X.copy(),
+            y.copy(),
+            dict(add),
+            random_state=self.random_state,
+            **dict(self.method_params or {}),
+        )
         if not isinstance(out, pd.DataFrame):
             raise TypeError(f"generator {name} must return a DataFrame; got {type(out).__name__}")
         want = set(ds.columns)
