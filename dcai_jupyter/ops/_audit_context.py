@@ -160,11 +160,12 @@ class AuditContext:
                     f"class present ({n_lab} x {len(self.present)}); got {P.shape}"
                 )
             return P
-        from ._crossval import out_of_sample_pred_probs
+        from ._crossval import out_of_sample_pred_probs, probs_refined
         from ._tabular import dataset_design
 
         X, used = dataset_design(self.ds, self.features)
         self._cache["design_features"] = [str(c) for c in used]
+        self._cache["refined"] = probs_refined(X, self.model)
         return out_of_sample_pred_probs(
             X[self.labeled],
             self.labels[self.labeled],
@@ -176,6 +177,13 @@ class AuditContext:
             classes=self.present,
             desc="audit: probabilities",
         )
+
+    @property
+    def refined(self) -> bool:
+        """Whether the probabilities were refit without the flagged samples (not when the
+        caller gave them; see :func:`~._crossval.probs_refined`)."""
+        self.probs  # noqa: B018 - computes them
+        return bool(self._cache.get("refined", False))
 
     @property
     def design_features(self) -> list[str]:

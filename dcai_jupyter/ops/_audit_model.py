@@ -47,7 +47,7 @@ def label_findings(op: LabelIssues, ds: Dataset, ctx: AuditContext) -> Findings:
     present = ctx.present
     opts = op._options(ds, present)
     return op.findings_from_probs(
-        ds, labeled, ctx.codes, present, ctx.probs, opts, ctx.design_features
+        ds, labeled, ctx.codes, present, ctx.probs, opts, ctx.design_features, refined=ctx.refined
     )
 
 

@@ -137,10 +137,16 @@ def _confident_counts(
     return cj, np.concatenate(off) if off else np.zeros(0, dtype=np.int64)
 
 
-def _check_thresholds(thresholds: Any, k: int) -> np.ndarray | None:
-    """The user's per-class thresholds as an array of ``k`` finite numbers (or ``None``)."""
-    if thresholds is None:
-        return None
+#: ``thresholds=KEPT``: each class's threshold from the samples a first count keeps
+#: (see ``_cl_prune._kept_thresholds``)
+KEPT = "kept"
+
+
+def _check_thresholds(thresholds: Any, k: int) -> Any:
+    """The user's per-class thresholds as an array of ``k`` finite numbers (or ``None``, or
+    the rule ``"kept"``, resolved by ``_cl_prune._kept_thresholds``)."""
+    if thresholds is None or (isinstance(thresholds, str) and thresholds == KEPT):
+        return thresholds
     if isinstance(thresholds, dict):
         raise ValueError(
             "thresholds must be one number per pred_probs column, in column order (a list or "
@@ -154,8 +160,8 @@ def _check_thresholds(thresholds: Any, k: int) -> np.ndarray | None:
     if not ok:
         raise ValueError(
             f"thresholds must be {k} finite numbers (one per pred_probs column, in column "
-            f"order: a sample counts as class j when p_j >= thresholds[j] - 1e-6); got "
-            f"{thresholds!r}"
+            f"order: a sample counts as class j when p_j >= thresholds[j] - 1e-6) or "
+            f"{KEPT!r}; got {thresholds!r}"
         )
     return arr.reshape(k) if arr.dtype.kind == "f" else arr.reshape(k).astype(np.float64)
 

@@ -12,12 +12,14 @@ import numpy as np
 
 from ._cl_joint import (
     _EPS,
+    _THRESHOLD_FLOOR,
     _calibrate,
     _check_joint,
     _check_thresholds,
     _class_rows,
     _confident_counts,
     _round_rows,
+    _thresholds,
 )
 
 #: a sample whose given label gets less than this probability, while another class is the
@@ -196,7 +198,10 @@ def _flags(
                 UserWarning,
                 stacklevel=3,
             )
-    raw, off = _confident_counts(codes, probs, thresholds=_check_thresholds(thresholds, k))
+    t = _check_thresholds(thresholds, k)
+    if isinstance(t, str):  # "kept"
+        t = _kept_thresholds(codes, probs)
+    raw, off = _confident_counts(codes, probs, thresholds=t)
     min_ex = min_examples_per_class
     if filter_by in _PRUNE_FILTERS:
         cj = confident_joint if confident_joint is not None else _calibrate(raw, counts)
@@ -251,3 +256,26 @@ def _low_support(
         cand = cand[np.argsort(self_conf[cand], kind="stable")][:room]
         extra[cand] = True
     return extra
+
+
+def _kept_thresholds(codes: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Per class ``j``: the mean ``p_j`` over the samples labelled ``j`` that confident
+    learning's default rule (cleanlab's thresholds, ``prune_by_noise_rate``) does not flag.
+
+    cleanlab's threshold is the mean over every sample labelled ``j``: the expected
+    probability of class ``j`` for a member of it, measured with the wrong labels in. Those
+    pull it down by their share of the class, and where a class is mostly noise (a rare
+    class that most flips land in) a low threshold counts samples of other classes as
+    confidently ``j``: the joint then under-counts the errors given ``j`` and over-counts
+    those given the other classes. Measured on the samples the first count keeps, the
+    threshold is the class's own. A class whose every sample is flagged keeps cleanlab's.
+    At least ``2e-6``, as cleanlab's.
+    """
+    k = probs.shape[1]
+    first = _flags(codes, probs, min_support=0.0)
+    t = np.array(_thresholds(codes, probs), dtype=probs.dtype)
+    for c, rows in enumerate(_class_rows(codes, k)):
+        kept = rows[~first[rows]]
+        if len(kept):
+            t[c] = np.mean(probs[kept, c])
+    return np.clip(t, _THRESHOLD_FLOOR, None)

@@ -53,6 +53,7 @@ __all__ = [
     "Task",
     "fit_predict_proba",
     "out_of_sample_pred_probs",
+    "probs_refined",
     "run_tasks",
     "stratified_folds",
 ]
@@ -349,6 +350,17 @@ def out_of_sample_pred_probs(
     for i, (_, te) in enumerate(folds):
         probs[te] = res[i]
     return probs
+
+
+def probs_refined(X: Any, model: Any = None) -> bool:
+    """Whether :func:`out_of_sample_pred_probs` of ``X`` with ``model`` refits its members
+    without the flagged samples (the default ensemble on numeric data, ``REFINE_PASSES``);
+    not with a given model, nor on a mixed table's :class:`~._tabular.Design`
+    (``MIXED_REFINE_PASSES``). Label issues count with the kept samples' thresholds where
+    the probabilities were not refined (see :func:`~dcai_jupyter.ops.find_label_issues`)."""
+    if model is not None:
+        return False
+    return (MIXED_REFINE_PASSES if isinstance(X, Design) else REFINE_PASSES) > 0
 
 
 def _standardize(X: Any) -> np.ndarray:
