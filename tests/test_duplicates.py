@@ -126,3 +126,22 @@ def test_nearest_two_is_exact(n: int) -> None:
     np.fill_diagonal(D, np.inf)
     want = np.argsort(D, axis=1, kind="stable")[:, : min(2, n - 1)]
     assert got.shape == want.shape and (got == want).all()
+
+
+def test_texts_by_meaning_need_the_cosine_and_the_other_columns() -> None:
+    from dcai_jupyter.ops._mixed_rows import TEXT_MEANING, near_copy_pairs
+
+    # unit vectors: rows 0 and 1 at cosine 0.5, row 2 at cosine 0.5 to row 0 but another
+    # store; row 3 unrelated (cosine 0)
+    E = np.array([[1.0, 0.0, 0.0], [0.5, np.sqrt(0.75), 0.0], [0.5, 0.0, np.sqrt(0.75)]])
+    E = np.vstack([E, [0.0, 0.0, 1.0]])
+    cols = {
+        "note": np.array(["a b", "c d", "e f", "g h"], dtype=object),
+        "store": np.array(["x", "x", "y", "x"], dtype=object),
+        "price": np.array([10.0, 10.1, 10.0, 10.0]),
+    }
+    roles = {"note": "text", "store": "categorical", "price": "numeric"}
+    a, b, _ = near_copy_pairs(cols, roles, meaning={"note": E})
+    assert TEXT_MEANING < 0.5 and list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1)]
+    a, b, _ = near_copy_pairs(cols, roles, meaning={"note": E}, min_cosine=0.6)
+    assert len(a) == 0
