@@ -115,10 +115,22 @@ def test_without_the_text_extra_tfidf_is_said_once():
         from dcai_jupyter.ops._tabular import dataset_design
         df = pd.DataFrame({"x": np.arange(30.0), "t": [f"word {i % 7} here" for i in range(30)],
                            "y": ["a", "b"] * 15})
+
+        def lengths(texts):
+            return np.array([[len(t), t.count("o") + 1.0] for t in texts])
+
+        dj.register_transform(lengths)
+        own = dj.Dataset(df, label="y", text="t", embed=lengths)  # its own embedder: silent
+        own.relabel([0], ["b"])
+        own.history.replay_recipe(df, progress=False)  # replays with lengths: silent too
+        print("default embedder")
         ds = dj.Dataset(df, label="y", text="t")
         assert dataset_design(ds)[0].meaning is None
         found = ds.find_duplicates(progress=False).frame
         print("flagged", int(found["is_duplicate"].sum()))
+        dj.Dataset(df.iloc[:20], label="y", text="t")  # said already in this process
+        ds.relabel([0], ["b"])
+        ds.history.replay_recipe(df, progress=False)
         dj.Dataset(df[["x", "y"]], label="y")  # no text column: nothing to say
         """
     )
@@ -126,7 +138,9 @@ def test_without_the_text_extra_tfidf_is_said_once():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
     )
     assert run.returncode == 0, run.stderr
-    lines = [ln for ln in run.stdout.splitlines() if "dcai-jupyter[text]" in ln]
+    out = run.stdout.split("default embedder", 1)
+    assert len(out) == 2 and "dcai-jupyter[text]" not in out[0], run.stdout
+    lines = [ln for ln in out[1].splitlines() if "dcai-jupyter[text]" in ln]
     assert len(lines) == 1 and lines[0].startswith("dcai_jupyter: text columns are read as TF-IDF")
     assert "flagged 0" in run.stdout
     assert "Warning" not in run.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core import Dataset as _CoreDataset
+from ..core._provenance import overridden_source
 from ._add import AddMixin
 from ._audit import AuditMixin
 from ._display import DisplayMixin
@@ -23,6 +24,18 @@ _EMBED_DOC = """
     embeddings off. The vectors are computed once per text column and version, and never
     stored in the history. Label issues, near copies and active learning read them.
 """
+
+
+#: the notices this process has printed: each is said once
+_said: set[str] = set()
+
+
+def _say_once(line: str) -> None:
+    """Print ``line`` unless this process printed it already. stdout: an expected situation
+    said in plain text, not a warning (stderr shows as a pink box in Jupyter)."""
+    if line not in _said:
+        _said.add(line)
+        print(line)
 
 
 class Dataset(
@@ -44,9 +57,9 @@ class Dataset(
 
         setting = resolve_embed(embed)  # a bad embed= fails before anything is created
         super().__init__(df, **kwargs)
-        if setting[0] is None and self.text_columns:
-            # stdout: an expected situation said once in plain text, not a warning
-            print(
+        # a recipe replay sets the recorded embedder itself, after making its dataset
+        if setting[0] is None and self.text_columns and overridden_source() != "recipe":
+            _say_once(
                 "dcai_jupyter: text columns are read as TF-IDF words only; for their meaning "
                 "too (paraphrases), pip install 'dcai-jupyter[text]', or pass embed=<function>"
             )

@@ -73,6 +73,13 @@ def source(name: str) -> Iterator[None]:
         _local.override = prev
 
 
+def overridden_source() -> str | None:
+    """The source a ``source`` or ``widget_source`` block sets on this thread now, or None
+    outside one (a recipe replay runs under ``source("recipe")``)."""
+    override = getattr(_local, "override", None)
+    return None if override is None else override[0]
+
+
 ProvenanceHook = Callable[[], "Provenance | None"]
 """What runs now, as the Jupyter side sees it: a ``Provenance`` with source ``cell`` or
 ``callback`` (its ``key`` one per cell run or widget session, its ``execution_count`` the
