@@ -97,6 +97,21 @@ def test_id_column_left_out_with_a_notice_saying_how_to_include_it(capsys):
     assert out.err == ""
 
 
+def test_the_id_notice_is_said_per_dataset_not_for_a_recipe_replay(tmp_path, capsys):
+    from dcai_jupyter.ops._recipe import replay_recipe
+
+    df, _ = mixed_frame(100)
+    path = tmp_path / "h.sqlite"
+    ds = dj.Dataset(df, label="label", history=str(path))
+    dj.Dataset(df.iloc[:50], label="label", history=":memory:")  # another dataset: said
+    assert capsys.readouterr().out.count("identifier-like columns left out") == 2
+    ds.relabel([0], ["stay" if ds.df.at[0, "label"] == "churn" else "churn"])
+    replayed = replay_recipe(dj.open_history(path), df, progress=False)  # from the file alone
+    assert replayed.dataset.roles["customer_id"] == "id"
+    out = capsys.readouterr().out
+    assert "identifier-like" not in out, out
+
+
 def test_roles_can_be_overridden():
     df, _ = mixed_frame(100)
     ds = dataset(df, roles={"customer_id": "categorical", "age": "categorical"}, ignore=["city"])

@@ -130,7 +130,9 @@ class Dataset(DatasetReviews):
         else:
             self.feature_columns = list(features)
         ids_left_out = self.roles.of("id")
-        if ids_left_out:
+        # not for the dataset a recipe replay makes: the person who made the recorded one
+        # was told, and a replay takes no roles= to act on it
+        if ids_left_out and _provenance.overridden_source() != "recipe":
             first = ids_left_out[0]
             shown = "; ".join(f"{c!r} ({self.roles.why[c]})" for c in ids_left_out)
             # stdout: an expected situation said once in plain text, not a warning (stderr
