@@ -27,6 +27,7 @@ from ._validate import labels_array, resolve_ids
 
 Observer = Callable[["Dataset", dict[str, Any]], None]
 
+
 class Dataset(DatasetReviews):
     """A training set whose every change is recorded in an iteration history.
 
@@ -574,7 +575,9 @@ class Dataset(DatasetReviews):
         An empty change records nothing. If the write fails, nothing changes.
         """
         if not isinstance(change, Change):
-            raise TypeError(f"apply() takes a Change (from ds.plan(...).change()); got {type(change).__name__}")
+            raise TypeError(
+                f"apply() takes a Change (from ds.plan(...).change()); got {type(change).__name__}"
+            )
         if change.empty:
             return self._version
         with self._lock:
@@ -742,4 +745,3 @@ class Dataset(DatasetReviews):
             f"Dataset({self.name!r}, rows={len(self)}, label={self.label!r}, "
             f"version={self._version}, history={self.history.path!r})"
         )
-
