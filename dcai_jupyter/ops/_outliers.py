@@ -54,6 +54,9 @@ OUTLIER_THRESHOLD = 4.0
 K = 10
 #: the whitened view keeps at most this many principal components
 MAX_DIMS = 64
+#: up to this many columns (with ten times as many rows) the principal axes come from the
+#: eigenvectors of the covariance matrix instead of an SVD of the rows
+EIGH_MAX_DIMS = 1000
 #: the candidate graph (large data, the audit) holds at least this many neighbours per row
 CANDIDATES = 20
 #: up to this many rows the views search exactly: four exact searches (two views, two
@@ -77,7 +80,6 @@ def _robust_z(values: np.ndarray, fit: np.ndarray) -> np.ndarray:
 
 
 def _whiten(Z: np.ndarray, fit: np.ndarray, random_state: int | None) -> np.ndarray | None:
-    from sklearn.decomposition import PCA
     from threadpoolctl import threadpool_limits
 
     n, d = int(fit.sum()), Z.shape[1]
@@ -85,6 +87,20 @@ def _whiten(Z: np.ndarray, fit: np.ndarray, random_state: int | None) -> np.ndar
     if k < 1:
         return None
     with threadpool_limits(1):
+        if n >= 10 * d and d <= EIGH_MAX_DIMS:
+            # many more rows than columns: the eigenvectors of the d x d covariance are
+            # the principal axes (what PCA's "covariance_eigh" solver does); at 1M x 20
+            # ~0.3 s where the SVD of the rows takes ~6 s
+            mean = Z[fit].mean(axis=0)
+            C = Z[fit] - mean
+            var, V = np.linalg.eigh(C.T @ C / max(n - 1, 1))
+            var, V = var[::-1][:k], V[:, ::-1][:, :k]
+            keep = var > 1e-3 * var[0] if len(var) and var[0] > 0 else np.zeros(0, bool)
+            if not keep.any():
+                return None
+            return ((Z - mean) @ V[:, keep]) / np.sqrt(var[keep])
+        from sklearn.decomposition import PCA
+
         solver = "full" if k == min(n, d) else "randomized"
         pca = PCA(n_components=k, svd_solver=solver, random_state=random_state).fit(Z[fit])
         var = pca.explained_variance_
@@ -124,8 +140,9 @@ def _scores(
     step: str,
     candidates: np.ndarray | None = None,
     known: np.ndarray | None = None,
+    scaled: np.ndarray | None = None,
 ) -> np.ndarray:
-    Z = scale_columns(M, fit)
+    Z = scale_columns(M, fit) if scaled is None else scaled
     plain = _robust_z(
         _log_knn(Z, k, progress, f"outliers{step} (scaled)", candidates, known), fit
     )
@@ -191,9 +208,10 @@ def outlier_scores(
         )
     k = min(int(k), n - 1)
     every = np.ones(n, dtype=bool)
-    cand, known = _candidates(M, k, candidates, exact, random_state, progress)
+    scaled = scale_columns(M, every)  # the first pass's view, and the graph's space
+    cand, known = _candidates(scaled, k, candidates, exact, random_state, progress)
     # the first pass's scaled view is the space the graph was built in: its distances
-    first = _scores(M, every, k, random_state, progress, "", cand, known)
+    first = _scores(M, every, k, random_state, progress, "", cand, known, scaled)
     inliers = first <= float(threshold)
     if inliers.all() or inliers.sum() < max(3, n // 2):
         return first
@@ -201,7 +219,7 @@ def outlier_scores(
 
 
 def _candidates(
-    M: np.ndarray,
+    scaled: np.ndarray,
     k: int,
     candidates: Any,
     exact: bool | None,
@@ -209,8 +227,8 @@ def _candidates(
     progress: bool,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The candidate graph the views read (``None``: exact searches per view), and when
-    it was built here, its exact distances in ``scale_columns(M)`` (ascending)."""
-    n = M.shape[0]
+    it was built here, its exact distances in ``scaled`` (ascending)."""
+    n = scaled.shape[0]
     if candidates is not None:
         cand = np.asarray(candidates, dtype=np.int64)
         if cand.ndim != 2 or cand.shape[0] != n or cand.shape[1] < k:
@@ -224,7 +242,7 @@ def _candidates(
     if exact or (exact is None and n <= EXACT_ROWS):
         return None, None
     dist, cand = neighbour_graph(
-        scale_columns(M),
+        scaled,
         max(CANDIDATES, 2 * k),
         exact=False,
         random_state=random_state,
