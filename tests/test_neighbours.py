@@ -126,3 +126,48 @@ def test_exact_duplicates_never_search_neighbours(monkeypatch) -> None:
     assert int(res["is_duplicate"].sum()) == 50
     with pytest.raises(AssertionError, match="searched"):
         find_duplicates(X, near=True)
+
+
+_COMPILES = """
+import json, sys
+import numpy as np
+from numba.core import event
+from dcai_jupyter.ops._neighbours import neighbour_graph
+
+names = []
+class Seen(event.Listener):
+    def on_start(self, ev): pass
+    def on_end(self, ev): names.append(ev.data["dispatcher"].py_func.__qualname__)
+event.register("numba:compile", Seen())
+Z = np.random.default_rng(0).normal(size=(600, 8))
+dist, idx = neighbour_graph(Z, 5, exact=False, n_jobs=1)
+print(json.dumps({"compiled": sorted(set(names)), "idx": idx.tolist()}))
+"""
+
+
+@pytest.mark.slow
+def test_a_second_process_loads_the_graph_kernels_from_numbas_disk_cache(tmp_path) -> None:
+    # pynndescent compiles its kernels in every process; the dist-free ones are cached
+    # on disk (_cache_kernels), so a second process compiles only the rest
+    import json
+    import os
+    import subprocess
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    runs = []
+    for _ in range(2):
+        out = subprocess.run(
+            [sys.executable, "-c", _COMPILES], env=env, capture_output=True, text=True, check=True
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    first, second = (set(r["compiled"]) for r in runs)
+    cached = {"deheap_sort", "build_candidates_owner", "sort_updates_by_block"}
+    assert cached <= first  # compiled the first time ...
+    assert not cached & second  # ... loaded the second
+    assert len(second) < len(first)
+    assert "nn_descent_internal" in second  # takes a distance function: compiled each time
+    assert runs[0]["idx"] == runs[1]["idx"]  # the same graph
+    # nothing in the cache was keyed on a per-process object: a third run adds no file
+    files = sorted(p.name for p in (tmp_path / "numba").rglob("*") if p.is_file())
+    subprocess.run([sys.executable, "-c", _COMPILES], env=env, capture_output=True, check=True)
+    assert sorted(p.name for p in (tmp_path / "numba").rglob("*") if p.is_file()) == files
