@@ -484,8 +484,16 @@ class Table:
     def decode_rows(self, enc: dict[str, list[Any]]) -> dict[str, np.ndarray]:
         out = {}
         for c in self.columns:
-            vals = _codec.decode_list(enc[c])
             dt = self.dtypes[c]
+            if isinstance(dt, np.dtype) and dt.kind in "iuf":
+                # numbers are stored as plain JSON numbers (``encode_array``): no tagged
+                # value to decode, one conversion (a tagged one fails it: decoded below)
+                try:
+                    out[c] = np.array(enc[c], dtype=dt)
+                    continue
+                except (TypeError, ValueError):
+                    pass
+            vals = _codec.decode_list(enc[c])
             if isinstance(dt, np.dtype) and dt.kind in "biufmM":
                 out[c] = (
                     np.array(vals, dtype=dt) if dt.kind not in "mM" else np.array(vals).astype(dt)
