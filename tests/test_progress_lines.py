@@ -92,3 +92,23 @@ def test_an_active_learning_round_and_pseudo_labels_show_one_line_each(capsys):
     ds.suggest_samples(k=5, progress=False)
     PseudoLabel(threshold=0.9, progress=False).find(ds)
     assert capsys.readouterr().err == ""
+
+
+def test_order_test_and_leakage_found_on_their_own_show_a_line_inside_an_audit_none(capsys):
+    """Issue 21: the non-IID permutations and the leakage search (seconds each on large data)
+    show a line when the type is found on its own; inside ds.audit() the audit's one line."""
+    from dcai_jupyter.ops import Leakage, NonIID
+
+    ds = _dataset(2500, "order")
+    test = ds.df.drop(columns=["label"]).iloc[:50].reset_index(drop=True)
+    capsys.readouterr()
+    found = NonIID(n_permutations=8).find(ds)
+    err = capsys.readouterr().err
+    assert "non-iid: order test" in err and "/8" in err, err
+    assert len(found.frame) == 2500
+    leaked = Leakage(test=test).find(ds)
+    err = capsys.readouterr().err
+    assert "near duplicates" in err, err
+    assert int(leaked.flags.sum()) == 50  # every copied test row's source is flagged
+    ds.audit(types=["non_iid", "leakage"], test=test, progress=False)
+    assert capsys.readouterr().err == ""

@@ -141,8 +141,11 @@ class Leakage(Operation):
             as text), ``reason``; ``frame.attrs["test_rows"]`` maps each leaked test row
             (its index label) to the sample id it copies.
         """
-        from ._duplicates import content_keys, find_duplicates
+        from ._audit_context import in_audit
+        from ._base import STAGE_BAR_ROWS
+        from ._duplicates import _frame, _group_rows, content_keys
         from ._features import feature_matrix
+        from ._keepers import choose_keepers
 
         test = self._test_frame()
         if len(ds) == 0:
@@ -153,13 +156,15 @@ class Leakage(Operation):
         n, m = len(train), len(test)
         X, _ = feature_matrix(both, cols, on_unusable="skip")
         keys = content_keys({c: both[c].to_numpy() for c in cols})
-        dup = find_duplicates(
-            X,
-            keys=keys,
-            near=bool(self.near),
-            threshold=self.threshold,
-            random_state=self.random_state,
+        # find_duplicates(X, keys=keys, ...), with the neighbour search's progress line when
+        # the type is found on its own on large data (inside ds.audit(): the audit's line)
+        show = n + m >= STAGE_BAR_ROWS and not in_audit()
+        groups, space = _group_rows(
+            X, keys, bool(self.near), self.threshold, self.random_state, show
         )
+        rows_all = np.arange(n + m)
+        keeper = choose_keepers(groups["group"].to_numpy(), keep="first", ids=rows_all)
+        dup = _frame(groups, keeper, np.asarray(keys, dtype=np.int64), rows_all, space)
         group = dup["group"].to_numpy(dtype=object)
         score_all = dup["score"].to_numpy(dtype=float)
         members: dict[Any, list[int]] = {}

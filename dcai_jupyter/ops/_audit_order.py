@@ -46,7 +46,7 @@ def _ks_closer(dist: np.ndarray, n: int, null_cdf: np.ndarray) -> float:
 
 
 def order_test(
-    idx: np.ndarray, *, n_permutations: int = 64, random_state: int | None = 0
+    idx: np.ndarray, *, n_permutations: int = 64, random_state: int | None = 0, bar: Any = None
 ) -> tuple[float, float, np.ndarray]:
     """The kNN-index test of row order on a neighbour graph.
 
@@ -65,6 +65,9 @@ def order_test(
         Random orders the null distribution is estimated from.
     random_state : int, optional
         Seed of the permutations.
+    bar : optional
+        A progress bar (:func:`._progress.progress_bar`) advanced once per permutation
+        (each reads the whole graph: seconds in all on a million rows).
 
     Returns
     -------
@@ -90,6 +93,8 @@ def order_test(
     for r in range(len(null)):
         perm = rng.permutation(n)
         null[r] = _ks_closer(np.abs(perm[:, None] - perm[idx]), n, null_cdf)
+        if bar is not None:
+            bar.update(1)
     mu, sd = float(null.mean()), float(null.std(ddof=1)) if len(null) > 1 else 0.0
     z = (observed - mu) / sd if sd > 0 else 0.0
     p = 1.0 - _norm_cdf(z)
@@ -182,12 +187,24 @@ class NonIID(Operation):
         self._check()
         if len(ds) == 0:
             raise ValueError("the dataset is empty: there is nothing to test")
+        from ._audit_context import in_audit
+        from ._base import STAGE_BAR_ROWS
+        from ._progress import progress_bar
+
         ctx = context_for(ds, features=self.features, random_state=self.random_state)
         _, idx = ctx.graph
         idx = idx[:, : int(self.k)]
-        p, stat, z = order_test(
-            idx, n_permutations=int(self.n_permutations), random_state=self.random_state
-        )
+        # found on its own: a line for the permutations (inside ds.audit(), the audit's)
+        show = len(ds) >= STAGE_BAR_ROWS and not in_audit()
+        with progress_bar(
+            total=int(self.n_permutations), desc="non-iid: order test", disable=not show
+        ) as bar:
+            p, stat, z = order_test(
+                idx,
+                n_permutations=int(self.n_permutations),
+                random_state=self.random_state,
+                bar=bar,
+            )
         significant = p < float(self.alpha)
         flag = (z < -float(self.row_z)) & significant
         reason = np.full(len(z), None, dtype=object)
