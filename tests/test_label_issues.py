@@ -435,6 +435,53 @@ def test_feature_matrix_errors_name_the_columns():
         feature_matrix(df, [])
 
 
+@pytest.mark.parametrize("kind", ["numeric", "mixed", "a column without a number"])
+def test_dataset_feature_matrix_equals_the_frame_path(kind):
+    # all-numeric columns are stacked directly (no DataFrame between): the same matrix as
+    # the general path (the columns as a DataFrame through feature_matrix)
+    from dcai_jupyter.ops import dataset_feature_matrix
+    from dcai_jupyter.ops._features import _numeric_matrix
+
+    rng = np.random.default_rng(1)
+    n = 90
+    f = rng.normal(size=n)
+    f[[3, 10]], f[20], f[21] = np.nan, np.inf, -np.inf
+    f32 = rng.normal(size=n).astype(np.float32)
+    f32[::7] = np.nan
+    cols = {
+        "f": f,
+        "i": rng.integers(-50, 50, n),
+        "f32": f32,
+        "u": rng.integers(0, 9, n).astype(np.uint8),
+        "b": rng.random(n) < 0.4,
+        "label": np.array(["x", "y", "z"])[np.arange(n) % 3],
+    }
+    if kind == "mixed":
+        cols["city"] = rng.choice(["lyon", "nice", "paris"], n)
+    if kind == "a column without a number":
+        cols["none"] = np.full(n, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ds = dj.Dataset(pd.DataFrame(cols), label="label", history=":memory:")
+    feats = [c for c in ds.feature_columns if c != ds.label]
+    assert {"f", "i", "f32", "u", "b"} <= set(feats)
+    direct = _numeric_matrix([ds.column(c) for c in feats]) is not None
+    assert direct == (kind != "mixed")
+    for chosen in (None, ["b", "f32", "f"], ["f", "i", "f"]):
+        want = feats if chosen is None else chosen
+        frame = pd.DataFrame({c: ds.column(c) for c in want})
+        ref, ref_used = feature_matrix(frame, want, on_unusable="skip")
+        X, used = dataset_feature_matrix(ds, chosen)
+        assert used == ref_used and X.dtype == ref.dtype == np.float64
+        assert X.shape == ref.shape and np.array_equal(X, ref)
+        assert X.flags.c_contiguous == ref.flags.c_contiguous
+    assert np.isfinite(X).all() and X[3, 2] == np.median(f[np.isfinite(f)])
+    if kind == "a column without a number":  # named in the error, as before
+        assert _numeric_matrix([ds.column("f"), ds.column("none")]) is None
+        with pytest.raises(ValueError, match="'none': no finite value"):
+            dataset_feature_matrix(ds, ["f", "none"])
+
+
 # ---------------------------------------------------------------------------- the operation
 def _dataset(n: int = 150, flips: int = 10) -> tuple[dj.Dataset, np.ndarray]:
     X, _, noisy, idx = _blobs(n, 3, flips, seed=5)

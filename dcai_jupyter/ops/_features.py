@@ -240,8 +240,15 @@ def dataset_feature_matrix(
         As :func:`feature_matrix`.
     """
 
-    def frame(cols: list[str]) -> pd.DataFrame:
-        return pd.DataFrame({c: ds.column(c) for c in cols})
+    def matrix(
+        cols: list[str], on_unusable: Literal["raise", "skip"]
+    ) -> tuple[np.ndarray, list[str]]:
+        arrays = [ds.column(c) for c in cols]  # a column named twice is used twice
+        X = _numeric_matrix(arrays)
+        if X is not None:  # what feature_matrix gives, without a DataFrame between
+            return X, list(cols)
+        frame = pd.DataFrame(dict(zip(cols, arrays, strict=True)))
+        return feature_matrix(frame, cols, on_unusable=on_unusable)
 
     roles_of = getattr(ds, "roles", None) or {}
     if features is not None:
@@ -253,7 +260,7 @@ def dataset_feature_matrix(
             raise ValueError(f"{ds.label!r} is the label column; it cannot be a feature")
         images = [c for c in cols if roles_of.get(c) == "image"]
         rest = [c for c in cols if c not in images]
-        X, used = feature_matrix(frame(rest), rest) if rest else (None, [])
+        X, used = matrix(rest, "raise") if rest else (None, [])
         return _add_images(ds, X, used, images)
     cols = [c for c in ds.feature_columns if c != ds.label]
     texts = list(getattr(ds, "text_columns", None) or [])
@@ -271,7 +278,7 @@ def dataset_feature_matrix(
         use_image = not pixel_columns(ds, str(image), cols)
     if cols:
         try:
-            X, used = feature_matrix(frame(cols), cols, on_unusable="skip")
+            X, used = matrix(cols, "skip")
         except ValueError:
             if not use_image:
                 raise
@@ -293,6 +300,30 @@ def dataset_feature_matrix(
         "the dataset has no feature column (only the label): add feature columns, or compute "
         "model outputs yourself (e.g. pred_probs for dcai_jupyter.find_label_issues)"
     )
+
+
+def _numeric_matrix(arrays: list[Any]) -> np.ndarray | None:
+    """What :func:`feature_matrix` makes of plain numeric and boolean numpy columns (values
+    as float64, non-finite ones replaced by the column's median of finite values, C order),
+    written into one array with no DataFrame between. None when a column is of another kind
+    or has no finite value, or there are no rows: the general path then encodes or refuses."""
+    if not arrays or not all(
+        isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind in "biuf" for a in arrays
+    ):
+        return None
+    n = len(arrays[0])
+    if n == 0 or any(len(a) != n for a in arrays):
+        return None
+    out = np.empty((len(arrays), n), dtype=np.float64)  # one contiguous row per column
+    for x, a in zip(out, arrays, strict=True):
+        x[...] = a
+        if a.dtype.kind == "f":
+            finite = np.isfinite(x)
+            if not finite.all():
+                if not finite.any():
+                    return None
+                x[~finite] = np.median(x[finite])
+    return np.ascontiguousarray(out.T)
 
 
 def _add_images(
