@@ -98,6 +98,8 @@ def log_skewed(X: np.ndarray, fit: np.ndarray | None = None) -> np.ndarray:
     out = X
     for j in range(X.shape[1]):
         r = ref[:, j]
+        if not X[:, j].min() > 0:
+            continue  # not a positive quantity (decided first: a min is cheap, unique sorts)
         if (r == np.median(r)).mean() >= MODE_SHARE or len(np.unique(r)) < MIN_DISTINCT:
             continue
         v, done = log_if_skewed(X[:, j], fit, zeros=False)
