@@ -50,8 +50,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -65,6 +67,9 @@ from threadpoolctl import threadpool_limits
 import dcai_jupyter as dj
 from dcai_jupyter.ops import find_duplicates, find_outliers, prune_mask
 from dcai_jupyter.ops._prune import default_prune_model
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from _tables import issue_table  # the one copy, shared with the tests
 
 N_EXACT = N_NEAR = 90
 
@@ -257,42 +262,6 @@ def skewed_numeric(n: int, rate: float, seed: int = 0) -> tuple[np.ndarray, np.n
     return X, truth
 
 
-def skewed_mixed(n: int, rate: float, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    """The issue's generated table (age with 5 % missing, a job category, 40 cities, a
-    lognormal income of sigma 0.8, a 6-word review, 3 classes), a share ``rate`` of rows
-    outliers: two of age (moved 5..8 SD), income (e^(5..8 sigma) times too large or too
-    small) and city (a value no other row has)."""
-    rng = np.random.default_rng(seed)
-    words = "good bad fine slow quick cheap dear kind rude clean late early".split()
-    age = rng.normal(40, 12, n)
-    income = rng.lognormal(10, 0.8, n)
-    city = np.array([f"city{v}" for v in rng.integers(0, 40, n)], dtype=object)
-    out = rng.choice(n, round(rate * n), replace=False)
-    for i in out:
-        for c in rng.choice(3, 2, replace=False):
-            sign, size = rng.choice([-1.0, 1.0]), rng.uniform(5, 8)
-            if c == 0:
-                age[i] += sign * size * 12
-            elif c == 1:
-                income[i] *= np.exp(sign * size * 0.8)
-            else:
-                city[i] = f"nowhere{i}"
-    age[rng.random(n) < 0.05] = np.nan
-    df = pd.DataFrame(
-        {
-            "age": age,
-            "job": rng.choice(["clerk", "nurse", "driver", "teacher", "cook"], n),
-            "city": city,
-            "income": income,
-            "review": [" ".join(rng.choice(words, 6)) for _ in range(n)],
-            "y": rng.choice(["a", "b", "c"], n),
-        }
-    )
-    truth = np.zeros(n, dtype=bool)
-    truth[out] = True
-    return df, truth
-
-
 def bench_skewed() -> None:
     rows = []
     for rate in (0.0, 0.01, 0.02, 0.05):
@@ -318,10 +287,10 @@ def bench_skewed() -> None:
             )
     for rate in (0.0, 0.01, 0.02, 0.05):
         for seed in (0, 1):
-            df, truth = skewed_mixed(3000, rate, seed)
+            df, truth = issue_table(3000, rate, seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ds = dj.Dataset(df, label="y", history=":memory:", embed=False)
+                ds = dj.Dataset(df, label="label", history=":memory:", embed=False)
                 with Clock() as t_ours:
                     ours = ds.find_outliers(progress=False).frame["is_outlier"].to_numpy()
             # reference: IsolationForest told the rate, on one-hot + median-imputed numbers
