@@ -25,9 +25,10 @@ On complete numeric columns (no role to tell apart), :func:`smote_numeric` is
 imbalanced-learn's ``SMOTE`` itself, the same draws and arithmetic (the same rows for the
 same ``random_state``), with two differences that matter on large data: the neighbours
 within a class come from the neighbour service (float32 brute force re-measured exactly, an
-approximate graph above ``EXACT_MAX`` rows) instead of a float64 search, and only the rows
-of the classes that get rows are read and copied (imbalanced-learn copies the whole matrix
-twice and returns it stacked with the new rows).
+approximate graph above ``EXACT_MAX`` rows) instead of a float64 search of every row (only
+the seeds drawn are searched), and only the rows of the classes that get rows are read and
+copied (imbalanced-learn copies the whole matrix twice and returns it stacked with the new
+rows).
 
 Columns that are not features: identifiers (``ds.roles``) with integer values get new
 distinct values after the largest one (an identifier stays unique), other identifiers
@@ -240,7 +241,9 @@ def smote_numeric(
     the ``len(rows) * k`` (seed, neighbour) slots each new row starts from and its gap
     ``u`` in [0, 1); the new row is ``seed + u * (neighbour - seed)``: imbalanced-learn's
     ``_make_samples``, so the rows equal ``SMOTE(...).fit_resample``'s new rows wherever
-    the two searches find the same neighbours (everywhere but exact ties).
+    the two searches find the same neighbours (everywhere but exact ties). The slots are
+    drawn first (their count is known before any search), so only the drawn seed rows are
+    searched (exactly, up to ``EXACT_MAX`` rows in the class; the service's graph above).
 
     Parameters
     ----------
@@ -262,6 +265,7 @@ def smote_numeric(
     """
     from sklearn.utils import check_random_state
 
+    from ._neighbours import EXACT_MAX, query
     from ._space import nearest
 
     parts, labels = [], []
@@ -270,13 +274,22 @@ def smote_numeric(
         if n_new <= 0:
             continue
         Xc = X[codes == c]
-        _, nns = nearest(Xc, int(k_neighbors))
+        k = int(min(k_neighbors, len(Xc) - 1))
         rs = check_random_state(random_state)
-        slot = rs.randint(low=0, high=nns.size, size=n_new)
+        slot = rs.randint(low=0, high=len(Xc) * k, size=n_new)
         steps = rs.uniform(size=n_new)[:, np.newaxis]
-        rows, cols = np.floor_divide(slot, nns.shape[1]), np.mod(slot, nns.shape[1])
+        rows, cols = np.floor_divide(slot, k), np.mod(slot, k)
+        if len(Xc) <= EXACT_MAX:
+            # only the drawn seeds need their neighbours (about 63 % of the class when
+            # it is doubled): the exact search of those rows, not of every row
+            seeds, at = np.unique(rows, return_inverse=True)
+            _, nns = query(Xc, seeds, k)
+            neighbour = nns[np.asarray(at).ravel(), cols]
+        else:
+            _, nns = nearest(Xc, k)
+            neighbour = nns[rows, cols]
         base = Xc[rows]
-        parts.append((base + steps * (Xc[nns[rows, cols]] - base)).astype(Xc.dtype))
+        parts.append((base + steps * (Xc[neighbour] - base)).astype(Xc.dtype))
         labels.append(np.full(n_new, c, dtype=np.asarray(codes).dtype))
     if not parts:
         return np.empty((0, X.shape[1]), dtype=X.dtype), np.empty(0, dtype=np.int64)
