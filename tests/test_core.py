@@ -165,6 +165,25 @@ def test_integer_labels_type_checks():
     assert ds.df["label"].dtype == np.int64
 
 
+def test_integer_label_arrays_are_checked_as_one_array():
+    """Issue 21: integer labels given as an array (a million added rows') are checked on
+    their distinct values, with the errors of the value-by-value check."""
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": [0, 1, 2]})
+    ds = dj.Dataset(df, label="label", classes=[0, 1, 2])
+    ds.relabel([0, 1], np.array([2, 2], dtype=np.int32))
+    with pytest.raises(ValueError, match=r"labels 7 are not in the declared classes"):
+        ds.relabel([2], np.array([7]))
+    free = dj.Dataset(df, label="label")
+    with pytest.raises(ValueError, match=r"do not fit the label column's int64"):
+        free.relabel([2], np.array([2**63 + 5], dtype=np.uint64))
+    assert free.version == 0
+    new = ds.add(pd.DataFrame({"x": [4.0, 5.0], "label": np.array([1, 0])}))
+    with pytest.raises(ValueError, match=r"labels 9 are not in the declared classes"):
+        ds.add(pd.DataFrame({"x": [6.0], "label": np.array([9])}))
+    assert ds.df["label"].tolist() == [2, 2, 2, 1, 0] and len(new) == 2
+    assert ds.df["label"].dtype == np.int64 and ds.version == 2
+
+
 def test_categorical_labels_keep_dtype():
     df = pd.DataFrame(
         {"x": [1.0, 2.0], "label": pd.Categorical(["a", "b"], categories=["a", "b", "c"])}

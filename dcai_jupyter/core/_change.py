@@ -253,9 +253,12 @@ class ChangePlan:
         internal = t.rows_from_frame(rows)
         lab = internal[t.label]
         present = ~pd.isna(lab)
-        labels_array(
-            t, self._classes, [v for v, p in zip(lab, present, strict=True) if p], int(present.sum())
+        given = (
+            lab[present]  # integer labels: checked as one array
+            if isinstance(lab, np.ndarray) and lab.dtype.kind in "iu"
+            else [v for v, p in zip(lab, present, strict=True) if p]
         )
+        labels_array(t, self._classes, given, int(present.sum()))
         new_ids = np.arange(t.next_id, t.next_id + len(rows), dtype=np.int64)
         pos = np.arange(len(t), len(t) + len(rows), dtype=np.int64)
         delta: dict[str, Any] = {

@@ -14,6 +14,28 @@ from ._table import Table
 
 def labels_array(table: Table, classes: list[Any] | None, labels: Any, n: int) -> np.ndarray:
     """``labels`` for ``n`` rows as an array for the label column; clear errors otherwise."""
+    arr = table.arrays[table.label]
+    if (
+        isinstance(labels, np.ndarray)
+        and labels.ndim == 1
+        and len(labels) == n
+        and labels.dtype.kind in "iu"
+        and arr.dtype.kind in "iu"
+    ):
+        # integers for an integer label column (a million new rows' labels): nothing can
+        # be missing or of another type; the checks below, on the distinct values
+        if classes is not None:
+            allowed = set(classes)
+            outside = sorted({repr(v) for v in np.unique(labels).tolist() if v not in allowed})
+            if outside:
+                raise ValueError(
+                    f"labels {', '.join(outside[:10])} are not in the declared classes {classes}"
+                )
+        out = labels.astype(arr.dtype)
+        if not np.array_equal(out.astype(float), labels.astype(float)):
+            shown = labels[:10].tolist()
+            raise ValueError(f"labels {shown} do not fit the label column's {arr.dtype} exactly")
+        return out
     if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
         values = [labels] * n
     else:
