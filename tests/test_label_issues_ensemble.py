@@ -240,3 +240,22 @@ def test_default_ensemble_uses_the_mixture_only_when_it_wins_significantly(monke
         lambda Z, codes, K, seed: (np.ones(K, dtype=np.int64), [None] * K),
     )
     np.testing.assert_array_equal(with_mix, out_of_sample_pred_probs(X, noisy, progress=False))
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_the_gaussian_member_is_left_out_on_very_wide_features(monkeypatch, wide):
+    # 60 images of 3,072 raw pixels took minutes in the Gaussian member's covariances
+    calls: list[int] = []
+    task = _crossval.quadratic_task
+
+    def spy(*args):
+        calls.append(args[0].shape[1])
+        return task(*args)
+
+    monkeypatch.setattr(_crossval, "quadratic_task", spy)
+    monkeypatch.setattr(_crossval, "GAUSS_MAX_DIMS", 16 if wide else 1024)
+    X, y = make_blobs(200, n_features=20, centers=3, random_state=0)
+    probs = out_of_sample_pred_probs(X, _noisy(y, 0.1, 0), progress=False)
+    assert probs.shape == (200, 3) and np.allclose(probs.sum(axis=1), 1.0)
+    assert (probs.argmax(1) == y).mean() > 0.95
+    assert (len(calls) == 0) == wide

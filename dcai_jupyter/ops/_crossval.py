@@ -87,6 +87,11 @@ MIXED_REFINE_PASSES = 0
 #: 0 on 7 of the 9 tables of benchmarks/real_tables.py (at most 0.2 elsewhere), on one-hot
 #: columns its covariances say little; without it the mean F1 stayed 0.599, CPU -21 %
 MIXED_GAUSSIAN = False
+#: the Gaussian member is left out on more feature columns than this: its covariances cost
+#: d^3 per class, fold and pass (3,072 raw pixels of 60 images: minutes, in the eigen
+#: solver scikit-learn falls back to when a class has fewer rows than columns), and a
+#: Gaussian of so many columns is not estimable from the rows such data comes with
+GAUSS_MAX_DIMS = 1024
 #: a small gradient-boosting model (used by active learning's committee)
 HGB_PARAMS: dict[str, Any] = {
     "max_iter": 12,
@@ -497,7 +502,7 @@ def _refined_ensemble(
     # BIC finds several clusters in a class; the first pass fits both and keeps the one whose
     # out-of-fold predictions agree more often with the given labels (see below)
     chosen: list[Any]
-    if extra and not MIXED_GAUSSIAN:
+    if (extra and not MIXED_GAUSSIAN) or Z.shape[1] > GAUSS_MAX_DIMS:
         components, chosen = np.ones(K, dtype=np.int64), [None] * K
         gauss: set[str] = set()
     else:
