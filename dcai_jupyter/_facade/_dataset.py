@@ -53,6 +53,7 @@ class Dataset(
     __doc__ = (_CoreDataset.__doc__ or "") + _EMBED_DOC
 
     def __init__(self, df: Any, /, *, embed: Any = None, **kwargs: Any) -> None:
+        from ..ops._roles_setting import record_roles
         from ..ops._text_vectors import resolve_embed, set_embed
 
         setting = resolve_embed(embed)  # a bad embed= fails before anything is created
@@ -64,6 +65,8 @@ class Dataset(
                 "too (paraphrases), pip install 'dcai-jupyter[text]', or pass embed=<function>"
             )
         set_embed(self, setting)
+        # the decided column roles, for a recipe replay from the history file alone
+        record_roles(self)
 
 
 __all__ = ["Dataset"]

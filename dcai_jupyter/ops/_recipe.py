@@ -20,7 +20,9 @@ Undo, redo and revert are followed: a change undone or reverted in the history i
 (with that reason), as are the undo/redo/revert changes themselves. Every recorded change
 lands in ``applied``, ``skipped`` (with a reason) or ``needs_review``: nothing is dropped
 silently. The replayed dataset records everything with provenance source ``recipe`` and
-an event ``replay_recipe`` naming the history it came from.
+an event ``replay_recipe`` naming the history it came from. Its columns get the roles the
+recorded ones had (the source dataset's, else the history's recorded setting, see
+``_roles_setting``), so the re-run operations read the same features.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from ._recipe_result import (
     result_frame,
     review_frame,
 )
+from ._roles_setting import record_roles, recorded_roles
 from ._text_vectors import recorded_embed, resolve_embed, set_embed
 
 __all__ = ["RecipeResult", "replay_recipe"]
@@ -90,7 +93,11 @@ def replay_recipe(
         The new data: the recorded columns, sample ids in the index.
     source
         The live dataset ``h`` belongs to: decisions are then checked against whole rows
-        as they were when decided (walked back from its current state).
+        as they were when decided (walked back from its current state), and the new
+        dataset gets its column roles and feature columns. Without it, the column roles
+        the history records (``dj.Dataset`` records them when it is made) are used, not
+        detected again on the new data; a recorded column the new data lacks is said in
+        ``RecipeResult.notes``.
     base
         Instead of ``source``, the base data ``h`` started from (checked by fingerprint):
         whole rows are compared too. Without either, only the values the history holds
@@ -114,6 +121,8 @@ def replay_recipe(
     ValueError
         ``new_df`` lacks the recorded label column or has other columns than the recorded
         base. Nothing is created then.
+    ParamError
+        A recorded parameter or setting (the column roles) is malformed or hostile.
     BaseMismatchError
         ``base`` is not the data the history started from.
     """
@@ -143,12 +152,29 @@ def replay_recipe(
     kwargs: dict[str, Any] = {}
     if classes is not None:
         kwargs["classes"] = _codec.decode_value(classes)
+    # the column roles the recorded operations read their features through: the source
+    # dataset's, else the ones the history records (never detected again on the new data)
+    notes: list[str] = []
     if source is not None:
         kwargs.update(
-            features=list(source.feature_columns),
-            image=source.image_column,
-            text=source.text_column,
+            roles={c: r for c, r in source.roles.items() if c != label},
+            features=[c for c in source.feature_columns if c != label],
         )
+    else:
+        recorded_cols = recorded_roles(h)
+        if recorded_cols is not None:
+            given, missing = recorded_cols.for_columns(want, label)
+            kwargs.update(given)
+            if missing:
+                notes.append(
+                    f"recorded column roles of {missing[:10]} not used: the new data has no "
+                    "such column"
+                )
+        else:
+            notes.append(
+                "the history records no column roles (written by an older dcai_jupyter): "
+                "they were detected again on the new data"
+            )
     changes = _recorded_changes(h)
     # the recorded embedder, by registered name (never imported): resolved before anything
     embed_name = recorded_embed(h)
@@ -166,6 +192,10 @@ def replay_recipe(
         ds = make(new_df, label=label, name=ds_name, history=history or ":memory:", **kwargs)
         if embed is not None:
             set_embed(ds, embed)
+        if "roles" in kwargs:
+            for c in kwargs["roles"]:
+                ds.roles.why[c] = "as recorded (recipe replay)"
+        record_roles(ds)  # the replayed dataset's own history can be replayed the same way
         ds.history.record_event("replay_recipe", info, {"rows": len(ds)})
         run = CarryOver(h, ds, old, progress)
         alive, why = effective_changes(changes)
@@ -199,6 +229,7 @@ def replay_recipe(
             source=info,
             findings=dict(run.findings),
             reviews=_reviews(h, new_df),
+            notes=notes,
         )
         ds.history.record_event(
             "recipe_result",

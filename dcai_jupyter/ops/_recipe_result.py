@@ -52,6 +52,9 @@ class RecipeResult:
         ``"rows"`` when whole rows were compared by content hash, ``"recorded values"``
         when only the values the history holds could be compared (a history file replayed
         without its base data; pass ``base=``).
+    notes
+        What the replay could not do as recorded, in plain sentences (a recorded column
+        role for a column the new data lacks, a history that records no column roles).
     """
 
     dataset: Any
@@ -62,6 +65,7 @@ class RecipeResult:
     source: dict[str, Any] = field(repr=False)
     findings: dict[int, Findings] = field(default_factory=dict, repr=False)
     reviews: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    notes: list[str] = field(default_factory=list, repr=False)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -82,6 +86,7 @@ class RecipeResult:
             f"onto {self.source.get('rows', len(self.dataset))} rows: applied {len(self.applied)}, skipped "
             f"{len(self.skipped)}, needs review {len(self.needs_review)} sample decision(s)"
         ]
+        lines += [f"  note     {n}" for n in self.notes]
         for seq, r in self.applied.iterrows():
             lines.append(f"  applied  v{seq} {r['op']}: {r['detail']}")
         for seq, r in self.skipped.iterrows():
