@@ -32,13 +32,7 @@ import dcai_jupyter as dj
 from dcai_jupyter.ops._image_features import image_features
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from _images import shapes, stripes  # the one copy, shared with the tests
-
-
-def f1(flagged: set[int], truth: set[int]) -> float:
-    tp = len(flagged & truth)
-    p, r = tp / max(1, len(flagged)), tp / max(1, len(truth))
-    return 2 * p * r / max(1e-9, p + r)
+from _images import f1, shapes, stripes  # the one copy, shared with the tests
 
 
 def frames(imgs: list[np.ndarray], labels: np.ndarray) -> dict[str, pd.DataFrame]:

@@ -1,6 +1,6 @@
 """Generated image sets where the class is in the texture or shape, not in a fixed pixel
-position (32x32 RGB, uint8). Used by tests/test_image_features.py and by
-benchmarks/images.py (which puts this folder on ``sys.path``)."""
+position (32x32 RGB, uint8), and the F1 of flagged ids. Used by tests/test_image_features.py
+and by benchmarks/images.py (which puts this folder on ``sys.path``)."""
 
 from __future__ import annotations
 
@@ -47,3 +47,10 @@ def shapes(n: int, seed: int = 0, size: int = 32) -> tuple[list[np.ndarray], np.
         img = np.where(m[:, :, None], fg, bg) + rng.normal(0, 0.08, (size, size, 3))
         imgs.append((np.clip(img, 0, 1) * 255).astype(np.uint8))
     return imgs, y
+
+
+def f1(flagged: set[int], truth: set[int]) -> float:
+    """F1 of the ``flagged`` sample ids against the ``truth`` ones (0 when either is empty)."""
+    tp = len(flagged & truth)
+    p, r = tp / max(1, len(flagged)), tp / max(1, len(truth))
+    return 2 * p * r / max(1e-9, p + r)

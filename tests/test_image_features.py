@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from _images import stripes
+from _images import f1, stripes
 
 import dcai_jupyter as dj
 from dcai_jupyter.ops import dataset_feature_matrix
@@ -44,12 +44,6 @@ def png(a: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(a).save(buf, format="PNG")
     return buf.getvalue()
-
-
-def f1(flagged: set[int], truth: set[int]) -> float:
-    tp = len(flagged & truth)
-    p, r = tp / max(1, len(flagged)), tp / max(1, len(truth))
-    return 2 * p * r / max(1e-9, p + r)
 
 
 # ---------------------------------------------------------------------------- features
