@@ -273,6 +273,15 @@ def test_a_hostile_recorded_value_is_refused(name: str, oj: dict[str, Any], tmp_
     assert not sentinel.exists()
 
 
+def test_a_setting_that_is_not_text_is_refused(oj: dict[str, Any]) -> None:
+    con = sqlite3.connect(oj["path"])  # a TEXT column keeps a blob as it is: a file can hold one
+    with con:
+        con.execute("UPDATE meta SET value = ? WHERE key = ?", (b"\x89PNG{}", KEY))
+    con.close()
+    with pytest.raises(dj.HistoryError, match=f"setting {ROLES_SETTING!r} holds .*not text"):
+        replay_recipe(dj.open_history(oj["path"]), oj["new"], progress=False)
+
+
 @pytest.mark.parametrize("name", ["huge", "unknown-role", "deep", "role-walk-callable-os"])
 def test_the_cli_refuses_a_hostile_recorded_value(
     name: str, oj: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]

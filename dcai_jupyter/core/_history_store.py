@@ -354,9 +354,22 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ settings
     def setting(self, key: str) -> str | None:
-        """A dataset setting recorded by name (``text_embedding``: the text embedder's
-        registered name), or None."""
-        return self._meta.get(f"setting:{key}")
+        """A dataset setting recorded by name, or None: ``text_embedding`` (the text
+        embedder's registered name), ``column_roles`` (the column roles as JSON data). The
+        text is read as the file holds it: whoever reads a setting checks it.
+
+        Raises
+        ------
+        HistoryError
+            The file holds something other than text there (edited or damaged).
+        """
+        value = self._meta.get(f"setting:{key}")
+        if value is not None and not isinstance(value, str):
+            raise HistoryError(
+                f"{self.path}: history setting {key!r} holds {type(value).__name__}, not text; "
+                "the file was edited or damaged: repair it or move it aside"
+            )
+        return value
 
     def set_setting(self, key: str, value: str) -> None:
         """Record a dataset setting (a name, never code), replacing the previous value."""
