@@ -90,12 +90,12 @@ def test_round_over_a_large_pool_stays_small():
 
 
 def test_the_knn_member_votes_among_a_fixed_subset_of_many_labels(monkeypatch):
-    """Issue 21: above KNN_MAX_REFERENCE labeled rows the default model's kNN searches a
+    """Issue 21: above POOL_MAX_REFERENCE labeled rows the default model's kNN searches a
     fixed random subset (pool predictions linear in the pool, not labeled x pool)."""
-    from dcai_jupyter.ops import _crossval
+    from dcai_jupyter.ops import _pool_knn
     from dcai_jupyter.ops._pool_knn import ReferenceKNN
 
-    monkeypatch.setattr(_crossval, "KNN_MAX_REFERENCE", 50)
+    monkeypatch.setattr(_pool_knn, "POOL_MAX_REFERENCE", 50)
     knn = dict(default_model(300).estimators)["knn"]
     assert isinstance(knn, ReferenceKNN) and knn.max_reference == 50
     assert not isinstance(dict(default_model(50).estimators)["knn"], ReferenceKNN)

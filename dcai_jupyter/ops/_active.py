@@ -347,9 +347,9 @@ def default_model(n_labeled: int, *, random_state: int | None = 0) -> Any:
     """The default model for ``n_labeled`` labeled rows: a soft vote of a distance-weighted
     kNN on standardised features and a small gradient-boosting model (the label-issue
     family, sized so that a few dozen labels already give useful probabilities). Above
-    ``KNN_MAX_REFERENCE`` (4,000) labeled rows the kNN votes among a fixed random subset of
-    that many (:class:`._pool_knn.ReferenceKNN`), so predicting a pool costs time linear in
-    it whatever the number of labels.
+    ``POOL_MAX_REFERENCE`` (10,000) labeled rows the kNN votes among a fixed random subset
+    of that many (:class:`._pool_knn.ReferenceKNN`), so predicting a pool costs time linear
+    in it whatever the number of labels.
 
     Returns
     -------
@@ -361,8 +361,8 @@ def default_model(n_labeled: int, *, random_state: int | None = 0) -> Any:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from ._crossval import HGB_PARAMS, KNN_K, KNN_MAX_REFERENCE
-    from ._pool_knn import ReferenceKNN
+    from . import _pool_knn
+    from ._crossval import HGB_PARAMS, KNN_K
 
     n = int(n_labeled)
     k = int(max(1, min(KNN_K, max(3, round(np.sqrt(n))), max(1, n - 1))))
@@ -370,10 +370,9 @@ def default_model(n_labeled: int, *, random_state: int | None = 0) -> Any:
     knn: Any = make_pipeline(
         StandardScaler(), KNeighborsClassifier(n_neighbors=k, weights="distance")
     )
-    if n > KNN_MAX_REFERENCE:  # the vote among a fixed subset: linear in the pool, not m * p
-        knn = ReferenceKNN(
-            n_neighbors=k, max_reference=KNN_MAX_REFERENCE, random_state=random_state
-        )
+    cap = _pool_knn.POOL_MAX_REFERENCE
+    if n > cap:  # the vote among a fixed subset: linear in the pool, not labeled x pool
+        knn = _pool_knn.ReferenceKNN(n_neighbors=k, max_reference=cap, random_state=random_state)
     return VotingClassifier(
         [
             ("knn", knn),
