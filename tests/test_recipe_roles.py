@@ -43,13 +43,13 @@ def _oj() -> pd.DataFrame:
     return df
 
 
-@pytest.fixture
-def oj(tmp_path: Path) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def oj_made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """OJ's first 500 rows made with ``roles={'rownames': 'categorical'}``, label issues
     found and their suggestions accepted; the next 300 rows as the new data."""
     df = _oj()
     old, new = df.iloc[:500], df.iloc[500:800]
-    path = tmp_path / "oj.sqlite"
+    path = tmp_path_factory.mktemp("oj") / "oj.sqlite"
     ds = dj.Dataset(
         old, label="Purchase", name="oj", history=path, roles={"rownames": "categorical"}
     )
@@ -67,6 +67,18 @@ def oj(tmp_path: Path) -> dict[str, Any]:
         "roles": dict(ds.roles),
         "features": list(ds.feature_columns),
     }
+
+
+@pytest.fixture
+def oj(oj_made: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    """``oj_made`` with its own copy of the history file (a test may edit it)."""
+    path = tmp_path / "oj.sqlite"
+    src, dst = sqlite3.connect(oj_made["path"]), sqlite3.connect(path)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return {**oj_made, "path": path}
 
 
 def test_replay_from_the_file_alone_uses_the_recorded_roles(oj: dict[str, Any]) -> None:
