@@ -64,7 +64,7 @@ def _value(ds: Any) -> str:
     label = ds.label
     roles = {str(c): str(r) for c, r in ds.roles.items() if c != label}
     features = [str(c) for c in ds.feature_columns if c != label]
-    return json.dumps({"roles": roles, "features": features}, ensure_ascii=False)
+    return json.dumps({"roles": roles, "features": features})
 
 
 def record_roles(ds: Any) -> None:
