@@ -171,3 +171,18 @@ def test_a_second_process_loads_the_graph_kernels_from_numbas_disk_cache(tmp_pat
     files = sorted(p.name for p in (tmp_path / "numba").rglob("*") if p.is_file())
     subprocess.run([sys.executable, "-c", _COMPILES], env=env, capture_output=True, check=True)
     assert sorted(p.name for p in (tmp_path / "numba").rglob("*") if p.is_file()) == files
+
+
+@pytest.mark.parametrize("d", [1, 7, 8, 9, 20, 23, 128, 129])
+def test_the_compiled_re_measure_is_bit_equal_to_numpys(monkeypatch, d: int) -> None:
+    # large inputs re-measure their pairs in a numba kernel that sums in numpy's order
+    rng = np.random.default_rng(d)
+    Z = rng.normal(size=(3000, d)) * rng.lognormal(size=d)
+    idx = rng.integers(0, 3000, size=(3000, 11))
+    rows = rng.permutation(3000)
+    monkeypatch.setattr(_neighbours, "KERNEL_PAIRS", 10**12)
+    plain = _neighbours.pair_distances(Z, rows, idx)
+    monkeypatch.setattr(_neighbours, "KERNEL_PAIRS", 1)
+    compiled = _neighbours.pair_distances(Z, rows, idx)
+    assert np.array_equal(plain, compiled)
+    assert np.array_equal(plain[:, 0], np.linalg.norm(Z[idx[:, 0]] - Z[rows], axis=1))

@@ -55,6 +55,9 @@ MIN_GRAPH_K = 20
 #: instead of 0.984, and every injected near copy still its source's first neighbour
 DELTA = 0.01
 METRICS = ("euclidean", "cosine")
+#: from this many pairs on, the exact re-measure runs in a compiled kernel (the same sums;
+#: at 1M rows x 20 neighbours ~3.4 s in numpy, see ``_pair_kernel``)
+KERNEL_PAIRS = 1_000_000
 
 
 def _check(Z: Any, k: Any, metric: str) -> np.ndarray:
@@ -97,6 +100,11 @@ def pair_distances(
     if metric == "cosine":
         U = _unit(Z)
         return np.clip(1.0 - np.einsum("nkd,nd->nk", U[idx], U[rows]), 0.0, 2.0)
+    if idx.size >= KERNEL_PAIRS and Z.shape[1] >= 1:
+        from ._pair_kernel import MAX_DIMS, euclidean_pairs
+
+        if Z.shape[1] <= MAX_DIMS:
+            return euclidean_pairs(Z, rows, idx)  # in place, on numba's threads; bit-equal
     out = np.empty(idx.shape)
     # blocks of ~2 MB stay in cache; in place, the same sums as np.linalg.norm (bit-equal)
     step = max(1, 250_000 // max(1, idx.shape[1] * Z.shape[1]))
