@@ -186,3 +186,19 @@ def test_the_compiled_re_measure_is_bit_equal_to_numpys(monkeypatch, d: int) -> 
     compiled = _neighbours.pair_distances(Z, rows, idx)
     assert np.array_equal(plain, compiled)
     assert np.array_equal(plain[:, 0], np.linalg.norm(Z[idx[:, 0]] - Z[rows], axis=1))
+
+
+def test_the_approximate_graphs_line_says_how_long_it_should_take(monkeypatch, capsys) -> None:
+    # pynndescent reports nothing while it runs; a timed 1 % sample gives the estimate
+    import re
+
+    monkeypatch.setattr(_neighbours, "ESTIMATE_ROWS", 4000)
+    monkeypatch.setattr(_neighbours, "ESTIMATE_MIN_ROWS", 400)
+    Z = np.random.default_rng(0).normal(size=(6000, 8))
+    capsys.readouterr()
+    neighbour_graph(Z, 5, exact=False, progress=True, desc="graph")
+    err = capsys.readouterr().err
+    assert "graph (approximate)" in err
+    assert re.search(r"about \d+ s", err)
+    neighbour_graph(Z[:3000], 5, exact=False, progress=True, desc="small")
+    assert "about" not in capsys.readouterr().err  # below ESTIMATE_ROWS: no sample graph

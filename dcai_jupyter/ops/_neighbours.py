@@ -55,6 +55,13 @@ MIN_GRAPH_K = 20
 #: instead of 0.984, and every injected near copy still its source's first neighbour
 DELTA = 0.01
 METRICS = ("euclidean", "cosine")
+#: from this many rows on, the approximate graph's progress line says how long it should
+#: take, from a timed graph of ``ESTIMATE_SHARE`` of the rows (at least ``ESTIMATE_MIN_ROWS``)
+#: scaled by n^``ESTIMATE_GROWTH`` (the graph's measured growth, 100k -> 1M: ~1.05-1.1)
+ESTIMATE_ROWS = 200_000
+ESTIMATE_SHARE = 0.01
+ESTIMATE_MIN_ROWS = 5000
+ESTIMATE_GROWTH = 1.1
 #: from this many pairs on, the exact re-measure runs in a compiled kernel (the same sums;
 #: at 1M rows x 20 neighbours ~3.4 s in numpy, see ``_pair_kernel``)
 KERNEL_PAIRS = 1_000_000
@@ -269,6 +276,41 @@ def _cache_kernels() -> int:
     return done
 
 
+def _estimate_seconds(
+    Z32: np.ndarray, kk: int, metric: str, random_state: int | None, threads: int
+) -> float:
+    """How long the graph of ``Z32`` should take: a graph of ``ESTIMATE_SHARE`` of the rows,
+    timed (after numba's compile) and scaled by ``n^ESTIMATE_GROWTH``."""
+    import time
+
+    from pynndescent import NNDescent
+
+    n = len(Z32)
+    m = min(n, max(ESTIMATE_MIN_ROWS, int(n * ESTIMATE_SHARE)))
+    sample = Z32[np.random.default_rng(0).choice(n, m, replace=False)]
+
+    def build() -> float:
+        t = time.perf_counter()
+        _ = NNDescent(
+            sample,
+            n_neighbors=kk,
+            metric=metric,
+            random_state=random_state,
+            n_jobs=threads,
+            delta=DELTA,
+            low_memory=True,
+            compressed=True,
+        ).neighbor_graph
+        return time.perf_counter() - t
+
+    from pynndescent import pynndescent_
+
+    if not getattr(pynndescent_.nn_descent, "signatures", None):
+        build()  # the first graph of the process: numba's compile, not the graph's time
+    seconds = build()
+    return seconds * (n / m) ** ESTIMATE_GROWTH
+
+
 def _approximate(
     Z: np.ndarray,
     k: int,
@@ -302,6 +344,10 @@ def _approximate(
             threadpool_limits(threads),
             progress_bar(total=1, desc=f"{desc} (approximate)", disable=not progress) as bar,
         ):
+            if progress and len(Z32) >= ESTIMATE_ROWS:
+                # pynndescent reports nothing while it runs: say up front how long it takes
+                seconds = _estimate_seconds(Z32, kk, metric, random_state, threads)
+                bar.set_postfix_str(f"about {seconds:.0f} s")
             index = NNDescent(
                 Z32,
                 n_neighbors=kk,
