@@ -53,24 +53,31 @@ def _numbers(values: Any) -> np.ndarray | None:
     """A numeric (or boolean) column as canonical float64 (``-0.0`` -> ``0.0``, one NaN)."""
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        f = s.to_numpy(dtype=np.float64, na_value=np.nan) + 0.0
-        return np.where(np.isnan(f), np.nan, f)
+        f = s.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        f += 0.0  # -0.0 -> 0.0
+        f[np.isnan(f)] = np.nan  # one NaN bit pattern
+        return f
     return None
 
 
 def _numeric_keys(cols: list[np.ndarray]) -> np.ndarray | None:
     """Keys of all-numeric rows in O(n): a 64-bit hash of each row's canonical bytes,
     numbered by first appearance, every row then checked equal to its key's first row
-    (``None`` on a hash collision: the caller takes the general path)."""
-    bits = np.stack(cols, axis=1).view(np.uint64)
-    h = np.full(len(bits), 0x9E3779B97F4A7C15, dtype=np.uint64)
-    for j in range(bits.shape[1]):
-        h = (h ^ bits[:, j]) * np.uint64(0xBF58476D1CE4E5B9)
-        h ^= h >> np.uint64(31)
+    (``None`` on a hash collision: the caller takes the general path). Column by column:
+    no (n, d) copy of the rows."""
+    bits = [np.ascontiguousarray(c, dtype=np.float64).view(np.uint64) for c in cols]
+    h = np.full(len(bits[0]), 0x9E3779B97F4A7C15, dtype=np.uint64)
+    step = np.empty_like(h)
+    for b in bits:
+        np.bitwise_xor(h, b, out=h)
+        np.multiply(h, np.uint64(0xBF58476D1CE4E5B9), out=h)
+        np.right_shift(h, np.uint64(31), out=step)
+        np.bitwise_xor(h, step, out=h)
     codes, _ = pd.factorize(h)
     first = np.empty(int(codes.max()) + 1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the smallest row per key
-    if not (bits == bits[first[codes]]).all():
+    of = first[codes]
+    if not all(np.array_equal(b, b[of]) for b in bits):
         return None
     return codes.astype(np.int64)
 

@@ -174,12 +174,13 @@ def _group_rows(
     if exact_copy.any():
         # an exact copy's nearest row is another copy: the first of them, or the second
         first_of = reps[rep_of]
-        second: dict[int, int] = {}
-        for pos in np.flatnonzero(exact_copy & (first_of != np.arange(n))).tolist():
-            second.setdefault(int(rep_of[pos]), pos)
+        later = np.flatnonzero(exact_copy & (first_of != np.arange(n)))  # ascending
+        second = np.full(len(reps), -1, dtype=np.int64)
+        keys, at = np.unique(rep_of[later], return_index=True)  # each key's first later copy
+        second[keys] = later[at]
         near_pos = np.where(
             exact_copy,
-            np.where(first_of != np.arange(n), first_of, [second.get(int(r), -1) for r in rep_of]),
+            np.where(first_of != np.arange(n), first_of, second[rep_of]),
             near_pos,
         )
     frame = pd.DataFrame(
@@ -240,9 +241,10 @@ def _frame(
     # the pair's own neighbourhoods: the closer of the two
     score = 1.0 - np.clip(np.nan_to_num(np.fmin(dist, ratio), nan=1.0), 0.0, 1.0)
     nearest_pos = groups["nearest"].to_numpy()
-    nearest_id = pd.array(
-        [ids[p] if p >= 0 else pd.NA for p in nearest_pos.tolist()], dtype="Int64"
-    )
+    found = nearest_pos >= 0
+    nearest_id = pd.array(np.zeros(len(nearest_pos), dtype=np.int64), dtype="Int64")
+    nearest_id[found] = np.asarray(ids)[nearest_pos[found]]
+    nearest_id[~found] = pd.NA
     frame = pd.DataFrame(
         {
             "score": score,
