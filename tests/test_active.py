@@ -12,7 +12,8 @@ from sklearn.svm import LinearSVC
 
 import dcai_jupyter as dj
 from dcai_jupyter.ops import STRATEGIES, entropy, least_confidence, margin, select_samples
-from dcai_jupyter.ops._active import pool_predictions, weakest_class_scores
+from dcai_jupyter.ops._active import weakest_class_scores
+from dcai_jupyter.ops._pool_model import pool_predictions
 
 LR = LogisticRegression(max_iter=500)
 

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from sklearn.datasets import make_blobs
 
 import dcai_jupyter as dj
-from dcai_jupyter.ops import _active, select_samples
-from dcai_jupyter.ops._active import default_model, pool_predictions
+from dcai_jupyter.ops import _active, _pool_model, select_samples
 from dcai_jupyter.ops._folds import fit_predict_proba
+from dcai_jupyter.ops._pool_model import default_model, pool_predictions
 
 
 @settings(max_examples=200, deadline=None)
@@ -35,7 +35,7 @@ def test_blocked_pool_predictions_equal_one_shot(monkeypatch):
         default_model(60), stacked, np.concatenate([y[:60], np.zeros(640, dtype=np.int64)]),
         np.arange(60), np.arange(60, 700), 3,
     )  # fmt: skip
-    monkeypatch.setattr(_active, "POOL_CHUNK", 97)
+    monkeypatch.setattr(_pool_model, "POOL_CHUNK", 97)
     got, cls = pool_predictions(lab, y[:60], pool, progress=False)
     assert cls == [0, 1, 2]
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)

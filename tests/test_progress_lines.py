@@ -75,13 +75,13 @@ def _pool(n: int, name: str) -> dj.Dataset:
 
 def test_an_active_learning_round_and_pseudo_labels_show_one_line_each(capsys):
     """Issue 21: the pool's predictions (seconds on a large pool) advance one line per block."""
-    from dcai_jupyter.ops import PseudoLabel, _active
+    from dcai_jupyter.ops import PseudoLabel, _pool_model
 
     ds = _pool(3000, "pool")
     capsys.readouterr()
     picks = ds.suggest_samples(k=5)
     err = capsys.readouterr().err
-    steps = 1 + _active.pool_steps(2700)
+    steps = 1 + _pool_model.pool_steps(2700)
     assert err.count("suggest samples") >= 1 and f"/{steps}" in err, err
     assert "pool predictions" not in err  # the round's one line stands for its fit
     assert len(picks.frame) == 5

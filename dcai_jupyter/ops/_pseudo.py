@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..core import ChangePlan, Findings
-from ._active import _check_model, _labeled_mask, pool_blobs, pool_predictions, pool_steps
+from ._active import _labeled_mask, pool_blobs
 from ._base import Operation, Selection, register
+from ._pool_model import _check_model, pool_predictions, pool_steps
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core import Dataset
