@@ -145,3 +145,43 @@ def test_texts_by_meaning_need_the_cosine_and_the_other_columns() -> None:
     assert TEXT_MEANING < 0.5 and list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1)]
     a, b, _ = near_copy_pairs(cols, roles, meaning={"note": E}, min_cosine=0.6)
     assert len(a) == 0
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_mixed_near_copy_pairs_equal_every_pair_checked_by_hand(seed: int) -> None:
+    # the blocked sweep (on the number with the most distinct values) finds exactly the
+    # pairs a check of every pair finds: same other columns, every number within rtol
+    from dcai_jupyter.ops._mixed_rows import NEAR_RTOL, near_copy_pairs
+
+    rng = np.random.default_rng(seed)
+    n = 150
+    cat = rng.choice(["a", "b", None], n).astype(object)
+    nums = [
+        rng.integers(0, 4, n).astype(float),  # many ties
+        rng.lognormal(0, 1, n),
+        np.round(rng.normal(0, 3, n)),
+    ]
+    src, dst = rng.integers(0, n, 30), rng.integers(0, n, 30)
+    for x in nums:
+        x[dst] = x[src] * (1 + rng.normal(0, NEAR_RTOL / 4, 30))
+        x[rng.random(n) < 0.1] = np.nan
+    cat[dst] = cat[src]
+    cols = {"cat": cat, **{f"x{j}": x for j, x in enumerate(nums)}}
+    roles = {"cat": "categorical", **{f"x{j}": "numeric" for j in range(len(nums))}}
+    a, b, _ = near_copy_pairs(cols, roles)
+    want = set()
+    for i in range(n):
+        for j in range(i + 1, n):
+            if cat[i] != cat[j]:
+                continue
+            ok = True
+            for x in nums:
+                if np.isnan(x[i]) or np.isnan(x[j]):
+                    ok &= bool(np.isnan(x[i]) and np.isnan(x[j]))
+                else:
+                    scale = max(abs(x[i]), abs(x[j]))
+                    ok &= scale == 0 or abs(x[i] - x[j]) / scale <= NEAR_RTOL + 1e-12
+            if ok:
+                want.add((i, j))
+    assert set(zip(a.tolist(), b.tolist(), strict=True)) == want
+    assert len(want) >= 10  # most of the 30 copies (a missing number can break one)

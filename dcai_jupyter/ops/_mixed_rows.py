@@ -149,46 +149,58 @@ def near_copy_pairs(
     else:
         block = np.zeros(n, dtype=np.int64)
     N = np.column_stack(nums) if nums else np.zeros((n, 0))
-    A: list[int] = []
-    B: list[int] = []
-    W: list[float] = []
     counts = np.bincount(block)
+    found_a: list[np.ndarray] = []
+    found_b: list[np.ndarray] = []
+    # sweep on the number with the most distinct values (fewest ties: fewest candidates)
+    sweep = (
+        int(np.argmax([len(np.unique(c[~np.isnan(c)])) for c in N.T])) if N.shape[1] else -1
+    )
     for g in np.flatnonzero(counts > 1):
         rows = np.flatnonzero(block == g)
-        if N.shape[1] == 0:
-            for i in range(len(rows)):
-                for j in range(i + 1, len(rows)):
-                    A.append(int(rows[i]))
-                    B.append(int(rows[j]))
-                    W.append(0.0)
+        if sweep < 0:  # no numbers: every pair of the block
+            i, j = np.triu_indices(len(rows), k=1)
+            found_a.append(rows[i])
+            found_b.append(rows[j])
             continue
-        # sweep in order of the first number: a partner lies within the tolerance of it
-        first = N[rows, 0]
-        order = rows[np.argsort(np.where(np.isnan(first), np.inf, first), kind="stable")]
-        for i_pos, i in enumerate(order):
-            xi = N[i]
-            for j in order[i_pos + 1 :]:
-                xj = N[j]
-                a0, b0 = xi[0], xj[0]
-                if not (np.isnan(a0) and np.isnan(b0)):
-                    if np.isnan(a0) or np.isnan(b0):
-                        break
-                    if abs(b0 - a0) > rtol * max(abs(a0), abs(b0)) + 1e-12:
-                        break
-                both = np.isnan(xi) & np.isnan(xj)
-                one = np.isnan(xi) ^ np.isnan(xj)
-                if one.any():
-                    continue
-                d = np.abs(xi - xj)
-                scale = np.maximum(np.abs(xi), np.abs(xj))
-                rel = np.where(
-                    both, 0.0, np.where(scale > 0, d / np.where(scale > 0, scale, 1.0), 0.0)
-                )
-                if (rel <= rtol + 1e-12).all():
-                    A.append(int(min(i, j)))
-                    B.append(int(max(i, j)))
-                    W.append(float(rel.max()) if len(rel) else 0.0)
-    return np.asarray(A, dtype=np.int64), np.asarray(B, dtype=np.int64), np.asarray(W)
+        v = N[rows, sweep]
+        missing = np.isnan(v)
+        # rows missing the sweep number pair only with each other (one missing: no copy)
+        nan_rows = rows[missing]
+        if len(nan_rows) > 1:
+            i, j = np.triu_indices(len(nan_rows), k=1)
+            found_a.append(nan_rows[i])
+            found_b.append(nan_rows[j])
+        order = np.argsort(v[~missing], kind="stable")
+        srt, vs = rows[~missing][order], v[~missing][order]
+        # a partner lies within the tolerance of the sweep number: |b - a| <= t * max(|a|,
+        # |b|) + 1e-12 with |b| <= |a| + (b - a) gives b - a <= (t |a| + 1e-12) / (1 - t)
+        t = rtol + 1e-12
+        hi = np.searchsorted(vs, vs + (t * np.abs(vs) + 1e-12) / (1.0 - t), side="right")
+        span = hi - np.arange(len(vs)) - 1
+        if span.sum() == 0:
+            continue
+        i = np.repeat(np.arange(len(vs)), span)
+        j = i + 1 + (np.arange(len(i)) - np.repeat(np.cumsum(span) - span, span))
+        found_a.append(srt[i])
+        found_b.append(srt[j])
+    empty_pairs = np.zeros(0, dtype=np.int64)
+    pa = np.concatenate(found_a) if found_a else empty_pairs
+    pb = np.concatenate(found_b) if found_b else empty_pairs
+    pa, pb = np.minimum(pa, pb), np.maximum(pa, pb)
+    worst = np.zeros(len(pa))
+    ok = np.ones(len(pa), dtype=bool)
+    for x in N.T:  # every number within the tolerance (both missing: equal)
+        xa, xb = x[pa], x[pb]
+        both, one = np.isnan(xa) & np.isnan(xb), np.isnan(xa) ^ np.isnan(xb)
+        scale = np.maximum(np.abs(xa), np.abs(xb))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = np.where(both | ~(scale > 0), 0.0, np.abs(xa - xb) / scale)
+        ok &= ~one & (rel <= rtol + 1e-12)
+        worst = np.maximum(worst, np.where(one, 0.0, rel))
+    pa, pb, worst = pa[ok], pb[ok], worst[ok]
+    order = np.lexsort((pb, pa))  # one order whatever the sweep found first
+    return pa[order], pb[order], worst[order]
 
 
 def _meaning_pairs(
