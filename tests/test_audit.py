@@ -139,10 +139,16 @@ def test_the_audit_computes_probabilities_and_the_neighbour_graph_once(monkeypat
         finally:
             inside["probs"] = False
 
+    # outside it, an exact query only re-measures the few rows about to be flagged as
+    # outliers (the candidates came from one space; see _outliers._scores)
+    query_rows: list[int] = []
+
     def counted(kind):
         def call(*a, **k):
             if inside["probs"] and kind == "query":
                 in_probs["query"] += 1
+            elif kind == "query":
+                query_rows.append(len(np.atleast_1d(a[1])))
             else:
                 calls[kind] += 1
             return real[kind](*a, **k)
@@ -165,6 +171,7 @@ def test_the_audit_computes_probabilities_and_the_neighbour_graph_once(monkeypat
     ds = _ds(df)
     audit = ds.audit(progress=False)
     assert calls == {"probs": 1, "graph": 1, "query": 0, "nearest_two": 0}, calls
+    assert all(r <= len(df) // 20 for r in query_rows), query_rows  # suspects, not a search
     assert in_probs["query"] >= 1  # the kNN vote's reference search, inside the probabilities
     # and the types that read it found what they find on their own
     assert audit.summary.loc["near_duplicate", "rows"] == 3
