@@ -276,6 +276,28 @@ def _cache_kernels() -> int:
     return done
 
 
+def _graph(
+    Z32: np.ndarray, kk: int, metric: str, random_state: int | None, threads: int
+) -> np.ndarray:
+    """pynndescent's NN-descent graph of ``Z32`` (``kk`` neighbours, the row itself among
+    them), with the service's settings."""
+    from pynndescent import NNDescent
+
+    index = NNDescent(
+        Z32,
+        n_neighbors=kk,
+        metric=metric,
+        random_state=random_state,
+        n_jobs=threads,
+        delta=DELTA,
+        low_memory=True,
+        compressed=True,
+        verbose=False,
+    )
+    idx, _ = index.neighbor_graph
+    return np.asarray(idx)
+
+
 def _estimate_seconds(
     Z32: np.ndarray, kk: int, metric: str, random_state: int | None, threads: int
 ) -> float:
@@ -283,24 +305,13 @@ def _estimate_seconds(
     timed (after numba's compile) and scaled by ``n^ESTIMATE_GROWTH``."""
     import time
 
-    from pynndescent import NNDescent
-
     n = len(Z32)
     m = min(n, max(ESTIMATE_MIN_ROWS, int(n * ESTIMATE_SHARE)))
     sample = Z32[np.random.default_rng(0).choice(n, m, replace=False)]
 
     def build() -> float:
         t = time.perf_counter()
-        _ = NNDescent(
-            sample,
-            n_neighbors=kk,
-            metric=metric,
-            random_state=random_state,
-            n_jobs=threads,
-            delta=DELTA,
-            low_memory=True,
-            compressed=True,
-        ).neighbor_graph
+        _graph(sample, kk, metric, random_state, threads)
         return time.perf_counter() - t
 
     from pynndescent import pynndescent_
@@ -327,7 +338,7 @@ def _approximate(
 
     try:
         import numba
-        from pynndescent import NNDescent
+        import pynndescent  # noqa: F401 - checked here, used by _graph
     except ImportError as e:  # pragma: no cover - a main dependency
         raise ImportError(
             "the approximate neighbour graph needs pynndescent: pip install pynndescent "
@@ -348,18 +359,7 @@ def _approximate(
                 # pynndescent reports nothing while it runs: say up front how long it takes
                 seconds = _estimate_seconds(Z32, kk, metric, random_state, threads)
                 bar.set_postfix_str(f"about {seconds:.0f} s")
-            index = NNDescent(
-                Z32,
-                n_neighbors=kk,
-                metric=metric,
-                random_state=random_state,
-                n_jobs=threads,
-                delta=DELTA,
-                low_memory=True,
-                compressed=True,
-                verbose=False,
-            )
-            idx, _ = index.neighbor_graph
+            idx = _graph(Z32, kk, metric, random_state, threads)
             bar.update(1)
     finally:
         numba.set_num_threads(before)
