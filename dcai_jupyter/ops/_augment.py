@@ -52,7 +52,8 @@ class Augment(Operation):
         Seed of the transforms' random generator: the same data and parameters give the
         same rows.
     progress
-        Show a ``tqdm.auto`` progress bar (per batch of 1024 rows, and while recording).
+        Show a progress line: per batch of 1024 rows made, then per 50,000 rows recorded
+        (encoded for the history) on the same line.
 
     Notes
     -----
@@ -180,6 +181,7 @@ class Augment(Operation):
         done = []
         show = bool(self.progress) and len(starts) > 1
         with progress_bar(total=len(rows), desc=origin, disable=not show) as bar:
+            bar.set_postfix_str("making rows")
             for start in starts:
                 batch = rows.iloc[start : start + BATCH]
                 for step in steps:
@@ -187,8 +189,17 @@ class Augment(Operation):
                     batch = check_output(batch, out, repr(step.name), ds.label)
                 done.append(sync_pixels(batch, ctx))
                 bar.update(len(batch))
-        rows = pd.concat(done) if len(done) > 1 else done[0]
-        plan.add(rows.reset_index(drop=True), origin=origin, source_ids=rep.tolist())
+            rows = pd.concat(done) if len(done) > 1 else done[0]
+            # the second stage on the same line: encoding the rows for the history takes
+            # about as long as making them (13 s of 27 s for a million rows of 20 floats)
+            bar.reset(total=len(rows))
+            bar.set_postfix_str("recording rows")
+            plan.add(
+                rows.reset_index(drop=True),
+                origin=origin,
+                source_ids=rep.tolist(),
+                progress=bar.update,
+            )
         stale = _stale_vectors(ds, steps)
         if stale:
             shown = ", ".join(repr(c) for c in stale)

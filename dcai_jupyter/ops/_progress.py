@@ -58,6 +58,7 @@ class _NotebookBar:
         self.n = 0
         self.postfix = ""
         self.t0 = time.monotonic()
+        self.t_stage = self.t0  # the estimate's start: ``reset`` begins a new stage
         self._drawn = 0.0
         self.closed = False
         self.stopped = False
@@ -73,7 +74,8 @@ class _NotebookBar:
             return f"{head}{count} done in {elapsed:.1f} s"
         pct = f" [{100 * self.n // self.total}%]" if self.total else ""
         tail = f", {self.postfix}" if self.postfix else ""
-        return f"{head}{count}{pct} {elapsed:.1f} s{remaining(elapsed, self.n, self.total)}{tail}"
+        left = remaining(time.monotonic() - getattr(self, "t_stage", self.t0), self.n, self.total)
+        return f"{head}{count}{pct} {elapsed:.1f} s{left}{tail}"
 
     def _bundle(self, done: bool = False) -> dict[str, str]:
         text = self._text(done)
@@ -98,6 +100,15 @@ class _NotebookBar:
         self.postfix = str(text)
         if refresh:
             self._draw()
+
+    def reset(self, total: int | None = None) -> None:
+        """A new stage on the same line: the count from 0 of ``total``; the estimate from
+        the new stage's rate (the time shown stays the whole step's)."""
+        self.n = 0
+        if total is not None:
+            self.total = total
+        self.t_stage = time.monotonic()
+        self._draw()
 
     def close(self) -> None:
         if self.closed:
@@ -125,6 +136,9 @@ class _NoBar:
     def set_postfix_str(self, text: str = "", refresh: bool = True) -> None:
         pass
 
+    def reset(self, total: int | None = None) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -138,8 +152,8 @@ class _NoBar:
 def progress_bar(
     *, total: int | None = None, desc: str = "", disable: bool = False, leave: bool = False
 ) -> Any:
-    """A progress bar with tqdm's interface (``update``, ``set_postfix_str``, ``close``, a
-    context manager) that a saved notebook shows as text.
+    """A progress bar with tqdm's interface (``update``, ``set_postfix_str``, ``reset``,
+    ``close``, a context manager) that a saved notebook shows as text.
 
     Parameters
     ----------
