@@ -236,6 +236,41 @@ def test_smote_on_numbers_makes_imbalanced_learns_rows_from_the_resampled_classe
     np.testing.assert_array_equal(got["y"].to_numpy(dtype=object), ref_y)
 
 
+def test_smote_on_large_classes_with_ties_makes_imbalanced_learns_rows():
+    """Issue 21: integer columns (equal distances everywhere), 20 of them (scikit-learn's
+    brute force): ties broken as imbalanced-learn breaks them, on a class doubled (its
+    seeds take the float32 scan of ``_class_neighbours``) and on a class given a few rows
+    (its few seeds are asked of scikit-learn in the query blocks of imbalanced-learn's one
+    call: asked alone, most of them come out in another order)."""
+    from imblearn.over_sampling import SMOTE
+    from threadpoolctl import threadpool_limits
+
+    from dcai_jupyter.ops._class_neighbours import SCAN_PAIRS
+
+    rng = np.random.default_rng(4)
+    n, d = 7000, 20
+    X = rng.integers(0, 3, (n, d)).astype(np.int64)
+    y = np.repeat(np.array(["a", "b", "c"], dtype=object), [3000, 3000, 1000])
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(d)])
+    df["y"] = y
+    ds = dj.Dataset(df, label="y")
+    target = {"a": 6000, "b": 3500, "c": 1500}
+    new = ds.synthesize(target=target, random_state=5, progress=False)
+    got = ds.take(new)
+    codes, classes = pd.factorize(pd.Series(y, dtype=object))
+    want = {list(classes).index(c): t for c, t in target.items()}
+    assert 0.6 * 3000 * 3000 > SCAN_PAIRS > 500 * 3000  # one class each way
+    with threadpool_limits(1):  # as the operation runs (brute force ties depend on threads)
+        X_res, y_res = SMOTE(sampling_strategy=want, random_state=5).fit_resample(
+            X.astype(np.float64), codes
+        )
+    ref = np.rint(X_res[n:]).astype(np.int64)
+    np.testing.assert_array_equal(got[df.columns[:d]].to_numpy(), ref)
+    np.testing.assert_array_equal(
+        got["y"].to_numpy(dtype=object), np.asarray(classes, dtype=object)[y_res[n:]]
+    )
+
+
 # ---------------------------------------------------------------------------- column kinds
 def test_categorical_columns_use_smote_by_roles_and_keep_their_values():
     df = _frame()

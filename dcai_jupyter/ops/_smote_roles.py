@@ -24,11 +24,11 @@ Then each column:
 On complete numeric columns (no role to tell apart), :func:`smote_numeric` is
 imbalanced-learn's ``SMOTE`` itself, the same draws and arithmetic (the same rows for the
 same ``random_state``), with two differences that matter on large data: the neighbours
-within a class come from the neighbour service (float32 brute force re-measured exactly, an
-approximate graph above ``EXACT_MAX`` rows) instead of a float64 search of every row (only
-the seeds drawn are searched), and only the rows of the classes that get rows are read and
-copied (imbalanced-learn copies the whole matrix twice and returns it stacked with the new
-rows).
+within a class are searched for the drawn seeds only, by :mod:`._class_neighbours`
+(scikit-learn's lists, ties included, from a float32 scan checked exactly; the neighbour
+service's approximate graph above ``EXACT_MAX`` rows in the class), and only the rows of
+the classes that get rows are read and copied (imbalanced-learn copies the whole matrix
+twice and returns it stacked with the new rows).
 
 Columns that are not features: identifiers (``ds.roles``) with integer values get new
 distinct values after the largest one (an identifier stays unique), other identifiers
@@ -235,15 +235,16 @@ def smote_numeric(
     k_neighbors: int,
     random_state: int | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """imbalanced-learn's ``SMOTE`` on complete numeric rows, neighbours from the service.
+    """imbalanced-learn's ``SMOTE`` on complete numeric rows, the drawn seeds searched only.
 
     Per class (in code order), a fresh ``check_random_state(random_state)`` draws which of
     the ``len(rows) * k`` (seed, neighbour) slots each new row starts from and its gap
     ``u`` in [0, 1); the new row is ``seed + u * (neighbour - seed)``: imbalanced-learn's
-    ``_make_samples``, so the rows equal ``SMOTE(...).fit_resample``'s new rows wherever
-    the two searches find the same neighbours (everywhere but exact ties). The slots are
-    drawn first (their count is known before any search), so only the drawn seed rows are
-    searched (exactly, up to ``EXACT_MAX`` rows in the class; the service's graph above).
+    ``_make_samples``, with its neighbour lists (:func:`._class_neighbours.sklearn_neighbours`,
+    ties broken as there), so the rows equal ``SMOTE(...).fit_resample``'s new rows. The
+    slots are drawn first (their count is known before any search), so only the drawn seed
+    rows are searched (up to ``EXACT_MAX`` rows in the class; above, the neighbour
+    service's approximate graph, whose rows are SMOTE's but not always imbalanced-learn's).
 
     Parameters
     ----------
@@ -265,7 +266,8 @@ def smote_numeric(
     """
     from sklearn.utils import check_random_state
 
-    from ._neighbours import EXACT_MAX, query
+    from ._class_neighbours import sklearn_neighbours
+    from ._neighbours import EXACT_MAX
     from ._space import nearest
 
     parts, labels = [], []
@@ -281,9 +283,9 @@ def smote_numeric(
         rows, cols = np.floor_divide(slot, k), np.mod(slot, k)
         if len(Xc) <= EXACT_MAX:
             # only the drawn seeds need their neighbours (about 63 % of the class when
-            # it is doubled): the exact search of those rows, not of every row
+            # it is doubled): imbalanced-learn's lists of those rows, not of every row
             seeds, at = np.unique(rows, return_inverse=True)
-            _, nns = query(Xc, seeds, k)
+            nns = sklearn_neighbours(Xc, seeds, k)
             neighbour = nns[np.asarray(at).ravel(), cols]
         else:
             _, nns = nearest(Xc, k)

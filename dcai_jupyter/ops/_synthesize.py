@@ -20,7 +20,7 @@ Methods:
 
 - ``"smote"``: on complete numeric feature columns, imbalanced-learn's ``SMOTE`` (integer
   columns interpolated and rounded; made by :func:`._smote_roles.smote_numeric`, the same
-  rows, with the neighbours from the neighbour service and only the resampled classes
+  rows, with the drawn seeds' neighbours only searched and only the resampled classes
   read). On a mixed table (categories, booleans, text, dates, missing values, embedding
   vectors; read through ``ds.roles``), SMOTE with each column handled by its role
   (:mod:`._smote_roles`): neighbours within the class are found in the dense view
@@ -70,6 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..core import ChangePlan, Dataset, Findings
 
 __all__ = ["Synthesize", "synthesis_counts"]
+
 
 # ---------------------------------------------------------------------------- columns
 def _kind(ds: Dataset, col: str) -> str:
