@@ -70,3 +70,22 @@ def test_a_k_the_class_cannot_give_is_refused():
     X = np.zeros((4, 20))
     with pytest.raises(ValueError, match="k must be between 1 and the rows minus one"):
         sklearn_neighbours(X, np.arange(4), 4)
+
+
+def test_many_equal_values_take_the_sorted_selection_with_the_same_lists(monkeypatch):
+    """A row with more hits than ``BY_ROW_CELLS`` allows in a matrix (copies of it) is
+    selected by sorting the hits: the same lists."""
+    from dcai_jupyter.ops import _class_neighbours
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(3000, 20))
+    X[:400] = X[0]  # 400 copies: every query among them has 400 hits at distance 0
+    rows = np.unique(rng.integers(0, 3000, 1500))
+    want = _reference(X, rows, 5)
+    got_matrix, asked = _search(X, rows, 5, scan_pairs=0)
+    monkeypatch.setattr(_class_neighbours, "BY_ROW_CELLS", 0)
+    got_sorted, asked_sorted = _search(X, rows, 5, scan_pairs=0)
+    np.testing.assert_array_equal(got_matrix, want)
+    np.testing.assert_array_equal(got_sorted, want)
+    np.testing.assert_array_equal(asked, asked_sorted)
+    assert asked[rows < 400].all() and not asked[rows >= 400].all()

@@ -12,7 +12,8 @@ the same lists for chosen rows (SMOTE's drawn seeds), faster on a large class:
   x rows gives ``|z|^2 - 2 <q, z>``, the squared distance up to the query's own constant),
   keeping each query's ``k + 2 + SLACK`` smallest; a row is kept only when it is at most the
   running ``k + 2 + SLACK``-th smallest, and the queries' thresholds are tightened after the
-  first 2, 4, 8, ... blocks. Then, per query:
+  first 2, 4, 8, ... blocks (a partition per query of its kept values laid out in a matrix;
+  sorted instead when copies give one query too many). Then, per query:
 
   * **certified**: every row that could be among the true ``k + 2`` nearest was kept. The
     float32 value is within ``err`` of the exact one (``err = F32_ERROR * (d + 4) * 2^-24 *
@@ -38,8 +39,9 @@ the same lists for chosen rows (SMOTE's drawn seeds), faster on a large class:
 The scan still measures every (query, row) pair: in 20 or more dimensions no tree or
 clustering prunes exact search (scikit-learn's k-d tree takes 2.4 s where brute force takes
 0.9 s on the 20k-row class of ``benchmarks/scale.py`` at 1M rows), so what it saves is the
-constant: float32 products and a threshold instead of a float64 heap per pair (that class:
-0.9 -> ~0.45 CPU s, one thread).
+constant: float32 products and a threshold instead of a float64 heap per pair (that class's
+12.6k drawn seeds, one thread: scikit-learn 0.92, this scan 0.50 CPU s). Rows far from the
+others widen ``err`` and copies make ties, so more queries are asked: slower, the same lists.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ SCAN_MIN_DIMS = 8
 BLOCK = (256, 2048)
 #: candidates kept beyond the ``k + 2`` needed, so near ties at the cut rarely need asking
 SLACK = 4
+#: at most this many cells in the (queries, hits of a row) matrix a selection is made in
+BY_ROW_CELLS = 4_000_000
 #: safety factor on the float32 rounding bound (see the module docstring)
 F32_ERROR = 4.0
 #: relative gap under which two squared distances count as tied (asked of scikit-learn)
@@ -234,18 +238,40 @@ def _candidates(
         vals_l.append(g.ravel()[hit])
         if e < m and n_done > 1 and n_done & (n_done - 1) == 0:  # after blocks 2, 4, 8, ...
             hr, hc, hv = (np.concatenate(x) for x in (rows_l, cols_l, vals_l))
-            first, order = _firsts(hr, hv, r)
-            thr = hv[order[first + wide - 1]]
+            thr = _smallest(hr, None, hv, r, wide)[0][:, -1]
             keep = hv <= thr[hr]
             rows_l, cols_l, vals_l = [hr[keep]], [hc[keep]], [hv[keep]]
     hr, hc, hv = (np.concatenate(x) for x in (rows_l, cols_l, vals_l))
-    first, order = _firsts(hr, hv, r)
-    take = order[first[:, None] + np.arange(wide)]
-    return hv[take], hc[take]
+    vals, cols = _smallest(hr, hc, hv, r, wide)
+    assert cols is not None
+    return vals, cols
 
 
-def _firsts(hit_rows: np.ndarray, hit_vals: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
-    """An order of the hits by (row, value) and where each row's hits start in it (every
-    row has at least ``wide`` hits: all values up to its threshold)."""
-    order = np.lexsort((hit_vals, hit_rows))
-    return np.searchsorted(hit_rows[order], np.arange(r)), order
+def _smallest(
+    hit_rows: np.ndarray, hit_cols: np.ndarray | None, hit_vals: np.ndarray, r: int, wide: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each of the ``r`` rows' ``wide`` smallest hits (values ascending, and their columns
+    when ``hit_cols`` is given; else only the ``wide``-th values, as a column); every row
+    has at least ``wide`` hits (all values up to its threshold)."""
+    counts = np.bincount(hit_rows, minlength=r)
+    most = int(counts.max())
+    if r * most > BY_ROW_CELLS:  # many equal values (copies): sort the hits instead
+        order = np.lexsort((hit_vals, hit_rows))
+        take = order[(np.cumsum(counts) - counts)[:, None] + np.arange(wide)]
+        return hit_vals[take], None if hit_cols is None else hit_cols[take]
+    # the hits in an (r, most) matrix, inf where a row has fewer; a partition per row
+    order = np.argsort(hit_rows.astype(np.uint16 if r < 2**16 else np.int64), kind="stable")
+    rows = hit_rows[order]
+    pos = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
+    P = np.full((r, most), np.inf, dtype=hit_vals.dtype)
+    P[rows, pos] = hit_vals[order]
+    if hit_cols is None:
+        return np.partition(P, wide - 1, axis=1)[:, wide - 1 : wide], None
+    part = np.argpartition(P, wide - 1, axis=1)[:, :wide]
+    vals = np.take_along_axis(P, part, axis=1)
+    by_val = np.argsort(vals, axis=1, kind="stable")
+    # the columns of the chosen hits: back from (row, position) to the hit
+    hit_at = np.empty((r, most), dtype=np.int64)
+    hit_at[rows, pos] = order
+    cols = hit_cols[np.take_along_axis(np.take_along_axis(hit_at, part, axis=1), by_val, axis=1)]
+    return np.take_along_axis(vals, by_val, axis=1), cols
