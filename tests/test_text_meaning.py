@@ -176,6 +176,29 @@ def test_a_paraphrase_is_a_near_copy_by_meaning_and_a_word_bag_with_other_number
     assert not off.frame["is_duplicate"].any()
 
 
+def test_embed_text_gives_wordllamas_own_vectors():
+    # the vectors are read from the wheel's files without importing wordllama: the same
+    # numbers as its own loader and embed, over several of its batches of 64 texts
+    pytest.importorskip("wordllama")
+    import pathlib
+
+    import wordllama
+    from wordllama import WordLlama
+
+    from dcai_jupyter.ops import embed_text
+
+    rng = np.random.default_rng(0)
+    words = ["the", "cat", "sat", "Übergrößen", "naïve", "🙂", "on", "mat", "42", "rug,"]
+    texts = [" ".join(rng.choice(words, rng.integers(0, 30))) for _ in range(150)]
+    texts[3] = ""
+    wl = WordLlama.load(cache_dir=pathlib.Path(wordllama.__file__).parent, disable_download=True)
+    got = embed_text(texts)
+    want = wl.embed(texts)
+    assert got.shape == (150, 256) and got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    assert not got[3].any()  # an empty text: zeros
+
+
 def test_label_issues_read_the_meaning_member():
     pytest.importorskip("wordllama")
     rng = np.random.default_rng(0)
