@@ -138,13 +138,16 @@ def _exactly(Z: np.ndarray, values: np.ndarray, rows: np.ndarray, k: int) -> np.
     """``values`` (log mean kNN distances) with those of ``rows`` measured by an exact
     search among every row of this view."""
     d, _ = query(Z, rows, k)
-    floor = float(np.exp(values.min()))  # the smallest positive mean (or its 1e-3 floor)
+    # the view's smallest mean distance (exp of its smallest log value); after _log_knn's
+    # flooring at least 1e-3 of the smallest positive mean, so an exact mean of 0 (a row's
+    # duplicates among its neighbours) or below the view's smallest is raised to it
+    floor = float(np.exp(values.min()))
     out = values.copy()
     out[rows] = np.log(np.maximum(d.mean(axis=1), floor))
     return out
 
 
-def _scores(
+def _views(
     M: np.ndarray,
     fit: np.ndarray,
     k: int,
@@ -154,18 +157,33 @@ def _scores(
     candidates: np.ndarray | None = None,
     known: np.ndarray | None = None,
     scaled: np.ndarray | None = None,
-    verify: float | None = None,
-) -> np.ndarray:
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One pass's views fitted on the ``fit`` rows: ``(space, log mean kNN distance of
+    every row)`` for the scaled space and, when it has a direction, the whitened one."""
     Z = scale_columns(M, fit) if scaled is None else scaled
     views = [(Z, _log_knn(Z, k, progress, f"outliers{step} (scaled)", candidates, known))]
     W = _whiten(Z, fit, random_state)
     if W is not None:
         views.append((W, _log_knn(W, k, progress, f"outliers{step} (whitened)", candidates)))
+    return views
 
-    def combined() -> np.ndarray:
+
+def _scores(
+    views: list[tuple[np.ndarray, np.ndarray]],
+    fit: np.ndarray,
+    k: int,
+    candidates: np.ndarray | None = None,
+    verify: float | None = None,
+    score: np.ndarray | None = None,
+) -> np.ndarray:
+    """The scores of one pass from its ``views`` (``score``: already combined from them);
+    with ``verify``, the rows above it measured again exactly in the whitened view."""
+
+    def combined(views: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         return np.mean([_robust_z(v, fit) for _, v in views], axis=0)
 
-    score = combined()
+    if score is None:
+        score = combined(views)
     if candidates is None or verify is None:
         return score
     # the candidates come from the scaled space (the graph's own, recall ~1 there); the
@@ -177,8 +195,7 @@ def _scores(
     suspects = np.flatnonzero(score > verify)
     if len(suspects) == 0 or len(views) == 1:
         return score
-    views = [views[0]] + [(V, _exactly(V, v, suspects, k)) for V, v in views[1:]]
-    return combined()
+    return combined([views[0]] + [(V, _exactly(V, v, suspects, k)) for V, v in views[1:]])
 
 
 def outlier_scores(
@@ -239,14 +256,18 @@ def outlier_scores(
     scaled = scale_columns(M, every)  # the first pass's view, and the graph's space
     cand, known = _candidates(scaled, k, candidates, exact, random_state, progress)
     # the first pass's scaled view is the space the graph was built in: its distances
-    first = _scores(M, every, k, random_state, progress, "", cand, known, scaled)
+    views = _views(M, every, k, random_state, progress, "", cand, known, scaled)
+    first = _scores(views, every, k)
     inliers = first <= float(threshold)
     if inliers.all() or inliers.sum() < max(3, n // 2):
         if cand is None or inliers.all():
             return first
-        return _scores(M, every, k, random_state, progress, "", cand, known, scaled, threshold)
+        # no refit: the first pass's flags are verified in its own views
+        return _scores(views, every, k, cand, verify=threshold, score=first)
+    del views, scaled  # the refit builds its own (memory: two n x d views at 1M rows)
     # the first pass only decides which rows fit the second: its flags are verified there
-    return _scores(M, inliers, k, random_state, progress, ", refit", cand, verify=threshold)
+    refit = _views(M, inliers, k, random_state, progress, ", refit", cand)
+    return _scores(refit, inliers, k, cand, verify=threshold)
 
 
 def _candidates(
