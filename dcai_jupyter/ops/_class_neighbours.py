@@ -173,7 +173,7 @@ def _search(
     if len(rows) == 0:
         return np.zeros((0, k), dtype=np.int64), np.zeros(0, dtype=bool)
     wide = k + 2 + SLACK
-    if len(rows) * m < scan_pairs or d < SCAN_MIN_DIMS or m < 2 * wide:
+    if len(rows) * m < scan_pairs or d < SCAN_MIN_DIMS or m < 2 * wide or wide > BLOCK[1]:
         return _asked_as_imblearn(nn, X, rows), np.ones(len(rows), dtype=bool)
     out, ok = _scan(X, rows, k, wide)
     ask = ~ok
