@@ -129,3 +129,19 @@ def test_an_interrupt_while_recording_records_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         ds.augment("jitter", n=1, random_state=0)
     assert ds.version == 0 and len(ds) == 1500 and len(ds.history) == 0
+
+
+def test_a_notebook_line_reset_starts_a_stage_and_its_estimate():
+    import time
+
+    bar = _progress._NotebookBar.__new__(_progress._NotebookBar)  # no display outside a kernel
+    bar.total, bar.desc, bar.n, bar.postfix, bar.stopped = 10, "augmented:jitter", 10, "", False
+    bar.handle, bar.t0 = None, time.monotonic() - 20.0
+    bar.reset(total=40)
+    bar.set_postfix_str("recording rows")
+    assert bar.n == 0 and bar.total == 40
+    assert bar._text(done=False).startswith("augmented:jitter: 0/40 [0%] 20.0 s, recording")
+    bar.t_stage -= 2.0  # 10 of 40 rows recorded in 2 s: ~6 s left (not 60 s from the start)
+    bar.update(10)
+    assert ", ~6 s left, recording rows" in bar._text(done=False)
+    assert "done in 20.0 s" in bar._text(done=True)  # the whole step's time, not the stage's
