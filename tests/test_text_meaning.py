@@ -199,6 +199,21 @@ def test_embed_text_gives_wordllamas_own_vectors():
     assert not got[3].any()  # an empty text: zeros
 
 
+def test_embed_text_falls_back_to_wordllamas_loader(monkeypatch):
+    # another wheel layout (the files not where 0.4 puts them): WordLlama's own loader
+    pytest.importorskip("wordllama")
+    from wordllama.inference import WordLlamaInference
+
+    from dcai_jupyter.ops import _text_embed, embed_text
+
+    texts = ["the cat sat on the mat", "a kitten rests on a rug", ""]
+    before = embed_text(texts)
+    monkeypatch.setattr(_text_embed, "_WEIGHTS", "weights/not_in_this_wheel.safetensors")
+    monkeypatch.setattr(_text_embed, "_MODEL", None)
+    assert isinstance(_text_embed._model(), WordLlamaInference)
+    np.testing.assert_array_equal(embed_text(texts), before)
+
+
 def test_label_issues_read_the_meaning_member():
     pytest.importorskip("wordllama")
     rng = np.random.default_rng(0)
