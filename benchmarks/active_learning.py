@@ -72,9 +72,7 @@ def model() -> Any:
 
 def cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     d = load_digits()
-    Xs, ys = make_classification(
-        5000, 20, n_informative=10, n_classes=5, random_state=0
-    )
+    Xs, ys = make_classification(5000, 20, n_informative=10, n_classes=5, random_state=0)
     return {"digits": (d.data, d.target), "synthetic": (Xs, ys)}
 
 
@@ -148,9 +146,7 @@ def time_round(n_pool: int = 20_000) -> dict[str, float]:
     """One ``ds.suggest_samples(k=10)`` on a ``n_pool``-row pool with 20 labeled rows."""
     import dcai_jupyter as dj
 
-    X, y = make_classification(
-        n_pool + N_INIT, 20, n_informative=10, n_classes=5, random_state=1
-    )
+    X, y = make_classification(n_pool + N_INIT, 20, n_informative=10, n_classes=5, random_state=1)
     df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
     lab = np.full(len(df), np.nan)
     first = initial(y, 0)
@@ -167,7 +163,9 @@ def time_round(n_pool: int = 20_000) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--strategies", default=",".join(OURS + REFS))
@@ -214,9 +212,7 @@ def main() -> None:
         ref_m = m.get((c, "margin"), np.nan)
         ref_r = m.get((c, "random"), np.nan)
         a = m.get((c, "auto"), np.nan)
-        print(
-            f"{c}: auto - margin = {a - ref_m:+.4f}, auto - random = {a - ref_r:+.4f}"
-        )
+        print(f"{c}: auto - margin = {a - ref_m:+.4f}, auto - random = {a - ref_r:+.4f}")
     print("\none round of ds.suggest_samples(k=10) on a 20,000-row pool:")
     for name, sec in time_round().items():
         print(f"  {name}: {sec:.2f} s")

@@ -94,7 +94,9 @@ def main() -> None:
             times[k] = time.perf_counter() - t
         med, p99 = np.median(times) * 1e3, np.percentile(times, 99) * 1e3
         per_edit = (file_bytes(tmp / "rec.sqlite") - empty) / args.edits
-        print(f"record one relabel: median {med:.3f} ms, p99 {p99:.3f} ms   (target median <= 0.2 ms)")
+        print(
+            f"record one relabel: median {med:.3f} ms, p99 {p99:.3f} ms   (target median <= 0.2 ms)"
+        )
         print(f"bytes on disk per edit: {per_edit:.1f} B   (target <= 128 B)")
 
         # 2. one relabel of 100,000 rows
@@ -103,7 +105,9 @@ def main() -> None:
         new = [CLASSES[(CLASSES.index(c) + 3) % 10] for c in cur]
         t = time.perf_counter()
         ds.relabel(big, new)
-        print(f"relabel of 100,000 rows in one call: {time.perf_counter() - t:.3f} s   (target <= 0.3 s)")
+        print(
+            f"relabel of 100,000 rows in one call: {time.perf_counter() - t:.3f} s   (target <= 0.3 s)"
+        )
 
         # 3. replay of many recorded edits
         path = tmp / "replay.sqlite"

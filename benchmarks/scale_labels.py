@@ -196,9 +196,7 @@ def active_rows(n: int) -> list[dict[str, Any]]:
 
     X, y = data(n + N_LABELED)
     rng = np.random.default_rng(0)
-    first = np.concatenate(
-        [rng.choice(np.flatnonzero(y == c), 1, replace=False) for c in range(5)]
-    )
+    first = np.concatenate([rng.choice(np.flatnonzero(y == c), 1, replace=False) for c in range(5)])
     rest = np.setdiff1d(np.arange(len(y)), first)
     first = np.sort(np.concatenate([first, rng.choice(rest, N_LABELED - 5, replace=False)]))
     lab = np.full(len(y), np.nan)

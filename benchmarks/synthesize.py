@@ -63,7 +63,9 @@ def models() -> dict[str, object]:
     }
 
 
-def resample(method: str, X: np.ndarray, y: np.ndarray, model: object) -> tuple[np.ndarray, np.ndarray]:
+def resample(
+    method: str, X: np.ndarray, y: np.ndarray, model: object
+) -> tuple[np.ndarray, np.ndarray]:
     """The training part after synthesis by ``method``."""
     if method == "none":
         return X, y
@@ -81,7 +83,9 @@ def resample(method: str, X: np.ndarray, y: np.ndarray, model: object) -> tuple[
         if method == "balance":
             ds.synthesize(target="balance", random_state=0)
         else:
-            ds.synthesize(target="weakest", model=clone(model), cv=3, progress=False, random_state=0)
+            ds.synthesize(
+                target="weakest", model=clone(model), cv=3, progress=False, random_state=0
+            )
     out = ds.df
     return out[cols].to_numpy(), out["y"].to_numpy()
 
@@ -113,8 +117,10 @@ def timing() -> None:
         ds = dj.Dataset(df, label="y")
         t0 = time.perf_counter()
         new = ds.synthesize(target=target, progress=False)
-        print(f"ds.synthesize(target={target!r}) on 20,000 rows x 20: {time.perf_counter() - t0:.2f} s, "
-              f"{len(new)} rows added")
+        print(
+            f"ds.synthesize(target={target!r}) on 20,000 rows x 20: {time.perf_counter() - t0:.2f} s, "
+            f"{len(new)} rows added"
+        )
 
 
 def main() -> None:
@@ -125,20 +131,34 @@ def main() -> None:
                 for method in ("none", "imblearn", "balance", "weakest"):
                     r = evaluate(X, y, model, method)
                     rows.append({"data": dname, "model": mname, "method": method, **r})
-                    print(f"{dname:22s} {mname:20s} {method:8s} "
-                          + "  ".join(f"{k} {v:.4f}" if k != "seconds" else f"{v:.1f}s"
-                                      for k, v in r.items()), flush=True)
+                    print(
+                        f"{dname:22s} {mname:20s} {method:8s} "
+                        + "  ".join(
+                            f"{k} {v:.4f}" if k != "seconds" else f"{v:.1f}s" for k, v in r.items()
+                        ),
+                        flush=True,
+                    )
         table = pd.DataFrame(rows).set_index(["data", "model", "method"])
         print()
         with pd.option_context("display.width", 160, "display.max_columns", 20):
-            print(table.round({"rare-class F1": 4, "macro F1": 4, "balanced acc": 4,
-                               "rows added/fold": 0, "seconds": 1}))
+            print(
+                table.round(
+                    {
+                        "rare-class F1": 4,
+                        "macro F1": 4,
+                        "balanced acc": 4,
+                        "rows added/fold": 0,
+                        "seconds": 1,
+                    }
+                )
+            )
         base = table.xs("none", level="method")
         print("\nchange vs none (positive = better):")
         for method in ("balance", "weakest"):
-            d = table.xs(method, level="method")[["rare-class F1", "macro F1", "balanced acc"]] - base[
-                ["rare-class F1", "macro F1", "balanced acc"]
-            ]
+            d = (
+                table.xs(method, level="method")[["rare-class F1", "macro F1", "balanced acc"]]
+                - base[["rare-class F1", "macro F1", "balanced acc"]]
+            )
             print(f"-- {method}")
             print(d.round(4).to_string())
         print()

@@ -15,6 +15,7 @@ bash scripts/install.sh
 
 echo "== ruff"
 .venv/bin/ruff check dcai_jupyter tests benchmarks
+.venv/bin/ruff format --check dcai_jupyter tests benchmarks
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"

@@ -20,7 +20,9 @@ LR = LogisticRegression(max_iter=500)
 
 # ---------------------------------------------------------------------------- helpers
 def _blobs(n: int = 120, centers: int = 3, seed: int = 0, std: float = 1.5):
-    X, y = make_blobs(n_samples=n, centers=centers, n_features=3, cluster_std=std, random_state=seed)
+    X, y = make_blobs(
+        n_samples=n, centers=centers, n_features=3, cluster_std=std, random_state=seed
+    )
     return X, y
 
 
@@ -65,7 +67,11 @@ def test_uncertainty_scores_by_hand():
 
 def test_uncertainty_strategies_pick_the_highest_scores():
     p = _probs()
-    for name, fn in (("least_confidence", least_confidence), ("margin", margin), ("entropy", entropy)):
+    for name, fn in (
+        ("least_confidence", least_confidence),
+        ("margin", margin),
+        ("entropy", entropy),
+    ):
         picks, scores, reasons = select_samples(p, 5, strategy=name)
         s = fn(p)
         assert set(picks) == set(np.argsort(-s, kind="stable")[:5])
@@ -238,18 +244,26 @@ def test_focus_weakest_favours_the_hard_classes():
     df["label"] = labels
     ds = dj.Dataset(df, label="label")
     lab = ds.labeled
-    f1 = weakest_class_scores(lab[["a", "b"]].to_numpy(), lab["label"], classes=ds.classes, model=LR)
+    f1 = weakest_class_scores(
+        lab[["a", "b"]].to_numpy(), lab["label"], classes=ds.classes, model=LR
+    )
     assert f1[:2].max() < f1[2:].min()  # the overlapping pair is the weakest
     plain = ds.suggest_samples(k=10, strategy="least_confidence", model=LR)
     focused = ds.suggest_samples(k=10, strategy="least_confidence", focus="weakest", model=LR)
     hard = {"ant", "bee"}
     assert set(focused["predicted_label"]) <= hard
-    assert (focused["predicted_label"].isin(hard)).mean() >= (plain["predicted_label"].isin(hard)).mean()
+    assert (focused["predicted_label"].isin(hard)).mean() >= (
+        plain["predicted_label"].isin(hard)
+    ).mean()
     assert all("cross-validated F1 of that class" in r for r in focused["reason"])
     # the score is the uncertainty weighted by the expected weakness
     pool = ds.pool
     probs, _ = pool_predictions(
-        lab[["a", "b"]].to_numpy(), lab["label"], pool[["a", "b"]].to_numpy(), model=LR, classes=ds.classes
+        lab[["a", "b"]].to_numpy(),
+        lab["label"],
+        pool[["a", "b"]].to_numpy(),
+        model=LR,
+        classes=ds.classes,
     )
     w = probs @ (1.0 - f1) + 1e-9
     expected = pd.Series(least_confidence(probs) * w, index=pool.index)

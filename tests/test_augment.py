@@ -128,7 +128,9 @@ def test_every_builtin_changes_its_column_only_and_keeps_dtype_shape_and_range()
             changed = rows[c].to_numpy() != before[c].to_numpy()
             assert changed.any() == (c in cols), (name, c)
             assert rows[c].dtype == before[c].dtype
-        img_changed = [not np.array_equal(a, b) for a, b in zip(rows["img"], before["img"], strict=True)]
+        img_changed = [
+            not np.array_equal(a, b) for a, b in zip(rows["img"], before["img"], strict=True)
+        ]
         assert any(img_changed) == ("img" in cols), name
         for a in rows["img"]:
             assert a.shape == (8, 10) and a.dtype == np.uint8
@@ -343,10 +345,14 @@ def test_recipe_replay_rebuilds_the_operation_and_reproduces_the_rows(monkeypatc
     from dcai_jupyter.ops import _params
 
     ds = _ds()
-    ds.augment([{"name": "jitter", "scale": 0.2}, "rotate", scale_x], ids=[1, 3], n=2, random_state=4)
+    ds.augment(
+        [{"name": "jitter", "scale": 0.2}, "rotate", scale_x], ids=[1, 3], n=2, random_state=4
+    )
     last = ds.history.changes.iloc[-1]
     with monkeypatch.context() as m:  # a process that has not registered scale_x
-        m.setattr(_params, "_CALLABLES", {k: f for k, f in _params._CALLABLES.items() if f is not scale_x})
+        m.setattr(
+            _params, "_CALLABLES", {k: f for k, f in _params._CALLABLES.items() if f is not scale_x}
+        )
         with pytest.raises(ParamError, match=r"not a registered function.*register_transform"):
             rebuild(last["op"], last["params"])  # a history file cannot import arbitrary code
     op = rebuild(last["op"], last["params"])

@@ -83,9 +83,7 @@ def test_df_is_a_snapshot_edits_do_not_leak(small_df):
 def test_column_is_a_snapshot_later_changes_do_not_reach_it():
     # In-place changes (no plan before them) used to write into the array column() had
     # handed out; one meaning now, whatever ran before: what column() returned stays.
-    ds = dj.Dataset(
-        pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": ["a", "b", "a"]}), label="label"
-    )
+    ds = dj.Dataset(pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": ["a", "b", "a"]}), label="label")
     labels, xs = ds.column("label"), ds.column("x")
     some = ds.column("label", ds.positions([2, 0]))
     ds.relabel([0], ["b"])

@@ -35,7 +35,12 @@ def test_interleaved_sessions_each_change_in_one_iteration_with_per_op_counts(tm
     one, two = log.iterations
     assert one.ops == {"relabel": [1, 1], "remove": [1, 1]}
     assert two.ops == {"relabel": [2, 2], "remove": [1, 1]}
-    assert (one.first_version, one.last_version, two.first_version, two.last_version) == (1, 3, 2, 5)
+    assert (one.first_version, one.last_version, two.first_version, two.last_version) == (
+        1,
+        3,
+        2,
+        5,
+    )
     frame = ds.history.iterations
     assert frame["op_counts"].tolist() == [{"relabel": 1, "remove": 1}, {"relabel": 2, "remove": 1}]
     assert frame["n_changes"].tolist() == [2, 3]

@@ -19,7 +19,9 @@ NOTEBOOKS = sorted((ROOT / "example_notebooks").glob("*.ipynb"))
 
 def _run_examples():
     """scripts/run_examples.py (what ``demo.sh --headless`` runs) as a module."""
-    spec = importlib.util.spec_from_file_location("run_examples", ROOT / "scripts" / "run_examples.py")
+    spec = importlib.util.spec_from_file_location(
+        "run_examples", ROOT / "scripts" / "run_examples.py"
+    )
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("run_examples", mod)
@@ -38,8 +40,16 @@ def test_example_notebook_executes(path, tmp_path):
             nbformat.v4.new_code_cell("ev = ds.evaluate()"),
             nbformat.v4.new_code_cell("more = ds.synthesize(target='weakest', random_state=0)"),
         ]
-    NotebookClient(nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    NotebookClient(
+        nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
     assert not errors
     # no warning box, no chart that needs a CDN: what demo.sh --headless fails on
     assert _run_examples().broken_outputs(nb) == []
@@ -55,16 +65,28 @@ def test_example_notebook_executes(path, tmp_path):
         assert "ds.relabel(" in cell.source
         assert relabel["execution_count"] == cell.execution_count
     if path.name == "03_clean_and_balance.ipynb":
-        stderr = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("name") == "stderr"]
+        stderr = [
+            o
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+            if o.get("name") == "stderr"
+        ]
         assert not stderr, stderr  # no UserWarning box
-        printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        printed = "".join(
+            o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+        )
         assert printed.count("made by operations") == 1, printed  # the expected situation, once
 
         def progress_lines(cell):
-            return [o["data"]["text/plain"] for o in cell.outputs if "text/plain" in o.get("data", {})]
+            return [
+                o["data"]["text/plain"] for o in cell.outputs if "text/plain" in o.get("data", {})
+            ]
 
         evaluate, synthesize = progress_lines(nb.cells[-2]), progress_lines(nb.cells[-1])
-        assert evaluate and all(t.startswith("evaluate") and "done in" in t for t in evaluate), evaluate
+        assert evaluate and all(t.startswith("evaluate") and "done in" in t for t in evaluate), (
+            evaluate
+        )
         assert synthesize and synthesize[0].startswith("synthesize"), synthesize
         assert not any("label issues" in t for t in evaluate + synthesize), evaluate + synthesize
     if path.name == "05_fix_labels.ipynb":
@@ -74,7 +96,10 @@ def test_example_notebook_executes(path, tmp_path):
         ev = h.events
         assert ev["op"].tolist() == ["find_label_issues"] and ev["version"].iloc[0] == 0
         printed = "".join(
-            o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            o.get("text", "")
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.get("outputs", [])
         )
         assert "now correct: 20 of 20" in printed
 
@@ -88,14 +113,19 @@ def test_demo_headless_fails_on_an_error_a_warning_or_a_cdn_chart(tmp_path, caps
         "warns": "import warnings; warnings.warn('careful')",
         # what altair's default renderer emits: a loader script that fetches vega from a CDN
         "cdn": "from IPython.display import HTML\n"
-        "HTML('<div id=\"v\"></div><script>require.config({paths: {vega: "
-        "\"https://cdn.jsdelivr.net/npm/vega@6?noext\"}})</script>')",
+        'HTML(\'<div id="v"></div><script>require.config({paths: {vega: '
+        '"https://cdn.jsdelivr.net/npm/vega@6?noext"}})</script>\')',
     }
     paths = {}
     for name, nb in [("ok", ok)] + [
-        (k, nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src)])) for k, src in bad_cells.items()
+        (k, nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src)]))
+        for k, src in bad_cells.items()
     ]:
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         paths[name] = tmp_path / f"{name}.ipynb"
         nbformat.write(nb, paths[name])
     assert run_examples.main([str(paths["ok"])]) == 0
@@ -112,7 +142,9 @@ def test_demo_headless_fails_on_an_error_a_warning_or_a_cdn_chart(tmp_path, caps
     bundle = chart._repr_mimebundle_()
     html = (bundle[0] if isinstance(bundle, tuple) else bundle)["text/html"]
     cell = nbformat.v4.new_code_cell("chart")
-    cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/html": html, "text/plain": "c"})]
+    cell.outputs = [
+        nbformat.v4.new_output("execute_result", data={"text/html": html, "text/plain": "c"})
+    ]
     assert run_examples.broken_outputs(nbformat.v4.new_notebook(cells=[cell]))
     data, _ = dj.offline_chart(chart)._repr_mimebundle_()
     cell.outputs = [nbformat.v4.new_output("execute_result", data=data)]

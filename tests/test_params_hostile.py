@@ -57,7 +57,10 @@ def payloads(sentinel: Path) -> list[tuple[str, Any]]:
         ("walk-dataset-os-system", _est("dcai_jupyter.core._dataset.os.system", command=cmd)),
         ("walk-sklearn-base-os", _est("sklearn.base.os.system", command=cmd)),
         ("walk-callable-os", _fn("dcai_jupyter.core._dataset.os.system")),
-        ("walk-params-importlib", _est("dcai_jupyter.ops._params.importlib.import_module", name="os")),
+        (
+            "walk-params-importlib",
+            _est("dcai_jupyter.ops._params.importlib.import_module", name="os"),
+        ),
         # builtins and dunders
         ("builtins-eval", _fn("builtins.eval")),
         ("builtins-exec", _est("builtins.exec", source=opener)),
@@ -85,13 +88,24 @@ def payloads(sentinel: Path) -> list[tuple[str, Any]]:
         ("unregistered-dcai-function", _fn("dcai_jupyter.ops._params.register_transform")),
         ("public-reexport", {"__estimator__": "sklearn.linear_model.os"}),
         # an allowed estimator carrying a hostile function or an unknown parameter
-        ("function-transformer", _est(
-            "sklearn.preprocessing._function_transformer.FunctionTransformer", func=_fn("os.system"))),
+        (
+            "function-transformer",
+            _est(
+                "sklearn.preprocessing._function_transformer.FunctionTransformer",
+                func=_fn("os.system"),
+            ),
+        ),
         ("function-sampler", _est("imblearn.base.FunctionSampler", func=_fn("os.system"))),
         ("estimator-unknown-param", _est(LR, __class__="os.system")),
         ("estimator-extra-key", {**_est(LR), "__reduce__": ["os.system", [cmd]]}),
-        ("pipeline-cache-pickles", _est("sklearn.pipeline.Pipeline", steps=[], memory=str(sentinel.parent))),
-        ("pipeline-hostile-step", _est("sklearn.pipeline.Pipeline", steps=[["x", _est("os.system", command=cmd)]])),
+        (
+            "pipeline-cache-pickles",
+            _est("sklearn.pipeline.Pipeline", steps=[], memory=str(sentinel.parent)),
+        ),
+        (
+            "pipeline-hostile-step",
+            _est("sklearn.pipeline.Pipeline", steps=[["x", _est("os.system", command=cmd)]]),
+        ),
         # wrong types
         ("estimator-number", {"__estimator__": 5}),
         ("estimator-list", {"__estimator__": ["os", "system"]}),
@@ -203,7 +217,9 @@ def history(tmp_path: Path) -> Path:
 
 def _params_of(path: Path, seq: int) -> Any:
     with sqlite3.connect(path) as con:
-        return json.loads(con.execute("SELECT params FROM changes WHERE seq = ?", (seq,)).fetchone()[0])
+        return json.loads(
+            con.execute("SELECT params FROM changes WHERE seq = ?", (seq,)).fetchone()[0]
+        )
 
 
 def _set_params(path: Path, seq: int, text: str) -> None:
@@ -238,7 +254,9 @@ def test_json_nested_past_the_parser_is_a_history_error(history: Path) -> None:
 
 
 @pytest.mark.parametrize("name", [n for n in IDS if n not in ("very-deep",)])
-def test_recipe_replay_of_an_edited_history_refuses(name: str, history: Path, sentinel: Path) -> None:
+def test_recipe_replay_of_an_edited_history_refuses(
+    name: str, history: Path, sentinel: Path
+) -> None:
     _hostile_operation(history, _payload(name, sentinel))
     _replays_refuse(history, r"recorded change v1 \(augment\)")
     assert not sentinel.exists()
@@ -252,9 +270,14 @@ def test_recipe_replay_of_an_edited_history_refuses(name: str, history: Path, se
         ('"operation"', r"v1 \('augment'\): params must be a JSON object"),
         ('{"operation": "jitter"}', r"v1 \(augment\).*JSON object"),
         ('{"operation": [["transform", "jitter"]]}', r"v1 \(augment\).*JSON object"),
-        ('{"operation": {"transform": "jitter", "command": "touch x"}}', r"v1 \(augment\).*no parameter"),
-        ('{"operation": {"transform": "jitter"}, "options": {"ids": {"__callable__": "os.system"}}}',
-         r"v1 \(augment\)"),
+        (
+            '{"operation": {"transform": "jitter", "command": "touch x"}}',
+            r"v1 \(augment\).*no parameter",
+        ),
+        (
+            '{"operation": {"transform": "jitter"}, "options": {"ids": {"__callable__": "os.system"}}}',
+            r"v1 \(augment\)",
+        ),
     ],
     ids=["deep-operation", "list", "string", "op-string", "op-pairs", "op-unknown", "options"],
 )
@@ -265,8 +288,10 @@ def test_recipe_replay_refuses_malformed_params_text(history: Path, text: str, m
 
 def test_a_decisions_params_are_carried_as_data_never_run(history: Path, sentinel: Path) -> None:
     # a person's relabel is carried over by sample id; its params are copied, not rebuilt
-    hostile = {"reason": {"__callable__": "os.system"}, "x": {"__estimator__": "os.system",
-                                                             "params": {"command": f"touch {sentinel}"}}}
+    hostile = {
+        "reason": {"__callable__": "os.system"},
+        "x": {"__estimator__": "os.system", "params": {"command": f"touch {sentinel}"}},
+    }
     _set_params(history, 2, json.dumps(hostile))
     result = replay_recipe(dj.open_history(history), _base(), progress=False)
     assert 2 in result.applied.index
@@ -314,7 +339,9 @@ def test_dcai_replay_recipe_in_a_subprocess(name: str, history: Path, sentinel: 
     assert not out.exists() and not sentinel.exists()
 
 
-def test_cli_refuses_params_nested_past_the_parser(history: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_params_nested_past_the_parser(
+    history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _set_params(history, 1, "[" * 100_000 + "]" * 100_000)
     code, out = _cli(history, "--recipe", "--quiet")
     assert code != 0 and not out.exists()
@@ -352,7 +379,9 @@ def test_allowed_estimators_round_trip() -> None:
         assert type(again) is type(est) and to_json(again) == to_json(est)
 
 
-def test_trust_module_allows_estimator_classes_only(monkeypatch: pytest.MonkeyPatch, sentinel: Path) -> None:
+def test_trust_module_allows_estimator_classes_only(
+    monkeypatch: pytest.MonkeyPatch, sentinel: Path
+) -> None:
     monkeypatch.setattr(_params, "TRUSTED_MODULES", set(_params.TRUSTED_MODULES))
     recorded = to_json(_TrustedHere(C=3.0))
     with pytest.raises(ParamError, match="not from a trusted module"):

@@ -81,7 +81,9 @@ def test_prune_with_missing_values_and_a_given_model_uses_the_dense_view():
     # a pruned table is one recorded change
     n = len(ds)
     ds.remove_flagged(f)
-    assert len(ds) == n - int(f.frame["drop"].sum()) and ds.history.changes["op"].tolist() == ["prune"]
+    assert len(ds) == n - int(f.frame["drop"].sum()) and ds.history.changes["op"].tolist() == [
+        "prune"
+    ]
 
 
 # ---------------------------------------------------------------------------- pseudo-labels
@@ -178,7 +180,9 @@ def test_synthesize_on_a_real_table_with_missing_values_and_categories():
     for c in ("contract", "internet_service", "payment_method", "tech_support"):
         assert set(rows[c]) <= set(yes[c]), c
     assert rows["senior_citizen"].isin([0, 1]).all() and rows["tenure"].dtype == df["tenure"].dtype
-    assert rows["total_charges"].between(yes["total_charges"].min(), yes["total_charges"].max()).all()
+    assert (
+        rows["total_charges"].between(yes["total_charges"].min(), yes["total_charges"].max()).all()
+    )
     # each new row lies among rows of its class: its nearest real row (in the encoding the
     # operations read) is a churner far more often than the churners' share of the table
     X, _ = dataset_dense(ds)

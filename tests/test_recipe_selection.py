@@ -47,8 +47,13 @@ def _with_copies() -> pd.DataFrame:
 
 def _with_outliers() -> pd.DataFrame:
     df = _blobs(90)
-    df.loc[[5, 17, 40, 66, 81], ["a", "b", "c"]] = [[40, -40, 40], [-45, 35, 50], [38, 44, -41],
-                                                    [-39, -42, 47], [44, 39, 43]]
+    df.loc[[5, 17, 40, 66, 81], ["a", "b", "c"]] = [
+        [40, -40, 40],
+        [-45, 35, 50],
+        [38, 44, -41],
+        [-39, -42, 47],
+        [44, 39, 43],
+    ]
     return df
 
 
@@ -112,18 +117,16 @@ CASES = [
 
 
 def test_every_operation_that_takes_a_selection_is_in_the_matrix():
-    takes = {
-        op
-        for op, cls in registry().items()
-        if cls.selectors or cls.selection_params
-    }
+    takes = {op for op, cls in registry().items() if cls.selectors or cls.selection_params}
     assert takes <= {c.op for c in CASES}, f"add a case for {takes - {c.op for c in CASES}}"
 
 
 SCENARIOS = ["same", "reordered", "shuffled, 10% dropped", "10% of selected changed", "rows added"]
 
 
-def _new_data(base: pd.DataFrame, selected: list[int], scenario: str) -> tuple[pd.DataFrame, set[int]]:
+def _new_data(
+    base: pd.DataFrame, selected: list[int], scenario: str
+) -> tuple[pd.DataFrame, set[int]]:
     """The new data for ``scenario``, and the selected ids whose content it changed."""
     rng = np.random.default_rng(7)
     if scenario == "same":
@@ -155,8 +158,10 @@ def _same_row(x: pd.Series, y: pd.Series) -> bool:
 
 def _check(live: dj.Dataset, new: pd.DataFrame, changed: set[int]) -> None:
     params = live.history.changes["params"].iloc[-1]
-    seq = int(live.history.changes.index[-1]) if live.history.changes.index.name == "seq" else len(
-        live.history.changes
+    seq = (
+        int(live.history.changes.index[-1])
+        if live.history.changes.index.name == "seq"
+        else len(live.history.changes)
     )
     selection = params["selection"]
     chosen = [int(i) for i in selection["ids"]]
@@ -223,7 +228,9 @@ def test_a_random_selection_never_lands_on_another_sample(op, picks, drop, modif
         frame = pd.DataFrame(
             {
                 "given_label": base.loc[picks, "label"],
-                "suggested_label": ["cat" if v != "cat" else "ant" for v in base.loc[picks, "label"]],
+                "suggested_label": [
+                    "cat" if v != "cat" else "ant" for v in base.loc[picks, "label"]
+                ],
                 "is_issue": True,
             },
             index=pd.Index(picks, name="sample_id"),
@@ -244,6 +251,8 @@ def test_review_state_reaches_recipe_replay():
     live.record_review(issues, picked[1:], "reviewed")
     res = live.history.replay_recipe(base.drop(index=picked[1:]), progress=False)
     assert sorted(res.reviews.index) == sorted(picked)
-    assert res.reviews.loc[picked[0], "state"] == "kept" and res.reviews.loc[picked[0], "in_new_data"]
+    assert (
+        res.reviews.loc[picked[0], "state"] == "kept" and res.reviews.loc[picked[0], "in_new_data"]
+    )
     assert not res.reviews.loc[picked[1], "in_new_data"]
     assert "kept or marked reviewed" in res.report()

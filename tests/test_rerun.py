@@ -30,9 +30,7 @@ CLASSES = ["cat", "dog", "bird"]
 @pytest.fixture
 def df() -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame(
-        {"x": rng.normal(size=30), "label": [CLASSES[i % 3] for i in range(30)]}
-    )
+    return pd.DataFrame({"x": rng.normal(size=30), "label": [CLASSES[i % 3] for i in range(30)]})
 
 
 class Wire:
@@ -145,9 +143,12 @@ def test_widgets_shown_before_follow_the_rerun_dataset(df, monkeypatch):
     editor = LabelEditor(ds)
     view = HistoryView(ds)
     wire = Wire(monkeypatch, grid, editor, view.timeline)
-    assert wire.talk(grid, {"type": "relabel", "request_id": 1, "ids": [0], "label": "bird"})[
-        "version"
-    ] == 1
+    assert (
+        wire.talk(grid, {"type": "relabel", "request_id": 1, "ids": [0], "label": "bird"})[
+            "version"
+        ]
+        == 1
+    )
 
     ds = dj.Dataset(df, label="label", name="tour")  # the dataset cell, run again
     assert grid.dataset is ds and editor.dataset is ds and view.dataset is ds
@@ -210,9 +211,7 @@ def test_widgets_after_resume_false_on_other_data_say_they_show_an_older_ds(df, 
         editor, {"type": "decide", "request_id": 2, "index": 0, "action": "label", "label": "dog"}
     )
     assert refused["type"] == "error" and "older `ds`" in refused["message"], refused
-    refused = wire.talk(
-        editor, {"type": "decide", "request_id": 3, "index": 1, "action": "keep"}
-    )
+    refused = wire.talk(editor, {"type": "decide", "request_id": 3, "index": 1, "action": "keep"})
     assert refused["type"] == "error" and "older `ds`" in refused["message"], refused
     # it still shows what it showed (30 rows), and the notice stays after a page
     p = wire.talk(grid, {"type": "page", "request_id": "p", "offset": 0, "limit": 50})

@@ -49,7 +49,9 @@ class Handler(tornado.websocket.WebSocketHandler):
 def _nodelay_on_server_socket(settings: dict[str, Any]) -> int:
     async def run() -> int:
         sock, port = bind_unused_port()
-        server = tornado.httpserver.HTTPServer(tornado.web.Application([("/ws", Handler)], **settings))
+        server = tornado.httpserver.HTTPServer(
+            tornado.web.Application([("/ws", Handler)], **settings)
+        )
         server.add_sockets([sock])
         try:
             ws = await tornado.websocket.websocket_connect(f"ws://127.0.0.1:{port}/ws")

@@ -898,7 +898,9 @@ def test_duplicates_page_says_which_columns_differ_from_the_keeper(talk: Talk) -
     assert differs[6] == []  # missing equals missing
     assert p["ids"][:4] == [0, 1, 2, 3]  # keeper first, then its copies by score
     # findings without groups say nothing about differences
-    plain = dj.Findings(frame[["score", "flag"]], op="odd", roles={"score": "score", "flag": "flag"})
+    plain = dj.Findings(
+        frame[["score", "flag"]], op="odd", roles={"score": "score", "flag": "flag"}
+    )
     assert "differs" not in page(talk, SampleGrid(ds, findings=plain), offset=0, limit=5)
 
 
@@ -1108,7 +1110,9 @@ def test_editor_skips_what_is_resolved_elsewhere_while_it_is_open():
     assert (editor.open_count, editor.resolved_count, editor.position) == (3, 3, 3)
     item = editor.handle_message({"type": "item", "request_id": 1, "index": editor.position})
     assert item["id"] == 3 and item["resolved"] is None
-    answer = editor.handle_message({"type": "decide", "request_id": 2, "index": 3, "action": "accept"})
+    answer = editor.handle_message(
+        {"type": "decide", "request_id": 2, "index": 3, "action": "accept"}
+    )
     assert answer["position"] == 4 and editor.reviewed == 1
     assert (editor.open_count, editor.resolved_count) == (2, 3)  # shown: 4 resolved
     # back: 3 (decided here) is there; before it, all were resolved elsewhere: stay
@@ -1124,7 +1128,9 @@ def test_editor_skips_what_is_resolved_elsewhere_while_it_is_open():
     assert (editor.open_count, editor.resolved_count) == (1, 4)
     editor.handle_message({"type": "move", "request_id": 6, "to": 4})
     assert editor.position == 4
-    answer = editor.handle_message({"type": "decide", "request_id": 7, "index": 4, "action": "keep"})
+    answer = editor.handle_message(
+        {"type": "decide", "request_id": 7, "index": 4, "action": "keep"}
+    )
     assert answer["position"] == 6 == editor.total  # done: 5 was reviewed in the grid
     assert (editor.open_count, editor.resolved_count, editor.reviewed) == (0, 4, 2)
     # undo in the editor reopens its own decision

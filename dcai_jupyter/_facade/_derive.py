@@ -51,14 +51,22 @@ def _doc(
 ) -> str:
     head, sections = _sections(step.__doc__)
     params = "\n".join(p for p in [first, _param_doc(cls), *extra] if p)
-    out = [head or (cls.__doc__ or "").strip().splitlines()[0], "", "Parameters", "----------", params]
+    out = [
+        head or (cls.__doc__ or "").strip().splitlines()[0],
+        "",
+        "Parameters",
+        "----------",
+        params,
+    ]
     for title in ("Returns", "Raises", "Notes"):
         if title in sections:
             out += ["", title, "-" * len(title), sections[title]]
     return "\n".join(out) + "\n"
 
 
-def _init_params(cls: type[Operation], *, positional: tuple[str, ...] = ()) -> list[inspect.Parameter]:
+def _init_params(
+    cls: type[Operation], *, positional: tuple[str, ...] = ()
+) -> list[inspect.Parameter]:
     out = []
     for p in inspect.signature(cls.__init__).parameters.values():
         if p.name == "self":

@@ -21,7 +21,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
     setup_handlers(serverapp.web_app)
     if _nodelay.enable(serverapp.web_app.settings):
-        serverapp.log.info("dcai_jupyter: kernel websockets send each message at once (TCP_NODELAY)")
+        serverapp.log.info(
+            "dcai_jupyter: kernel websockets send each message at once (TCP_NODELAY)"
+        )
     # Import the reader's dependencies (pandas, core) off the start-up path, in the
     # background: the server starts as fast as without the extension, and the panel's
     # first request does not pay for the imports either.

@@ -187,7 +187,13 @@ class ChangePlan:
         kind = t.arrays[t.label].dtype.kind
         if kind in _NULLABLE:
             self._step(
-                {"t": "dt", "c": t.label, "i": [], "o": str(t.dtypes[t.label]), "n": _NULLABLE[kind]}
+                {
+                    "t": "dt",
+                    "c": t.label,
+                    "i": [],
+                    "o": str(t.dtypes[t.label]),
+                    "n": _NULLABLE[kind],
+                }
             )
 
     def update(self, ids: Any, column: str, values: Any) -> ChangePlan:
@@ -251,7 +257,9 @@ class ChangePlan:
             return np.empty(0, dtype=np.int64)
         if t.label not in rows.columns:
             # rows without a label column are unlabeled: they join the pool
-            rows = rows.assign(**{t.label: pd.Series([None] * len(rows), index=rows.index, dtype=object)})
+            rows = rows.assign(
+                **{t.label: pd.Series([None] * len(rows), index=rows.index, dtype=object)}
+            )
         if rows[t.label].isna().any():
             self._nullable_label()
         internal = t.rows_from_frame(rows)

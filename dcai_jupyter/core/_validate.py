@@ -62,7 +62,9 @@ def labels_array(table: Table, classes: list[Any] | None, labels: Any, n: int) -
     dt = table.dtypes[table.label]
     if arr.dtype == object and not isinstance(dt, np.dtype) and getattr(dt, "kind", "O") in "biu":
         # a nullable integer / bool label column (it holds an unlabeled pool)
-        checked = _numeric_labels(table.label, np.dtype("bool" if dt.kind == "b" else "int64"), values)
+        checked = _numeric_labels(
+            table.label, np.dtype("bool" if dt.kind == "b" else "int64"), values
+        )
         out = np.empty(n, dtype=object)
         out[:] = [bool(v) if dt.kind == "b" else int(v) for v in checked]
         return out
@@ -84,11 +86,7 @@ def labels_array(table: Table, classes: list[Any] | None, labels: Any, n: int) -
                 allowed = {type(v) for v in arr[:1000] if not _codec.is_missing(v)}
             if str in allowed:
                 bad = sorted(
-                    {
-                        repr(v)
-                        for v in values
-                        if type(v) not in allowed and not isinstance(v, str)
-                    }
+                    {repr(v) for v in values if type(v) not in allowed and not isinstance(v, str)}
                 )
                 if bad:
                     raise ValueError(
@@ -105,9 +103,7 @@ def ids_array(ids: Any) -> np.ndarray:
     """``ids`` as a 1-D array without repeats (one int is a list of one)."""
     if isinstance(ids, (int, np.integer)):
         ids = [ids]
-    arr = np.asarray(
-        list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids
-    )
+    arr = np.asarray(list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids)
     if arr.ndim != 1:
         raise ValueError("ids must be a 1-D list of sample ids")
     if len(arr) > 1:
@@ -180,14 +176,9 @@ def _numeric_labels(label: str, dtype: np.dtype, values: list[Any]) -> np.ndarra
     )
     if bad:
         raise ValueError(
-            f"label column {label!r} holds {dtype}; got {', '.join(bad[:10])}. "
-            f"Pass {dtype} labels"
+            f"label column {label!r} holds {dtype}; got {', '.join(bad[:10])}. Pass {dtype} labels"
         )
     out = np.asarray(values).astype(dtype)
-    if dtype.kind != "b" and not np.array_equal(
-        out.astype(float), np.asarray(values, dtype=float)
-    ):
-        raise ValueError(
-            f"labels {values[:10]} do not fit the label column's {dtype} exactly"
-        )
+    if dtype.kind != "b" and not np.array_equal(out.astype(float), np.asarray(values, dtype=float)):
+        raise ValueError(f"labels {values[:10]} do not fit the label column's {dtype} exactly")
     return out

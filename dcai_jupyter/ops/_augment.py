@@ -96,13 +96,22 @@ class Augment(Operation):
         )
         ds_kw = {"label": "y", "image": "img", "text": "note"}
         return [
-            {"frame": frame, "dataset": ds_kw,
-             "operation": cls(transform=["jitter", "shift", "token_swap"], n=2, random_state=0),
-             "options": {"ids": [0, 1, 2]}, "name": "numbers, image and text composed"},
-            {"frame": frame, "dataset": ds_kw,
-             "operation": cls(transform=[{"name": "rotate", "degrees": 10}, "noise", "char_noise"],
-                              random_state=3),
-             "name": "every labeled row"},
+            {
+                "frame": frame,
+                "dataset": ds_kw,
+                "operation": cls(transform=["jitter", "shift", "token_swap"], n=2, random_state=0),
+                "options": {"ids": [0, 1, 2]},
+                "name": "numbers, image and text composed",
+            },
+            {
+                "frame": frame,
+                "dataset": ds_kw,
+                "operation": cls(
+                    transform=[{"name": "rotate", "degrees": 10}, "noise", "char_noise"],
+                    random_state=3,
+                ),
+                "name": "every labeled row",
+            },
         ]
 
     def origin(self) -> str:
@@ -117,7 +126,11 @@ class Augment(Operation):
             labeled = ~pd.isna(pd.Series(labels, dtype=object)).to_numpy()
             derived = {int(i) for o in DERIVED for i in ds.ids_with_origin(o)}
             src = np.asarray(
-                [i for i, ok in zip(ds.ids.tolist(), labeled, strict=True) if ok and i not in derived],
+                [
+                    i
+                    for i, ok in zip(ds.ids.tolist(), labeled, strict=True)
+                    if ok and i not in derived
+                ],
                 dtype=np.int64,
             )
             if len(src) == 0:

@@ -117,7 +117,9 @@ class Operation:
         valid = set(self._param_names())
         for k, v in params.items():
             if k not in valid:
-                raise ValueError(f"{type(self).__name__} has no parameter {k!r}; it has {sorted(valid)}")
+                raise ValueError(
+                    f"{type(self).__name__} has no parameter {k!r}; it has {sorted(valid)}"
+                )
             setattr(self, k, v)
         return self
 
@@ -184,7 +186,9 @@ class Operation:
         """Compute the findings on ``ds`` (nothing changes) and record a ``find_<name>`` event."""
         findings = self._find(ds).as_found()
         with deferred_interrupts():  # the stop button: before the event or after it, whole
-            ds.history.record_event(f"find_{self.name}", self.json_params(), self._summary(ds, findings))
+            ds.history.record_event(
+                f"find_{self.name}", self.json_params(), self._summary(ds, findings)
+            )
         self.findings_ = findings
         return findings
 
@@ -233,16 +237,12 @@ class Operation:
                 f"{type(self).__name__} only finds: it records no change. Act on its findings "
                 "with ds.relabel, ds.remove or the LabelEditor"
             )
-        given = {
-            k: v for k, v in (("ids", ids), ("groups", groups), ("top", top)) if v is not None
-        }
+        given = {k: v for k, v in (("ids", ids), ("groups", groups), ("top", top)) if v is not None}
         unknown = sorted(set(given) - set(self.selectors))
         if unknown:
             takes = ", ".join(f"{k}=" for k in self.selectors) or "no selection option"
             hint = f": {self.selector_hint}" if self.selector_hint else ""
-            raise TypeError(
-                f"{type(self).__name__} takes {takes}; got {', '.join(unknown)}{hint}"
-            )
+            raise TypeError(f"{type(self).__name__} takes {takes}; got {', '.join(unknown)}{hint}")
         select = Selection(
             ids=None if ids is None else resolve_ids(ids, ds.ids),
             groups=None if groups is None else check_groups(groups),
@@ -290,9 +290,7 @@ class Operation:
         reason: str | None = None,
     ) -> int:
         """``ds.apply(self.plan(ds, findings, ...))``: one recorded change; the new version."""
-        return ds.apply(
-            self.plan(ds, findings, ids=ids, groups=groups, top=top, reason=reason)
-        )
+        return ds.apply(self.plan(ds, findings, ids=ids, groups=groups, top=top, reason=reason))
 
     def apply_added(
         self,
@@ -353,7 +351,9 @@ class Operation:
             )
         findings = self.find(ds) if self.needs_findings else None
         return self.plan(
-            ds, findings, **{k: from_json(v) for k, v in options.items()},
+            ds,
+            findings,
+            **{k: from_json(v) for k, v in options.items()},
             reason=recorded.get("reason"),
         )
 
@@ -438,7 +438,9 @@ def rebuild(op: str, recorded: dict[str, Any]) -> Operation:
     """The operation a recorded change came from, rebuilt from its op name and params."""
     cls = get_operation(op)
     if not isinstance(recorded, dict):
-        raise ParamError(f"{op}: recorded params must be a JSON object; got {type(recorded).__name__}")
+        raise ParamError(
+            f"{op}: recorded params must be a JSON object; got {type(recorded).__name__}"
+        )
     params = recorded.get("operation")
     return cls.from_params({} if params is None else params)
 

@@ -153,9 +153,7 @@ def near_copy_pairs(
     found_a: list[np.ndarray] = []
     found_b: list[np.ndarray] = []
     # sweep on the number with the most distinct values (fewest ties: fewest candidates)
-    sweep = (
-        int(np.argmax([len(np.unique(c[~np.isnan(c)])) for c in N.T])) if N.shape[1] else -1
-    )
+    sweep = int(np.argmax([len(np.unique(c[~np.isnan(c)])) for c in N.T])) if N.shape[1] else -1
     for g in np.flatnonzero(counts > 1):
         rows = np.flatnonzero(block == g)
         if sweep < 0:  # no numbers: every pair of the block

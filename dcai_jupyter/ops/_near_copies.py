@@ -277,9 +277,7 @@ class _Candidates:
     for that row by an exact search (:func:`~._neighbours.query`).
     """
 
-    def __init__(
-        self, Z: np.ndarray, idx: np.ndarray, dist: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, Z: np.ndarray, idx: np.ndarray, dist: np.ndarray | None = None) -> None:
         self.Z = np.asarray(Z, dtype=np.float64)
         if dist is not None:
             # the neighbour service's answer: exact distances, ascending, no self, no

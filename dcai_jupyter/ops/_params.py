@@ -150,7 +150,9 @@ def _registered_name(fn: Any) -> str | None:
 
 def _registered(name: Any, where: str) -> Callable[..., Any]:
     if not isinstance(name, str):
-        raise ParamError(f"{where}: a function's recorded name must be a string; got {_short(name)}")
+        raise ParamError(
+            f"{where}: a function's recorded name must be a string; got {_short(name)}"
+        )
     _load_builtins()
     fn = _CALLABLES.get(name)
     if fn is None:  # histories recorded before the registry hold 'module.qualname'
@@ -260,7 +262,9 @@ def from_json_params(params: Any, names: Any, owner: str) -> dict[str, Any]:
         What the parameters belong to, for the errors (an op name).
     """
     if not isinstance(params, dict):
-        raise ParamError(f"{owner}: recorded parameters must be a JSON object; got {type(params).__name__}")
+        raise ParamError(
+            f"{owner}: recorded parameters must be a JSON object; got {type(params).__name__}"
+        )
     valid = set(names)
     unknown = [k for k in params if k not in valid]
     if unknown:
@@ -341,7 +345,9 @@ class _Reader:
         try:
             return cls(**kwargs)
         except Exception as e:  # a constructor refusing its recorded values
-            raise ParamError(f"{where}: cannot build {cls.__qualname__}: {_short(str(e), 200)}") from e
+            raise ParamError(
+                f"{where}: cannot build {cls.__qualname__}: {_short(str(e), 200)}"
+            ) from e
 
 
 def _estimator_class(qualified: Any, where: str) -> Any:
@@ -349,7 +355,9 @@ def _estimator_class(qualified: Any, where: str) -> Any:
     from sklearn.base import BaseEstimator
 
     if not isinstance(qualified, str):
-        raise ParamError(f"{where}: an estimator's recorded name must be a string; got {_short(qualified)}")
+        raise ParamError(
+            f"{where}: an estimator's recorded name must be a string; got {_short(qualified)}"
+        )
     parts = _plain_parts(qualified)
     if parts is None or len(parts) < 2:
         raise ParamError(
@@ -364,7 +372,9 @@ def _estimator_class(qualified: Any, where: str) -> Any:
     try:
         mod = importlib.import_module(module)
     except Exception as e:  # ImportError, or a trusted module failing to import
-        raise ParamError(f"{where}: cannot import {module!r} to rebuild {name}: {_short(str(e), 200)}") from None
+        raise ParamError(
+            f"{where}: cannot import {module!r} to rebuild {name}: {_short(str(e), 200)}"
+        ) from None
     # the module's own namespace: no module __getattr__ hook, no attribute walk
     cls = vars(mod).get(name) if isinstance(mod, types.ModuleType) else None
     if not (

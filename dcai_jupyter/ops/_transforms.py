@@ -123,9 +123,7 @@ def jitter(rows: Rows, rng: np.random.Generator, ctx: Context, *, scale: float =
         new = block[:, j] + rng.normal(0.0, scale * ctx.std[c], size=len(block))
         block[:, j] = np.rint(new) if c in ctx.integer else new
     at = {c: j for j, c in enumerate(ctx.numeric)}
-    data = {
-        c: block[:, at[c]].astype(dtypes[c]) if c in at else rows[c] for c in rows.columns
-    }
+    data = {c: block[:, at[c]].astype(dtypes[c]) if c in at else rows[c] for c in rows.columns}
     return pd.DataFrame(data, index=rows.index, columns=rows.columns)
 
 
@@ -164,9 +162,11 @@ def _map_images(
     out = rows.copy()
     cells = np.empty(len(out), dtype=object)
     for i, v in enumerate(out[col].to_numpy(dtype=object)):
-        cells[i] = _cast(fn(np.asarray(v, dtype=np.float64)), v.dtype, lo, hi) if isinstance(
-            v, np.ndarray
-        ) else v
+        cells[i] = (
+            _cast(fn(np.asarray(v, dtype=np.float64)), v.dtype, lo, hi)
+            if isinstance(v, np.ndarray)
+            else v
+        )
     out[col] = pd.Series(cells, index=out.index, dtype=out[col].dtype)
     return out
 
@@ -193,14 +193,14 @@ def rotate(rows: Rows, rng: np.random.Generator, ctx: Context, *, degrees: float
 
     def one(img: np.ndarray) -> np.ndarray:
         angle = float(rng.uniform(-degrees, degrees))
-        return ndimage.rotate(img, angle, axes=_spatial(img), reshape=False, order=1, mode="nearest")
+        return ndimage.rotate(
+            img, angle, axes=_spatial(img), reshape=False, order=1, mode="nearest"
+        )
 
     return _map_images(rows, ctx, "rotate", one)
 
 
-def flip(
-    rows: Rows, rng: np.random.Generator, ctx: Context, *, axis: str = "horizontal"
-) -> Rows:
+def flip(rows: Rows, rng: np.random.Generator, ctx: Context, *, axis: str = "horizontal") -> Rows:
     if axis not in ("horizontal", "vertical"):
         raise TransformError(f"flip axis must be 'horizontal' or 'vertical'; got {axis!r}")
 
@@ -363,7 +363,8 @@ def _builtin(name: str, params: Mapping[str, Any]) -> Step:
     import inspect
 
     accepted = [
-        p.name for p in inspect.signature(fn).parameters.values()
+        p.name
+        for p in inspect.signature(fn).parameters.values()
         if p.kind is inspect.Parameter.KEYWORD_ONLY
     ]
     unknown = [k for k in params if k not in accepted]
@@ -446,9 +447,7 @@ def check_output(before: Rows, after: Any, step: str, label: str) -> Rows:
     # values missing now that were not: the whole frame at once (a column at a time costs
     # more than the check on a batch of 1024 rows), then each column in order as before
     bad_all = after.isna().to_numpy() & ~before.isna().to_numpy()
-    plain_float = [
-        j for j, t in enumerate(new_types) if isinstance(t, np.dtype) and t.kind == "f"
-    ]
+    plain_float = [j for j, t in enumerate(new_types) if isinstance(t, np.dtype) and t.kind == "f"]
     if plain_float:  # infinities too, where the source was finite
         now_f = after.iloc[:, plain_float].to_numpy(dtype=np.float64)
         was_f = before.iloc[:, plain_float].to_numpy(dtype=np.float64)
@@ -456,7 +455,9 @@ def check_output(before: Rows, after: Any, step: str, label: str) -> Rows:
     for j, c in enumerate(columns):
         bad = bad_all[:, j]
         if old_types[j] == np.dtype(object):
-            for i, (old, new) in enumerate(zip(before[c].to_numpy(), after[c].to_numpy(), strict=True)):
+            for i, (old, new) in enumerate(
+                zip(before[c].to_numpy(), after[c].to_numpy(), strict=True)
+            ):
                 if isinstance(old, np.ndarray) != isinstance(new, np.ndarray):
                     raise TransformError(
                         f"transform {step} changed the schema: column {c!r} row {i} was "
@@ -468,7 +469,11 @@ def check_output(before: Rows, after: Any, step: str, label: str) -> Rows:
                             f"transform {step} changed the schema: column {c!r} holds "
                             f"{old.dtype} arrays of shape {old.shape}, got {new.dtype} {new.shape}"
                         )
-                    if new.dtype.kind in "fc" and not np.isfinite(new).all() and np.isfinite(old).all():
+                    if (
+                        new.dtype.kind in "fc"
+                        and not np.isfinite(new).all()
+                        and np.isfinite(old).all()
+                    ):
                         bad[i] = True
         elif new_types[j].kind == "f" and j not in plain_float:
             v = after[c].to_numpy(dtype=np.float64)

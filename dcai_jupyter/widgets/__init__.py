@@ -14,4 +14,11 @@ from ._images import encode_png, image_data_url
 
 _install_provenance_hook()  # edits know the cell that displayed the widget
 
-__all__ = ["AuditReport", "HistoryView", "LabelEditor", "SampleGrid", "encode_png", "image_data_url"]
+__all__ = [
+    "AuditReport",
+    "HistoryView",
+    "LabelEditor",
+    "SampleGrid",
+    "encode_png",
+    "image_data_url",
+]

@@ -599,9 +599,7 @@ class LabelEditor(DatasetWidget):
             if action == "keep" and self._findings is not None:
                 with self._widget_source():
                     set_kept(self._ds, self._findings, [sid])
-            self._decisions[index] = _Decision(
-                done, sid, current, target, version_after, made_at
-            )
+            self._decisions[index] = _Decision(done, sid, current, target, version_after, made_at)
             if index in self._undo_stack:
                 self._undo_stack.remove(index)
             self._undo_stack.append(index)

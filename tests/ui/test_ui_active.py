@@ -93,9 +93,7 @@ def test_label_5_suggested_pool_rows_with_keys(notebook):
     nb.kernel.wait_for(
         "int((ds.history.changes.source == 'widget').sum()) == 5", what="5 widget changes"
     )
-    rows = nb.kernel.eval(
-        "ds.history.changes[['op', 'ids', 'source', 'widget']].values.tolist()"
-    )
+    rows = nb.kernel.eval("ds.history.changes[['op', 'ids', 'source', 'widget']].values.tolist()")
     assert rows == [["relabel", [sid], "widget", "LabelEditor"] for sid in expected], rows
     # a labeled row leaves the pool and joins the training set
     assert nb.kernel.eval("[len(ds.pool), len(ds.labeled), ds.version]") == [

@@ -209,9 +209,7 @@ def test_bulk_on_the_selection_marks_reviewed_relabels_and_removes(notebook):
     for sid in flagged[:2]:
         row(grid, sid).get_by_test_id("flag-badge").wait_for()
         assert row(grid, sid).get_by_test_id("resolved-badge").count() == 0
-    wait_until(
-        lambda: result.inner_text().startswith("2 reopened"), 20, "the undo's result line"
-    )
+    wait_until(lambda: result.inner_text().startswith("2 reopened"), 20, "the undo's result line")
     assert result.get_by_test_id("bulk-undo").count() == 0
     wait_until(
         lambda: grid.get_by_test_id("bulk-unreview").is_hidden(), 20, "no unmark: none marked"

@@ -78,17 +78,13 @@ def test_history_view_renders_iterations_and_charts_offline_previews_and_reverts
         lambda: "removed" in preview.inner_text(), 20, "preview text of iteration 2",
         describe=lambda: preview.inner_text(),
     )  # fmt: skip
-    wait_until(
-        lambda: items.nth(0).get_attribute("aria-selected") == "true", 20, "item 2 selected"
-    )
+    wait_until(lambda: items.nth(0).get_attribute("aria-selected") == "true", 20, "item 2 selected")
     items.nth(1).click()
     wait_until(
         lambda: "relabeled" in preview.inner_text(), 20, "preview text of iteration 1",
         describe=lambda: preview.inner_text(),
     )  # fmt: skip
-    wait_until(
-        lambda: items.nth(1).get_attribute("aria-selected") == "true", 20, "item 1 selected"
-    )
+    wait_until(lambda: items.nth(1).get_attribute("aria-selected") == "true", 20, "item 1 selected")
     assert nb.kernel.wait_for("view.timeline.selected == 1", what="selected in the kernel")
     grid = page.get_by_test_id("dcai-grid")
     grid.wait_for()

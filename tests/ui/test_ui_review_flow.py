@@ -444,7 +444,10 @@ def test_relabel_to_every_view_rerendered_latency(notebook):
             "dom_p50": round(pct(dom, 0.5), 1),
             "dom_p95": round(pct(dom, 0.95), 1),
         }
-    for name, key in (("one after the other", "one_after_the_other"), ("25 ms apart", "25ms_apart")):
+    for name, key in (
+        ("one after the other", "one_after_the_other"),
+        ("25 ms apart", "25ms_apart"),
+    ):
         ours, ref = result[key], result[f"echo_{key}"]
         assert isinstance(ours, dict) and isinstance(ref, dict)
         print(
