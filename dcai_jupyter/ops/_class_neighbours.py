@@ -169,16 +169,15 @@ def _search(
     m, d = X.shape
     if not 1 <= k < m:
         raise ValueError(f"k must be between 1 and the rows minus one ({m - 1}); got {k}")
-    nn = _fitted(X, k)
     if len(rows) == 0:
         return np.zeros((0, k), dtype=np.int64), np.zeros(0, dtype=bool)
     wide = k + 2 + SLACK
     if len(rows) * m < scan_pairs or d < SCAN_MIN_DIMS or m < 2 * wide or wide > BLOCK[1]:
-        return _asked_as_imblearn(nn, X, rows), np.ones(len(rows), dtype=bool)
+        return _asked_as_imblearn(_fitted(X, k), X, rows), np.ones(len(rows), dtype=bool)
     out, ok = _scan(X, rows, k, wide)
     ask = ~ok
-    if ask.any():
-        out[ask] = _asked_as_imblearn(nn, X, rows[ask])
+    if ask.any():  # fitted only when asked (a k-d tree below 16 columns is built by the fit)
+        out[ask] = _asked_as_imblearn(_fitted(X, k), X, rows[ask])
     return out, ask
 
 
