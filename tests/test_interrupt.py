@@ -239,7 +239,7 @@ def test_a_notebook_bar_says_stopped_and_estimates_the_rest():
     assert remaining(10.0, 0, 10) == remaining(10.0, 10, 10) == remaining(1.0, 1, None) == ""
     bar = _NotebookBar.__new__(_NotebookBar)  # the text alone: no display outside a kernel
     bar.total, bar.desc, bar.n, bar.postfix, bar.stopped = 10, "label issues", 5, "", False
-    bar.t0 = __import__("time").monotonic() - 5.0
+    bar.t0 = bar.t_stage = __import__("time").monotonic() - 5.0
     assert bar._text(done=False).startswith("label issues: 5/10 [50%] 5.0 s, ~5 s left")
     bar.stopped = True
     assert "stopped after 5.0 s" in bar._text(done=True)

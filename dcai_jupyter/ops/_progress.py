@@ -74,7 +74,7 @@ class _NotebookBar:
             return f"{head}{count} done in {elapsed:.1f} s"
         pct = f" [{100 * self.n // self.total}%]" if self.total else ""
         tail = f", {self.postfix}" if self.postfix else ""
-        left = remaining(time.monotonic() - getattr(self, "t_stage", self.t0), self.n, self.total)
+        left = remaining(time.monotonic() - self.t_stage, self.n, self.total)
         return f"{head}{count}{pct} {elapsed:.1f} s{left}{tail}"
 
     def _bundle(self, done: bool = False) -> dict[str, str]:
