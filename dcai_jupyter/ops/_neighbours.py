@@ -438,13 +438,15 @@ def query(
     *,
     reference: Any = None,
     metric: str = "euclidean",
+    n_jobs: int | None = 1,
     progress: bool = False,
     desc: str = "neighbours",
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest rows to each of ``Z[rows]`` among ``Z[reference]`` (exact).
 
     A row is never its own neighbour. For a few rows against many (the near-copy rules'
-    samples, the rows an approximate graph left short): brute force, one native thread.
+    samples, the rows an approximate graph left short, the outliers' suspects): brute
+    force, on ``n_jobs`` native threads.
 
     Parameters
     ----------
@@ -456,6 +458,9 @@ def query(
         Neighbours per query row (at most the number of other reference rows).
     reference : array-like of int, optional
         Positions of the rows to search (default: every row).
+    n_jobs : int, optional
+        Native threads of the search: one by default (callers inside a parallel step);
+        ``None``: every core this process may use (hundreds of rows against millions).
 
     Returns
     -------
@@ -468,12 +473,12 @@ def query(
     k = min(int(k), len(ref) - (1 if len(q) and np.isin(q, ref).any() else 0))
     if len(q) == 0 or k < 1:
         return np.zeros((len(q), max(k, 0))), np.zeros((len(q), max(k, 0)), dtype=np.int64)
-    R = M[ref]
+    R = M if reference is None else M[ref]  # every row: no copy of them
     from sklearn.neighbors import NearestNeighbors
     from threadpoolctl import threadpool_limits
 
     kk = min(k + 1, len(ref))
-    with threadpool_limits(1):
+    with threadpool_limits(_threads(n_jobs)):
         nn = NearestNeighbors(n_neighbors=kk, algorithm="brute", metric=metric)
         nn.fit(np.ascontiguousarray(R, dtype=np.float32))
         Q32 = np.ascontiguousarray(M[q], dtype=np.float32)

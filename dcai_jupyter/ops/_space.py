@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "as_float_matrix",
+    "column_medians",
     "dataset_matrix",
     "log_skewed",
     "nearest",
@@ -65,12 +66,26 @@ def as_float_matrix(X: Any, what: str = "X") -> np.ndarray:
     return M
 
 
+def column_medians(X: np.ndarray) -> np.ndarray:
+    """``np.median(X, axis=0)``, the same values, from a transposed copy partitioned in place.
+
+    numpy partitions a C-ordered matrix along axis 0 through strided copies: at 1M x 20
+    ~0.9 s, ~0.3 s on contiguous columns. The median of each column is the same element (or
+    the mean of the same two), so the values are equal bit for bit.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        return np.median(X, axis=0)
+    columns = np.array(X.T, order="C", copy=True)  # ours to partition
+    return np.median(columns, axis=1, overwrite_input=True)
+
+
 def scale_params(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The centre and scale per column that :func:`scale_columns` uses, fitted on ``X``."""
     X = np.asarray(X, dtype=np.float64)
     if X.shape[0] == 0:
         return np.zeros(X.shape[1]), np.ones(X.shape[1])
-    med = np.median(X, axis=0)
+    med = column_medians(X)
     same = X == med
     mostly = same.mean(axis=0) >= MODE_SHARE
     off = (~same).sum(axis=0)
