@@ -86,6 +86,18 @@ def test_query_among_reference_rows() -> None:
     assert np.allclose(dist[0], np.sort(D)[:5])
 
 
+def test_query_on_two_threads_finds_what_one_finds() -> None:
+    # the outliers' suspects are searched on every core: neither the neighbours nor their
+    # distances may depend on the thread count (enough rows for scikit-learn to split them)
+    rng = np.random.default_rng(3)
+    Z = rng.normal(size=(60_000, 8)).round(1)  # rounded: ties among the distances
+    rows = rng.choice(len(Z), 300, replace=False)
+    one, every = query(Z, rows, 10, n_jobs=1), query(Z, rows, 10, n_jobs=2)
+    np.testing.assert_array_equal(one[0], every[0])
+    np.testing.assert_array_equal(one[1], every[1])
+    assert (np.diff(one[0], axis=1) >= 0).all() and (one[1] != rows[:, None]).all()
+
+
 def test_approximate_near_duplicates_find_the_exact_pairs(monkeypatch) -> None:
     X, injected = _pairs(4000, 12, 40)
     exact = find_duplicates(X)
