@@ -159,8 +159,9 @@ print(json.dumps({"compiled": sorted(set(names)), "idx": idx.tolist()}))
 
 @pytest.mark.slow
 def test_a_second_process_loads_the_graph_kernels_from_numbas_disk_cache(tmp_path) -> None:
-    # pynndescent compiles its kernels in every process; the dist-free ones are cached
-    # on disk (_cache_kernels), so a second process compiles only the rest
+    # pynndescent compiles its kernels in every process; _nnd_cache keeps them on disk
+    # (those taking the distance too, its identity fixed), so a second process compiles
+    # only the two that read numba's thread count
     import json
     import os
     import subprocess
@@ -174,15 +175,63 @@ def test_a_second_process_loads_the_graph_kernels_from_numbas_disk_cache(tmp_pat
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     first, second = (set(r["compiled"]) for r in runs)
     cached = {"deheap_sort", "build_candidates_owner", "sort_updates_by_block"}
+    # ... and the kernels that take the distance function, with the distance itself
+    cached |= {"process_candidates", "init_rp_tree", "init_random", "squared_euclidean"}
     assert cached <= first  # compiled the first time ...
     assert not cached & second  # ... loaded the second
     assert len(second) < len(first)
-    assert "nn_descent_internal" in second  # takes a distance function: compiled each time
+    assert {"nn_descent", "nn_descent_internal"} <= second  # read a pointer: compiled each time
     assert runs[0]["idx"] == runs[1]["idx"]  # the same graph
+
     # nothing in the cache was keyed on a per-process object: a third run adds no file
-    files = sorted(p.name for p in (tmp_path / "numba").rglob("*") if p.is_file())
+    def files() -> list[tuple[str, int]]:
+        found = (tmp_path / "numba").rglob("*")
+        return sorted((p.name, p.stat().st_size) for p in found if p.is_file())
+
+    before = files()
     subprocess.run([sys.executable, "-c", _COMPILES], env=env, capture_output=True, check=True)
-    assert sorted(p.name for p in (tmp_path / "numba").rglob("*") if p.is_file()) == files
+    assert files() == before
+
+
+_USER_METRIC = """
+import numba, numpy as np
+from pynndescent import NNDescent
+from pynndescent.pynndescent_ import process_candidates
+from dcai_jupyter.ops._neighbours import neighbour_graph
+
+neighbour_graph(np.random.default_rng(0).normal(size=(600, 8)), 5, exact=False, n_jobs=1)
+
+@numba.njit(fastmath=True)
+def mine(x, y):  # a user's own metric: a new identity in every process
+    return np.abs(x - y).sum()
+
+Z = np.random.default_rng(1).normal(size=(600, 8)).astype(np.float32)
+NNDescent(Z, n_neighbors=6, metric=mine, random_state=0, n_jobs=1)
+print(type(process_candidates._cache).__name__)
+"""
+
+
+@pytest.mark.slow
+def test_the_disk_cache_is_only_on_for_the_services_own_graphs(tmp_path) -> None:
+    # a user's own metric given to pynndescent in the same process compiles in memory, as
+    # pynndescent made it: nothing keyed on a per-process identity is written, run after run
+    import os
+    import subprocess
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+
+    def run() -> list[tuple[str, int]]:
+        out = subprocess.run(
+            [sys.executable, "-c", _USER_METRIC], env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.strip().splitlines()[-1] == "NullCache"
+        found = (tmp_path / "numba").rglob("*")
+        return sorted((p.name, p.stat().st_size) for p in found if p.is_file())
+
+    first = run()
+    assert any("process_candidates" in name for name, _ in first)  # the service's own
+    assert run() == first
 
 
 @pytest.mark.parametrize("d", [1, 7, 8, 9, 20, 23, 128, 129])

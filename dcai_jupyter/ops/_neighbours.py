@@ -22,8 +22,8 @@ per run; see ``benchmarks/README.md``): it is the only candidate that builds a 1
 graph at recall@10 above 0.9 in about a minute on 2 cores; faiss' HNSW (the fallback we
 measured) needs 2-4x longer for the same recall, and at equal time its recall falls and
 near copies get lost. Its costs: numba compiles its kernels once per process (~30 s at
-the first graph above the threshold; about half of it on later runs, which load the
-kernels :func:`_cache_kernels` keeps in numba's disk cache) and its peak memory is about
+the first graph above the threshold; ~8 s on later runs, which load the kernels
+:mod:`._nnd_cache` keeps in numba's disk cache) and its peak memory is about
 1.1 kB per row at ``k = 20``. ``EXACT_MAX`` sits where the exact search (n^2) starts to cost more than the
 approximate one including that compile.
 
@@ -34,7 +34,6 @@ on ``n_jobs`` numba threads (``None``: the cores this process may use, at most
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import Any
 
@@ -222,60 +221,6 @@ def _brute(
     return out
 
 
-#: parameters through which pynndescent passes a distance function to a kernel: such a
-#: kernel's compiled signature names a per-process object, so numba's on-disk cache would
-#: miss (and grow) on every run; those kernels are left to compile in memory
-_FUNCTION_PARAMS = frozenset({"dist", "dist_func", "distance_func", "distance"})
-
-
-@functools.lru_cache(maxsize=1)
-def _cache_kernels() -> int:
-    """Let numba keep pynndescent's compiled kernels on disk; the number of kernels cached.
-
-    pynndescent compiles its NN-descent kernels in every new process (~30 s of a 1M-row
-    graph's first call on this machine). Most of them take only arrays and numbers, so
-    numba's on-disk cache (``cache=True``, which pynndescent does not ask for) can keep
-    them: a later process loads them and compiles only the kernels that take a distance
-    function (about half the time). Nothing changes in what is computed. Best effort: a
-    kernel numba cannot cache (no writable cache directory, a numba without this method)
-    is left as it is.
-    """
-    import importlib
-    import inspect
-    import pkgutil
-    import warnings
-
-    try:
-        import pynndescent
-        from numba.core.registry import CPUDispatcher
-    except ImportError:  # pragma: no cover - main dependencies
-        return 0
-    done = 0
-    for info in pkgutil.iter_modules(pynndescent.__path__):
-        try:
-            module = importlib.import_module(f"pynndescent.{info.name}")
-        except Exception:  # an optional part of pynndescent (e.g. sparse)
-            continue
-        for obj in list(vars(module).values()):
-            if not isinstance(obj, CPUDispatcher) or obj.py_func.__module__ != module.__name__:
-                continue
-            if type(getattr(obj, "_cache", None)).__name__ != "NullCache":
-                continue  # already cached (or a numba that keeps it elsewhere)
-            params = inspect.signature(obj.py_func).parameters.values()
-            if any(
-                p.name in _FUNCTION_PARAMS or isinstance(p.default, CPUDispatcher) for p in params
-            ):
-                continue
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    obj.enable_caching()
-            except Exception:  # no cache locator for this file: compile in memory
-                continue
-            done += 1
-    return done
-
-
 def _graph(
     Z32: np.ndarray, kk: int, metric: str, random_state: int | None, threads: int
 ) -> np.ndarray:
@@ -283,17 +228,20 @@ def _graph(
     them), with the service's settings."""
     from pynndescent import NNDescent
 
-    index = NNDescent(
-        Z32,
-        n_neighbors=kk,
-        metric=metric,
-        random_state=random_state,
-        n_jobs=threads,
-        delta=DELTA,
-        low_memory=True,
-        compressed=True,
-        verbose=False,
-    )
+    from ._nnd_cache import distance_kernels_on_disk
+
+    with distance_kernels_on_disk():  # a new process loads the kernels instead of compiling
+        index = NNDescent(
+            Z32,
+            n_neighbors=kk,
+            metric=metric,
+            random_state=random_state,
+            n_jobs=threads,
+            delta=DELTA,
+            low_memory=True,
+            compressed=True,
+            verbose=False,
+        )
     idx, _ = index.neighbor_graph
     return np.asarray(idx)
 
@@ -339,12 +287,14 @@ def _approximate(
     try:
         import numba
         import pynndescent  # noqa: F401 - checked here, used by _graph
+
+        from ._nnd_cache import cache_kernels
     except ImportError as e:  # pragma: no cover - a main dependency
         raise ImportError(
             "the approximate neighbour graph needs pynndescent: pip install pynndescent "
             "(or pass exact=True)"
         ) from e
-    _cache_kernels()
+    cache_kernels()
     threads = min(_threads(n_jobs), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1)))
     Z32 = np.ascontiguousarray(Z, dtype=np.float32)
     kk = min(max(k + 1, MIN_GRAPH_K), len(Z))
