@@ -143,7 +143,8 @@ class Leakage(Operation):
         """
         from ._audit_context import in_audit
         from ._base import STAGE_BAR_ROWS
-        from ._duplicates import _frame, _group_rows, content_keys
+        from ._content_keys import content_keys
+        from ._duplicate_groups import duplicates_frame, group_rows
         from ._features import feature_matrix
         from ._keepers import choose_keepers
 
@@ -159,12 +160,12 @@ class Leakage(Operation):
         # find_duplicates(X, keys=keys, ...), with the neighbour search's progress line when
         # the type is found on its own on large data (inside ds.audit(): the audit's line)
         show = n + m >= STAGE_BAR_ROWS and not in_audit()
-        groups, space = _group_rows(
+        groups, space = group_rows(
             X, keys, bool(self.near), self.threshold, self.random_state, show
         )
         rows_all = np.arange(n + m)
         keeper = choose_keepers(groups["group"].to_numpy(), keep="first", ids=rows_all)
-        dup = _frame(groups, keeper, np.asarray(keys, dtype=np.int64), rows_all, space)
+        dup = duplicates_frame(groups, keeper, np.asarray(keys, dtype=np.int64), rows_all, space)
         group = dup["group"].to_numpy(dtype=object)
         score_all = dup["score"].to_numpy(dtype=float)
         members: dict[Any, list[int]] = {}
