@@ -21,9 +21,10 @@ Why pynndescent (measured on this 2-core machine, 20 float32 features, one fresh
 per run; see ``benchmarks/README.md``): it is the only candidate that builds a 1M-row
 graph at recall@10 above 0.9 in about a minute on 2 cores; faiss' HNSW (the fallback we
 measured) needs 2-4x longer for the same recall, and at equal time its recall falls and
-near copies get lost. Its costs: numba compiles its kernels once per process (~30 s at
-the first graph above the threshold; ~8 s on later runs, which load the kernels
-:mod:`._nnd_cache` keeps in numba's disk cache) and its peak memory is about
+near copies get lost. Its costs: numba compiles its kernels before a process's first
+graph (up to a minute the very first time on a machine, while numba fills its disk cache;
+~8 s in later processes, which load the kernels :mod:`._nnd_cache` keeps there) and its
+peak memory is about
 1.1 kB per row at ``k = 20``. ``EXACT_MAX`` sits where the exact search (n^2) starts to cost more than the
 approximate one including that compile.
 
