@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,7 +25,8 @@ from dcai_jupyter.ops._space import column_medians
 def test_column_medians_equal_numpys_bit_for_bit(X: np.ndarray, fortran: bool) -> None:
     X = np.asfortranarray(X) if fortran else X
     before = X.copy()
-    got, want = column_medians(X), np.median(X, axis=0)
+    with np.errstate(invalid="ignore"):  # inf - inf in a middle pair: NaN, as numpy's
+        got, want = column_medians(X), np.median(X, axis=0)
     np.testing.assert_array_equal(got, want)  # NaN where numpy gives NaN
     assert np.array_equal(np.signbit(got), np.signbit(want), equal_nan=True)
     np.testing.assert_array_equal(X, before)  # the caller's matrix is not partitioned
@@ -32,6 +35,6 @@ def test_column_medians_equal_numpys_bit_for_bit(X: np.ndarray, fortran: bool) -
 def test_column_medians_of_empty_and_wide_shapes() -> None:
     for shape in [(0, 3), (3, 0), (1, 1)]:
         X = np.arange(np.prod(shape), dtype=float).reshape(shape)
-        with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-            sup.filter(RuntimeWarning)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the mean of an empty column
             np.testing.assert_array_equal(column_medians(X), np.median(X, axis=0))
