@@ -140,7 +140,8 @@ def test_the_audit_computes_probabilities_and_the_neighbour_graph_once(monkeypat
             inside["probs"] = False
 
     # outside it, an exact query only re-measures the few rows about to be flagged as
-    # outliers (the candidates came from one space; see _outliers._scores)
+    # outliers and a 5 % sample for the whitened view's typical distance (the candidates
+    # came from one space; see _outliers._scores)
     query_rows: list[int] = []
 
     def counted(kind):
@@ -171,7 +172,7 @@ def test_the_audit_computes_probabilities_and_the_neighbour_graph_once(monkeypat
     ds = _ds(df)
     audit = ds.audit(progress=False)
     assert calls == {"probs": 1, "graph": 1, "query": 0, "nearest_two": 0}, calls
-    assert all(r <= len(df) // 20 for r in query_rows), query_rows  # suspects, not a search
+    assert all(r <= len(df) // 20 for r in query_rows), query_rows  # samples, not a search
     assert in_probs["query"] >= 1  # the kNN vote's reference search, inside the probabilities
     # and the types that read it found what they find on their own
     assert audit.summary.loc["near_duplicate", "rows"] == 3
