@@ -229,9 +229,9 @@ def _graph(
     them), with the service's settings."""
     from pynndescent import NNDescent
 
-    from ._nnd_cache import distance_kernels_on_disk
+    from ._nnd_cache import kernels_on_disk
 
-    with distance_kernels_on_disk():  # a new process loads the kernels instead of compiling
+    with kernels_on_disk():  # a new process loads the kernels instead of compiling them
         index = NNDescent(
             Z32,
             n_neighbors=kk,
@@ -288,14 +288,11 @@ def _approximate(
     try:
         import numba
         import pynndescent  # noqa: F401 - checked here, used by _graph
-
-        from ._nnd_cache import cache_kernels
     except ImportError as e:  # pragma: no cover - a main dependency
         raise ImportError(
             "the approximate neighbour graph needs pynndescent: pip install pynndescent "
             "(or pass exact=True)"
         ) from e
-    cache_kernels()
     threads = min(_threads(n_jobs), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1)))
     Z32 = np.ascontiguousarray(Z, dtype=np.float32)
     kk = min(max(k + 1, MIN_GRAPH_K), len(Z))

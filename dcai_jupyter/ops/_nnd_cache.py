@@ -9,7 +9,7 @@ Two kinds of kernel:
 - **Kernels that take the distance function** as an argument: numba specialises each on
   that function object and keys its cache entry on the object's identity, a uuid drawn
   anew in every process, so a cached entry never matched again and a new one was written
-  each time. :func:`distance_kernels_on_disk` first gives pynndescent's own distance
+  each time. :func:`kernels_on_disk` first gives pynndescent's own distance
   functions a fixed identity (derived from pynndescent's version and the function's
   code), then lets numba keep these kernels too, for the duration of the service's own
   graph only: a user's own metric passed to pynndescent elsewhere in the process still
@@ -32,7 +32,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["cache_kernels", "distance_kernels_on_disk"]
+__all__ = ["cache_kernels", "kernels_on_disk"]
 
 #: parameters through which pynndescent passes a distance function to a kernel
 _FUNCTION_PARAMS = frozenset({"dist", "dist_func", "distance_func", "distance"})
@@ -40,7 +40,8 @@ _FUNCTION_PARAMS = frozenset({"dist", "dist_func", "distance_func", "distance"})
 _UUID_ATTR = "_MemoMixin__uuid"
 
 
-def _kernels() -> list[tuple[Any, bool]]:
+@functools.lru_cache(maxsize=1)
+def _kernels() -> tuple[tuple[Any, bool], ...]:
     """Every numba kernel defined in pynndescent, with whether it takes a distance."""
     import importlib
     import inspect
@@ -50,7 +51,7 @@ def _kernels() -> list[tuple[Any, bool]]:
         import pynndescent
         from numba.core.registry import CPUDispatcher
     except ImportError:  # pragma: no cover - main dependencies
-        return []
+        return ()
     found = []
     for info in pkgutil.iter_modules(pynndescent.__path__):
         try:
@@ -65,7 +66,7 @@ def _kernels() -> list[tuple[Any, bool]]:
                 p.name in _FUNCTION_PARAMS or isinstance(p.default, CPUDispatcher) for p in params
             )
             found.append((obj, takes))
-    return found
+    return tuple(found)
 
 
 def _uncached(obj: Any) -> bool:
@@ -132,9 +133,12 @@ def _distance_kernels() -> tuple[Any, ...]:
 
 
 @contextlib.contextmanager
-def distance_kernels_on_disk() -> Iterator[None]:
-    """While inside: pynndescent's distance-taking kernels load from and save to numba's
-    disk cache (with pynndescent's own distances, whose identities are fixed here)."""
+def kernels_on_disk() -> Iterator[None]:
+    """While inside: pynndescent's kernels load from and save to numba's disk cache, the
+    array-only ones from the first call on (:func:`cache_kernels`), those taking a
+    distance only while inside (with pynndescent's own distances, whose identities are
+    fixed here)."""
+    cache_kernels()
     turned = [obj for obj in _distance_kernels() if _uncached(obj) and _enable(obj)]
     try:
         with warnings.catch_warnings():
